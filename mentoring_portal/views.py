@@ -1,0 +1,73 @@
+"""The role-aware dashboard: each role sees its own territory at a glance."""
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils import timezone
+
+from registry import access, selectors
+from registry.models import Municipality, Organization, Region, UserScope
+
+
+def _rows(objects, figures):
+    empty = {"mentors": 0, "mentees": 0, "mentorships": 0}
+    return [{"object": obj, **figures.get(obj.pk, empty)} for obj in objects]
+
+
+@login_required
+def dashboard(request):
+    today = timezone.localdate()
+    role = access.role_of(request.user)
+    scope = access.user_scope(request.user)
+    context = {"today": today, "role": role, "territory": access.territory_label(request.user)}
+    if role == UserScope.Role.CURATOR:
+        context.update(_curator(scope.organization, today))
+    elif role == UserScope.Role.COORDINATOR:
+        context.update(_coordinator(scope.municipality, today))
+    elif role == UserScope.Role.OPERATOR:
+        context.update(_operator(scope.region, today))
+    elif role == UserScope.Role.ADMIN:
+        context.update(_admin(today))
+    return render(request, "portal/dashboard.html", context)
+
+
+def _curator(organization: Organization, today: datetime.date) -> dict:
+    return {
+        "organization": organization,
+        "totals": selectors.totals(scope=organization, as_of=today),
+        "forms": sorted(
+            selectors.form_counts(scope=organization, as_of=today).values(), key=lambda c: c.form_name
+        ),
+        "headcount": selectors.headcount_totals(scope=organization, as_of=today),
+    }
+
+
+def _coordinator(municipality: Municipality, today: datetime.date) -> dict:
+    figures = selectors.totals_by(scope=municipality, as_of=today, group="organization")
+    schools = municipality.organizations.order_by("full_name")
+    return {
+        "municipality": municipality,
+        "totals": selectors.totals(scope=municipality, as_of=today),
+        "rows": _rows(schools, figures),
+        "row_kind": "organization",
+    }
+
+
+def _operator(region: Region, today: datetime.date) -> dict:
+    figures = selectors.totals_by(scope=region, as_of=today, group="municipality")
+    municipalities = region.municipalities.annotate(n_orgs=Count("organizations")).order_by("name")
+    return {
+        "region": region,
+        "totals": selectors.totals(scope=region, as_of=today),
+        "rows": _rows(municipalities, figures),
+        "row_kind": "municipality",
+    }
+
+
+def _admin(today: datetime.date) -> dict:
+    return {
+        "totals": selectors.totals(scope=None, as_of=today),
+        "regions": Region.objects.annotate(n_municipalities=Count("municipalities")).order_by("name"),
+    }

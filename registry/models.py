@@ -1,0 +1,958 @@
+"""The registry: territory, organizations, people, bases and mentorships.
+
+Rules that SQL can state are named database constraints (``registry_<model>_<rule>``);
+rules that span rows or tables live in ``clean()`` and in ``services.py``.
+"""
+
+import datetime
+import re
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+YOUNG_SPECIALIST_MAX_YEARS = 3  # a teacher in the first three years of work (0, 1 or 2 full years)
+
+
+def school_year_of(day: datetime.date) -> int:
+    """A school year runs 1 September – 31 August and is named by the year it starts."""
+    return day.year if day.month >= 9 else day.year - 1
+
+
+def school_year_label(start_year: int) -> str:
+    return f"{start_year}/{start_year + 1}"
+
+
+def normalize_form_name(text: str) -> str:
+    """«Учитель-учитель», «учитель – учитель», «учитель —  учитель» → «учитель – учитель»."""
+    text = re.sub(r"\s*[-‐‑‒–—―−]\s*", " – ", (text or "").strip().lower())
+    return re.sub(r"\s+", " ", text).replace("ё", "е")
+
+
+# ---------------------------------------------------------------- territory
+
+
+class Region(models.Model):
+    code = models.CharField("код", max_length=20, unique=True)
+    name = models.CharField("наименование", max_length=200)
+    education_authority = models.CharField("орган управления образованием", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "регион"
+        verbose_name_plural = "регионы"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Municipality(models.Model):
+    region = models.ForeignKey(Region, models.PROTECT, related_name="municipalities", verbose_name="регион")
+    code = models.CharField("код", max_length=20, unique=True)
+    name = models.CharField("наименование", max_length=200)
+    education_authority = models.CharField("отдел (управление) образования", max_length=300, blank=True)
+    methodical_service = models.CharField("методическая служба (ИМК)", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "муниципалитет"
+        verbose_name_plural = "муниципалитеты"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "name"], name="registry_municipality_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    class OrgType(models.TextChoices):
+        SCHOOL = "school", "общеобразовательная"
+        PRESCHOOL = "preschool", "дошкольная"
+        ADDITIONAL = "additional", "дополнительного образования"
+        COLLEGE = "college", "СПО"
+        UNIVERSITY = "university", "вуз"
+        DPO = "dpo", "ДПО"
+        METHODICAL_SERVICE = "methodical_service", "методическая служба"
+        AUTHORITY = "authority", "орган управления"
+        EMPLOYER = "employer", "работодатель"
+
+    class ModelStatus(models.TextChoices):
+        NOT_STARTED = "not_started", "не начато"
+        PREPARATION = "preparation", "подготовительный этап"
+        IMPLEMENTATION = "implementation", "реализация"
+        COMPLETED = "completed", "завершено"
+
+    code = models.CharField(
+        "код ОО", max_length=20, unique=True, help_text="Код образовательной организации в регионе"
+    )
+    full_name = models.CharField("наименование", max_length=500)
+    short_name = models.CharField("краткое наименование", max_length=200, blank=True)
+    municipality = models.ForeignKey(
+        Municipality, models.PROTECT, related_name="organizations", verbose_name="муниципалитет"
+    )
+    org_type = models.CharField("тип ОО", max_length=20, choices=OrgType.choices, default=OrgType.SCHOOL)
+    site_url = models.URLField("сайт", blank=True)
+    model_status = models.CharField(
+        "этап внедрения целевой модели",
+        max_length=20,
+        choices=ModelStatus.choices,
+        default=ModelStatus.NOT_STARTED,
+    )
+    model_status_since = models.DateField("этап с", null=True, blank=True)
+    version = models.PositiveIntegerField("версия", default=1, editable=False)
+    history = HistoricalRecords(verbose_name="история организации")
+
+    class Meta:
+        verbose_name = "организация"
+        verbose_name_plural = "организации"
+        ordering = ["municipality__name", "full_name"]
+
+    def __str__(self):
+        return self.short_name or self.full_name
+
+
+class OrganizationStatus(models.Model):
+    """A dated status such as ШНОР or «школа-наставник», backed by a document."""
+
+    class Kind(models.TextChoices):
+        LOW_RESULTS = "low_results", "ШНОР"
+        MENTOR_SCHOOL = "mentor_school", "школа-наставник"
+        INTERNSHIP_SITE = "internship_site", "стажировочная площадка"
+        INNOVATION_SITE = "innovation_site", "инновационная площадка"
+        REGIONAL_OPERATOR = "regional_operator", "региональный оператор"
+        MINPROS_SCHOOL = "minpros_school", "«Школа Минпросвещения России»"
+
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="statuses", verbose_name="организация"
+    )
+    kind = models.CharField("статус", max_length=20, choices=Kind.choices)
+    start_date = models.DateField("с")
+    end_date = models.DateField("по", null=True, blank=True)
+    basis = models.CharField("основание (документ)", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "статус организации"
+        verbose_name_plural = "статусы организаций"
+        ordering = ["organization", "kind", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="registry_organizationstatus_end_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "kind", "start_date"], name="registry_organizationstatus_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} с {self.start_date:%d.%m.%Y}"
+
+
+class Headcount(models.Model):
+    """Контингент: the denominators of every share, per organization and school year."""
+
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="headcounts", verbose_name="организация"
+    )
+    school_year = models.PositiveSmallIntegerField(
+        "учебный год",
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        help_text="Год начала учебного года: 2022 означает 2022/2023",
+    )
+    teachers = models.PositiveIntegerField("педагогов всего")
+    young_specialists = models.PositiveIntegerField("молодых специалистов")
+    students = models.PositiveIntegerField("обучающихся всего")
+    students_10_plus = models.PositiveIntegerField("обучающихся от 10 лет", null=True, blank=True)
+    history = HistoricalRecords(verbose_name="история контингента")
+
+    class Meta:
+        verbose_name = "контингент"
+        verbose_name_plural = "контингент"
+        ordering = ["organization", "-school_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "school_year"], name="registry_headcount_one_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(young_specialists__lte=F("teachers")),
+                name="registry_headcount_young_within_teachers",
+                violation_error_message="Молодых специалистов не может быть больше, чем педагогов.",
+            ),
+            models.CheckConstraint(
+                condition=Q(students_10_plus__isnull=True) | Q(students_10_plus__lte=F("students")),
+                name="registry_headcount_10plus_within_students",
+                violation_error_message="Обучающихся от 10 лет не может быть больше, чем обучающихся всего.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization}, {school_year_label(self.school_year)}"
+
+    @property
+    def school_year_label(self):
+        return school_year_label(self.school_year)
+
+
+# ---------------------------------------------------------------- people
+
+
+class Category(models.TextChoices):
+    STUDENT = "student", "обучающийся"
+    COLLEGE_STUDENT = "college_student", "студент"
+    TEACHER = "teacher", "педагог"
+    HEAD = "head", "руководитель"
+    EMPLOYER_REP = "employer_rep", "представитель работодателя"
+    GRADUATE = "graduate", "выпускник"
+
+
+ORGANIZATION_SIDE = "organization"  # a form whose side is an organization, as in «ОО – ОО»
+
+
+class Person(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="people", verbose_name="организация"
+    )
+    full_name = models.CharField("ФИО", max_length=300)
+    birth_date = models.DateField("дата рождения")
+    category = models.CharField("категория", max_length=20, choices=Category.choices)
+    position = models.CharField("должность", max_length=200, blank=True)
+    subject = models.CharField("предмет", max_length=200, blank=True)
+    grade = models.CharField("класс", max_length=10, blank=True)
+    teaching_experience = models.PositiveSmallIntegerField(
+        "педагогический стаж, лет", null=True, blank=True, validators=[MaxValueValidator(70)]
+    )
+    email = models.EmailField("email", blank=True)
+    phone = models.CharField("телефон", max_length=30, blank=True)
+    version = models.PositiveIntegerField("версия", default=1, editable=False)
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+    history = HistoricalRecords(verbose_name="история участника")
+
+    class Meta:
+        verbose_name = "участник"
+        verbose_name_plural = "участники"
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "full_name", "birth_date"],
+                name="registry_person_natural_key",
+                violation_error_message="Участник с такими ФИО и датой рождения уже есть в этой организации.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def is_young_specialist(self) -> bool:
+        return (
+            self.category == Category.TEACHER
+            and self.teaching_experience is not None
+            and self.teaching_experience < YOUNG_SPECIALIST_MAX_YEARS
+        )
+
+    def clean(self):
+        errors = {}
+        if self.birth_date and self.birth_date > datetime.date.today():
+            errors["birth_date"] = "Дата рождения не может быть в будущем."
+        if self.category == Category.STUDENT and self.teaching_experience:
+            errors["teaching_experience"] = "У обучающегося не может быть педагогического стажа."
+        if errors:
+            raise ValidationError(errors)
+
+
+class BaseMembership(models.Model):
+    """A person's entry in an organization's base of mentors or base of mentees."""
+
+    class Base(models.TextChoices):
+        MENTORS = "mentors", "база наставников"
+        MENTEES = "mentees", "база наставляемых"
+
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="base_memberships", verbose_name="организация"
+    )
+    person = models.ForeignKey(
+        Person, models.CASCADE, related_name="base_memberships", verbose_name="участник"
+    )
+    base = models.CharField("база", max_length=10, choices=Base.choices)
+    trained_as_mentor = models.BooleanField("обучен как наставник", default=False)
+    competences = models.CharField("компетенции, интересы", max_length=500, blank=True)
+    request = models.CharField("запрос наставляемого", max_length=500, blank=True)
+    included_on = models.DateField("включён в базу", default=datetime.date.today)
+    archived_on = models.DateField("исключён из базы", null=True, blank=True)
+    history = HistoricalRecords(verbose_name="история баз")
+
+    class Meta:
+        verbose_name = "запись в базе наставников / наставляемых"
+        verbose_name_plural = "базы наставников и наставляемых"
+        ordering = ["organization", "base", "person__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "person", "base"], name="registry_basemembership_once_per_base"
+            ),
+            models.CheckConstraint(
+                condition=Q(archived_on__isnull=True) | Q(archived_on__gte=F("included_on")),
+                name="registry_basemembership_archived_after_included",
+            ),
+            models.CheckConstraint(
+                condition=Q(base="mentors") | Q(trained_as_mentor=False),
+                name="registry_basemembership_training_only_for_mentors",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} — {self.get_base_display()}"
+
+
+# ---------------------------------------------------------------- forms of mentoring
+
+
+class MentoringForm(models.Model):
+    """A form of mentoring as data: regions add their own (DOMAIN §2)."""
+
+    class System(models.TextChoices):
+        STUDENTS = "students", "целевая модель наставничества обучающихся"
+        TEACHERS = "teachers", "система наставничества педагогических работников"
+        ORGANIZATIONS = "organizations", "сетевое взаимодействие организаций"
+
+    code = models.SlugField("код", max_length=40, unique=True)
+    name = models.CharField("наименование", max_length=200, unique=True)
+    normalized_name = models.CharField("наименование для поиска", max_length=200, unique=True, editable=False)
+    system = models.CharField("система", max_length=20, choices=System.choices)
+    is_federal = models.BooleanField("федеральная форма", default=False)
+    mentor_categories = models.JSONField(
+        "кто может быть наставником",
+        default=list,
+        help_text="Коды категорий участников (teacher, student, …) или organization для организаций",
+    )
+    mentee_categories = models.JSONField("кто может быть наставляемым", default=list)
+    sort_order = models.PositiveSmallIntegerField("порядок", default=100)
+    is_active = models.BooleanField("используется", default=True)
+
+    class Meta:
+        verbose_name = "форма наставничества"
+        verbose_name_plural = "формы наставничества"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.normalized_name = normalize_form_name(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def links_organizations(self) -> bool:
+        return ORGANIZATION_SIDE in self.mentor_categories
+
+    def clean(self):
+        allowed = set(Category.values) | {ORGANIZATION_SIDE}
+        for field in ("mentor_categories", "mentee_categories"):
+            value = getattr(self, field)
+            if not isinstance(value, list) or not value or not set(value) <= allowed:
+                raise ValidationError(
+                    {field: "Укажите список категорий: " + ", ".join(sorted(allowed)) + "."}
+                )
+        if (ORGANIZATION_SIDE in self.mentor_categories) != (ORGANIZATION_SIDE in self.mentee_categories):
+            raise ValidationError("Форма связывает либо людей, либо организации с обеих сторон.")
+
+
+# ---------------------------------------------------------------- mentorships
+
+
+class Mentorship(models.Model):
+    """A pair or a group: one mentor (person or organization), one or more mentees."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "черновик"
+        ACTIVE = "active", "действует"
+        COMPLETED = "completed", "завершена"
+        TERMINATED = "terminated", "прекращена досрочно"
+
+    class Mode(models.TextChoices):
+        INDIVIDUAL = "individual", "индивидуальное"
+        GROUP = "group", "групповое"
+        VIRTUAL = "virtual", "виртуальное"
+        REVERSE = "reverse", "реверсивное"
+        SITUATIONAL = "situational", "ситуационное"
+        SHORT_TERM = "short_term", "краткосрочное"
+        SPEED = "speed", "скоростное"
+        LONG_TERM = "long_term", "долгосрочное"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization,
+        models.PROTECT,
+        related_name="mentorships",
+        verbose_name="организация",
+        help_text="Организация, в которой сформирована пара или группа",
+    )
+    mentoring_form = models.ForeignKey(
+        MentoringForm, models.PROTECT, related_name="mentorships", verbose_name="форма наставничества"
+    )
+    mode = models.CharField("вид наставничества", max_length=12, choices=Mode.choices, blank=True)
+    group_name = models.CharField("группа", max_length=100, blank=True)
+    mentor_person = models.ForeignKey(
+        Person,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mentorships_as_mentor",
+        verbose_name="наставник",
+    )
+    mentor_organization = models.ForeignKey(
+        Organization,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mentorships_as_mentor",
+        verbose_name="ОО-наставник",
+    )
+    status = models.CharField("статус", max_length=12, choices=Status.choices, default=Status.DRAFT)
+    start_date = models.DateField("дата начала")
+    planned_end_date = models.DateField("плановая дата окончания", null=True, blank=True)
+    end_date = models.DateField("дата окончания", null=True, blank=True)
+    agreement_date = models.DateField("дата соглашения", null=True, blank=True)
+    goal = models.TextField("цель", blank=True)
+    mentee_request = models.TextField("запрос наставляемого", blank=True)
+    result = models.TextField("результат", blank=True)
+    termination_reason = models.TextField("причина досрочного прекращения", blank=True)
+    version = models.PositiveIntegerField("версия", default=1, editable=False)
+    created_at = models.DateTimeField("создана", auto_now_add=True)
+    updated_at = models.DateTimeField("изменена", auto_now=True)
+    history = HistoricalRecords(verbose_name="история пары")
+
+    class Meta:
+        verbose_name = "наставническая пара"
+        verbose_name_plural = "наставнические пары"
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="registry_mentorship_end_after_start",
+                violation_error_message="Дата окончания не может быть раньше даты начала.",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end_date__isnull=True) | Q(planned_end_date__gte=F("start_date")),
+                name="registry_mentorship_planned_end_after_start",
+                violation_error_message="Плановая дата окончания не может быть раньше даты начала.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(mentor_person__isnull=False, mentor_organization__isnull=True)
+                    | Q(mentor_person__isnull=True, mentor_organization__isnull=False)
+                ),
+                name="registry_mentorship_one_mentor",
+                violation_error_message="Укажите наставника: либо участника, либо организацию.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["completed", "terminated"], end_date__isnull=False)
+                | Q(status__in=["draft", "active"]),
+                name="registry_mentorship_closed_has_end_date",
+                violation_error_message="У завершённой или прекращённой пары должна быть дата окончания.",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="registry_ms_org_status")]
+
+    def __str__(self):
+        mentor = self.mentor_person or self.mentor_organization
+        return f"{self.mentoring_form}: {mentor}"
+
+    @property
+    def is_group(self) -> bool:
+        return self.links.count() > 1
+
+    def clean(self):
+        errors = {}
+        form = getattr(self, "mentoring_form", None) if self.mentoring_form_id else None
+        if form is not None:
+            if form.links_organizations:
+                if self.mentor_person_id:
+                    errors["mentor_person"] = (
+                        f"В форме «{form.name}» наставником выступает организация, а не участник."
+                    )
+                elif not self.mentor_organization_id:
+                    errors["mentor_organization"] = f"В форме «{form.name}» укажите ОО-наставника."
+            else:
+                if self.mentor_organization_id:
+                    errors["mentor_organization"] = (
+                        f"В форме «{form.name}» наставником выступает участник, а не организация."
+                    )
+                elif not self.mentor_person_id:
+                    errors["mentor_person"] = "Укажите наставника."
+                elif self.mentor_person.category not in form.mentor_categories:
+                    errors["mentor_person"] = (
+                        f"В форме «{form.name}» наставником не может быть "
+                        f"{self.mentor_person.get_category_display()}."
+                    )
+        if self.status in (self.Status.COMPLETED, self.Status.TERMINATED) and not self.end_date:
+            errors["end_date"] = "Укажите дату окончания."
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            errors["end_date"] = "Дата окончания не может быть раньше даты начала."
+        if self.planned_end_date and self.start_date and self.planned_end_date < self.start_date:
+            errors["planned_end_date"] = "Плановая дата окончания не может быть раньше даты начала."
+        if self.status == self.Status.TERMINATED and not self.termination_reason.strip():
+            errors["termination_reason"] = "Укажите причину досрочного прекращения."
+        if errors:
+            raise ValidationError(errors)
+
+
+COUNTED_STATUSES = [Mentorship.Status.ACTIVE, Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED]
+
+
+class MentorshipLink(models.Model):
+    """One mentor–mentee link of a mentorship: a pair has one, a group several.
+
+    The mentorship's organization, form, mentor, status and dates are copied here by
+    ``services.mentorship_sync_links`` so that (1) the database itself can refuse a second
+    active mentorship for the same mentor, mentee and form, and (2) the counting selectors
+    read one table with one GROUP BY instead of joining per row.
+    """
+
+    mentorship = models.ForeignKey(Mentorship, models.CASCADE, related_name="links", verbose_name="пара")
+    mentee_person = models.ForeignKey(
+        Person,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="links_as_mentee",
+        verbose_name="наставляемый",
+    )
+    mentee_organization = models.ForeignKey(
+        Organization,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="links_as_mentee",
+        verbose_name="ОО-наставляемая",
+    )
+    # Copies of the mentorship's fields (see the docstring).
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="+", editable=False, verbose_name="организация"
+    )
+    mentoring_form = models.ForeignKey(
+        MentoringForm, models.PROTECT, related_name="+", editable=False, verbose_name="форма наставничества"
+    )
+    mentor_person = models.ForeignKey(
+        Person, models.PROTECT, null=True, related_name="+", editable=False, verbose_name="наставник"
+    )
+    mentor_organization = models.ForeignKey(
+        Organization, models.PROTECT, null=True, related_name="+", editable=False, verbose_name="ОО-наставник"
+    )
+    status = models.CharField("статус", max_length=12, choices=Mentorship.Status.choices, editable=False)
+    start_date = models.DateField("дата начала", editable=False)
+    end_date = models.DateField("дата окончания", null=True, editable=False)
+    history = HistoricalRecords(verbose_name="история состава пар")
+
+    class Meta:
+        verbose_name = "наставляемый в паре"
+        verbose_name_plural = "наставляемые в парах"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(mentee_person__isnull=False, mentee_organization__isnull=True)
+                    | Q(mentee_person__isnull=True, mentee_organization__isnull=False)
+                ),
+                name="registry_mentorshiplink_one_mentee",
+                violation_error_message="Укажите наставляемого: либо участника, либо организацию.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(mentee_person=F("mentor_person")),
+                name="registry_mentorshiplink_not_own_mentor",
+                violation_error_message="Наставник не может быть своим наставляемым.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(mentee_organization=F("mentor_organization")),
+                name="registry_mentorshiplink_not_own_mentor_org",
+                violation_error_message="Организация не может быть наставником самой себе.",
+            ),
+            models.UniqueConstraint(
+                fields=["mentorship", "mentee_person"],
+                condition=Q(mentee_person__isnull=False),
+                name="registry_mentorshiplink_person_once",
+                violation_error_message="Этот наставляемый уже есть в паре.",
+            ),
+            models.UniqueConstraint(
+                fields=["mentorship", "mentee_organization"],
+                condition=Q(mentee_organization__isnull=False),
+                name="registry_mentorshiplink_org_once",
+                violation_error_message="Эта организация уже есть в паре.",
+            ),
+            models.UniqueConstraint(
+                fields=["mentor_person", "mentee_person", "mentoring_form"],
+                condition=Q(status="active"),
+                name="registry_mentorshiplink_one_active_person",
+                violation_error_message=(
+                    "У этого наставника уже есть действующая пара с этим наставляемым в этой форме."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["mentor_organization", "mentee_organization", "mentoring_form"],
+                condition=Q(status="active"),
+                name="registry_mentorshiplink_one_active_org",
+                violation_error_message=(
+                    "У этой ОО-наставника уже есть действующее взаимодействие с этой ОО в этой форме."
+                ),
+            ),
+        ]
+        indexes = [
+            # The counting selectors filter by organization and date and group by form.
+            models.Index(fields=["organization", "mentoring_form"], name="registry_link_org_form"),
+            models.Index(fields=["mentoring_form", "start_date"], name="registry_link_form_start"),
+        ]
+
+    def __str__(self):
+        return str(self.mentee_person or self.mentee_organization)
+
+
+# ---------------------------------------------------------------- documents, courses, contests, practices
+
+
+class NormativeDocument(models.Model):
+    class DocType(models.TextChoices):
+        ORDER = "order", "приказ"
+        DIRECTIVE = "directive", "распоряжение"
+        LETTER = "letter", "письмо"
+        REGULATION = "regulation", "положение"
+        TARGET_MODEL = "target_model", "целевая модель"
+        ROAD_MAP = "road_map", "дорожная карта / план"
+        PROGRAM = "program", "программа наставничества"
+        IPN = "ipn", "индивидуальная программа наставничества"
+        GUIDELINES = "guidelines", "методические рекомендации"
+        AGREEMENT = "agreement", "соглашение"
+
+    class Level(models.TextChoices):
+        FEDERAL = "federal", "федеральный"
+        REGIONAL = "regional", "региональный"
+        MUNICIPAL = "municipal", "муниципальный"
+        ORGANIZATION = "organization", "ОО"
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="documents", verbose_name="регион")
+    municipality = models.ForeignKey(
+        Municipality,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name="муниципалитет",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name="организация",
+    )
+    doc_type = models.CharField("вид документа", max_length=20, choices=DocType.choices)
+    level = models.CharField("уровень", max_length=20, choices=Level.choices)
+    issuer = models.CharField("кем издан", max_length=300, blank=True)
+    number = models.CharField("номер", max_length=50, blank=True)
+    date = models.DateField("дата")
+    title = models.CharField("наименование", max_length=1000)
+    file = models.FileField("файл", upload_to="documents/%Y/", blank=True)
+    site_url = models.URLField("ссылка на сайте", blank=True, max_length=500)
+    published_on_site = models.BooleanField("размещён на сайте", default=False)
+
+    class Meta:
+        verbose_name = "нормативный документ"
+        verbose_name_plural = "нормативные документы"
+        ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(level="organization") | Q(organization__isnull=False),
+                name="registry_normativedocument_org_level_has_org",
+                violation_error_message="У документа уровня ОО укажите организацию.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level="municipal") | Q(municipality__isnull=False),
+                name="registry_normativedocument_mun_level_has_mun",
+                violation_error_message="У муниципального документа укажите муниципалитет.",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_on_site=False) | ~Q(site_url=""),
+                name="registry_normativedocument_published_has_url",
+                violation_error_message="Для документа, размещённого на сайте, укажите ссылку.",
+            ),
+        ]
+
+    def __str__(self):
+        number = f" № {self.number}" if self.number else ""
+        return f"{self.get_doc_type_display()} от {self.date:%d.%m.%Y}{number} «{self.title}»"
+
+    def clean(self):
+        if (
+            self.organization_id
+            and self.municipality_id
+            and self.organization.municipality_id != self.municipality_id
+        ):
+            raise ValidationError({"municipality": "Организация относится к другому муниципалитету."})
+
+
+class TrainingCourse(models.Model):
+    """КПК: a qualification course; completions name the people, reported_count covers the rest."""
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="courses", verbose_name="регион")
+    title = models.CharField("наименование", max_length=500)
+    provider = models.CharField("кто проводит", max_length=300)
+    hours = models.PositiveSmallIntegerField("объём, часов", null=True, blank=True)
+    start_date = models.DateField("начало")
+    end_date = models.DateField("окончание")
+    schedule = models.CharField(
+        "сроки проведения", max_length=300, blank=True, help_text="Например: 24.01–31.01 и 21.02–24.03.2023"
+    )
+    audience = models.CharField("целевая аудитория", max_length=300, blank=True)
+    reported_trained_count = models.PositiveIntegerField(
+        "обучено (по отчёту провайдера)",
+        null=True,
+        blank=True,
+        help_text="Если слушатели не внесены поимённо, например курс Академии Минпросвещения",
+    )
+
+    class Meta:
+        verbose_name = "курс повышения квалификации"
+        verbose_name_plural = "курсы повышения квалификации"
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="registry_trainingcourse_end_after_start",
+                violation_error_message="Дата окончания не может быть раньше даты начала.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class TrainingCompletion(models.Model):
+    course = models.ForeignKey(
+        TrainingCourse, models.CASCADE, related_name="completions", verbose_name="курс"
+    )
+    person = models.ForeignKey(Person, models.CASCADE, related_name="trainings", verbose_name="слушатель")
+    completed_on = models.DateField("дата окончания обучения")
+    certificate_number = models.CharField("номер удостоверения", max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = "прохождение курса"
+        verbose_name_plural = "прохождения курсов"
+        constraints = [
+            models.UniqueConstraint(fields=["course", "person"], name="registry_trainingcompletion_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.person} — {self.course}"
+
+
+class Contest(models.Model):
+    class Level(models.TextChoices):
+        SCHOOL = "school", "школьный"
+        MUNICIPAL = "municipal", "муниципальный"
+        REGIONAL = "regional", "региональный"
+        FEDERAL = "federal", "всероссийский"
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="contests", verbose_name="регион")
+    title = models.CharField("наименование", max_length=300)
+    level = models.CharField("уровень", max_length=12, choices=Level.choices, default=Level.REGIONAL)
+    start_date = models.DateField("начало")
+    end_date = models.DateField("окончание")
+    goal = models.TextField("цель", blank=True)
+    nominations = models.TextField("номинации", blank=True)
+
+    class Meta:
+        verbose_name = "конкурс"
+        verbose_name_plural = "конкурсы"
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="registry_contest_end_after_start",
+                violation_error_message="Дата окончания не может быть раньше даты начала.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class ContestEntry(models.Model):
+    class Result(models.TextChoices):
+        PARTICIPANT = "participant", "участник"
+        PRIZE = "prize", "призёр"
+        WINNER = "winner", "победитель"
+
+    contest = models.ForeignKey(Contest, models.CASCADE, related_name="entries", verbose_name="конкурс")
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="contest_entries", verbose_name="организация"
+    )
+    mentorship = models.ForeignKey(
+        Mentorship,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contest_entries",
+        verbose_name="пара",
+    )
+    title = models.CharField("участник (пара, педагог)", max_length=500)
+    nomination = models.CharField("номинация", max_length=200, blank=True)
+    result = models.CharField("результат", max_length=12, choices=Result.choices, default=Result.PARTICIPANT)
+
+    class Meta:
+        verbose_name = "заявка на конкурс"
+        verbose_name_plural = "заявки на конкурсы"
+        ordering = ["contest", "organization"]
+
+    def __str__(self):
+        return self.title
+
+
+class PracticeBankEntry(models.Model):
+    class Status(models.TextChoices):
+        REVIEW = "review", "на рассмотрении"
+        INCLUDED = "included", "включена"
+        PUBLISHED = "published", "опубликована"
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="practices", verbose_name="регион")
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="practices", verbose_name="организация"
+    )
+    mentorship = models.ForeignKey(
+        Mentorship, models.SET_NULL, null=True, blank=True, related_name="practices", verbose_name="пара"
+    )
+    mentoring_form = models.ForeignKey(
+        MentoringForm, models.PROTECT, related_name="practices", verbose_name="форма наставничества"
+    )
+    title = models.CharField("наименование практики", max_length=500)
+    description = models.TextField("описание", blank=True)
+    file = models.FileField("материалы", upload_to="practices/%Y/", blank=True)
+    submitted_on = models.DateField("дата подачи")
+    status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.REVIEW)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="подал",
+    )
+
+    class Meta:
+        verbose_name = "практика в банке эффективных практик"
+        verbose_name_plural = "банк эффективных практик"
+        ordering = ["-submitted_on"]
+
+    def __str__(self):
+        return self.title
+
+
+class MethodistRegistryEntry(models.Model):
+    """Реестр региональных методистов (договоры ГПХ)."""
+
+    class Status(models.TextChoices):
+        REGIONAL_METHODIST = "regional_methodist", "региональный методист"
+        MENTOR = "mentor", "наставник региона"
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="methodists", verbose_name="регион")
+    person = models.ForeignKey(
+        Person, models.PROTECT, related_name="registry_entries", verbose_name="участник"
+    )
+    specialization = models.CharField("специализация", max_length=300, blank=True)
+    status = models.CharField(
+        "статус", max_length=20, choices=Status.choices, default=Status.REGIONAL_METHODIST
+    )
+    contract_start = models.DateField("договор ГПХ с", null=True, blank=True)
+    contract_end = models.DateField("договор ГПХ по", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "запись реестра методистов"
+        verbose_name_plural = "реестр региональных методистов"
+        ordering = ["person__full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "person", "status"], name="registry_methodist_once"),
+            models.CheckConstraint(
+                condition=Q(contract_end__isnull=True)
+                | Q(contract_start__isnull=True)
+                | Q(contract_end__gte=F("contract_start")),
+                name="registry_methodist_contract_end_after_start",
+                violation_error_message="Дата окончания договора не может быть раньше даты начала.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} — {self.get_status_display()}"
+
+
+# ---------------------------------------------------------------- users' scopes
+
+
+class UserScope(models.Model):
+    """Links a user to exactly one territory; ``registry.access`` turns it into querysets."""
+
+    class Role(models.TextChoices):
+        CURATOR = "curator", "куратор ОО"
+        COORDINATOR = "coordinator", "муниципальный координатор"
+        OPERATOR = "operator", "региональный оператор"
+        ADMIN = "admin", "администратор"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="scope", verbose_name="пользователь"
+    )
+    role = models.CharField("роль", max_length=12, choices=Role.choices)
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, null=True, blank=True, related_name="+", verbose_name="организация"
+    )
+    municipality = models.ForeignKey(
+        Municipality, models.CASCADE, null=True, blank=True, related_name="+", verbose_name="муниципалитет"
+    )
+    region = models.ForeignKey(
+        Region, models.CASCADE, null=True, blank=True, related_name="+", verbose_name="регион"
+    )
+
+    class Meta:
+        verbose_name = "роль и область доступа"
+        verbose_name_plural = "роли и области доступа"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        role="curator",
+                        organization__isnull=False,
+                        municipality__isnull=True,
+                        region__isnull=True,
+                    )
+                    | Q(
+                        role="coordinator",
+                        organization__isnull=True,
+                        municipality__isnull=False,
+                        region__isnull=True,
+                    )
+                    | Q(
+                        role="operator",
+                        organization__isnull=True,
+                        municipality__isnull=True,
+                        region__isnull=False,
+                    )
+                    | Q(
+                        role="admin",
+                        organization__isnull=True,
+                        municipality__isnull=True,
+                        region__isnull=True,
+                    )
+                ),
+                name="registry_userscope_territory_fits_role",
+                violation_error_message=(
+                    "Куратору укажите организацию, координатору — муниципалитет, оператору — регион, "
+                    "администратору — ничего."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        territory = self.organization or self.municipality or self.region or "все"
+        return f"{self.user}: {self.get_role_display()} ({territory})"

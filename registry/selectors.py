@@ -1,0 +1,252 @@
+"""Counting selectors: the figures every report is built from.
+
+Counts, never shares: a share is a numerator and a denominator summed over the scope,
+then divided once (``mentoring_portal.formats.share``). Each figure family is one SQL
+query with GROUP BY; nothing loops over rows in Python.
+
+A scope is a Region, a Municipality or an Organization. "As of a date" counts a
+mentorship that is not a draft, started on or before the date and did not end before it
+(DESIGN §3).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from .models import (
+    COUNTED_STATUSES,
+    YOUNG_SPECIALIST_MAX_YEARS,
+    Category,
+    Headcount,
+    MentoringForm,
+    MentorshipLink,
+    Municipality,
+    Organization,
+    Region,
+    school_year_of,
+)
+
+Scope = Region | Municipality | Organization
+
+
+def organization_filter(scope: Scope, path: str = "organization") -> Q:
+    """Q selecting rows whose organization (reached by ``path``) lies in ``scope``."""
+    prefix = f"{path}__" if path else ""
+    if isinstance(scope, Organization):
+        return Q(**{f"{prefix}pk" if path == "" else path: scope.pk})
+    if isinstance(scope, Municipality):
+        return Q(**{f"{prefix}municipality": scope.pk})
+    if isinstance(scope, Region):
+        return Q(**{f"{prefix}municipality__region": scope.pk})
+    raise TypeError(f"not a scope: {scope!r}")
+
+
+def scope_organizations(scope: Scope) -> QuerySet:
+    return Organization.objects.filter(organization_filter(scope, path=""))
+
+
+def links_as_of(scope: Scope | None, as_of: datetime.date) -> QuerySet:
+    """Mentor–mentee links of mentorships counted on ``as_of`` (None: the whole country)."""
+    links = MentorshipLink.objects.filter(status__in=COUNTED_STATUSES, start_date__lte=as_of).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=as_of)
+    )
+    if scope is not None:
+        links = links.filter(organization_filter(scope))
+    return links
+
+
+@dataclass(frozen=True)
+class FormCounts:
+    """Distinct participants of one form of mentoring in a scope on a date."""
+
+    form_code: str
+    form_name: str
+    mentors: int  # distinct people
+    mentees: int
+    mentor_organizations: int
+    mentee_organizations: int
+    mentorships: int
+    young_specialist_mentees: int
+    student_mentees_10_plus: int
+
+
+def _young_specialist(path: str) -> Q:
+    return Q(
+        **{
+            f"{path}__category": Category.TEACHER,
+            f"{path}__teaching_experience__lt": YOUNG_SPECIALIST_MAX_YEARS,
+        }
+    )
+
+
+def _aged_at_least(path: str, years: int, as_of: datetime.date) -> Q:
+    try:
+        born_before = as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February
+        born_before = as_of.replace(year=as_of.year - years, day=28)
+    return Q(**{f"{path}__birth_date__lte": born_before})
+
+
+def form_counts(*, scope: Scope | None, as_of: datetime.date) -> dict[str, FormCounts]:
+    """Per form of mentoring: distinct mentors, mentees and mentorships. One query."""
+    rows = (
+        links_as_of(scope, as_of)
+        .values("mentoring_form")
+        .annotate(
+            mentors=Count("mentor_person", distinct=True),
+            mentees=Count("mentee_person", distinct=True),
+            mentor_organizations=Count("mentor_organization", distinct=True),
+            mentee_organizations=Count("mentee_organization", distinct=True),
+            mentorships=Count("mentorship", distinct=True),
+            young_specialist_mentees=Count(
+                "mentee_person", distinct=True, filter=_young_specialist("mentee_person")
+            ),
+            student_mentees_10_plus=Count(
+                "mentee_person",
+                distinct=True,
+                filter=Q(mentee_person__category=Category.STUDENT)
+                & _aged_at_least("mentee_person", 10, as_of),
+            ),
+        )
+        .order_by()
+    )
+    forms = {f.pk: f for f in MentoringForm.objects.all()}
+    result = {}
+    for row in rows:
+        form = forms[row.pop("mentoring_form")]
+        result[form.code] = FormCounts(form_code=form.code, form_name=form.name, **row)
+    return result
+
+
+def category_counts(*, scope: Scope | None, as_of: datetime.date) -> dict[tuple[str, str, str], int]:
+    """Distinct participants per (form code, side, category); side is "mentor" or "mentee".
+
+    Two queries: one per side, each grouped by form and the participant's category.
+    """
+    links = links_as_of(scope, as_of)
+    codes = dict(MentoringForm.objects.values_list("pk", "code"))
+    result: dict[tuple[str, str, str], int] = {}
+    for side, column in (("mentor", "mentor_person"), ("mentee", "mentee_person")):
+        rows = (
+            links.filter(**{f"{column}__isnull": False})
+            .values("mentoring_form", f"{column}__category")
+            .annotate(n=Count(column, distinct=True))
+            .order_by()
+        )
+        for row in rows:
+            result[(codes[row["mentoring_form"]], side, row[f"{column}__category"])] = row["n"]
+    return result
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Distinct participants in any form (a person in two forms counts once)."""
+
+    mentors: int
+    mentees: int
+    mentorships: int
+    organizations_with_mentoring: int
+
+
+def totals(*, scope: Scope | None, as_of: datetime.date) -> Totals:
+    row = links_as_of(scope, as_of).aggregate(
+        mentors=Count("mentor_person", distinct=True),
+        mentees=Count("mentee_person", distinct=True),
+        mentorships=Count("mentorship", distinct=True),
+        organizations_with_mentoring=Count("organization", distinct=True),
+    )
+    return Totals(**row)
+
+
+@dataclass(frozen=True)
+class HeadcountTotals:
+    """The denominators: summed headcounts of the scope for the school year of a date."""
+
+    school_year: int
+    organizations: int  # organizations that reported a headcount for that year
+    teachers: int = 0
+    young_specialists: int = 0
+    students: int = 0
+    students_10_plus: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def headcount_totals(*, scope: Scope | None, as_of: datetime.date) -> HeadcountTotals:
+    year = school_year_of(as_of)
+    rows = Headcount.objects.filter(school_year=year)
+    if scope is not None:
+        rows = rows.filter(organization_filter(scope))
+    row = rows.aggregate(
+        organizations=Count("organization", distinct=True),
+        teachers=Sum("teachers"),
+        young_specialists=Sum("young_specialists"),
+        students=Sum("students"),
+        students_10_plus=Sum("students_10_plus"),
+    )
+    return HeadcountTotals(school_year=year, **{k: v or 0 for k, v in row.items()})
+
+
+def form_counts_by_organization(
+    *, scope: Scope | None, as_of: datetime.date
+) -> dict[tuple[int, str], dict[str, int]]:
+    """Per (organization id, form code): distinct mentors and mentees. One query.
+
+    Used where a table lists the organizations of a municipality or the municipalities of a
+    region; sums of these are *not* the scope's distinct totals when a person mentors in
+    two organizations, so scope totals come from ``form_counts``.
+    """
+    codes = dict(MentoringForm.objects.values_list("pk", "code"))
+    rows = (
+        links_as_of(scope, as_of)
+        .values("organization", "mentoring_form")
+        .annotate(
+            mentors=Count("mentor_person", distinct=True) + Count("mentor_organization", distinct=True),
+            mentees=Count("mentee_person", distinct=True) + Count("mentee_organization", distinct=True),
+            mentorships=Count("mentorship", distinct=True),
+        )
+        .order_by()
+    )
+    return {
+        (row["organization"], codes[row["mentoring_form"]]): {
+            "mentors": row["mentors"],
+            "mentees": row["mentees"],
+            "mentorships": row["mentorships"],
+        }
+        for row in rows
+    }
+
+
+def totals_by(*, scope: Scope | None, as_of: datetime.date, group: str) -> dict[int, dict[str, int]]:
+    """Distinct mentors, mentees and mentorships per organization or per municipality. One query.
+
+    ``group`` is "organization" or "municipality".
+    """
+    column = {"organization": "organization", "municipality": "organization__municipality"}[group]
+    rows = (
+        links_as_of(scope, as_of)
+        .values(column)
+        .annotate(
+            mentors=Count("mentor_person", distinct=True) + Count("mentor_organization", distinct=True),
+            mentees=Count("mentee_person", distinct=True) + Count("mentee_organization", distinct=True),
+            mentorships=Count("mentorship", distinct=True),
+        )
+        .order_by()
+    )
+    return {row.pop(column): row for row in rows}
+
+
+def organizations_with_document(
+    *, scope: Scope | None, doc_type: str, as_of: datetime.date, org_type: str = "school"
+) -> tuple[int, int]:
+    """(organizations of ``org_type`` with a ``doc_type`` document published on their site by
+    ``as_of``, all organizations of that type in scope): Smolensk's 254 of 340."""
+    from .models import NormativeDocument
+
+    organizations = Organization.objects.filter(org_type=org_type)
+    if scope is not None:
+        organizations = organizations.filter(organization_filter(scope, path=""))
+    published = NormativeDocument.objects.filter(
+        organization__in=organizations, doc_type=doc_type, published_on_site=True, date__lte=as_of
+    )
+    return published.values("organization").distinct().count(), organizations.count()

@@ -1,0 +1,191 @@
+"""Writes to the registry. Every path that changes a mentorship goes through here."""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from .models import ORGANIZATION_SIDE, Mentorship, MentorshipLink, Organization, Person
+
+MENTEE_REQUIRED = "Укажите хотя бы одного наставляемого."
+MENTEE_WRONG_KIND = "В форме «{form}» наставляемым не может быть {what} ({name})."
+MENTEE_IS_MENTOR = "Наставник не может быть своим наставляемым."
+ORG_MENTEE_IS_MENTOR = "Организация не может быть наставником самой себе."
+DUPLICATE_ACTIVE = "У этого наставника уже есть действующая пара с этим наставляемым в этой форме."
+TRANSITION_NOT_ALLOWED = "Пару в статусе «{status}» нельзя перевести в статус «{target}»."
+
+ALLOWED_TRANSITIONS = {
+    Mentorship.Status.DRAFT: {Mentorship.Status.ACTIVE},
+    Mentorship.Status.ACTIVE: {Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED},
+    Mentorship.Status.COMPLETED: set(),
+    Mentorship.Status.TERMINATED: set(),
+}
+
+
+def _check_mentees(mentorship: Mentorship, mentees: list) -> None:
+    form = mentorship.mentoring_form
+    if not mentees:
+        raise ValidationError({"mentees": MENTEE_REQUIRED})
+    errors = []
+    for mentee in mentees:
+        if isinstance(mentee, Organization):
+            if ORGANIZATION_SIDE not in form.mentee_categories:
+                errors.append(MENTEE_WRONG_KIND.format(form=form.name, what="организация", name=mentee))
+            elif mentee.pk == mentorship.mentor_organization_id:
+                errors.append(ORG_MENTEE_IS_MENTOR)
+        else:
+            if mentee.category not in form.mentee_categories:
+                errors.append(
+                    MENTEE_WRONG_KIND.format(form=form.name, what=mentee.get_category_display(), name=mentee)
+                )
+            elif mentee.pk == mentorship.mentor_person_id:
+                errors.append(MENTEE_IS_MENTOR)
+    if errors:
+        raise ValidationError({"mentees": errors})
+
+
+def mentorship_sync_links(mentorship: Mentorship) -> None:
+    """Copy the mentorship's fields onto its links (see ``MentorshipLink``)."""
+    for link in mentorship.links.all():
+        link.organization_id = mentorship.organization_id
+        link.mentoring_form_id = mentorship.mentoring_form_id
+        link.mentor_person_id = mentorship.mentor_person_id
+        link.mentor_organization_id = mentorship.mentor_organization_id
+        link.status = mentorship.status
+        link.start_date = mentorship.start_date
+        link.end_date = mentorship.end_date
+        # save() rather than update(): each link change is kept in its history.
+        link.save()
+
+
+def _set_mentees(mentorship: Mentorship, mentees: list) -> None:
+    wanted_people = {x.pk for x in mentees if isinstance(x, Person)}
+    wanted_orgs = {x.pk for x in mentees if isinstance(x, Organization)}
+    for link in list(mentorship.links.all()):
+        if link.mentee_person_id in wanted_people:
+            wanted_people.discard(link.mentee_person_id)
+        elif link.mentee_organization_id in wanted_orgs:
+            wanted_orgs.discard(link.mentee_organization_id)
+        else:
+            link.delete()
+    for person_id in wanted_people:
+        MentorshipLink(mentorship=mentorship, mentee_person_id=person_id, **_copied(mentorship)).save()
+    for org_id in wanted_orgs:
+        MentorshipLink(mentorship=mentorship, mentee_organization_id=org_id, **_copied(mentorship)).save()
+
+
+def _copied(mentorship: Mentorship) -> dict:
+    return {
+        "organization_id": mentorship.organization_id,
+        "mentoring_form_id": mentorship.mentoring_form_id,
+        "mentor_person_id": mentorship.mentor_person_id,
+        "mentor_organization_id": mentorship.mentor_organization_id,
+        "status": mentorship.status,
+        "start_date": mentorship.start_date,
+        "end_date": mentorship.end_date,
+    }
+
+
+def _check_no_duplicate_active(mentorship: Mentorship, mentees: list | None) -> None:
+    if mentorship.status != Mentorship.Status.ACTIVE:
+        return
+    if mentees is None:
+        people = [x for x in mentorship.links.values_list("mentee_person", flat=True) if x]
+        orgs = [x for x in mentorship.links.values_list("mentee_organization", flat=True) if x]
+    else:
+        people = [x.pk for x in mentees if isinstance(x, Person)]
+        orgs = [x.pk for x in mentees if isinstance(x, Organization)]
+    clash = MentorshipLink.objects.filter(
+        status=Mentorship.Status.ACTIVE, mentoring_form_id=mentorship.mentoring_form_id
+    ).exclude(mentorship_id=mentorship.pk)
+    if mentorship.mentor_person_id and people:
+        clash = clash.filter(mentor_person_id=mentorship.mentor_person_id, mentee_person_id__in=people)
+    elif mentorship.mentor_organization_id and orgs:
+        clash = clash.filter(
+            mentor_organization_id=mentorship.mentor_organization_id, mentee_organization_id__in=orgs
+        )
+    else:
+        return
+    if clash.exists():
+        raise ValidationError(DUPLICATE_ACTIVE)
+
+
+def _save_checked(mentorship: Mentorship, mentees: list | None) -> Mentorship:
+    mentorship.full_clean()
+    _check_no_duplicate_active(mentorship, mentees)
+    try:
+        with transaction.atomic():
+            mentorship.save()
+            if mentees is not None:
+                _set_mentees(mentorship, mentees)
+            mentorship_sync_links(mentorship)
+    except IntegrityError as exc:
+        # A concurrent save slipped between the check above and the insert: the constraint held.
+        raise ValidationError(DUPLICATE_ACTIVE) from exc
+    return mentorship
+
+
+def mentorship_save(
+    *,
+    mentorship: Mentorship,
+    mentees: Iterable[Person | Organization] | None = None,
+) -> Mentorship:
+    """Validate and save a mentorship with its mentees (None keeps the current ones)."""
+    mentees = list(mentees) if mentees is not None else None
+    if mentees is not None:
+        _check_mentees(mentorship, mentees)
+    with transaction.atomic():
+        return _save_checked(mentorship, mentees)
+
+
+def mentorship_create(*, mentees: Iterable[Person | Organization], **fields) -> Mentorship:
+    return mentorship_save(mentorship=Mentorship(**fields), mentees=mentees)
+
+
+def mentorship_transition(
+    *,
+    mentorship: Mentorship,
+    status: str,
+    end_date: datetime.date | None = None,
+    result: str = "",
+    reason: str = "",
+) -> Mentorship:
+    """черновик → действует → завершена | прекращена досрочно."""
+    if status not in ALLOWED_TRANSITIONS[mentorship.status]:
+        raise ValidationError(
+            TRANSITION_NOT_ALLOWED.format(
+                status=mentorship.get_status_display(), target=Mentorship.Status(status).label
+            )
+        )
+    mentorship.status = status
+    if status in (Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED):
+        mentorship.end_date = end_date or datetime.date.today()
+        if result:
+            mentorship.result = result
+        if reason:
+            mentorship.termination_reason = reason
+    mentorship.version += 1
+    return mentorship_save(mentorship=mentorship)
+
+
+def mentorships_bulk_create(items: list[tuple[Mentorship, list]]) -> int:
+    """Create many mentorships with their links in a few queries (demo data, imports).
+
+    Each item is validated as ``mentorship_save`` would, except for the duplicate-active
+    rule, which the database's partial unique index enforces for the whole batch.
+    History rows are written for the mentorships and their links.
+    """
+    from simple_history.utils import bulk_create_with_history
+
+    links = []
+    for mentorship, mentees in items:
+        mentorship.clean()
+        _check_mentees(mentorship, mentees)
+        for mentee in mentees:
+            key = "mentee_organization" if isinstance(mentee, Organization) else "mentee_person"
+            links.append(MentorshipLink(mentorship=mentorship, **{key: mentee}, **_copied(mentorship)))
+    with transaction.atomic():
+        bulk_create_with_history([m for m, _ in items], Mentorship, batch_size=500)
+        bulk_create_with_history(links, MentorshipLink, batch_size=500)
+    return len(items)

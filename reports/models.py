@@ -1,0 +1,1 @@
+# Analytical reports land with the reports issue (DESIGN §1, §5).

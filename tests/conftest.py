@@ -1,0 +1,82 @@
+"""Three actors for every view (healthchecks' Alice, Bob and Charlie):
+
+- ``curator`` owns ``school`` (the owner),
+- ``coordinator`` sees ``school``'s municipality (a wider scope),
+- ``other_curator`` keeps ``other_school`` in another municipality (the stranger),
+plus ``operator`` (the region) and ``admin_user``.
+"""
+
+import pytest
+
+from tests import factories as f
+
+
+@pytest.fixture
+def region(db):
+    return f.make_region(name="Тестовая область")
+
+
+@pytest.fixture
+def municipality(region):
+    return f.make_municipality(region=region, name="Октябрьский район")
+
+
+@pytest.fixture
+def other_municipality(region):
+    return f.make_municipality(region=region, name="Соседний район")
+
+
+@pytest.fixture
+def school(municipality):
+    return f.make_organization(municipality=municipality, short_name="СОШ № 1")
+
+
+@pytest.fixture
+def neighbour_school(municipality):
+    return f.make_organization(municipality=municipality, short_name="СОШ № 2")
+
+
+@pytest.fixture
+def other_school(other_municipality):
+    return f.make_organization(municipality=other_municipality, short_name="СОШ № 9")
+
+
+@pytest.fixture
+def curator(school):
+    return f.make_user("curator1", role="curator", organization=school)
+
+
+@pytest.fixture
+def other_curator(other_school):
+    return f.make_user("curator9", role="curator", organization=other_school)
+
+
+@pytest.fixture
+def coordinator(municipality):
+    return f.make_user("coordinator1", role="coordinator", municipality=municipality)
+
+
+@pytest.fixture
+def other_coordinator(other_municipality):
+    return f.make_user("coordinator9", role="coordinator", municipality=other_municipality)
+
+
+@pytest.fixture
+def operator(region):
+    return f.make_user("operator1", role="operator", region=region)
+
+
+@pytest.fixture
+def admin_user(db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("root", password="pass")
+
+
+@pytest.fixture
+def client_for(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,107 @@
+"""Plain factory functions: real rows in the real database, defaults via setdefault."""
+
+import datetime
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from registry import services
+from registry.models import (
+    Category,
+    Headcount,
+    MentoringForm,
+    Municipality,
+    Organization,
+    Person,
+    Region,
+    UserScope,
+)
+
+_seq = itertools.count(1)
+
+
+def n() -> int:
+    return next(_seq)
+
+
+def make_region(**kw) -> Region:
+    i = n()
+    kw.setdefault("code", f"R{i}")
+    kw.setdefault("name", f"Тестовая область {i}")
+    return Region.objects.create(**kw)
+
+
+def make_municipality(**kw) -> Municipality:
+    i = n()
+    if "region" not in kw:
+        kw["region"] = make_region()
+    kw.setdefault("code", f"M{i}")
+    kw.setdefault("name", f"Тестовый район {i}")
+    return Municipality.objects.create(**kw)
+
+
+def make_organization(**kw) -> Organization:
+    i = n()
+    if "municipality" not in kw:
+        kw["municipality"] = make_municipality()
+    kw.setdefault("code", f"OO{i:05d}")
+    kw.setdefault("full_name", f"МБОУ «СОШ № {i}»")
+    kw.setdefault("short_name", f"СОШ № {i}")
+    return Organization.objects.create(**kw)
+
+
+def make_person(**kw) -> Person:
+    i = n()
+    if "organization" not in kw:
+        kw["organization"] = make_organization()
+    category = kw.setdefault("category", Category.TEACHER)
+    kw.setdefault("full_name", f"Участник Тестовый {i}")
+    if category == Category.STUDENT:
+        kw.setdefault("birth_date", datetime.date(2010, 1, 1) + datetime.timedelta(days=i))
+        kw.setdefault("grade", "7А")
+    else:
+        kw.setdefault("birth_date", datetime.date(1980, 1, 1) + datetime.timedelta(days=i))
+        kw.setdefault("teaching_experience", 10)
+    person = Person(**kw)
+    person.full_clean()
+    person.save()
+    return person
+
+
+def form(code: str) -> MentoringForm:
+    return MentoringForm.objects.get(code=code)
+
+
+def make_mentorship(*, mentees=None, **kw):
+    """A pair; defaults: «учитель – учитель», active from 01.09.2022, one young teacher mentee."""
+    kw.setdefault("mentoring_form", form("teacher_teacher"))
+    if "organization" not in kw:
+        mentor = kw.get("mentor_person")
+        kw["organization"] = mentor.organization if mentor else make_organization()
+    org = kw["organization"]
+    if not kw["mentoring_form"].links_organizations:
+        kw.setdefault("mentor_person", make_person(organization=org, category=Category.TEACHER))
+    kw.setdefault("status", "active")
+    kw.setdefault("start_date", datetime.date(2022, 9, 1))
+    if mentees is None:
+        mentees = [make_person(organization=org, category=Category.TEACHER, teaching_experience=1)]
+    return services.mentorship_create(mentees=mentees, **kw)
+
+
+def make_headcount(**kw) -> Headcount:
+    if "organization" not in kw:
+        kw["organization"] = make_organization()
+    kw.setdefault("school_year", 2022)
+    kw.setdefault("teachers", 40)
+    kw.setdefault("young_specialists", 4)
+    kw.setdefault("students", 400)
+    kw.setdefault("students_10_plus", 250)
+    return Headcount.objects.create(**kw)
+
+
+def make_user(username=None, *, role=None, password="pass", **scope):
+    User = get_user_model()
+    user = User.objects.create_user(username or f"user{n()}", password=password)
+    if role:
+        UserScope.objects.create(user=user, role=role, **scope)
+    return user

@@ -1,0 +1,115 @@
+"""Golden tests: the demo region rebuilds the seeds' published figures through the counting selectors."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count
+
+from mentoring_portal.formats import parse_ru_date, share, share_of
+from registry import selectors
+from registry.models import (
+    Contest,
+    Mentorship,
+    MethodistRegistryEntry,
+    Municipality,
+    Person,
+    PracticeBankEntry,
+    Region,
+    TrainingCourse,
+)
+
+GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden"
+
+
+def golden(name):
+    return json.loads((GOLDEN / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo region, seeded once for this module inside a transaction rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_oktyabrsky_shares_of_seed_002(demo):
+    g = golden("seed_002_oktyabrsky.json")
+    municipality = Municipality.objects.get(code=g["municipality_code"])
+    as_of = parse_ru_date(g["as_of"])
+    counts = selectors.form_counts(scope=municipality, as_of=as_of)
+    heads = selectors.headcount_totals(scope=municipality, as_of=as_of)
+    assert heads.organizations == g["organizations"]
+    assert {k: getattr(heads, k) for k in g["denominators"]} == g["denominators"]
+    for item in g["shares"]:
+        numerator = getattr(counts[item["form"]], item["numerator"])
+        denominator = getattr(heads, item["denominator"])
+        assert numerator == item["count"], item["text"]
+        assert share(numerator, denominator) == item["published"].replace(" ", "\xa0"), item["text"]
+
+
+def test_every_oktyabrsky_school_runs_the_target_model(demo):
+    g = golden("seed_002_oktyabrsky.json")
+    municipality = Municipality.objects.get(code=g["municipality_code"])
+    totals = selectors.totals(scope=municipality, as_of=parse_ru_date(g["as_of"]))
+    assert totals.organizations_with_mentoring == g["organizations_with_target_model"]
+
+
+def test_pairs_outside_the_date_are_not_counted(demo):
+    """Drafts, pairs ended before 30.12.2022 and pairs started after it exist, and are left out."""
+    municipality = Municipality.objects.get(code="M01")
+    as_of = parse_ru_date("30.12.2022")
+    in_municipality = Mentorship.objects.filter(
+        organization__municipality=municipality, mentoring_form__code="student_student"
+    )
+    assert in_municipality.filter(status="draft").exists()
+    assert in_municipality.filter(end_date__lt=as_of).exclude(status="draft").exists()
+    assert in_municipality.filter(start_date__gt=as_of).exclude(status="draft").exists()
+    counted = selectors.links_as_of(municipality, as_of).filter(mentoring_form__code="student_student")
+    assert counted.values("mentorship").distinct().count() < in_municipality.count()
+
+
+def test_a_person_in_two_forms_counts_once_in_the_totals(demo):
+    municipality = Municipality.objects.get(code="M01")
+    as_of = parse_ru_date("30.12.2022")
+    per_form = selectors.form_counts(scope=municipality, as_of=as_of)
+    totals = selectors.totals(scope=municipality, as_of=as_of)
+    # pupils mentored by teachers («учитель – ученик») are also mentees of pupils («ученик – ученик»)
+    assert totals.mentees < sum(c.mentees for c in per_form.values())
+    assert totals.mentees == 1270 + 30
+
+
+def test_smolensk_figures_of_seed_003(demo):
+    g = golden("seed_003_smolensk.json")
+    region = Region.objects.get(code=g["region_code"])
+    assert region.municipalities.count() == g["municipalities"]
+    with_doc, schools = selectors.organizations_with_document(
+        scope=region, doc_type="regulation", as_of=parse_ru_date(g["regulation_on_site"]["as_of"])
+    )
+    assert schools == g["schools"]
+    assert share_of(with_doc, schools) == "254 из 340, 75\xa0%"
+    contest = Contest.objects.get(region=region, title=g["contest"]["title"])
+    by_type = dict(contest.entries.values_list("organization__org_type").annotate(n=Count("id")))
+    assert by_type == g["contest"]["by_org_type"]
+    assert contest.entries.filter(result="winner").count() == g["contest"]["winners"]
+    assert PracticeBankEntry.objects.filter(region=region, status="published").count() == g["practice_bank"]
+    assert MethodistRegistryEntry.objects.filter(region=region).count() == g["methodists"]
+    trained = {
+        c.provider: c.completions.count() or c.reported_trained_count
+        for c in TrainingCourse.objects.filter(region=region, start_date__year=2023)
+    }
+    assert trained == g["trained"]
+
+
+def test_seed_demo_is_idempotent(demo):
+    before = (Person.objects.count(), Mentorship.objects.count(), Person.history.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Person.objects.count(), Mentorship.objects.count(), Person.history.count()) == before

@@ -1,0 +1,205 @@
+"""Login, dashboard and organization pages, with the three actors of every view."""
+
+import datetime
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from registry.models import Category
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def figures(school, neighbour_school, other_school):
+    """Active pairs today in school (2), neighbour_school (1) and other_school (1)."""
+    start = datetime.date.today() - datetime.timedelta(days=30)
+    f.make_mentorship(organization=school, start_date=start)
+    f.make_mentorship(
+        organization=school,
+        mentoring_form=f.form("student_student"),
+        mentor_person=f.make_person(
+            organization=school, category=Category.STUDENT, full_name="Ученик-наставник"
+        ),
+        mentees=[
+            f.make_person(organization=school, category=Category.STUDENT, full_name="Ученик-наставляемый")
+        ],
+        start_date=start,
+    )
+    f.make_mentorship(organization=neighbour_school, start_date=start)
+    f.make_mentorship(organization=other_school, start_date=start)
+
+
+def test_anonymous_user_is_sent_to_login(client, school):
+    for url in [
+        reverse("dashboard"),
+        reverse("registry:organization-list"),
+        reverse("registry:organization-detail", args=[school.code]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+
+def test_login_with_username_and_password_opens_the_dashboard(client, curator, school):
+    client.get(reverse("login"))
+    response = client.post(reverse("login"), {"username": "curator1", "password": "pass"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert school.full_name in response.content.decode()
+
+
+def test_wrong_password_is_refused_in_russian(client, curator):
+    response = client.post(reverse("login"), {"username": "curator1", "password": "nope"})
+    assert response.status_code == 200
+    assert "Неверное имя пользователя или пароль" in response.content.decode()
+
+
+def test_curator_dashboard_shows_the_school_figures(
+    client_for, curator, school, figures, django_assert_max_num_queries
+):
+    client = client_for(curator)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("dashboard"))
+    body = response.content.decode()
+    assert school.full_name in body
+    assert 'data-figure="mentorships">2<' in body
+    assert 'data-figure="mentors">2<' in body
+    assert "учитель – учитель" in body and "ученик – ученик" in body
+
+
+def test_coordinator_dashboard_lists_the_municipality_schools_only(
+    client_for, coordinator, school, neighbour_school, other_school, figures, django_assert_max_num_queries
+):
+    client = client_for(coordinator)
+    with django_assert_max_num_queries(12):
+        body = client.get(reverse("dashboard")).content.decode()
+    assert str(school) in body and str(neighbour_school) in body
+    assert str(other_school) not in body
+    assert 'data-figure="mentorships">3<' in body
+
+
+def test_operator_dashboard_lists_municipalities(
+    client_for, operator, municipality, other_municipality, figures
+):
+    body = client_for(operator).get(reverse("dashboard")).content.decode()
+    assert municipality.name in body and other_municipality.name in body
+    assert 'data-figure="mentorships">4<' in body
+
+
+def test_dashboard_query_count_does_not_grow_with_schools(
+    client_for, coordinator, municipality, django_assert_max_num_queries
+):
+    for _ in range(30):
+        f.make_mentorship(
+            organization=f.make_organization(municipality=municipality), start_date=datetime.date.today()
+        )
+    client = client_for(coordinator)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 30
+
+
+def test_user_without_scope_sees_no_figures(client_for, figures):
+    user = f.make_user("noscope")
+    body = client_for(user).get(reverse("dashboard")).content.decode()
+    assert "Роль не назначена" in body
+    assert "data-figure" not in body
+    assert client_for(user).get(reverse("registry:organization-list")).context["page"].paginator.count == 0
+
+
+# ---------------------------------------------------------------- organization pages: three actors
+
+
+def test_curator_opens_own_school_card(client_for, curator, school):
+    response = client_for(curator).get(reverse("registry:organization-detail", args=[school.code]))
+    assert response.status_code == 200
+    assert school.full_name in response.content.decode()
+
+
+@pytest.mark.parametrize("stranger", ["curator_of_neighbour", "other_curator", "other_coordinator"])
+def test_stranger_gets_404_for_a_school_card(request, client_for, school, neighbour_school, stranger):
+    if stranger == "curator_of_neighbour":
+        user = f.make_user("neighbour", role="curator", organization=neighbour_school)
+    else:
+        user = request.getfixturevalue(stranger)
+    response = client_for(user).get(reverse("registry:organization-detail", args=[school.code]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("wider", ["coordinator", "operator", "admin_user"])
+def test_wider_scope_opens_the_school_card(request, client_for, school, wider):
+    user = request.getfixturevalue(wider)
+    assert (
+        client_for(user).get(reverse("registry:organization-detail", args=[school.code])).status_code == 200
+    )
+
+
+def test_operator_of_another_region_gets_404(client_for, school):
+    stranger = f.make_user("op2", role="operator", region=f.make_region())
+    assert (
+        client_for(stranger).get(reverse("registry:organization-detail", args=[school.code])).status_code
+        == 404
+    )
+
+
+def test_organization_list_shows_exactly_the_scope(
+    client_for, curator, coordinator, school, neighbour_school, other_school
+):
+    def listed(user):
+        return {o.code for o in client_for(user).get(reverse("registry:organization-list")).context["page"]}
+
+    assert listed(curator) == {school.code}
+    assert listed(coordinator) == {school.code, neighbour_school.code}
+
+
+def test_organization_list_ignores_unknown_filter_parameters(client_for, curator, school, other_school):
+    url = (
+        reverse("registry:organization-list") + f"?municipality={other_school.municipality_id}&_connector=OR"
+    )
+    page = client_for(curator).get(url).context["page"]
+    assert [o.code for o in page] == [school.code]
+
+
+def test_organization_search_stays_in_scope(client_for, coordinator, school, other_school):
+    url = reverse("registry:organization-list") + f"?q={other_school.code}"
+    assert list(client_for(coordinator).get(url).context["page"]) == []
+
+
+def test_names_are_escaped_on_the_card(client_for, curator, school):
+    school.full_name = "<script>alert(1)</script> СОШ"
+    school.save()
+    body = (
+        client_for(curator).get(reverse("registry:organization-detail", args=[school.code])).content.decode()
+    )
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; СОШ" in body
+
+
+# ---------------------------------------------------------------- every URL has an access rule
+
+ACCESS_RULES = {
+    # url name: who gets 200 (anonymous always goes to login, except for the login page itself)
+    "dashboard": "any signed-in user",
+    "login": "everyone",
+    "logout": "signed-in user, POST only",
+    "registry:organization-list": "any signed-in user, rows scoped",
+    "registry:organization-detail": "owner, coordinator of its municipality, operator of its region, admin",
+}
+
+
+def _names(resolver, prefix=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue  # the admin is tested in tests/registry/test_admin.py
+            namespace = f"{pattern.namespace}:" if pattern.namespace else ""
+            yield from _names(pattern, prefix + namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield prefix + pattern.name
+
+
+def test_every_url_has_an_access_rule():
+    """A new URL fails this test until its access rule (and its three-actor test) is written."""
+    assert set(_names(get_resolver())) == set(ACCESS_RULES)
