@@ -13,6 +13,7 @@ refused loudly rather than shown unscoped.
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -141,7 +142,8 @@ def scoped(user, queryset: QuerySet) -> QuerySet:
 def get_scoped_or_404(user, queryset: QuerySet, **lookup):
     try:
         return scoped(user, queryset).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError) as exc:
+    except (queryset.model.DoesNotExist, ValueError, ValidationError) as exc:
+        # A malformed id (not a UUID) is as unknown as a missing one.
         raise Http404("Объект не найден") from exc
 
 

@@ -95,7 +95,7 @@ def make_headcount(**kw) -> Headcount:
     kw.setdefault("teachers", 40)
     kw.setdefault("young_specialists", 4)
     kw.setdefault("students", 400)
-    kw.setdefault("students_10_plus", 250)
+    kw.setdefault("students_10_plus", kw["students"] * 6 // 10)
     return Headcount.objects.create(**kw)
 
 
