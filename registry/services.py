@@ -13,6 +13,10 @@ MENTEE_WRONG_KIND = "В форме «{form}» наставляемым не мо
 MENTEE_IS_MENTOR = "Наставник не может быть своим наставляемым."
 ORG_MENTEE_IS_MENTOR = "Организация не может быть наставником самой себе."
 DUPLICATE_ACTIVE = "У этого наставника уже есть действующая пара с этим наставляемым в этой форме."
+STALE_VERSION = (
+    "Пару изменил другой пользователь, пока вы её редактировали. "
+    "Обновите страницу и внесите изменения заново."
+)
 TRANSITION_NOT_ALLOWED = "Пару в статусе «{status}» нельзя перевести в статус «{target}»."
 
 ALLOWED_TRANSITIONS = {
@@ -23,7 +27,7 @@ ALLOWED_TRANSITIONS = {
 }
 
 
-def _check_mentees(mentorship: Mentorship, mentees: list) -> None:
+def mentorship_check_mentees(mentorship: Mentorship, mentees: list) -> None:
     form = mentorship.mentoring_form
     if not mentees:
         raise ValidationError({"mentees": MENTEE_REQUIRED})
@@ -47,7 +51,8 @@ def _check_mentees(mentorship: Mentorship, mentees: list) -> None:
 
 def mentorship_sync_links(mentorship: Mentorship) -> None:
     """Copy the mentorship's fields onto its links (see ``MentorshipLink``)."""
-    for link in mentorship.links.all():
+    # Read the links afresh: a prefetched mentorship.links would resurrect deleted rows.
+    for link in MentorshipLink.objects.filter(mentorship=mentorship):
         link.organization_id = mentorship.organization_id
         link.mentoring_form_id = mentorship.mentoring_form_id
         link.mentor_person_id = mentorship.mentor_person_id
@@ -62,7 +67,7 @@ def mentorship_sync_links(mentorship: Mentorship) -> None:
 def _set_mentees(mentorship: Mentorship, mentees: list) -> None:
     wanted_people = {x.pk for x in mentees if isinstance(x, Person)}
     wanted_orgs = {x.pk for x in mentees if isinstance(x, Organization)}
-    for link in list(mentorship.links.all()):
+    for link in MentorshipLink.objects.filter(mentorship=mentorship):
         if link.mentee_person_id in wanted_people:
             wanted_people.discard(link.mentee_person_id)
         elif link.mentee_organization_id in wanted_orgs:
@@ -70,12 +75,16 @@ def _set_mentees(mentorship: Mentorship, mentees: list) -> None:
         else:
             link.delete()
     for person_id in wanted_people:
-        MentorshipLink(mentorship=mentorship, mentee_person_id=person_id, **_copied(mentorship)).save()
+        MentorshipLink(
+            mentorship=mentorship, mentee_person_id=person_id, **mentorship_link_fields(mentorship)
+        ).save()
     for org_id in wanted_orgs:
-        MentorshipLink(mentorship=mentorship, mentee_organization_id=org_id, **_copied(mentorship)).save()
+        MentorshipLink(
+            mentorship=mentorship, mentee_organization_id=org_id, **mentorship_link_fields(mentorship)
+        ).save()
 
 
-def _copied(mentorship: Mentorship) -> dict:
+def mentorship_link_fields(mentorship: Mentorship) -> dict:
     return {
         "organization_id": mentorship.organization_id,
         "mentoring_form_id": mentorship.mentoring_form_id,
@@ -87,12 +96,13 @@ def _copied(mentorship: Mentorship) -> dict:
     }
 
 
-def _check_no_duplicate_active(mentorship: Mentorship, mentees: list | None) -> None:
+def mentorship_check_no_duplicate_active(mentorship: Mentorship, mentees: list | None) -> None:
     if mentorship.status != Mentorship.Status.ACTIVE:
         return
     if mentees is None:
-        people = [x for x in mentorship.links.values_list("mentee_person", flat=True) if x]
-        orgs = [x for x in mentorship.links.values_list("mentee_organization", flat=True) if x]
+        links = MentorshipLink.objects.filter(mentorship=mentorship)
+        people = [x for x in links.values_list("mentee_person", flat=True) if x]
+        orgs = [x for x in links.values_list("mentee_organization", flat=True) if x]
     else:
         people = [x.pk for x in mentees if isinstance(x, Person)]
         orgs = [x.pk for x in mentees if isinstance(x, Organization)]
@@ -111,11 +121,22 @@ def _check_no_duplicate_active(mentorship: Mentorship, mentees: list | None) -> 
         raise ValidationError(DUPLICATE_ACTIVE)
 
 
-def _save_checked(mentorship: Mentorship, mentees: list | None) -> Mentorship:
+def _save_checked(mentorship: Mentorship, mentees: list | None, expected_version: int | None) -> Mentorship:
     mentorship.full_clean()
-    _check_no_duplicate_active(mentorship, mentees)
+    mentorship_check_no_duplicate_active(mentorship, mentees)
     try:
         with transaction.atomic():
+            if not mentorship._state.adding:
+                # Optimistic lock: the row is locked, its version compared and raised by one.
+                current = (
+                    Mentorship.objects.select_for_update()
+                    .filter(pk=mentorship.pk)
+                    .values_list("version", flat=True)
+                    .first()
+                )
+                if expected_version is not None and current != expected_version:
+                    raise ValidationError(STALE_VERSION)
+                mentorship.version = (current or 0) + 1
             mentorship.save()
             if mentees is not None:
                 _set_mentees(mentorship, mentees)
@@ -130,13 +151,17 @@ def mentorship_save(
     *,
     mentorship: Mentorship,
     mentees: Iterable[Person | Organization] | None = None,
+    expected_version: int | None = None,
 ) -> Mentorship:
-    """Validate and save a mentorship with its mentees (None keeps the current ones)."""
+    """Validate and save a mentorship with its mentees (None keeps the current ones).
+
+    ``expected_version`` is the version the user's form was built from: if somebody saved
+    the mentorship since, nothing is written and the user is told to reload.
+    """
     mentees = list(mentees) if mentees is not None else None
     if mentees is not None:
-        _check_mentees(mentorship, mentees)
-    with transaction.atomic():
-        return _save_checked(mentorship, mentees)
+        mentorship_check_mentees(mentorship, mentees)
+    return _save_checked(mentorship, mentees, expected_version)
 
 
 def mentorship_create(*, mentees: Iterable[Person | Organization], **fields) -> Mentorship:
@@ -165,7 +190,6 @@ def mentorship_transition(
             mentorship.result = result
         if reason:
             mentorship.termination_reason = reason
-    mentorship.version += 1
     return mentorship_save(mentorship=mentorship)
 
 
@@ -181,10 +205,12 @@ def mentorships_bulk_create(items: list[tuple[Mentorship, list]]) -> int:
     links = []
     for mentorship, mentees in items:
         mentorship.clean()
-        _check_mentees(mentorship, mentees)
+        mentorship_check_mentees(mentorship, mentees)
         for mentee in mentees:
             key = "mentee_organization" if isinstance(mentee, Organization) else "mentee_person"
-            links.append(MentorshipLink(mentorship=mentorship, **{key: mentee}, **_copied(mentorship)))
+            links.append(
+                MentorshipLink(mentorship=mentorship, **{key: mentee}, **mentorship_link_fields(mentorship))
+            )
     with transaction.atomic():
         bulk_create_with_history([m for m, _ in items], Mentorship, batch_size=500)
         bulk_create_with_history(links, MentorshipLink, batch_size=500)

@@ -85,7 +85,9 @@ def test_the_database_refuses_a_second_active_link_whatever_the_code_path(school
         start_date=datetime.date(2023, 1, 1),
     )
     with pytest.raises(IntegrityError), transaction.atomic():
-        MentorshipLink.objects.create(mentorship=other, mentee_person=young, **services._copied(other))
+        MentorshipLink.objects.create(
+            mentorship=other, mentee_person=young, **services.mentorship_link_fields(other)
+        )
 
 
 def test_a_completed_pair_frees_the_mentor_for_a_new_one(school, teacher, young):
@@ -167,3 +169,17 @@ def test_history_records_who_changed_a_pair(school, teacher, young, admin_user):
     last = pair.history.first()
     assert last.status == "terminated" and last.history_user == admin_user
     assert pair.history.count() == 2
+
+
+def test_the_second_of_two_concurrent_edits_is_told_to_reload(school, teacher, young):
+    pair = f.make_mentorship(organization=school, mentor_person=teacher, mentees=[young])
+    first, second = Mentorship.objects.get(pk=pair.pk), Mentorship.objects.get(pk=pair.pk)
+    seen = first.version
+    first.goal = "Цель первого куратора"
+    services.mentorship_save(mentorship=first, expected_version=seen)
+    second.goal = "Цель второго куратора"
+    with pytest.raises(ValidationError) as excinfo:
+        services.mentorship_save(mentorship=second, expected_version=seen)
+    assert services.STALE_VERSION in str(excinfo.value)
+    pair.refresh_from_db()
+    assert pair.goal == "Цель первого куратора" and pair.version == seen + 1
