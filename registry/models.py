@@ -614,6 +614,10 @@ class MentorshipLink(models.Model):
 # ---------------------------------------------------------------- documents, courses, contests, practices
 
 
+def _region_id(organization: "Organization") -> int:
+    return organization.municipality.region_id
+
+
 class NormativeDocument(models.Model):
     class DocType(models.TextChoices):
         ORDER = "order", "приказ"
@@ -811,6 +815,14 @@ class ContestEntry(models.Model):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        if (
+            self.contest_id
+            and self.organization_id
+            and _region_id(self.organization) != self.contest.region_id
+        ):
+            raise ValidationError({"organization": "Организация из другого региона, чем конкурс."})
+
 
 class PracticeBankEntry(models.Model):
     class Status(models.TextChoices):
@@ -849,6 +861,10 @@ class PracticeBankEntry(models.Model):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        if self.region_id and self.organization_id and _region_id(self.organization) != self.region_id:
+            raise ValidationError({"organization": "Организация из другого региона."})
 
 
 class MethodistRegistryEntry(models.Model):

@@ -118,3 +118,27 @@ def test_person_history_keeps_who_changed_what(school, admin_user):
     assert latest.phone == "+7 900 000-00-00"
     changed = {c.field for c in latest.diff_against(latest.prev_record).changes}
     assert "phone" in changed and "full_name" not in changed
+
+
+def test_regional_registries_refuse_an_organization_of_another_region(school, region):
+    from registry.models import Contest, ContestEntry, PracticeBankEntry
+
+    stranger = f.make_organization()  # another region
+    contest = Contest.objects.create(
+        region=region, title="Педагогический дуэт", start_date="2023-04-03", end_date="2023-04-28"
+    )
+    entry = ContestEntry(contest=contest, organization=stranger, title="Пара")
+    with pytest.raises(ValidationError) as excinfo:
+        entry.full_clean()
+    assert "Организация из другого региона, чем конкурс." in str(excinfo.value)
+    ContestEntry(contest=contest, organization=school, title="Пара").full_clean()
+    practice = PracticeBankEntry(
+        region=region,
+        organization=stranger,
+        mentoring_form=MentoringForm.objects.first(),
+        title="Практика",
+        submitted_on="2023-06-01",
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        practice.full_clean()
+    assert "Организация из другого региона." in str(excinfo.value)
