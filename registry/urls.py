@@ -1,9 +1,9 @@
-from django.urls import path
-
-from . import views
+from .views import mentorships, organizations, people, regional
 
 app_name = "registry"
 urlpatterns = [
-    path("organizations/", views.organization_list, name="organization-list"),
-    path("organizations/<str:code>/", views.organization_detail, name="organization-detail"),
+    *organizations.urlpatterns,
+    *people.urlpatterns,
+    *mentorships.urlpatterns,
+    *regional.urlpatterns,
 ]

@@ -2,10 +2,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
+from django.urls import path
 from django.utils import timezone
 
-from . import access, selectors
-from .models import Organization
+from registry import access, selectors
+from registry.models import Organization
 
 
 @login_required
@@ -40,3 +41,9 @@ def organization_detail(request, code):
         "today": today,
     }
     return render(request, "registry/organization_detail.html", context)
+
+
+urlpatterns = [
+    path("organizations/", organization_list, name="organization-list"),
+    path("organizations/<str:code>/", organization_detail, name="organization-detail"),
+]

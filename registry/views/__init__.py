@@ -1,0 +1,1 @@
+"""Web screens of the registry, one module per area; each module keeps its own ``urlpatterns``."""
