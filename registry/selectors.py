@@ -250,3 +250,48 @@ def organizations_with_document(
         organization__in=organizations, doc_type=doc_type, published_on_site=True, date__lte=as_of
     )
     return published.values("organization").distinct().count(), organizations.count()
+
+
+ENDING_SOON_DAYS = 30
+
+
+def _alert_aggregates(today: datetime.date) -> dict:
+    from .models import Mentorship
+
+    active = Q(status=Mentorship.Status.ACTIVE)
+    return {
+        "ending_soon": Count(
+            "pk",
+            filter=active
+            & Q(
+                planned_end_date__gte=today,
+                planned_end_date__lte=today + datetime.timedelta(days=ENDING_SOON_DAYS),
+            ),
+        ),
+        "overdue": Count("pk", filter=active & Q(planned_end_date__lt=today)),
+        "no_agreement": Count("pk", filter=active & Q(agreement_date__isnull=True)),
+        "no_result": Count("pk", filter=Q(status=Mentorship.Status.COMPLETED, result="")),
+        "drafts": Count("pk", filter=Q(status=Mentorship.Status.DRAFT)),
+    }
+
+
+def mentorship_alerts(*, scope: Scope | None, today: datetime.date) -> dict[str, int]:
+    """What a curator must act on: pairs ending soon, overdue, without agreement or result. One query."""
+    from .models import Mentorship
+
+    rows = Mentorship.objects.all()
+    if scope is not None:
+        rows = rows.filter(organization_filter(scope))
+    return rows.aggregate(**_alert_aggregates(today))
+
+
+def mentorship_alerts_by_organization(*, scope: Scope, today: datetime.date) -> dict[int, dict[str, int]]:
+    from .models import Mentorship
+
+    rows = (
+        Mentorship.objects.filter(organization_filter(scope))
+        .values("organization")
+        .annotate(**_alert_aggregates(today))
+        .order_by()
+    )
+    return {row.pop("organization"): row for row in rows}

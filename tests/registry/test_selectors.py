@@ -167,3 +167,21 @@ def test_each_figure_family_is_one_query(school, django_assert_num_queries):
         selectors.headcount_totals(scope=school, as_of=AS_OF)
     with django_assert_num_queries(3):  # the vocabulary + one per side
         selectors.category_counts(scope=school, as_of=AS_OF)
+
+
+def test_mentorship_alerts(school, neighbour_school, municipality):
+    today = D(2023, 3, 1)
+    f.make_mentorship(organization=school, planned_end_date=D(2023, 3, 20), agreement_date=D(2022, 9, 1))
+    f.make_mentorship(organization=school, planned_end_date=D(2023, 2, 1), agreement_date=D(2022, 9, 1))
+    f.make_mentorship(organization=school, planned_end_date=D(2023, 9, 1))  # no agreement
+    f.make_mentorship(organization=school, status="completed", end_date=D(2023, 1, 1))  # no result
+    f.make_mentorship(organization=school, status="completed", end_date=D(2023, 1, 1), result="Аттестован")
+    f.make_mentorship(organization=school, status="draft")
+    f.make_mentorship(
+        organization=neighbour_school, planned_end_date=D(2023, 3, 2), agreement_date=D(2022, 9, 1)
+    )
+    alerts = selectors.mentorship_alerts(scope=school, today=today)
+    assert alerts == {"ending_soon": 1, "overdue": 1, "no_agreement": 1, "no_result": 1, "drafts": 1}
+    by_org = selectors.mentorship_alerts_by_organization(scope=municipality, today=today)
+    assert by_org[neighbour_school.pk]["ending_soon"] == 1
+    assert by_org[school.pk]["overdue"] == 1
