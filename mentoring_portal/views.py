@@ -10,6 +10,13 @@ from django.utils import timezone
 from registry import access, selectors
 from registry.models import Municipality, Organization, Region, UserScope
 
+NOT_EDUCATIONAL = [
+    Organization.OrgType.METHODICAL_SERVICE,
+    Organization.OrgType.AUTHORITY,
+    Organization.OrgType.DPO,
+    Organization.OrgType.EMPLOYER,
+]
+
 
 def _rows(objects, figures):
     empty = {"mentors": 0, "mentees": 0, "mentorships": 0}
@@ -46,7 +53,8 @@ def _curator(organization: Organization, today: datetime.date) -> dict:
 
 def _coordinator(municipality: Municipality, today: datetime.date) -> dict:
     figures = selectors.totals_by(scope=municipality, as_of=today, group="organization")
-    schools = municipality.organizations.order_by("full_name")
+    # The municipality's educational organizations; its methodical office and authority run no pairs.
+    schools = municipality.organizations.exclude(org_type__in=NOT_EDUCATIONAL).order_by("code")
     return {
         "municipality": municipality,
         "totals": selectors.totals(scope=municipality, as_of=today),

@@ -76,8 +76,8 @@ def test_coordinator_dashboard_lists_the_municipality_schools_only(
     client = client_for(coordinator)
     with django_assert_max_num_queries(12):
         body = client.get(reverse("dashboard")).content.decode()
-    assert str(school) in body and str(neighbour_school) in body
-    assert str(other_school) not in body
+    assert school.full_name in body and neighbour_school.full_name in body
+    assert other_school.full_name not in body
     assert 'data-figure="mentorships">3<' in body
 
 
@@ -128,6 +128,8 @@ def test_stranger_gets_404_for_a_school_card(request, client_for, school, neighb
         user = request.getfixturevalue(stranger)
     response = client_for(user).get(reverse("registry:organization-detail", args=[school.code]))
     assert response.status_code == 404
+    assert "Страница не найдена" in response.content.decode()
+    assert school.full_name not in response.content.decode()
 
 
 @pytest.mark.parametrize("wider", ["coordinator", "operator", "admin_user"])
