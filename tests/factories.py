@@ -57,10 +57,10 @@ def make_person(**kw) -> Person:
     category = kw.setdefault("category", Category.TEACHER)
     kw.setdefault("full_name", f"Участник Тестовый {i}")
     if category == Category.STUDENT:
-        kw.setdefault("birth_date", datetime.date(2010, 1, 1) + datetime.timedelta(days=i))
+        kw.setdefault("birth_date", datetime.date(2010, 1, 1) + datetime.timedelta(days=i % 3000))
         kw.setdefault("grade", "7А")
     else:
-        kw.setdefault("birth_date", datetime.date(1980, 1, 1) + datetime.timedelta(days=i))
+        kw.setdefault("birth_date", datetime.date(1980, 1, 1) + datetime.timedelta(days=i % 3000))
         kw.setdefault("teaching_experience", 10)
     person = Person(**kw)
     person.full_clean()
