@@ -1,0 +1,204 @@
+"""Forms of the bases of mentors and mentees: the person form and the list filters.
+
+Every choice list is scoped through ``registry.access``; an organization is never taken from
+the request for a curator (the view takes it from the curator's scope).
+"""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from registry import access, people
+from registry.models import BaseMembership, Category, MentoringForm, Municipality, Person
+
+Base = BaseMembership.Base
+Role = access.Role
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PersonForm(forms.ModelForm):
+    """ФИО, дата рождения, категория… plus the fields of the bases the person is (or will be) in."""
+
+    trained_as_mentor = forms.BooleanField(label="Обучен как наставник", required=False)
+    competences = forms.CharField(
+        label="Компетенции, интересы",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Чем наставник может помочь: предмет, проектная деятельность, адаптация…",
+    )
+    request = forms.CharField(
+        label="Запрос наставляемого",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="С чем нужна помощь наставника",
+    )
+
+    class Meta:
+        model = Person
+        fields = people.PERSON_FIELDS
+        widgets = {"birth_date": DATE_WIDGET}
+        help_texts = {"grade": "Для обучающихся, например 7А", "phone": "Например, +7 900 000-00-00"}
+
+    def __init__(self, *args, bases: set[str], today: datetime.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        self.bases = bases
+        wanted = {name for base in bases for name in people.MEMBERSHIP_FIELDS[base]}
+        for name in ("trained_as_mentor", "competences", "request"):
+            if name not in wanted:
+                del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        # The service checks it again; here it is shown together with the other errors.
+        if data.get("category") and data.get("birth_date") and "birth_date" not in self.errors:
+            try:
+                people.check_student_age(
+                    category=data["category"], birth_date=data["birth_date"], today=self.today
+                )
+            except forms.ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+    def person_values(self) -> dict:
+        names = [*people.PERSON_FIELDS, "trained_as_mentor", "competences", "request"]
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+
+
+class PersonCreateForm(PersonForm):
+    """Adding to a base. A curator adds to his own school; an admin picks the organization."""
+
+    organization = forms.ModelChoiceField(label="Организация", queryset=None, required=True)
+
+    field_order = ["organization"]
+
+    def __init__(self, *args, user, base: str, **kwargs):
+        super().__init__(*args, bases={base}, **kwargs)
+        if access.role_of(user) == Role.ADMIN:
+            self.fields["organization"].queryset = access.scope_organizations(user).select_related(
+                "municipality"
+            )
+        else:
+            del self.fields["organization"]
+
+
+class PersonEditForm(PersonForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, instance: Person, memberships, **kwargs):
+        initial = kwargs.pop("initial", {}) | {"version": instance.version}
+        for membership in memberships:
+            for name in people.MEMBERSHIP_FIELDS[membership.base]:
+                initial[name] = getattr(membership, name)
+        super().__init__(
+            *args, instance=instance, initial=initial, bases={m.base for m in memberships}, **kwargs
+        )
+
+
+# ---------------------------------------------------------------- list filters
+
+
+def _name_variants(text: str) -> set[str]:
+    # SQLite compares only ASCII letters case-insensitively; PostgreSQL needs none of these.
+    return {text, text.lower(), text.capitalize(), text.title()}
+
+
+class BaseFilter(django_filters.FilterSet):
+    """The allow-list of a base's filters; everything else in the query string is ignored."""
+
+    q = django_filters.CharFilter(label="ФИО", method="filter_q")
+    category = django_filters.ChoiceFilter(
+        label="Категория", field_name="person__category", choices=Category.choices, empty_label="все"
+    )
+    mentoring_form = django_filters.ModelChoiceFilter(
+        label="Форма наставничества",
+        queryset=MentoringForm.objects.none(),
+        method="filter_form",
+        empty_label="все",
+    )
+    paired = django_filters.ChoiceFilter(
+        label="В паре",
+        choices=[("paired", "в паре"), ("free", "свободен")],
+        method="filter_paired",
+        empty_label="все",
+    )
+    trained = django_filters.ChoiceFilter(
+        label="Обучение",
+        choices=[("yes", "обучен"), ("no", "не обучен")],
+        method="filter_trained",
+        empty_label="все",
+    )
+    municipality = django_filters.ModelChoiceFilter(
+        label="Муниципалитет",
+        field_name="organization__municipality",
+        queryset=Municipality.objects.none(),
+        empty_label="все",
+    )
+    organization = django_filters.ModelChoiceFilter(
+        label="Организация", field_name="organization", queryset=None, empty_label="все"
+    )
+    archived = django_filters.ChoiceFilter(
+        label="Состав",
+        choices=[("1", "архив (исключённые)")],
+        method="filter_archived",
+        empty_label="в базе",
+    )
+
+    class Meta:
+        model = BaseMembership
+        fields = []
+
+    def __init__(self, data, *, queryset, user, base: str, today: datetime.date):
+        super().__init__(data, queryset=queryset)
+        self.base, self.today = base, today
+        role = access.role_of(user)
+        self.filters["mentoring_form"].queryset = MentoringForm.objects.filter(is_active=True).exclude(
+            system=MentoringForm.System.ORGANIZATIONS
+        )
+        if base != Base.MENTORS:
+            del self.filters["trained"]
+        if role in (Role.OPERATOR, Role.ADMIN):
+            self.filters["municipality"].queryset = access.scoped(user, Municipality.objects.all())
+        else:
+            del self.filters["municipality"]
+        if role in (Role.COORDINATOR, Role.OPERATOR, Role.ADMIN):
+            organizations = access.scope_organizations(user).order_by("short_name", "full_name")
+            municipality = (data or {}).get("municipality", "")
+            if "municipality" in self.filters and municipality.isdigit():
+                organizations = organizations.filter(municipality_id=municipality)
+            self.filters["organization"].queryset = organizations
+        else:
+            del self.filters["organization"]
+
+    def filter_queryset(self, queryset):
+        # The archive is a state of the list, not an optional filter: it always applies.
+        archived = self.form.cleaned_data.get("archived") == "1"
+        return super().filter_queryset(queryset.filter(archived_on__isnull=not archived))
+
+    def filter_archived(self, queryset, name, value):
+        return queryset  # applied in filter_queryset
+
+    def filter_q(self, queryset, name, value):
+        value = " ".join(value.split())
+        condition = Q()
+        for variant in _name_variants(value):
+            condition |= Q(person__full_name__icontains=variant)
+        return queryset.filter(condition)
+
+    def filter_form(self, queryset, name, value):
+        links = people.active_links(self.today).filter(
+            mentoring_form=value, **{people.SIDE[self.base]: OuterRef("person")}
+        )
+        return queryset.filter(Exists(links))
+
+    def filter_paired(self, queryset, name, value):
+        return queryset.filter(in_pair=(value == "paired"))
+
+    def filter_trained(self, queryset, name, value):
+        return queryset.filter(trained_as_mentor=(value == "yes"))
