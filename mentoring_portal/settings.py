@@ -116,6 +116,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "ru"
+# One language: a browser asking for English still gets Django's messages in Russian.
+LANGUAGES = [("ru", "Русский")]
 USE_I18N = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_TZ = True

@@ -3,7 +3,7 @@
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -18,9 +18,16 @@ NOT_EDUCATIONAL = [
 ]
 
 
-def _rows(objects, figures):
-    empty = {"mentors": 0, "mentees": 0, "mentorships": 0}
-    return [{"object": obj, **figures.get(obj.pk, empty)} for obj in objects]
+EMPTY_FIGURES = {"mentors": 0, "mentees": 0, "mentorships": 0}
+EMPTY_ALERTS = {"ending_soon": 0, "overdue": 0, "no_agreement": 0, "no_result": 0, "drafts": 0}
+
+
+def _rows(objects, figures, alerts=None):
+    alerts = alerts or {}
+    return [
+        {"object": obj, **figures.get(obj.pk, EMPTY_FIGURES), **alerts.get(obj.pk, EMPTY_ALERTS)}
+        for obj in objects
+    ]
 
 
 @login_required
@@ -48,27 +55,38 @@ def _curator(organization: Organization, today: datetime.date) -> dict:
             selectors.form_counts(scope=organization, as_of=today).values(), key=lambda c: c.form_name
         ),
         "headcount": selectors.headcount_totals(scope=organization, as_of=today),
+        "alerts": selectors.mentorship_alerts(scope=organization, today=today),
     }
 
 
 def _coordinator(municipality: Municipality, today: datetime.date) -> dict:
     figures = selectors.totals_by(scope=municipality, as_of=today, group="organization")
+    alerts = selectors.mentorship_alerts_by_organization(scope=municipality, today=today)
     # The municipality's educational organizations; its methodical office and authority run no pairs.
     schools = municipality.organizations.exclude(org_type__in=NOT_EDUCATIONAL).order_by("code")
+    rows = _rows(schools, figures, alerts)
     return {
         "municipality": municipality,
         "totals": selectors.totals(scope=municipality, as_of=today),
-        "rows": _rows(schools, figures),
+        "alerts": selectors.mentorship_alerts(scope=municipality, today=today),
+        "rows": rows,
+        "lagging": sum(1 for row in rows if not row["mentorships"]),
         "row_kind": "organization",
     }
 
 
 def _operator(region: Region, today: datetime.date) -> dict:
     figures = selectors.totals_by(scope=region, as_of=today, group="municipality")
-    municipalities = region.municipalities.annotate(n_orgs=Count("organizations")).order_by("name")
+    with_pairs = selectors.totals_by(scope=region, as_of=today, group="organization").keys()
+    educational = ~Q(organizations__org_type__in=NOT_EDUCATIONAL)
+    municipalities = region.municipalities.annotate(
+        n_orgs=Count("organizations", filter=educational),
+        n_lagging=Count("organizations", filter=educational & ~Q(organizations__pk__in=list(with_pairs))),
+    ).order_by("name")
     return {
         "region": region,
         "totals": selectors.totals(scope=region, as_of=today),
+        "alerts": selectors.mentorship_alerts(scope=region, today=today),
         "rows": _rows(municipalities, figures),
         "row_kind": "municipality",
     }

@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from .models import ORGANIZATION_SIDE, Mentorship, MentorshipLink, Organization, Person
 
@@ -175,14 +175,14 @@ def mentorship_transition(
     end_date: datetime.date | None = None,
     result: str = "",
     reason: str = "",
+    expected_version: int | None = None,
 ) -> Mentorship:
-    """черновик → действует → завершена | прекращена досрочно."""
-    if status not in ALLOWED_TRANSITIONS[mentorship.status]:
-        raise ValidationError(
-            TRANSITION_NOT_ALLOWED.format(
-                status=mentorship.get_status_display(), target=Mentorship.Status(status).label
-            )
-        )
+    """черновик → действует → завершена | прекращена досрочно.
+
+    ``expected_version`` works as in ``mentorship_save``: a transition decided on a stale page
+    (somebody completed or edited the pair meanwhile) writes nothing.
+    """
+    mentorship_check_transition(mentorship, status)
     mentorship.status = status
     if status in (Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED):
         mentorship.end_date = end_date or datetime.date.today()
@@ -190,7 +190,85 @@ def mentorship_transition(
             mentorship.result = result
         if reason:
             mentorship.termination_reason = reason
-    return mentorship_save(mentorship=mentorship)
+    return mentorship_save(mentorship=mentorship, expected_version=expected_version)
+
+
+def mentorship_check_transition(mentorship: Mentorship, status: str) -> None:
+    if status not in ALLOWED_TRANSITIONS[mentorship.status]:
+        raise ValidationError(
+            TRANSITION_NOT_ALLOWED.format(
+                status=mentorship.get_status_display(), target=Mentorship.Status(status).label
+            )
+        )
+
+
+class Effectiveness(models.TextChoices):
+    """The curator's assessment on completion. Mentorship has no field for it (yet): it is
+    written at the start of the result text, «Эффективность: высокая. …»."""
+
+    HIGH = "high", "высокая"
+    MEDIUM = "medium", "средняя"
+    LOW = "low", "низкая"
+
+
+EFFECTIVENESS_PREFIX = "Эффективность: {label}. "
+
+
+def mentorship_complete(
+    *,
+    mentorship: Mentorship,
+    end_date: datetime.date,
+    result: str,
+    effectiveness: str = "",
+    expected_version: int | None = None,
+) -> Mentorship:
+    """действует → завершена, with the result and, if given, the assessed effectiveness."""
+    text = result.strip()
+    if effectiveness:
+        text = EFFECTIVENESS_PREFIX.format(label=Effectiveness(effectiveness).label) + text
+    return mentorship_transition(
+        mentorship=mentorship,
+        status=Mentorship.Status.COMPLETED,
+        end_date=end_date,
+        result=text,
+        expected_version=expected_version,
+    )
+
+
+# What a curator may change in the pair form; status goes through mentorship_transition only.
+MENTORSHIP_EDITABLE_FIELDS = frozenset(
+    {
+        "mentoring_form",
+        "mode",
+        "group_name",
+        "mentor_person",
+        "mentor_organization",
+        "start_date",
+        "planned_end_date",
+        "end_date",
+        "agreement_date",
+        "goal",
+        "mentee_request",
+        "result",
+        "termination_reason",
+    }
+)
+
+
+def mentorship_update(
+    *,
+    mentorship: Mentorship,
+    expected_version: int | None,
+    mentees: Iterable[Person | Organization] | None = None,
+    **fields,
+) -> Mentorship:
+    """Apply an edit form to a mentorship: ``fields`` are model fields, checked against an allow-list."""
+    unknown = set(fields) - MENTORSHIP_EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"mentorship_update() cannot change {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(mentorship, name, value)
+    return mentorship_save(mentorship=mentorship, mentees=mentees, expected_version=expected_version)
 
 
 def mentorships_bulk_create(items: list[tuple[Mentorship, list]]) -> int:

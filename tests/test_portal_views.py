@@ -217,3 +217,45 @@ def declared_access_rules() -> dict:
 def test_every_url_has_an_access_rule():
     """A new URL fails this test until a test module declares its access rule (and tests it)."""
     assert set(_names(get_resolver())) == set(declared_access_rules())
+
+
+def test_curator_dashboard_shows_what_needs_attention_with_links(client_for, curator, school):
+    today = datetime.date.today()
+    f.make_mentorship(
+        organization=school,
+        start_date=today - datetime.timedelta(days=100),
+        planned_end_date=today + datetime.timedelta(days=10),
+    )
+    f.make_mentorship(
+        organization=school,
+        start_date=today - datetime.timedelta(days=100),
+        planned_end_date=today - datetime.timedelta(days=1),
+        agreement_date=today - datetime.timedelta(days=100),
+    )
+    response = client_for(curator).get(reverse("dashboard"))
+    assert response.context["alerts"] == {
+        "ending_soon": 1,
+        "overdue": 1,
+        "no_agreement": 1,
+        "no_result": 0,
+        "drafts": 0,
+    }
+    body = response.content.decode()
+    assert 'href="/pairs/?ending=soon" data-alert="ending_soon">Заканчиваются в ближайшие 30 дней: 1<' in body
+    assert 'href="/pairs/?overdue=1" data-alert="overdue">Прошла плановая дата окончания: 1<' in body
+
+
+def test_coordinator_sees_the_schools_that_lag(client_for, coordinator, school, neighbour_school, figures):
+    lagging = f.make_organization(municipality=school.municipality, full_name="МБОУ «ООШ № 7»")
+    response = client_for(coordinator).get(reverse("dashboard"))
+    assert response.context["lagging"] == 1
+    row = next(r for r in response.context["rows"] if r["object"] == lagging)
+    assert row["mentorships"] == 0
+    assert 'data-figure="lagging">1<' in response.content.decode()
+
+
+def test_operator_sees_lagging_schools_per_municipality(client_for, operator, municipality, figures):
+    f.make_organization(municipality=municipality)  # no pairs
+    rows = client_for(operator).get(reverse("dashboard")).context["rows"]
+    row = next(r for r in rows if r["object"] == municipality)
+    assert (row["object"].n_orgs, row["object"].n_lagging, row["mentorships"]) == (3, 1, 3)

@@ -60,3 +60,8 @@ def test_defusedxml_is_installed_for_openpyxl():
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML is True
+
+
+def test_django_messages_stay_russian_for_an_english_browser(client, db):
+    response = client.post("/login/", {"username": "", "password": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["form"].errors["username"] == ["Обязательное поле."]

@@ -1,0 +1,478 @@
+"""Forms of the pairs and groups screens («Наставнические пары»).
+
+The participants offered depend on the chosen form of mentoring and on the organization:
+people of that organization whose category fits the form, or, for «ОО – ОО», organizations.
+Every choice queryset goes through ``registry.access.scoped`` and is filtered by the form's
+categories, so an id posted by hand that is out of scope or of the wrong kind fails with
+Django's «Выберите корректный вариант…» next to its field and nothing is saved.
+"""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from registry import access, services
+from registry.models import (
+    ORGANIZATION_SIDE,
+    Category,
+    MentoringForm,
+    Mentorship,
+    MentorshipLink,
+    Municipality,
+    Organization,
+    Person,
+    UserScope,
+)
+from registry.selectors import ENDING_SOON_DAYS
+
+FORM_FIRST = "Сначала выберите форму наставничества."
+ORGANIZATION_FIRST = "Сначала выберите организацию."
+END_IN_FUTURE = "Дата окончания не может быть позже сегодняшнего дня."
+OTHER_ORGANIZATION_MENTOR = (
+    "Здесь — участники вашей организации, подходящие выбранной форме. "
+    "Наставника из другой организации вносят импортом (лист «Наставнические пары», «Наставник код ОО»)."
+)
+
+# Service errors name model fields; the form shows them next to its own fields.
+SERVICE_FIELD = {"mentor_person": "mentor", "mentor_organization": "mentor"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        # The browser's date picker sends ISO dates; Django accepts them besides «ДД.ММ.ГГГГ».
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def participant_label(obj) -> str:
+    if isinstance(obj, Organization):
+        return f"{obj} ({obj.code})"
+    details = [obj.get_category_display()]
+    if obj.position:
+        details.append(obj.position)
+    if obj.grade:
+        details.append(f"{obj.grade} класс")
+    label = f"{obj.full_name} — {', '.join(details)}"
+    load = getattr(obj, "active_mentees", 0)
+    if load:
+        label += f" · наставляемых в действующих парах: {load}"
+    return label
+
+
+class ParticipantChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return participant_label(obj)
+
+
+class ParticipantMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return participant_label(obj)
+
+
+def active_mentees_count(mentor: str = "pk") -> Coalesce:
+    """Distinct mentees the person at ``mentor`` (an outer reference) carries in active pairs.
+
+    One correlated subquery, so a list annotates every row in its own query. It counts the
+    mentor's pairs in every organization: it is the mentor's load, and only a number is shown.
+    """
+    return Coalesce(
+        Subquery(
+            MentorshipLink.objects.filter(status=Mentorship.Status.ACTIVE, mentor_person=OuterRef(mentor))
+            .order_by()
+            .values("mentor_person")
+            .annotate(n=Count("mentee_person", distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def _chosen(form: forms.Form, name: str, queryset: QuerySet, key: str):
+    """The object the user picked in ``name`` (posted, or initial on a fresh page), or None."""
+    if form.is_bound:
+        value = form.data.get(form.add_prefix(name))
+    else:
+        value = form.initial.get(name)
+    if isinstance(value, queryset.model):
+        value = getattr(value, key)
+    if value in (None, ""):
+        return None
+    try:
+        return queryset.get(**{key: value})
+    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+        return None
+
+
+class MentorshipForm(forms.Form):
+    """Create or edit a pair or group. ``organization`` is where the pair is formed: the
+    curator's school or the edited pair's organization; None lets an administrator choose."""
+
+    organization = forms.ModelChoiceField(
+        label="Организация", queryset=Organization.objects.none(), to_field_name="code"
+    )
+    mentoring_form = forms.ModelChoiceField(
+        label="Форма наставничества",
+        queryset=MentoringForm.objects.none(),
+        to_field_name="code",
+        empty_label="— выберите форму —",
+    )
+    mentor = ParticipantChoiceField(
+        label="Наставник", queryset=Person.objects.none(), empty_label="— выберите наставника —"
+    )
+    mentees = ParticipantMultipleChoiceField(
+        label="Наставляемый",
+        queryset=Person.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Отметьте одного наставляемого или нескольких: несколько наставляемых — это группа.",
+    )
+    start_date = forms.DateField(label="Дата начала", widget=DateInput)
+    planned_end_date = forms.DateField(label="Плановая дата окончания", required=False, widget=DateInput)
+    agreement_date = forms.DateField(label="Дата соглашения", required=False, widget=DateInput)
+    mode = forms.ChoiceField(
+        label="Вид наставничества", required=False, choices=[("", "—"), *Mentorship.Mode.choices]
+    )
+    group_name = forms.CharField(label="Группа", max_length=100, required=False)
+    goal = forms.CharField(label="Цель", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    mentee_request = forms.CharField(
+        label="Запрос наставляемого", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    status = forms.ChoiceField(
+        label="Статус",
+        choices=[(s, s.label) for s in (Mentorship.Status.DRAFT, Mentorship.Status.ACTIVE)],
+        initial=Mentorship.Status.DRAFT,
+    )
+    # On a closed pair the curator may correct the end date, the result or the reason.
+    end_date = forms.DateField(label="Дата окончания", widget=DateInput)
+    result = forms.CharField(label="Результат", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    termination_reason = forms.CharField(
+        label="Причина досрочного прекращения", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    # Form fields that are Mentorship fields of the same name.
+    MODEL_FIELDS = (
+        "mentoring_form",
+        "start_date",
+        "planned_end_date",
+        "agreement_date",
+        "mode",
+        "group_name",
+        "goal",
+        "mentee_request",
+        "status",
+        "end_date",
+        "result",
+        "termination_reason",
+    )
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        user,
+        organization: Organization | None,
+        mentorship: Mentorship | None = None,
+        **kw,
+    ):
+        if mentorship is not None and "initial" not in kw:
+            kw["initial"] = self.initial_for(mentorship)
+        super().__init__(data, **kw)
+        self.user = user
+        self.mentorship = mentorship
+        if mentorship is None:
+            for name in ("end_date", "result", "termination_reason", "version"):
+                del self.fields[name]
+        else:
+            del self.fields["status"]
+            if mentorship.status != Mentorship.Status.COMPLETED:
+                del self.fields["result"]
+            if mentorship.status != Mentorship.Status.TERMINATED:
+                del self.fields["termination_reason"]
+            if mentorship.status not in (Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED):
+                del self.fields["end_date"]
+
+        if organization is None:
+            self.fields["organization"].queryset = access.scoped(user, Organization.objects.all())
+            organization = _chosen(self, "organization", self.fields["organization"].queryset, "code")
+        else:
+            del self.fields["organization"]
+        self.pair_organization = organization
+
+        forms_qs = MentoringForm.objects.filter(is_active=True)
+        if mentorship is not None:
+            # An edited pair keeps its form even if the region has retired it since.
+            forms_qs = MentoringForm.objects.filter(Q(is_active=True) | Q(pk=mentorship.mentoring_form_id))
+        forms_qs = access.scoped(user, forms_qs)
+        # Changing these re-offers the participants (static/js/mentorship_form.js, or the button).
+        self.fields["mentoring_form"].widget.attrs["data-reload"] = ""
+        if "organization" in self.fields:
+            self.fields["organization"].widget.attrs["data-reload"] = ""
+        self.fields["mentoring_form"].queryset = forms_qs
+        self.chosen_form = _chosen(self, "mentoring_form", forms_qs, "code")
+        self._set_participant_choices()
+
+    @staticmethod
+    def initial_for(mentorship: Mentorship) -> dict:
+        initial = {name: getattr(mentorship, name) for name in MentorshipForm.MODEL_FIELDS}
+        initial["mentoring_form"] = mentorship.mentoring_form.code
+        initial["mentor"] = mentorship.mentor_person_id or mentorship.mentor_organization_id
+        initial["mentees"] = [
+            link.mentee_person_id or link.mentee_organization_id
+            for link in MentorshipLink.objects.filter(mentorship=mentorship)
+        ]
+        initial["version"] = mentorship.version
+        return initial
+
+    def _set_participant_choices(self) -> None:
+        mentor, mentees = self.fields["mentor"], self.fields["mentees"]
+        organization, form = self.pair_organization, self.chosen_form
+        if organization is None or form is None:
+            hint = ORGANIZATION_FIRST if organization is None else FORM_FIRST
+            mentor.help_text = mentees.help_text = hint
+            return
+        current = self._current_participants()
+        if ORGANIZATION_SIDE in form.mentor_categories:
+            # The mentor organization is the one the pair is formed in, never a posted id.
+            mentor.queryset = access.scoped(self.user, Organization.objects.filter(pk=organization.pk))
+            mentor.empty_label = None
+            # The mentee organizations are those of the same municipality, as its coordinator sees
+            # them. This list is not scoped to the curator (who sees only its own school), and
+            # that is no leak: organizations' names and codes are public, and only organizations
+            # are offered here, never their people.
+            mentees.queryset = (
+                Organization.objects.filter(
+                    Q(municipality=organization.municipality_id) | Q(pk__in=current["organizations"])
+                )
+                .exclude(pk=organization.pk)
+                .order_by("full_name")
+            )
+            mentees.help_text = "Организации муниципалитета; несколько организаций — это группа."
+            return
+        # The current participants of an edited pair stay selectable even when they belong to
+        # another organization (pairs imported with «Наставник код ОО»): they are on this pair's
+        # card already, and a posted id of anybody else is still refused.
+        people = access.scoped(self.user, Person.objects.filter(organization=organization))
+        if current["people"]:
+            people = people | Person.objects.filter(pk__in=current["people"])
+        people = people.order_by("full_name")
+        mentor.queryset = people.filter(category__in=form.mentor_categories).annotate(
+            active_mentees=active_mentees_count()
+        )
+        mentor.help_text = OTHER_ORGANIZATION_MENTOR
+        mentees.queryset = people.filter(category__in=form.mentee_categories)
+
+    def _current_participants(self) -> dict:
+        current = {"people": [], "organizations": []}
+        if self.mentorship is None:
+            return current
+        pair = self.mentorship
+        if pair.mentor_person_id:
+            current["people"].append(pair.mentor_person_id)
+        for person_id, org_id in MentorshipLink.objects.filter(mentorship=pair).values_list(
+            "mentee_person", "mentee_organization"
+        ):
+            if person_id:
+                current["people"].append(person_id)
+            if org_id:
+                current["organizations"].append(org_id)
+        return current
+
+    def clean_end_date(self):
+        end_date = self.cleaned_data["end_date"]
+        if end_date and end_date > timezone.localdate():
+            raise ValidationError(END_IN_FUTURE)
+        return end_date
+
+    def model_fields(self) -> dict:
+        """The cleaned data as Mentorship fields (without organization, status on edit and mentees)."""
+        data = self.cleaned_data
+        fields = {name: data[name] for name in self.MODEL_FIELDS if name in self.fields}
+        if self.mentorship is not None:
+            fields.pop("status", None)
+        mentor = data["mentor"]
+        fields["mentor_person"] = mentor if isinstance(mentor, Person) else None
+        fields["mentor_organization"] = mentor if isinstance(mentor, Organization) else None
+        return fields
+
+    def add_service_error(self, error: ValidationError) -> None:
+        add_service_error(self, error)
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the form's fields (or above them)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            name = SERVICE_FIELD.get(field, field)
+            form.add_error(name if name in form.fields else None, errors)
+        return
+    for message in error.messages:
+        name = "mentees" if message == services.DUPLICATE_ACTIVE and "mentees" in form.fields else None
+        form.add_error(name, message)
+
+
+class _TransitionForm(forms.Form):
+    end_date = forms.DateField(label="Дата окончания", widget=DateInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, mentorship: Mentorship, **kw):
+        kw.setdefault("initial", {"end_date": timezone.localdate(), "version": mentorship.version})
+        super().__init__(data, **kw)
+        self.mentorship = mentorship
+
+    def clean_end_date(self) -> datetime.date:
+        end_date = self.cleaned_data["end_date"]
+        if end_date > timezone.localdate():
+            raise ValidationError(END_IN_FUTURE)
+        return end_date
+
+    def add_service_error(self, error: ValidationError) -> None:
+        add_service_error(self, error)
+
+
+class CompleteForm(_TransitionForm):
+    effectiveness = forms.ChoiceField(
+        label="Эффективность", choices=[("", "— оцените —"), *services.Effectiveness.choices]
+    )
+    result = forms.CharField(
+        label="Результат",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Чего достиг наставляемый: например, «Аттестован на первую категорию».",
+    )
+    field_order = ["end_date", "effectiveness", "result"]
+
+
+class TerminateForm(_TransitionForm):
+    termination_reason = forms.CharField(
+        label="Причина досрочного прекращения", widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+# ---------------------------------------------------------------- the list's filters
+
+# DESIGN §2: above the school, people appear as counts and names of adults.
+MINOR_CATEGORIES = (Category.STUDENT, Category.COLLEGE_STUDENT)
+
+
+def sees_minor_names(user) -> bool:
+    return access.role_of(user) in (UserScope.Role.CURATOR, UserScope.Role.ADMIN)
+
+
+# The dashboard's alert counts (registry.selectors.mentorship_alerts) link here: same rules.
+def ending_soon_q(today: datetime.date) -> Q:
+    return Q(
+        status=Mentorship.Status.ACTIVE,
+        planned_end_date__gte=today,
+        planned_end_date__lte=today + datetime.timedelta(days=ENDING_SOON_DAYS),
+    )
+
+
+def overdue_q(today: datetime.date) -> Q:
+    return Q(status=Mentorship.Status.ACTIVE, planned_end_date__lt=today)
+
+
+NO_AGREEMENT_Q = Q(status=Mentorship.Status.ACTIVE, agreement_date__isnull=True)
+NO_RESULT_Q = Q(status=Mentorship.Status.COMPLETED, result="")
+
+
+class MentorshipFilter(django_filters.FilterSet):
+    """The allow-list of the list's filters; their names are linked from the dashboard."""
+
+    q = django_filters.CharFilter(label="Наставник или наставляемый", method="filter_q")
+    status = django_filters.ChoiceFilter(label="Статус", choices=Mentorship.Status.choices, empty_label="все")
+    form = django_filters.ModelChoiceFilter(
+        label="Форма наставничества",
+        field_name="mentoring_form",
+        queryset=MentoringForm.objects.none(),
+        to_field_name="code",
+        empty_label="все",
+    )
+    municipality = django_filters.ModelChoiceFilter(
+        label="Муниципалитет",
+        field_name="organization__municipality",
+        queryset=Municipality.objects.none(),
+        to_field_name="code",
+        empty_label="все",
+    )
+    organization = django_filters.ModelChoiceFilter(
+        label="Организация",
+        field_name="organization",
+        queryset=Organization.objects.none(),
+        to_field_name="code",
+        empty_label="все",
+    )
+    ending = django_filters.ChoiceFilter(
+        label="заканчиваются в ближайшие 30 дней", choices=[("soon", "да")], method="filter_alert"
+    )
+    overdue = django_filters.ChoiceFilter(label="просрочены", choices=[("1", "да")], method="filter_alert")
+    no_agreement = django_filters.ChoiceFilter(
+        label="без даты соглашения", choices=[("1", "да")], method="filter_alert"
+    )
+    no_result = django_filters.ChoiceFilter(
+        label="без результата", choices=[("1", "да")], method="filter_alert"
+    )
+
+    CHECKBOXES = ("ending", "overdue", "no_agreement", "no_result")
+
+    class Meta:
+        model = Mentorship
+        fields: list[str] = []
+
+    def __init__(self, data=None, *, queryset, user, today: datetime.date, **kw):
+        super().__init__(data, queryset=queryset, **kw)
+        self.user, self.today = user, today
+        self.show_minor_names = sees_minor_names(user)
+        role = access.role_of(user)
+        self.filters["form"].queryset = access.scoped(user, MentoringForm.objects.all())
+        if role in (UserScope.Role.OPERATOR, UserScope.Role.ADMIN):
+            self.filters["municipality"].queryset = access.scoped(user, Municipality.objects.all())
+            # A region holds thousands of organizations: the operator types a «Код ОО» instead of
+            # scrolling a select; the code is still checked against the scoped organizations.
+            self.filters["organization"].queryset = access.scoped(user, Organization.objects.all())
+            self.filters["organization"].extra["widget"] = forms.TextInput(attrs={"placeholder": "Код ОО"})
+            self.filters["organization"].label = "Код ОО"
+        elif role == UserScope.Role.COORDINATOR:
+            del self.filters["municipality"]
+            self.filters["organization"].queryset = access.scoped(
+                user, Organization.objects.order_by("full_name")
+            )
+        else:
+            del self.filters["municipality"]
+            del self.filters["organization"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        people = Person.objects.filter(full_name__icontains=value)
+        if not self.show_minor_names:
+            # Nobody above the school finds a pupil by name.
+            people = people.exclude(category__in=MINOR_CATEGORIES)
+        organizations = Organization.objects.filter(
+            Q(full_name__icontains=value) | Q(short_name__icontains=value)
+        )
+        mentees = MentorshipLink.objects.filter(mentorship=OuterRef("pk")).filter(
+            Q(mentee_person__in=people) | Q(mentee_organization__in=organizations)
+        )
+        return queryset.filter(
+            Q(mentor_person__in=people) | Q(mentor_organization__in=organizations) | Exists(mentees)
+        )
+
+    def filter_alert(self, queryset, name, value):
+        condition = {
+            "ending": lambda: ending_soon_q(self.today),
+            "overdue": lambda: overdue_q(self.today),
+            "no_agreement": lambda: NO_AGREEMENT_Q,
+            "no_result": lambda: NO_RESULT_Q,
+        }[name]()
+        return queryset.filter(condition)
+
+    @property
+    def has_wider_filters(self) -> bool:
+        return "organization" in self.filters
