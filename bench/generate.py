@@ -116,6 +116,7 @@ FIRST_DAY = datetime.date(1958, 1, 1)
 LAST_DAY = datetime.date(2027, 12, 31)
 DAYS = [(FIRST_DAY + datetime.timedelta(n)).isoformat() for n in range((LAST_DAY - FIRST_DAY).days + 1)]
 NULL = "\\N"
+CATEGORIES = ["student", "college_student", "teacher", "head", "employer_rep", "graduate"]
 CHUNK = 1 << 20  # characters per COPY write
 
 
@@ -330,6 +331,10 @@ class Loader:
             n_people, [ORG_TYPES[o.org_type][1] * rng.lognormvariate(0, 0.6) for o in self.orgs], minimum=4
         )
         self.person_ids = bytearray(16 * n_people)
+        # What services.mentee_link_fields copies onto links: category, experience, birth day.
+        self.person_category = bytearray(n_people)
+        self.person_experience = bytearray(n_people)  # 255: none
+        self.person_birth = array("i", bytes(4 * n_people))
         stamp = "2024-09-02 10:00:00+03"
 
         def rows(w):
@@ -381,7 +386,8 @@ class Loader:
                 break
         first_year, last_year = BIRTH_YEARS[category]
         year = rng.randint(first_year, last_year)
-        birth = DAYS[day(datetime.date(year, 1, 1)) + rng.randrange(365)]
+        birth_day = day(datetime.date(year, 1, 1)) + rng.randrange(365)
+        birth = DAYS[birth_day]
         experience, subject, grade = NULL, "", ""
         if category in ("teacher", "head"):
             max_experience = min(45, 2024 - year - 21)
@@ -391,6 +397,9 @@ class Loader:
             subject = rng.choice(SUBJECTS) if category == "teacher" else ""
         elif category == "student":
             grade = f"{min(11, max(1, 2024 - year - 6))}{rng.choice('АБВ')}"
+        self.person_category[index] = CATEGORIES.index(category)
+        self.person_experience[index] = 255 if experience == NULL else int(experience)
+        self.person_birth[index] = birth_day
         return [
             str(person_id),
             str(org.id),
@@ -547,16 +556,39 @@ class Loader:
                     stamp,
                     updated,
                 )
-                # services.mentorship_sync_links: organization, form, mentor, status and dates copied
+                # services.mentorship_sync_links: organization, form, mentor, status and dates copied,
+                # and the participants' attributes (services.mentorship_link_fields, mentee_link_fields)
+                mentor_category = CATEGORIES[self.person_category[mentor]] if slot != -1 else ""
                 copied = "\t".join(
-                    (str(org.id), str(form_id), mentor_person, mentor_org, status, start_s, end_s)
+                    (
+                        str(org.id),
+                        str(form_id),
+                        mentor_person,
+                        mentor_org,
+                        status,
+                        start_s,
+                        end_s,
+                        mentor_category,
+                    )
                 )
-                for person in mentee_people:
+                for person, index in zip(mentee_people, mentees if slot != -1 else [], strict=False):
                     self.link_rows += 1
-                    links_file.write(f"{self.link_rows}\t{mentorship_id}\t{person}\t{NULL}\t{copied}\n")
+                    experience = self.person_experience[index]
+                    mentee = "\t".join(
+                        (
+                            CATEGORIES[self.person_category[index]],
+                            NULL if experience == 255 else str(experience),
+                            DAYS[self.person_birth[index]],
+                        )
+                    )
+                    links_file.write(
+                        f"{self.link_rows}\t{mentorship_id}\t{person}\t{NULL}\t{copied}\t{mentee}\n"
+                    )
                 for mentee_org in mentee_orgs:
                     self.link_rows += 1
-                    links_file.write(f"{self.link_rows}\t{mentorship_id}\t{NULL}\t{mentee_org}\t{copied}\n")
+                    links_file.write(
+                        f"{self.link_rows}\t{mentorship_id}\t{NULL}\t{mentee_org}\t{copied}\t\t{NULL}\t{NULL}\n"
+                    )
 
         self.load(
             Mentorship,
@@ -658,6 +690,10 @@ class Loader:
                 "status",
                 "start_date",
                 "end_date",
+                "mentor_category",
+                "mentee_category",
+                "mentee_teaching_experience",
+                "mentee_birth_date",
             ],
             rows,
         )

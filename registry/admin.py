@@ -219,6 +219,12 @@ class PersonAdmin(ScopedHistoryAdmin):
     autocomplete_fields = ["organization"]
     readonly_fields = ["version", "created_at", "updated_at"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"category", "teaching_experience", "birth_date"} & set(form.changed_data):
+            # The links carry copies of these for the counting selectors.
+            services.person_sync_links(obj)
+
 
 @admin.register(BaseMembership)
 class BaseMembershipAdmin(ScopedHistoryAdmin):

@@ -21,7 +21,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import access
+from . import access, services
 from .models import BaseMembership, Category, Mentorship, MentorshipLink, Organization, Person
 
 Base = BaseMembership.Base
@@ -300,6 +300,8 @@ def person_update(
         if changed or changed_memberships:
             stored.version += 1
             stored.save()
+            if changed & {"category", "teaching_experience", "birth_date"}:
+                services.person_sync_links(stored)
             for membership in changed_memberships:
                 membership.save()
     return stored

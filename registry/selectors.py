@@ -71,21 +71,17 @@ class FormCounts:
     student_mentees_10_plus: int
 
 
-def _young_specialist(path: str) -> Q:
-    return Q(
-        **{
-            f"{path}__category": Category.TEACHER,
-            f"{path}__teaching_experience__lt": YOUNG_SPECIALIST_MAX_YEARS,
-        }
-    )
+def _young_specialist_mentee() -> Q:
+    # The links carry copies of the mentee's category and experience: no join with people.
+    return Q(mentee_category=Category.TEACHER, mentee_teaching_experience__lt=YOUNG_SPECIALIST_MAX_YEARS)
 
 
-def _aged_at_least(path: str, years: int, as_of: datetime.date) -> Q:
+def _student_mentee_aged_at_least(years: int, as_of: datetime.date) -> Q:
     try:
         born_before = as_of.replace(year=as_of.year - years)
     except ValueError:  # 29 February
         born_before = as_of.replace(year=as_of.year - years, day=28)
-    return Q(**{f"{path}__birth_date__lte": born_before})
+    return Q(mentee_category=Category.STUDENT, mentee_birth_date__lte=born_before)
 
 
 def form_counts(*, scope: Scope | None, as_of: datetime.date) -> dict[str, FormCounts]:
@@ -99,14 +95,9 @@ def form_counts(*, scope: Scope | None, as_of: datetime.date) -> dict[str, FormC
             mentor_organizations=Count("mentor_organization", distinct=True),
             mentee_organizations=Count("mentee_organization", distinct=True),
             mentorships=Count("mentorship", distinct=True),
-            young_specialist_mentees=Count(
-                "mentee_person", distinct=True, filter=_young_specialist("mentee_person")
-            ),
+            young_specialist_mentees=Count("mentee_person", distinct=True, filter=_young_specialist_mentee()),
             student_mentees_10_plus=Count(
-                "mentee_person",
-                distinct=True,
-                filter=Q(mentee_person__category=Category.STUDENT)
-                & _aged_at_least("mentee_person", 10, as_of),
+                "mentee_person", distinct=True, filter=_student_mentee_aged_at_least(10, as_of)
             ),
         )
         .order_by()
@@ -130,12 +121,12 @@ def category_counts(*, scope: Scope | None, as_of: datetime.date) -> dict[tuple[
     for side, column in (("mentor", "mentor_person"), ("mentee", "mentee_person")):
         rows = (
             links.filter(**{f"{column}__isnull": False})
-            .values("mentoring_form", f"{column}__category")
+            .values("mentoring_form", f"{side}_category")
             .annotate(n=Count(column, distinct=True))
             .order_by()
         )
         for row in rows:
-            result[(codes[row["mentoring_form"]], side, row[f"{column}__category"])] = row["n"]
+            result[(codes[row["mentoring_form"]], side, row[f"{side}_category"])] = row["n"]
     return result
 
 

@@ -50,50 +50,80 @@ def mentorship_check_mentees(mentorship: Mentorship, mentees: list) -> None:
 
 
 def mentorship_sync_links(mentorship: Mentorship) -> None:
-    """Copy the mentorship's fields onto its links (see ``MentorshipLink``)."""
+    """Copy the mentorship's fields, and its participants' attributes, onto its links."""
     # Read the links afresh: a prefetched mentorship.links would resurrect deleted rows.
-    for link in MentorshipLink.objects.filter(mentorship=mentorship):
-        link.organization_id = mentorship.organization_id
-        link.mentoring_form_id = mentorship.mentoring_form_id
-        link.mentor_person_id = mentorship.mentor_person_id
-        link.mentor_organization_id = mentorship.mentor_organization_id
-        link.status = mentorship.status
-        link.start_date = mentorship.start_date
-        link.end_date = mentorship.end_date
+    for link in MentorshipLink.objects.filter(mentorship=mentorship).select_related("mentee_person"):
+        values = {**mentorship_link_fields(mentorship), **mentee_link_fields(link.mentee_person)}
+        if all(getattr(link, name) == value for name, value in values.items()):
+            continue  # no phantom history rows for links that already agree
+        for name, value in values.items():
+            setattr(link, name, value)
         # save() rather than update(): each link change is kept in its history.
         link.save()
 
 
 def _set_mentees(mentorship: Mentorship, mentees: list) -> None:
-    wanted_people = {x.pk for x in mentees if isinstance(x, Person)}
-    wanted_orgs = {x.pk for x in mentees if isinstance(x, Organization)}
+    wanted_people = {x.pk: x for x in mentees if isinstance(x, Person)}
+    wanted_orgs = {x.pk: x for x in mentees if isinstance(x, Organization)}
     for link in MentorshipLink.objects.filter(mentorship=mentorship):
         if link.mentee_person_id in wanted_people:
-            wanted_people.discard(link.mentee_person_id)
+            del wanted_people[link.mentee_person_id]
         elif link.mentee_organization_id in wanted_orgs:
-            wanted_orgs.discard(link.mentee_organization_id)
+            del wanted_orgs[link.mentee_organization_id]
         else:
             link.delete()
-    for person_id in wanted_people:
-        MentorshipLink(
-            mentorship=mentorship, mentee_person_id=person_id, **mentorship_link_fields(mentorship)
-        ).save()
-    for org_id in wanted_orgs:
-        MentorshipLink(
-            mentorship=mentorship, mentee_organization_id=org_id, **mentorship_link_fields(mentorship)
-        ).save()
+    for mentee in [*wanted_people.values(), *wanted_orgs.values()]:
+        new_link(mentorship, mentee).save()
+
+
+def new_link(mentorship: Mentorship, mentee: Person | Organization) -> MentorshipLink:
+    """An unsaved link of ``mentorship`` to ``mentee`` with every copied field filled."""
+    if isinstance(mentee, Organization):
+        return MentorshipLink(
+            mentorship=mentorship, mentee_organization=mentee, **mentorship_link_fields(mentorship)
+        )
+    return MentorshipLink(
+        mentorship=mentorship,
+        mentee_person=mentee,
+        **mentorship_link_fields(mentorship),
+        **mentee_link_fields(mentee),
+    )
 
 
 def mentorship_link_fields(mentorship: Mentorship) -> dict:
+    """The mentorship's fields that its links carry (see ``MentorshipLink``)."""
     return {
         "organization_id": mentorship.organization_id,
         "mentoring_form_id": mentorship.mentoring_form_id,
         "mentor_person_id": mentorship.mentor_person_id,
         "mentor_organization_id": mentorship.mentor_organization_id,
+        "mentor_category": mentorship.mentor_person.category if mentorship.mentor_person_id else "",
         "status": mentorship.status,
         "start_date": mentorship.start_date,
         "end_date": mentorship.end_date,
     }
+
+
+def mentee_link_fields(mentee: Person | None) -> dict:
+    """The mentee's attributes that the counting selectors read from the link."""
+    if mentee is None:  # an organization («ОО – ОО»)
+        return {"mentee_category": "", "mentee_teaching_experience": None, "mentee_birth_date": None}
+    return {
+        "mentee_category": mentee.category,
+        "mentee_teaching_experience": mentee.teaching_experience,
+        "mentee_birth_date": mentee.birth_date,
+    }
+
+
+def person_sync_links(person: Person) -> int:
+    """After a person's category, experience or birth date changed: refresh the copies on their links.
+
+    Called by every path that edits a person (registry.people, the admin). The copies are
+    excluded from the links' history, so ``update()`` loses nothing here.
+    """
+    as_mentor = MentorshipLink.objects.filter(mentor_person=person).update(mentor_category=person.category)
+    as_mentee = MentorshipLink.objects.filter(mentee_person=person).update(**mentee_link_fields(person))
+    return as_mentor + as_mentee
 
 
 def mentorship_check_no_duplicate_active(mentorship: Mentorship, mentees: list | None) -> None:
@@ -284,11 +314,7 @@ def mentorships_bulk_create(items: list[tuple[Mentorship, list]]) -> int:
     for mentorship, mentees in items:
         mentorship.clean()
         mentorship_check_mentees(mentorship, mentees)
-        for mentee in mentees:
-            key = "mentee_organization" if isinstance(mentee, Organization) else "mentee_person"
-            links.append(
-                MentorshipLink(mentorship=mentorship, **{key: mentee}, **mentorship_link_fields(mentorship))
-            )
+        links.extend(new_link(mentorship, mentee) for mentee in mentees)
     with transaction.atomic():
         bulk_create_with_history([m for m, _ in items], Mentorship, batch_size=500)
         bulk_create_with_history(links, MentorshipLink, batch_size=500)

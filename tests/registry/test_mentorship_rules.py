@@ -183,3 +183,33 @@ def test_the_second_of_two_concurrent_edits_is_told_to_reload(school, teacher, y
     assert services.STALE_VERSION in str(excinfo.value)
     pair.refresh_from_db()
     assert pair.goal == "Цель первого куратора" and pair.version == seen + 1
+
+
+def test_links_carry_the_participants_attributes(school, teacher, young):
+    pair = f.make_mentorship(organization=school, mentor_person=teacher, mentees=[young])
+    link = MentorshipLink.objects.get(mentorship=pair)
+    assert (link.mentor_category, link.mentee_category) == ("teacher", "teacher")
+    assert (link.mentee_teaching_experience, link.mentee_birth_date) == (1, young.birth_date)
+
+
+def test_a_person_edit_refreshes_the_copies_on_the_links(school, teacher, young):
+    from registry import selectors
+
+    pair = f.make_mentorship(organization=school, mentor_person=teacher, mentees=[young])
+    as_of = datetime.date(2022, 12, 30)
+    assert selectors.form_counts(scope=school, as_of=as_of)["teacher_teacher"].young_specialist_mentees == 1
+    young.teaching_experience = 5
+    young.save()
+    services.person_sync_links(young)
+    assert MentorshipLink.objects.get(mentorship=pair).mentee_teaching_experience == 5
+    assert selectors.form_counts(scope=school, as_of=as_of)["teacher_teacher"].young_specialist_mentees == 0
+    # the copies are not history: the link keeps one history row, from its creation
+    assert MentorshipLink.objects.get(mentorship=pair).history.count() == 1
+
+
+def test_editing_a_person_on_the_card_refreshes_the_links(school, teacher, young):
+    from registry import people
+
+    pair = f.make_mentorship(organization=school, mentor_person=teacher, mentees=[young])
+    people.person_update(person=young, expected_version=young.version, teaching_experience=4)
+    assert MentorshipLink.objects.get(mentorship=pair).mentee_teaching_experience == 4
