@@ -50,9 +50,10 @@ def dashboard(request):
 def _curator(organization: Organization, today: datetime.date) -> dict:
     return {
         "organization": organization,
-        "totals": selectors.totals(scope=organization, as_of=today),
+        "totals": selectors.totals(scope=organization, as_of=today, active_only=True),
         "forms": sorted(
-            selectors.form_counts(scope=organization, as_of=today).values(), key=lambda c: c.form_name
+            selectors.form_counts(scope=organization, as_of=today, active_only=True).values(),
+            key=lambda c: c.form_name,
         ),
         "headcount": selectors.headcount_totals(scope=organization, as_of=today),
         "alerts": selectors.mentorship_alerts(scope=organization, today=today),
@@ -60,14 +61,14 @@ def _curator(organization: Organization, today: datetime.date) -> dict:
 
 
 def _coordinator(municipality: Municipality, today: datetime.date) -> dict:
-    figures = selectors.totals_by(scope=municipality, as_of=today, group="organization")
+    figures = selectors.totals_by(scope=municipality, as_of=today, active_only=True, group="organization")
     alerts = selectors.mentorship_alerts_by_organization(scope=municipality, today=today)
     # The municipality's educational organizations; its methodical office and authority run no pairs.
     schools = municipality.organizations.exclude(org_type__in=NOT_EDUCATIONAL).order_by("code")
     rows = _rows(schools, figures, alerts)
     return {
         "municipality": municipality,
-        "totals": selectors.totals(scope=municipality, as_of=today),
+        "totals": selectors.totals(scope=municipality, as_of=today, active_only=True),
         "alerts": selectors.mentorship_alerts(scope=municipality, today=today),
         "rows": rows,
         "lagging": sum(1 for row in rows if not row["mentorships"]),
@@ -76,8 +77,8 @@ def _coordinator(municipality: Municipality, today: datetime.date) -> dict:
 
 
 def _operator(region: Region, today: datetime.date) -> dict:
-    figures = selectors.totals_by(scope=region, as_of=today, group="municipality")
-    with_pairs = selectors.totals_by(scope=region, as_of=today, group="organization").keys()
+    figures = selectors.totals_by(scope=region, as_of=today, active_only=True, group="municipality")
+    with_pairs = selectors.totals_by(scope=region, as_of=today, active_only=True, group="organization").keys()
     educational = ~Q(organizations__org_type__in=NOT_EDUCATIONAL)
     municipalities = region.municipalities.annotate(
         n_orgs=Count("organizations", filter=educational),
@@ -85,7 +86,7 @@ def _operator(region: Region, today: datetime.date) -> dict:
     ).order_by("name")
     return {
         "region": region,
-        "totals": selectors.totals(scope=region, as_of=today),
+        "totals": selectors.totals(scope=region, as_of=today, active_only=True),
         "alerts": selectors.mentorship_alerts(scope=region, today=today),
         "rows": _rows(municipalities, figures),
         "row_kind": "municipality",
@@ -94,6 +95,6 @@ def _operator(region: Region, today: datetime.date) -> dict:
 
 def _admin(today: datetime.date) -> dict:
     return {
-        "totals": selectors.totals(scope=None, as_of=today),
+        "totals": selectors.totals(scope=None, as_of=today, active_only=True),
         "regions": Region.objects.annotate(n_municipalities=Count("municipalities")).order_by("name"),
     }

@@ -20,6 +20,7 @@ from .models import (
     Category,
     Headcount,
     MentoringForm,
+    Mentorship,
     MentorshipLink,
     Municipality,
     Organization,
@@ -46,11 +47,24 @@ def scope_organizations(scope: Scope) -> QuerySet:
     return Organization.objects.filter(organization_filter(scope, path=""))
 
 
-def links_as_of(scope: Scope | None, as_of: datetime.date) -> QuerySet:
-    """Mentor–mentee links of mentorships counted on ``as_of`` (None: the whole country)."""
+def links_as_of(scope: Scope | None, as_of: datetime.date, active_only: bool = False) -> QuerySet:
+    """Mentor–mentee links of mentorships counted on ``as_of`` (None: the whole country).
+
+    Reports use the as-of rule of DESIGN §3. ``active_only`` is the live view of the
+    dashboards: pairs in status «действует» that have started, the same rows as the lists
+    behind the figures (a pair completed today leaves the dashboard today, not tomorrow).
+    """
+    if active_only:
+        return _in_scope(
+            MentorshipLink.objects.filter(status=Mentorship.Status.ACTIVE, start_date__lte=as_of), scope
+        )
     links = MentorshipLink.objects.filter(status__in=COUNTED_STATUSES, start_date__lte=as_of).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=as_of)
     )
+    return _in_scope(links, scope)
+
+
+def _in_scope(links: QuerySet, scope: Scope | None) -> QuerySet:
     if scope is not None:
         links = links.filter(organization_filter(scope))
     return links
@@ -84,10 +98,12 @@ def _student_mentee_aged_at_least(years: int, as_of: datetime.date) -> Q:
     return Q(mentee_category=Category.STUDENT, mentee_birth_date__lte=born_before)
 
 
-def form_counts(*, scope: Scope | None, as_of: datetime.date) -> dict[str, FormCounts]:
+def form_counts(
+    *, scope: Scope | None, as_of: datetime.date, active_only: bool = False
+) -> dict[str, FormCounts]:
     """Per form of mentoring: distinct mentors, mentees and mentorships. One query."""
     rows = (
-        links_as_of(scope, as_of)
+        links_as_of(scope, as_of, active_only)
         .values("mentoring_form")
         .annotate(
             mentors=Count("mentor_person", distinct=True),
@@ -140,8 +156,8 @@ class Totals:
     organizations_with_mentoring: int
 
 
-def totals(*, scope: Scope | None, as_of: datetime.date) -> Totals:
-    row = links_as_of(scope, as_of).aggregate(
+def totals(*, scope: Scope | None, as_of: datetime.date, active_only: bool = False) -> Totals:
+    row = links_as_of(scope, as_of, active_only).aggregate(
         mentors=Count("mentor_person", distinct=True),
         mentees=Count("mentee_person", distinct=True),
         mentorships=Count("mentorship", distinct=True),
@@ -208,14 +224,16 @@ def form_counts_by_organization(
     }
 
 
-def totals_by(*, scope: Scope | None, as_of: datetime.date, group: str) -> dict[int, dict[str, int]]:
+def totals_by(
+    *, scope: Scope | None, as_of: datetime.date, group: str, active_only: bool = False
+) -> dict[int, dict[str, int]]:
     """Distinct mentors, mentees and mentorships per organization or per municipality. One query.
 
     ``group`` is "organization" or "municipality".
     """
     column = {"organization": "organization", "municipality": "organization__municipality"}[group]
     rows = (
-        links_as_of(scope, as_of)
+        links_as_of(scope, as_of, active_only)
         .values(column)
         .annotate(
             mentors=Count("mentor_person", distinct=True) + Count("mentor_organization", distinct=True),

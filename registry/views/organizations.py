@@ -150,9 +150,10 @@ def organization_detail(request, code):
         "documents": access.scoped(
             request.user, NormativeDocument.objects.filter(organization=organization)
         ).order_by("-date", "-pk"),
-        "totals": selectors.totals(scope=organization, as_of=today),
+        "totals": selectors.totals(scope=organization, as_of=today, active_only=True),
         "forms": sorted(
-            selectors.form_counts(scope=organization, as_of=today).values(), key=lambda c: c.form_name
+            selectors.form_counts(scope=organization, as_of=today, active_only=True).values(),
+            key=lambda c: c.form_name,
         ),
         "today": today,
         "current_school_year": school_year_of(today),

@@ -185,3 +185,13 @@ def test_mentorship_alerts(school, neighbour_school, municipality):
     by_org = selectors.mentorship_alerts_by_organization(scope=municipality, today=today)
     assert by_org[neighbour_school.pk]["ending_soon"] == 1
     assert by_org[school.pk]["overdue"] == 1
+
+
+def test_the_live_view_counts_active_pairs_only(school):
+    today = D(2023, 3, 1)
+    f.make_mentorship(organization=school, start_date=D(2022, 9, 1))
+    f.make_mentorship(organization=school, start_date=D(2022, 9, 1), status="completed", end_date=today)
+    f.make_mentorship(organization=school, start_date=D(2023, 4, 1))  # active, not started yet
+    assert selectors.totals(scope=school, as_of=today).mentorships == 2  # the as-of rule of reports
+    assert selectors.totals(scope=school, as_of=today, active_only=True).mentorships == 1
+    assert selectors.form_counts(scope=school, as_of=today, active_only=True)["teacher_teacher"].mentors == 1
