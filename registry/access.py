@@ -147,6 +147,15 @@ def get_scoped_or_404(user, queryset: QuerySet, **lookup):
         raise Http404("Объект не найден") from exc
 
 
+# Pupils and students: above the school they appear as counts, never by name (DESIGN §2).
+MINOR_CATEGORIES = (m.Category.STUDENT, m.Category.COLLEGE_STUDENT)
+
+
+def sees_minor_names(user) -> bool:
+    """Curators (of their own school, which their scope already enforces) and admins."""
+    return role_of(user) in (Role.CURATOR, Role.ADMIN)
+
+
 def scope_organizations(user) -> QuerySet:
     return scoped(user, m.Organization.objects.all())
 

@@ -17,7 +17,19 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -116,8 +128,15 @@ def base_rows(*, user, base: str, today: datetime.date) -> QuerySet:
     rows = (
         access.scoped(user, BaseMembership.objects.filter(base=base))
         .select_related("person", "organization")
-        .annotate(in_pair=Exists(links.filter(**{side: OuterRef("person")})))
+        .annotate(
+            in_pair=Exists(links.filter(**{side: OuterRef("person")})),
+            # A base may hold a person of another school (a visiting mentor): that school's
+            # curator keeps the person's birth date and contacts, this one does not see them.
+            own_person=ExpressionWrapper(Q(person__organization=F("organization")), BooleanField()),
+        )
     )
+    if not access.sees_minor_names(user):
+        rows = rows.exclude(person__category__in=access.MINOR_CATEGORIES)
     if base == Base.MENTORS:
         mentees = (
             links.filter(mentor_person=OuterRef("person"))
@@ -290,7 +309,11 @@ def person_update(
             _check_category_fits_active_pairs(stored, today)
         stored.full_clean()
         changed_memberships = []
-        for membership in BaseMembership.objects.select_for_update().filter(person=stored):
+        # Only the entries of the person's own school: another school's base entry is that school's.
+        own_entries = BaseMembership.objects.select_for_update().filter(
+            person=stored, organization=stored.organization_id
+        )
+        for membership in own_entries:
             values = _membership_values(membership.base, changes)
             if any(getattr(membership, name) != value for name, value in values.items()):
                 for name, value in values.items():

@@ -19,7 +19,6 @@ from django.utils import timezone
 from registry import access, services
 from registry.models import (
     ORGANIZATION_SIDE,
-    Category,
     MentoringForm,
     Mentorship,
     MentorshipLink,
@@ -357,11 +356,8 @@ class TerminateForm(_TransitionForm):
 # ---------------------------------------------------------------- the list's filters
 
 # DESIGN §2: above the school, people appear as counts and names of adults.
-MINOR_CATEGORIES = (Category.STUDENT, Category.COLLEGE_STUDENT)
-
-
-def sees_minor_names(user) -> bool:
-    return access.role_of(user) in (UserScope.Role.CURATOR, UserScope.Role.ADMIN)
+MINOR_CATEGORIES = access.MINOR_CATEGORIES
+sees_minor_names = access.sees_minor_names
 
 
 # The dashboard's alert counts (registry.selectors.mentorship_alerts) link here: same rules.

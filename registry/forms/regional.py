@@ -340,7 +340,10 @@ class MethodistForm(forms.ModelForm):
             del self.fields["person"]  # an entry keeps its person; add another entry for someone else
         else:
             people = access.scoped(
-                user, Person.objects.filter(category__in=ADULT_CATEGORIES).select_related("organization")
+                user,
+                Person.objects.filter(category__in=ADULT_CATEGORIES).select_related(
+                    "organization__municipality"
+                ),
             )
             if region_id is not None:
                 people = people.filter(organization__municipality__region=region_id)

@@ -466,11 +466,12 @@ def mentorship_edit(request, pk):
 # ---------------------------------------------------------------- lifecycle
 
 
-def _posted_version(request) -> int | None:
+def _posted_version(request) -> int:
+    """The version the user's page was built from; a missing one counts as stale (0 never matches)."""
     try:
         return int(request.POST.get("version", ""))
     except ValueError:
-        return None
+        return 0
 
 
 @login_required

@@ -81,6 +81,7 @@ def _base_list(request, base: str):
     for row in page:
         row.forms = forms.get(row.person_id, [])
         row.position_or_grade = position_or_grade(row.person)
+        row.show_pd = show_pd and row.own_person
     context = {
         "base": base,
         "title": TITLES[base] + (" — архив" if archived else ""),
@@ -88,6 +89,7 @@ def _base_list(request, base: str):
         "filterset": filterset,
         "archived": archived,
         "show_pd": show_pd,
+        "minors_hidden": not access.sees_minor_names(user),
         "show_organization": show_organization,
         "can_add": people.can_write(user),
         "add_label": ADD_LABELS[base],
@@ -122,7 +124,7 @@ def _export(request, base, rows, *, today, archived, show_pd):
                 position_or_grade(person),
             ]
             if show_pd:
-                line += [person.birth_date, person.email, person.phone]
+                line += [person.birth_date, person.email, person.phone] if row.own_person else ["", "", ""]
             line += [", ".join(forms.get(row.person_id, [])), "в паре" if row.in_pair else "свободен"]
             if base == Base.MENTORS:
                 line += [row.trained_as_mentor, row.active_mentees, row.competences]
@@ -160,6 +162,8 @@ def person_detail(request, pk):
     person = access.get_scoped_or_404(
         user, Person.objects.select_related("organization__municipality"), pk=pk
     )
+    if person.category in access.MINOR_CATEGORIES and not access.sees_minor_names(user):
+        raise Http404("Объект не найден")  # above the school, pupils are counts, not cards
     memberships = list(access.scoped(user, person.base_memberships.all()).order_by("base"))
     mentee_links = Prefetch(
         "links", queryset=MentorshipLink.objects.select_related("mentee_person", "mentee_organization")
@@ -185,7 +189,7 @@ def person_detail(request, pk):
         "memberships": memberships,
         "as_mentor": [p for p in pairs if p.as_mentor],
         "as_mentee": [p for p in pairs if not p.as_mentor],
-        "hidden_pairs": all_pairs.count() - len(pairs),
+        "show_minor_names": access.sees_minor_names(user),
         "active_mentees": active_mentees,
         "is_mentor": any(m.base == Base.MENTORS for m in memberships),
         "limit": settings.MENTOR_MENTEE_LIMIT,

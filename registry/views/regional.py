@@ -101,7 +101,8 @@ def _download(field_file, *, filename: str, public: bool):
     except FileNotFoundError as exc:
         raise Http404("Файл не найден") from exc
     response = FileResponse(handle, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[kind])
-    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
+    # Never cached by shared caches: a practice returned to review must stop being served at once.
+    response["Cache-Control"] = "no-cache" if public else "private, no-store"
     return response
 
 

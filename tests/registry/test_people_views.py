@@ -165,7 +165,9 @@ def test_lists_answer_every_signed_in_user_with_its_own_rows(
         assert seen["curator9"] == seen["coordinator9"] == {stranger_mentor.full_name}
         assert seen["operator1"] == {teacher.full_name, neighbour_mentor.full_name, stranger_mentor.full_name}
     else:
-        assert seen["curator1"] == seen["coordinator1"] == seen["operator1"] == {student.full_name}
+        # above the school, pupils appear as counts, not names (DESIGN §2)
+        assert seen["curator1"] == {student.full_name}
+        assert seen["coordinator1"] == seen["operator1"] == set()
         assert seen["curator9"] == seen["coordinator9"] == set()
 
 
@@ -687,9 +689,7 @@ def test_export_respects_the_scope_and_hides_personal_data_above_the_school(
     assert {row["ФИО"] for row in rows} == {teacher.full_name, neighbour_mentor.full_name}
     assert not {"Дата рождения", "Email", "Телефон"} & set(header)
     header, rows = read_xlsx(client.get(reverse("registry:mentee-list") + "?format=xlsx"))
-    assert [row["ФИО"] for row in rows] == [student.full_name]
-    values = {str(v) for row in rows for v in row.values()}
-    assert not {"misha@example.ru", "+7 900 555-44-33", str(BIRTH)} & values
+    assert rows == []  # pupils are not listed by name above the school
 
 
 # ---------------------------------------------------------------- personal data
@@ -701,28 +701,30 @@ def test_student_personal_data_are_shown_to_the_curator_only(
     mine = client_for(curator).get(card_url(student)).content.decode()
     assert "17.05.2012" in mine and "misha@example.ru" in mine and "+7 900 555-44-33" in mine
     for reader in (coordinator, operator):
-        body = client_for(reader).get(card_url(student)).content.decode()
-        assert student.full_name in body and "обучающийся" in body and "6Б" in body
-        assert "17.05.2012" not in body and "2012-05-17" not in body
-        assert "misha@example.ru" not in body and "555-44-33" not in body
-        assert "Подготовка к олимпиаде" not in body
+        response = client_for(reader).get(card_url(student))
+        assert response.status_code == 404  # above the school a pupil has no card
+        body = response.content.decode()
+        assert student.full_name not in body and "17.05.2012" not in body and "misha@example.ru" not in body
 
 
 def test_student_personal_data_are_not_in_the_coordinator_list(client_for, curator, coordinator, student):
     assert "17.05.2012" in client_for(curator).get(reverse("registry:mentee-list")).content.decode()
     body = client_for(coordinator).get(reverse("registry:mentee-list")).content.decode()
-    assert student.full_name in body
+    assert student.full_name not in body
     assert "17.05.2012" not in body and "misha@example.ru" not in body
+    assert "видны по именам только куратору своей ОО" in body
 
 
-def test_history_hides_contact_values_above_the_school(client_for, curator, coordinator, student):
-    client_for(curator).post(edit_url(student), edit_post(student, phone="+7 900 777-77-77", grade="7Б"))
-    mine = client_for(curator).get(card_url(student)).content.decode()
-    assert "Телефон: +7 900 555-44-33 → +7 900 777-77-77" in mine
-    body = client_for(coordinator).get(card_url(student)).content.decode()
+def test_history_hides_contact_values_above_the_school(client_for, curator, coordinator, teacher):
+    client_for(curator).post(
+        edit_url(teacher), edit_post(teacher, phone="+7 900 777-77-77", position="завуч")
+    )
+    mine = client_for(curator).get(card_url(teacher)).content.decode()
+    assert "+7 900 777-77-77" in mine
+    body = client_for(coordinator).get(card_url(teacher)).content.decode()
     assert 'Телефон: <span class="muted">изменено (значение скрыто)</span>' in body
-    assert "Класс: 6Б → 7Б" in body
-    assert "777-77-77" not in body and "555-44-33" not in body
+    assert "завуч" in body
+    assert "777-77-77" not in body
 
 
 # ---------------------------------------------------------------- card
@@ -753,8 +755,9 @@ def test_card_does_not_show_pairs_of_another_school(client_for, curator, school,
     mentee = make_base_person(organization=other_school, full_name="Чужой Наставляемый")
     f.make_mentorship(organization=other_school, mentor_person=teacher, mentees=[mentee])
     response = client_for(curator).get(card_url(teacher))
-    assert response.context["as_mentor"] == [] and response.context["hidden_pairs"] == 1
-    assert "Чужой Наставляемый" not in response.content.decode()
+    assert response.context["as_mentor"] == []
+    body = response.content.decode()
+    assert "Чужой Наставляемый" not in body and "других организациях" not in body
 
 
 # ---------------------------------------------------------------- query count
@@ -802,3 +805,33 @@ def test_mentorship_count_on_card_matches_the_pairs(client_for, curator, school,
     f.make_mentorship(organization=school, mentor_person=teacher, start_date=today())
     assert client_for(curator).get(card_url(teacher)).context["active_mentees"] == 1
     assert Mentorship.objects.filter(mentor_person=teacher).count() == 1
+
+
+def test_an_edit_never_touches_another_school_base_entry(client_for, curator, school, other_school, teacher):
+    from registry.models import BaseMembership
+
+    visiting = BaseMembership.objects.create(
+        organization=other_school, person=teacher, base="mentors", competences="их компетенции"
+    )
+    response = client_for(curator).post(
+        edit_url(teacher), edit_post(teacher, competences="наши компетенции", phone="+7 900 000-00-01")
+    )
+    assert response.status_code == 302
+    visiting.refresh_from_db()
+    assert visiting.competences == "их компетенции"
+
+
+def test_a_visiting_person_personal_data_stay_with_their_own_school(
+    client_for, other_curator, other_school, teacher
+):
+    """A teacher of `school` stands in other_school's base: its curator sees the name, not the contacts."""
+    from registry.models import BaseMembership
+
+    BaseMembership.objects.create(organization=other_school, person=teacher, base="mentors")
+    response = client_for(other_curator).get(reverse("registry:mentor-list"))
+    row = next(r for r in response.context["page"] if r.person_id == teacher.pk)
+    assert row.show_pd is False
+    assert teacher.birth_date.strftime("%d.%m.%Y") not in response.content.decode()
+    header, rows = read_xlsx(client_for(other_curator).get(reverse("registry:mentor-list") + "?format=xlsx"))
+    line = next(r for r in rows if r["ФИО"] == teacher.full_name)
+    assert (line["Дата рождения"], line["Email"], line["Телефон"]) == (None, None, None)
