@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from . import uploads
 from .models import Headcount, NormativeDocument, Organization, OrganizationStatus
 
 ORGANIZATION_STALE_VERSION = (
@@ -131,19 +132,22 @@ def document_file_check(file: UploadedFile) -> str:
     if not head.startswith(DOCUMENT_FILE_SIGNATURES[ext]):
         raise wrong_content
     if ext in (".docx", ".odt"):
-        # A renamed .jar or .zip starts with the same four bytes: look at the archive's contents.
-        try:
-            with zipfile.ZipFile(file) as archive:
-                names = set(archive.namelist())
-                if ext == ".docx":
-                    valid = "[Content_Types].xml" in names and any(n.startswith("word/") for n in names)
-                else:
+        # A renamed .jar or .zip starts with the same four bytes: look at the archive's contents,
+        # from its central directory, refusing zip bombs and macros (registry.uploads).
+        names = uploads.zip_names_if_safe(file)
+        if names is None:
+            raise wrong_content
+        if ext == ".docx":
+            valid = "[Content_Types].xml" in names and any(n.startswith("word/") for n in names)
+        else:
+            try:
+                with zipfile.ZipFile(file) as archive:
                     info = archive.getinfo("mimetype") if "mimetype" in names else None
                     valid = info is not None and info.file_size < 100 and archive.read(info) == ODT_MIMETYPE
-        except (zipfile.BadZipFile, OSError, KeyError):
-            valid = False
-        finally:
-            file.seek(0)
+            except (zipfile.BadZipFile, OSError, KeyError):
+                valid = False
+            finally:
+                file.seek(0)
         if not valid:
             raise wrong_content
     return ext

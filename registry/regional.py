@@ -7,7 +7,6 @@ passes querysets already scoped by ``registry.access``: nothing here widens a sc
 
 import datetime
 import uuid
-import zipfile
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from django.db.models import Count, QuerySet
 
 from mentoring_portal.formats import share
 
+from . import uploads
 from .models import (
     Category,
     Contest,
@@ -53,10 +53,6 @@ METHODIST_PERSON_NOT_ADULT = "Региональным методистом мо
 # ---------------------------------------------------------------- uploaded files (ASVS 5.2)
 
 MAX_FILE_SIZE = 10 * 1024 * 1024
-# Zip-based office files are checked from their central directory, before anything is unpacked.
-MAX_UNPACKED_SIZE = 100 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
-MAX_ZIP_ENTRIES = 1000
 
 PDF, DOCX, PPTX, JPG, PNG = "pdf", "docx", "pptx", "jpg", "png"
 EXTENSIONS = {"pdf": PDF, "docx": DOCX, "pptx": PPTX, "jpg": JPG, "jpeg": JPG, "png": PNG}
@@ -73,24 +69,11 @@ ALLOWED_FILES_HELP = "PDF, DOCX, PPTX, JPG или PNG, не больше 10 МБ
 
 def _zip_problem(upload: UploadedFile, kind: str, extension: str) -> str | None:
     """What is wrong with a zip-based office file, read from its central directory only."""
-    try:
-        upload.seek(0)
-        with zipfile.ZipFile(upload) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    names = uploads.zip_names_if_safe(upload)
+    if names is None:
         return FILE_ARCHIVE_UNSAFE.format(ext=extension)
-    names = {e.filename for e in entries}
     if "[Content_Types].xml" not in names or OFFICE_MAIN_PART[kind] not in names:
         return FILE_CONTENT_MISMATCH.format(ext=extension)
-    unpacked = sum(e.file_size for e in entries)
-    packed = sum(e.compress_size for e in entries) or 1
-    if (
-        any(name.lower().endswith("vbaproject.bin") for name in names)
-        or len(entries) > MAX_ZIP_ENTRIES
-        or unpacked > MAX_UNPACKED_SIZE
-        or unpacked / packed > MAX_COMPRESSION_RATIO
-    ):
-        return FILE_ARCHIVE_UNSAFE.format(ext=extension)
     return None
 
 

@@ -799,3 +799,29 @@ def test_card_query_count_is_fixed(client_for, curator, school, django_assert_ma
         response = client.get(card(school))
     assert len(response.context["documents"]) == 25
     assert response.content.decode().count("/file/") == 12
+
+
+def test_a_document_docx_with_macros_or_a_zip_bomb_is_refused(tmp_path, settings):
+    """The school's documents get the same archive checks as the practices (registry.uploads)."""
+    import io
+    import zipfile
+
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry import organizations
+
+    def docx(extra: dict) -> SimpleUploadedFile:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("word/document.xml", "<document/>")
+            for name, content in extra.items():
+                archive.writestr(name, content)
+        return SimpleUploadedFile("Положение.docx", buffer.getvalue())
+
+    assert organizations.document_file_check(docx({})) == ".docx"
+    for bad in ({"word/vbaProject.bin": b"macro"}, {"word/padding.xml": b"0" * 5_000_000}):
+        with pytest.raises(ValidationError) as excinfo:
+            organizations.document_file_check(docx(bad))
+        assert "Содержимое файла не соответствует расширению «DOCX»" in str(excinfo.value)
