@@ -78,11 +78,12 @@ def _coordinator(municipality: Municipality, today: datetime.date) -> dict:
 
 def _operator(region: Region, today: datetime.date) -> dict:
     figures = selectors.totals_by(scope=region, as_of=today, active_only=True, group="municipality")
-    with_pairs = selectors.totals_by(scope=region, as_of=today, active_only=True, group="organization").keys()
+    # Organizations with a working pair, as a subquery: no id list grows with the region.
+    with_pairs = selectors.links_as_of(region, today, active_only=True).values("organization")
     educational = ~Q(organizations__org_type__in=NOT_EDUCATIONAL)
     municipalities = region.municipalities.annotate(
         n_orgs=Count("organizations", filter=educational),
-        n_lagging=Count("organizations", filter=educational & ~Q(organizations__pk__in=list(with_pairs))),
+        n_lagging=Count("organizations", filter=educational & ~Q(organizations__in=with_pairs)),
     ).order_by("name")
     return {
         "region": region,
