@@ -80,11 +80,10 @@ class PracticeForm(forms.Form):
         return upload
 
 
-class PracticeFilter(django_filters.FilterSet):
+class PublicPracticeFilter(django_filters.FilterSet):
+    """The public page's filters: nothing that names people or reveals the review workflow."""
+
     q = django_filters.CharFilter(label="Поиск", method="search")
-    status = django_filters.ChoiceFilter(
-        empty_label="все", label="Статус", choices=PracticeBankEntry.Status.choices
-    )
     mentoring_form = django_filters.ModelChoiceFilter(
         empty_label="все", label="Форма наставничества", queryset=MentoringForm.objects.all()
     )
@@ -105,32 +104,19 @@ class PracticeFilter(django_filters.FilterSet):
             | Q(description__icontains=value)
             | Q(organization__full_name__icontains=value)
             | Q(organization__short_name__icontains=value)
-        )
-
-
-class PublicPracticeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Поиск", method="search")
-    mentoring_form = django_filters.ModelChoiceFilter(
-        empty_label="все", label="Форма наставничества", queryset=MentoringForm.objects.all()
-    )
-    org_type = django_filters.ChoiceFilter(
-        empty_label="все",
-        label="Тип ОО",
-        field_name="organization__org_type",
-        choices=Organization.OrgType.choices,
-    )
-
-    class Meta:
-        model = PracticeBankEntry
-        fields = []
-
-    def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(description__icontains=value)
-            | Q(organization__short_name__icontains=value)
             | Q(organization__municipality__name__icontains=value)
         )
+
+
+class PracticeFilter(PublicPracticeFilter):
+    """The registry's list adds the review status."""
+
+    status = django_filters.ChoiceFilter(
+        empty_label="все", label="Статус", choices=PracticeBankEntry.Status.choices
+    )
+
+    class Meta(PublicPracticeFilter.Meta):
+        fields = ["q", "status", "mentoring_form", "org_type"]
 
 
 # ---------------------------------------------------------------- contests
