@@ -356,23 +356,56 @@ def contest_detail(request, pk):
     return render(request, "registry/regional/contest_detail.html", context)
 
 
-def _contest_form(request, contest: Contest, *, created: bool):
-    form = forms.ContestForm(
-        request.POST or None, instance=contest, user=request.user, choose_region=contest.region_id is None
+def _region_record_form(request, record, *, form_class, save, created: bool, words: dict):
+    """Create or edit a region-wide record (a contest, a course): the region comes from the scope,
+    or, for an admin, from a scoped choice."""
+    form = form_class(
+        request.POST or None, instance=record, user=request.user, choose_region=record.region_id is None
     )
     if request.method == "POST" and form.is_valid():
-        contest = form.save(commit=False)
+        record = form.save(commit=False)
         if "region" in form.cleaned_data:
-            contest.region = form.cleaned_data["region"]
+            record.region = form.cleaned_data["region"]
         try:
-            services.contest_save(contest=contest)
+            save(record)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "Конкурс создан." if created else "Конкурс сохранён.")
-            return redirect("registry:contest-detail", contest.pk)
-    title = "Новый конкурс" if created else f"Конкурс «{contest.title}»"
-    return render(request, "registry/regional/form.html", {"form": form, "title": title, "back": "contest"})
+            messages.success(request, words["created"] if created else words["saved"])
+            return redirect(words["detail"], record.pk)
+    title = words["new"] if created else words["title"].format(title=record.title)
+    return render(
+        request, "registry/regional/form.html", {"form": form, "title": title, "back": words["back"]}
+    )
+
+
+CONTEST_WORDS = {
+    "created": "Конкурс создан.",
+    "saved": "Конкурс сохранён.",
+    "detail": "registry:contest-detail",
+    "new": "Новый конкурс",
+    "title": "Конкурс «{title}»",
+    "back": "contest",
+}
+COURSE_WORDS = {
+    "created": "Курс создан.",
+    "saved": "Курс сохранён.",
+    "detail": "registry:course-detail",
+    "new": "Новый курс повышения квалификации",
+    "title": "Курс «{title}»",
+    "back": "course",
+}
+
+
+def _contest_form(request, contest: Contest, *, created: bool):
+    return _region_record_form(
+        request,
+        contest,
+        form_class=forms.ContestForm,
+        save=lambda record: services.contest_save(contest=record),
+        created=created,
+        words=CONTEST_WORDS,
+    )
 
 
 @login_required
@@ -534,22 +567,14 @@ def course_detail(request, pk):
 
 
 def _course_form(request, course: TrainingCourse, *, created: bool):
-    form = forms.CourseForm(
-        request.POST or None, instance=course, user=request.user, choose_region=course.region_id is None
+    return _region_record_form(
+        request,
+        course,
+        form_class=forms.CourseForm,
+        save=lambda record: services.course_save(course=record),
+        created=created,
+        words=COURSE_WORDS,
     )
-    if request.method == "POST" and form.is_valid():
-        course = form.save(commit=False)
-        if "region" in form.cleaned_data:
-            course.region = form.cleaned_data["region"]
-        try:
-            services.course_save(course=course)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, "Курс создан." if created else "Курс сохранён.")
-            return redirect("registry:course-detail", course.pk)
-    title = "Новый курс повышения квалификации" if created else f"Курс «{course.title}»"
-    return render(request, "registry/regional/form.html", {"form": form, "title": title, "back": "course"})
 
 
 @login_required
