@@ -209,6 +209,9 @@ class HeadcountAdmin(ScopedHistoryAdmin):
 # ---------------------------------------------------------------- people and bases
 
 
+PERSONAL_DATA_FIELDS = ["birth_date", "email", "phone"]
+
+
 @admin.register(Person)
 class PersonAdmin(ScopedHistoryAdmin):
     # No birth date or contacts in the list: above the school people appear as names (DESIGN §2).
@@ -218,6 +221,16 @@ class PersonAdmin(ScopedHistoryAdmin):
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
     readonly_fields = ["version", "created_at", "updated_at"]
+
+    def get_exclude(self, request, obj=None):
+        # Birth date and contacts only for the curator of the person's own school and admins
+        # (DESIGN §2), in the admin as on the card (registry.people.can_see_personal_data).
+        from registry import people
+
+        excluded = list(super().get_exclude(request, obj) or [])
+        if obj is not None and not people.can_see_personal_data(request.user, obj):
+            excluded += PERSONAL_DATA_FIELDS
+        return excluded
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

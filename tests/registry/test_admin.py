@@ -436,3 +436,15 @@ def test_only_admins_edit_the_vocabulary_of_forms(client_for, staff_coordinator,
 
     assert client_for(staff_coordinator).get(url(MentoringForm, "add")).status_code == 403
     assert client_for(admin_user).get(url(MentoringForm, "change", form.pk)).status_code == 200
+
+
+def test_staff_above_the_school_see_no_birth_date_or_contacts_on_the_person_form(
+    client_for, staff_coordinator, curator, teacher, admin_user
+):
+    teacher.phone = "+7 900 123-45-67"
+    teacher.save()
+    body = client_for(staff_coordinator).get(url(Person, "change", teacher.pk)).content.decode()
+    assert teacher.full_name in body
+    assert 'name="birth_date"' not in body and 'name="phone"' not in body and "123-45-67" not in body
+    body = client_for(admin_user).get(url(Person, "change", teacher.pk)).content.decode()
+    assert 'name="birth_date"' in body and "123-45-67" in body
