@@ -57,6 +57,8 @@ def participant_label(obj) -> str:
         details.append(obj.position)
     if obj.grade:
         details.append(f"{obj.grade} класс")
+    if obj.is_young_specialist and "молодой специалист" not in obj.position:
+        details.append("молодой специалист")
     label = f"{obj.full_name} — {', '.join(details)}"
     load = getattr(obj, "active_mentees", 0)
     if load:
@@ -188,6 +190,7 @@ class MentorshipForm(forms.Form):
         if mentorship is None:
             for name in ("end_date", "result", "termination_reason", "version"):
                 del self.fields[name]
+            self.fields["start_date"].initial = timezone.localdate()
         else:
             del self.fields["status"]
             if mentorship.status != Mentorship.Status.COMPLETED:

@@ -744,3 +744,23 @@ def test_the_edit_service_refuses_fields_outside_its_allow_list(pair):
         )
     pair.refresh_from_db()
     assert pair.status == "active" and pair.version == 1
+
+
+def test_the_new_pair_form_marks_young_specialists_and_starts_today(client_for, curator, school):
+    from django.utils import timezone
+
+    young = f.make_person(
+        organization=school,
+        category="teacher",
+        teaching_experience=1,
+        full_name="Юнцова Алла",
+        position="учитель",
+    )
+    response = client_for(curator).get(reverse("registry:mentorship-create") + "?form=teacher_teacher")
+    form = response.context["form"]
+    assert form.fields["start_date"].initial == timezone.localdate()
+    labels = dict(form.fields["mentees"].choices)
+    assert any(
+        "Юнцова Алла — педагог, учитель, молодой специалист" in str(label) for label in labels.values()
+    )
+    assert young.is_young_specialist
