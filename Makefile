@@ -19,6 +19,9 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Портал: http://$(HOST)/  (остановить: Ctrl+C)"
+	@# The task worker (imports of large workbooks) runs beside the web server and stops with it.
+	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST)
 
 test: install

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_filters",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "registry",
     "monitoring",
     "reports",
@@ -102,7 +104,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite is the single-writer embedded default: wait for a lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Take the write lock when a transaction begins, not halfway through it: two
+            # imports (or an import and an edit) then wait for each other instead of one
+            # failing with «database is locked» (RELIABILITY #52).
+            "transaction_mode": "IMMEDIATE",
+        }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
@@ -157,6 +166,22 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Background work (DESIGN §8): django-tasks with the database-backed worker of django-tasks-db;
+# `manage.py db_worker` runs it (make run starts one next to the web server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Workbook import (DESIGN §4, RELIABILITY §2 "Import"): limits checked before anything is parsed.
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(300 * 1024 * 1024)))
+IMPORT_MAX_COMPRESSION_RATIO = 100
+IMPORT_MAX_ZIP_ENTRIES = 200
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))  # per sheet
+# Workbooks up to this many data rows are checked and imported inside the request; larger
+# ones go to the task worker with a progress bar.
+IMPORT_INLINE_MAX_ROWS = int(os.environ.get("IMPORT_INLINE_MAX_ROWS", "2000"))
+# A running import whose worker has not reported for this long is marked «прервано».
+IMPORT_STALE_AFTER_SECONDS = int(os.environ.get("IMPORT_STALE_AFTER_SECONDS", "300"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -17,9 +17,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import access, services
+from . import access, resources, services
 from .models import (
     BaseMembership,
     Contest,
@@ -134,6 +135,20 @@ class AdminOnlyWriteMixin:
         return access.is_admin(request.user) and super().has_delete_permission(request, obj)
 
 
+class WorkbookAdminMixin(ImportExportMixin):
+    """django-import-export in the admin, with the workbook's headers, for admins only.
+
+    Imports there cannot be scoped row by row (RELIABILITY #9), so curators, coordinators and
+    operators with staff status get neither button; whole workbooks go through «Импорт и экспорт».
+    """
+
+    def has_import_permission(self, request):
+        return access.is_admin(request.user)
+
+    def has_export_permission(self, request):
+        return access.is_admin(request.user)
+
+
 class AdminOnlyMixin(AdminOnlyWriteMixin):
     """Users and their scopes are not territorial rows: admins manage them, nobody else sees them."""
 
@@ -175,7 +190,8 @@ class HeadcountInline(ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ScopedHistoryAdmin):
+class OrganizationAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
+    resource_classes = [resources.OrganizationResource]
     list_display = ["code", "full_name", "short_name", "municipality", "org_type", "model_status"]
     list_display_links = ["code", "full_name"]
     list_filter = ["org_type", "model_status", ("municipality", ONLY_SCOPED)]
@@ -187,7 +203,8 @@ class OrganizationAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(Headcount)
-class HeadcountAdmin(ScopedHistoryAdmin):
+class HeadcountAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
+    resource_classes = [resources.HeadcountResource]
     list_display = [
         "organization",
         "school_year_label",
@@ -213,7 +230,8 @@ PERSONAL_DATA_FIELDS = ["birth_date", "email", "phone"]
 
 
 @admin.register(Person)
-class PersonAdmin(ScopedHistoryAdmin):
+class PersonAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
+    resource_classes = [resources.PersonResource]
     # No birth date or contacts in the list: above the school people appear as names (DESIGN §2).
     list_display = ["full_name", "category", "organization", "position", "subject", "grade"]
     list_filter = ["category", ("organization__municipality", ONLY_SCOPED)]

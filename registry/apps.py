@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Реестр наставничества"
+
+    def ready(self):
+        # The registry's sheets of the workbook (DESIGN §4) register with the import engine.
+        from .workbook import sheets  # noqa: F401

@@ -992,3 +992,66 @@ class UserScope(models.Model):
     def __str__(self):
         territory = self.organization or self.municipality or self.region or "все"
         return f"{self.user}: {self.get_role_display()} ({territory})"
+
+
+# ---------------------------------------------------------------- workbook imports
+
+
+def _import_file_name(instance, filename: str) -> str:
+    # Never the uploader's name on disk: a random one, outside any public URL.
+    return f"imports/{uuid.uuid4().hex}.xlsx"
+
+
+class ImportJob(models.Model):
+    """One upload of the regional workbook: who, when, which file, what it did (RELIABILITY §2 "Import")."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "в очереди"
+        CHECKING = "checking", "проверяется"
+        CHECKED = "checked", "проверен, ждёт подтверждения"
+        REJECTED = "rejected", "есть ошибки, ничего не записано"
+        IMPORTING = "importing", "загружается"
+        DONE = "done", "загружен"
+        FAILED = "failed", "сбой, ничего не записано"
+        INTERRUPTED = "interrupted", "прерван, ничего не записано"
+
+    RUNNING = (Status.QUEUED, Status.CHECKING, Status.IMPORTING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="кто"
+    )
+    created_at = models.DateTimeField("когда", auto_now_add=True)
+    file = models.FileField("файл", upload_to=_import_file_name, blank=True)
+    file_name = models.CharField("имя файла", max_length=255)
+    file_sha256 = models.CharField("контрольная сумма SHA-256", max_length=64)
+    file_size = models.PositiveBigIntegerField("размер, байт", default=0)
+    rows = models.PositiveIntegerField("строк данных", default=0)
+    status = models.CharField("состояние", max_length=12, choices=Status.choices, default=Status.QUEUED)
+    commit_requested = models.BooleanField("загрузка подтверждена", default=False)
+    check_report = models.JSONField("итог проверки", null=True, blank=True)
+    report = models.JSONField("итог загрузки", null=True, blank=True)
+    phase = models.CharField("этап", max_length=200, blank=True)
+    progress_done = models.PositiveIntegerField("обработано строк", default=0)
+    progress_total = models.PositiveIntegerField("всего строк", default=0)
+    heartbeat_at = models.DateTimeField("последний отчёт обработчика", null=True, blank=True)
+    started_at = models.DateTimeField("начат", null=True, blank=True)
+    finished_at = models.DateTimeField("завершён", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "импорт книги Excel"
+        verbose_name_plural = "импорт книг Excel"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%d.%m.%Y %H:%M})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def percent(self) -> int:
+        if self.status in (self.Status.DONE, self.Status.CHECKED):
+            return 100
+        return min(100, round(100 * self.progress_done / self.progress_total)) if self.progress_total else 0

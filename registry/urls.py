@@ -1,4 +1,4 @@
-from .views import mentorships, organizations, people, regional
+from .views import mentorships, organizations, people, regional, workbook
 
 app_name = "registry"
 urlpatterns = [
@@ -6,4 +6,5 @@ urlpatterns = [
     *people.urlpatterns,
     *mentorships.urlpatterns,
     *regional.urlpatterns,
+    *workbook.urlpatterns,
 ]

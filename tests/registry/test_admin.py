@@ -167,7 +167,9 @@ def test_a_superuser_opens_every_list_add_and_change_page(client_for, admin_user
     for model in admin.site._registry:
         name = model._meta.label
         assert client.get(url(model, "changelist")).status_code == 200, name
-        assert client.get(url(model, "add")).status_code == 200, name
+        # django-tasks-db's task results are written by the worker only: its admin is read-only.
+        read_only = model._meta.label == "django_tasks_database.DBTaskResult"
+        assert client.get(url(model, "add")).status_code == (403 if read_only else 200), name
         obj = model._default_manager.first()
         if obj is not None:
             assert client.get(url(model, "change", obj.pk)).status_code == 200, name

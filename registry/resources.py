@@ -1,0 +1,112 @@
+"""django-import-export resources with the workbook's Russian headers (DESIGN §4), for the Django admin.
+
+The portal's own import (registry.workbook) is what the «Импорт и экспорт» page and
+``manage.py import_workbook`` use: whole workbooks, every error located, all or nothing,
+fast. These resources give admins the same columns per table inside the Django admin and
+are the baseline the import benchmark compares against (bench/bench_workbook.py).
+"""
+
+from import_export import fields, resources, widgets
+
+from .models import Headcount, Municipality, Organization, Person
+from .people import PERSON_FIELDS
+from .workbook.schema import CATEGORY_LABELS, ORG_TYPE_LABELS, parse_school_year
+
+
+class LabelWidget(widgets.Widget):
+    """A choice written as its Russian label in the workbook («педагог» ↔ teacher)."""
+
+    def __init__(self, labels: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.labels = labels
+
+    def clean(self, value, row=None, **kwargs):
+        key = " ".join(str(value or "").lower().split())
+        if key not in self.labels:
+            raise ValueError(f"«{value}»: допустимо {', '.join(self.labels)}")
+        return self.labels[key]
+
+    def render(self, value, obj=None, **kwargs):
+        return next((label for label, stored in self.labels.items() if stored == value), "")
+
+
+class SchoolYearWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        return parse_school_year(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return f"{value}/{value + 1}" if value else ""
+
+
+DATE = widgets.DateWidget(format="%d.%m.%Y")
+
+
+class OrganizationResource(resources.ModelResource):
+    code = fields.Field("code", "Код ОО")
+    full_name = fields.Field("full_name", "Наименование")
+    short_name = fields.Field("short_name", "Краткое наименование")
+    municipality = fields.Field(
+        "municipality", "Муниципалитет", widget=widgets.ForeignKeyWidget(Municipality, "code")
+    )
+    org_type = fields.Field("org_type", "Тип ОО", widget=LabelWidget(ORG_TYPE_LABELS))
+    site_url = fields.Field("site_url", "Сайт")
+
+    class Meta:
+        model = Organization
+        import_id_fields = ["code"]
+        fields = ["code", "full_name", "short_name", "municipality", "org_type", "site_url"]
+        skip_unchanged = True
+        report_skipped = True
+
+
+class HeadcountResource(resources.ModelResource):
+    organization = fields.Field(
+        "organization", "Код ОО", widget=widgets.ForeignKeyWidget(Organization, "code")
+    )
+    school_year = fields.Field("school_year", "Учебный год", widget=SchoolYearWidget())
+    teachers = fields.Field("teachers", "Педагогов всего", widget=widgets.IntegerWidget())
+    young_specialists = fields.Field(
+        "young_specialists", "Молодых специалистов", widget=widgets.IntegerWidget()
+    )
+    students = fields.Field("students", "Обучающихся всего", widget=widgets.IntegerWidget())
+    students_10_plus = fields.Field(
+        "students_10_plus", "Обучающихся от 10 лет", widget=widgets.IntegerWidget()
+    )
+
+    class Meta:
+        model = Headcount
+        import_id_fields = ["organization", "school_year"]
+        fields = [
+            "organization",
+            "school_year",
+            "teachers",
+            "young_specialists",
+            "students",
+            "students_10_plus",
+        ]
+        skip_unchanged = True
+
+
+class PersonResource(resources.ModelResource):
+    """People of a base sheet («Наставники» / «Наставляемые») without the base itself."""
+
+    organization = fields.Field(
+        "organization", "Код ОО", widget=widgets.ForeignKeyWidget(Organization, "code")
+    )
+    full_name = fields.Field("full_name", "ФИО")
+    birth_date = fields.Field("birth_date", "Дата рождения", widget=DATE)
+    category = fields.Field("category", "Категория", widget=LabelWidget(CATEGORY_LABELS))
+    position = fields.Field("position", "Должность")
+    subject = fields.Field("subject", "Предмет")
+    grade = fields.Field("grade", "Класс")
+    teaching_experience = fields.Field(
+        "teaching_experience", "Педагогический стаж", widget=widgets.IntegerWidget()
+    )
+    email = fields.Field("email", "Email")
+    phone = fields.Field("phone", "Телефон")
+
+    class Meta:
+        model = Person
+        import_id_fields = ["organization", "full_name", "birth_date"]
+        fields = ["organization", *PERSON_FIELDS]
+        skip_unchanged = True

@@ -1,0 +1,11 @@
+"""Background work of the registry, run by the django-tasks worker (`manage.py db_worker`)."""
+
+from django_tasks import task
+
+
+@task()
+def run_import_job(job_id: str) -> str:
+    """Check or import one uploaded workbook (``registry.imports.run_job``); returns the job's status."""
+    from .imports import run_job
+
+    return run_job(job_id).status
