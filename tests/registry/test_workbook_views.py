@@ -381,3 +381,32 @@ def test_the_command_imports_prints_counts_and_fails_on_errors(tmp_path, school,
     err = capsys.readouterr().err
     assert "Лист «Наставники», строка 2, столбец «Дата рождения»" in err
     assert not Person.objects.filter(full_name="Новый Человек Тест").exists()
+
+
+# ---------------------------------------------------------------- the Django admin (django-import-export)
+
+
+def test_the_admin_offers_the_workbook_resources_to_admins_only(client_for, admin_user, school, curator):
+    url = reverse("admin:registry_organization_import")
+    assert client_for(admin_user).get(url).status_code == 200
+    assert client_for(admin_user).get(reverse("admin:registry_person_export")).status_code == 200
+    curator.is_staff = True
+    curator.save()
+    assert client_for(curator).get(url).status_code == 403
+
+
+def test_the_organization_resource_reads_the_workbook_headers(school):
+    import tablib
+
+    from registry.resources import OrganizationResource
+
+    data = tablib.Dataset(
+        headers=["Код ОО", "Наименование", "Краткое наименование", "Муниципалитет", "Тип ОО", "Сайт"]
+    )
+    data.append(["N0001", "МБДОУ «Детский сад № 5»", "Д/с № 5", school.municipality.code, "дошкольная", ""])
+    result = OrganizationResource().import_data(data, dry_run=False, use_transactions=True)
+    assert not result.has_errors() and not result.has_validation_errors()
+    created = Organization.objects.get(code="N0001")
+    assert created.org_type == Organization.OrgType.PRESCHOOL and created.municipality == school.municipality
+    exported = OrganizationResource().export(Organization.objects.filter(code="N0001"))
+    assert exported.headers[:2] == ["Код ОО", "Наименование"] and exported[0][4] == "дошкольная"
