@@ -177,9 +177,11 @@ def run_job(job_id, *, file_path: str | None = None) -> ImportJob:
     job.phase = ""
     job.progress_done = job.progress_total
     job.finished_at = timezone.now()
-    job.save()
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.REJECTED) and job.file:
-        job.file.delete(save=True)  # keep the checksum, not the personal data
+        # Keep the checksum, not the personal data: the file goes with the same save that
+        # finishes the job, so no finished job is left holding its workbook.
+        job.file.delete(save=False)
+    job.save()
     return job
 
 
