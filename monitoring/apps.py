@@ -9,7 +9,16 @@ class MonitoringConfig(AppConfig):
         from registry import access
         from registry.workbook.engine import register
 
-        from .models import RoadMap, RoadMapEvent
+        from .models import (
+            Campaign,
+            CampaignTarget,
+            Indicator,
+            RoadMap,
+            RoadMapEvent,
+            Submission,
+            SubmissionEvent,
+            SubmissionValue,
+        )
         from .workbook import EventsSheet
 
         # A road map is seen by whoever's territory contains its owner: the region's operator
@@ -20,4 +29,16 @@ class MonitoringConfig(AppConfig):
             RoadMapEvent,
             access.Paths("roadmap__organization", "roadmap__municipality", "roadmap__region"),
         )
+        # Campaigns: a curator sees those its organization answers (after opening), a coordinator
+        # its municipal ones and the regional ones covering its municipality (``target_municipalities``
+        # always lists them), the operator the region's. Submissions follow the frozen municipality.
+        access.register(Campaign, access.Paths("targets__organization", "target_municipalities", "region"))
+        access.register(CampaignTarget, access.Paths("organization", "municipality", "campaign__region"))
+        access.register(Submission, access.Paths("organization", "municipality", "campaign__region"))
+        through_submission = access.Paths(
+            "submission__organization", "submission__municipality", "submission__campaign__region"
+        )
+        access.register(SubmissionValue, through_submission)
+        access.register(SubmissionEvent, through_submission)
+        access.register(Indicator, None)  # the catalogue: everybody reads it
         register(EventsSheet())

@@ -1,4 +1,5 @@
-"""Monitoring: road maps (plans of events) of a region, a municipality or an organization.
+"""Monitoring: road maps (plans of events) of a region, a municipality or an organization,
+and monitoring campaigns with their submissions and indicators (below).
 
 A road map belongs to exactly one owner, named by its ``level``: the region, a municipality
 or an organization. ``region`` is always set; an organization's map also carries the
@@ -7,6 +8,7 @@ coordinator oversees (``registry.access`` scopes by single lookups). Rules that 
 state are named database constraints (``monitoring_<model>_<rule>``).
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -218,3 +220,476 @@ class RoadMapEvent(models.Model):
             raise ValidationError(
                 "В дорожной карте уже есть мероприятие с таким направлением, номером и названием."
             )
+
+
+# ---------------------------------------------------------------- monitoring campaigns
+#
+# A campaign («мониторинг») asks its target organizations for figures; each organization answers
+# with one submission, pre-filled from the registry and confirmed by its curator. Indicators are
+# data: a numerator and a denominator named by figure codes (``monitoring.indicators``). Nothing
+# is stored as a percentage: submissions hold counts, indicators sum them, then divide once.
+# Writes go through ``monitoring.campaigns``; figures are read by ``monitoring.selectors``.
+
+
+class Indicator(models.Model):
+    """An indicator of the catalogue (DOMAIN §3): numerator ÷ denominator, both figure codes."""
+
+    class Unit(models.TextChoices):
+        SHARE = "share", "доля, %"
+        COUNT = "count", "количество"
+        YES_NO = "yes_no", "да / нет"
+
+    class Level(models.TextChoices):
+        ORGANIZATION = "organization", "образовательная организация"
+        MUNICIPALITY = "municipality", "муниципалитет"
+        REGION = "region", "регион"
+
+    class Basis(models.TextChoices):
+        RESPONDENTS = "respondents", "организации, представившие отчёт"
+        TARGETS = "targets", "все организации мониторинга"
+
+    class Comparison(models.TextChoices):
+        AT_LEAST = "gte", "не менее"
+        AT_MOST = "lte", "не более"
+
+    code = models.CharField("код", max_length=20, unique=True, help_text="Например: F1, R6")
+    name = models.CharField("наименование", max_length=500)
+    description = models.TextField(
+        "пояснение", blank=True, help_text="Источник формулировки, как считаются числитель и знаменатель"
+    )
+    unit = models.CharField("единица", max_length=10, choices=Unit.choices, default=Unit.SHARE)
+    level = models.CharField(
+        "уровень",
+        max_length=20,
+        choices=Level.choices,
+        default=Level.ORGANIZATION,
+        help_text="Самый нижний уровень, на котором показатель имеет смысл",
+    )
+    numerator = models.CharField(
+        "числитель", max_length=80, help_text="Код величины: students, mentors:student_student, submitted…"
+    )
+    denominator = models.CharField(
+        "знаменатель", max_length=80, blank=True, help_text="Код величины; пусто для количества"
+    )
+    denominator_basis = models.CharField(
+        "база знаменателя",
+        max_length=12,
+        choices=Basis.choices,
+        default=Basis.RESPONDENTS,
+        help_text=(
+            "По представившим отчёт или по всем организациям мониторинга (Смоленск: 254 из 340 — "
+            "знаменатель все 340 ОО)"
+        ),
+    )
+    is_federal = models.BooleanField("федеральный показатель", default=False)
+    target_value = models.DecimalField(
+        "целевое значение",
+        max_digits=12,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Для доли — в процентах",
+    )
+    target_comparison = models.CharField(
+        "целевое значение достигнуто, если значение",
+        max_length=3,
+        choices=Comparison.choices,
+        default=Comparison.AT_LEAST,
+    )
+    target_margin = models.DecimalField(
+        "допуск «жёлтой» зоны",
+        max_digits=12,
+        decimal_places=1,
+        default=10,
+        help_text="На сколько (процентных пунктов или единиц) значение может не дотягивать до цели",
+    )
+    sort_order = models.PositiveSmallIntegerField("порядок", default=100)
+    is_active = models.BooleanField("используется", default=True)
+
+    class Meta:
+        verbose_name = "показатель мониторинга"
+        verbose_name_plural = "показатели мониторинга"
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit="count", denominator="") | (~Q(unit="count") & ~Q(denominator=""))),
+                name="monitoring_indicator_denominator_fits_unit",
+                violation_error_message="У доли и ответа «да / нет» есть знаменатель, у количества — нет.",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_margin__gte=0),
+                name="monitoring_indicator_margin_not_negative",
+                violation_error_message="Допуск не может быть отрицательным.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code}. {self.name}"
+
+    DEFINITION_FIELDS = ("unit", "numerator", "denominator", "denominator_basis")
+
+    def clean(self):
+        from . import indicators
+
+        errors = indicators.check_definition(self)
+        if self.pk and not errors:
+            before = Indicator.objects.filter(pk=self.pk).values(*self.DEFINITION_FIELDS).first()
+            changed = before and any(before[name] != getattr(self, name) for name in self.DEFINITION_FIELDS)
+            if changed and self.campaigns.exclude(status=Campaign.Status.DRAFT).exists():
+                errors["numerator"] = (
+                    "Показатель уже использован в открытом или завершённом мониторинге: формулу менять "
+                    "нельзя, создайте новый показатель."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+def default_org_types() -> list[str]:
+    return [Organization.OrgType.SCHOOL]
+
+
+class Campaign(models.Model):
+    """A monitoring campaign: its order, goal, method, dates, targets and indicator set.
+
+    ``municipality`` empty: a regional campaign run by the operator; set: a coordinator's
+    municipal campaign. ``target_municipalities`` always lists the municipalities in scope (a
+    municipal campaign: its own), so that ``registry.access`` scopes campaigns by one lookup.
+    The expected set of organizations is frozen in ``CampaignTarget`` when the campaign opens.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "черновик"
+        OPEN = "open", "открыт"
+        CLOSED = "closed", "сбор завершён"
+        PUBLISHED = "published", "опубликован"
+
+    class Method(models.TextChoices):
+        SPREADSHEETS = "spreadsheets", "электронные таблицы"
+        SITE_CHECK = "site_check", "контроль сайтов"
+        SURVEY = "survey", "анкетирование"
+
+    region = models.ForeignKey(Region, models.PROTECT, related_name="campaigns", verbose_name="регион")
+    municipality = models.ForeignKey(
+        Municipality,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name="муниципалитет",
+        help_text="Пусто — региональный мониторинг",
+    )
+    title = models.CharField("наименование", max_length=500)
+    organizer = models.CharField(
+        "организатор", max_length=500, blank=True, help_text="Например: МАУ «ИМК» Октябрьского района"
+    )
+    basis_number = models.CharField("номер приказа", max_length=50, blank=True)
+    basis_date = models.DateField("дата приказа", null=True, blank=True)
+    basis_title = models.CharField(
+        "наименование приказа",
+        max_length=1000,
+        blank=True,
+        help_text="«О проведении мониторинга реализации «дорожной карты» работы педагогов-наставников»",
+    )
+    basis_text = models.TextField("текст приказа", blank=True)
+    other_basis = models.TextField(
+        "иные основания", blank=True, help_text="Например: приказ отдела образования № 195 «…»"
+    )
+    goal = models.TextField("цель мониторинга", blank=True)
+    method = models.CharField(
+        "метод сбора", max_length=20, choices=Method.choices, default=Method.SPREADSHEETS
+    )
+    method_text = models.TextField(
+        "метод сбора информации (формулировка)",
+        blank=True,
+        help_text="«формализованный сбор статистических данных с применением электронных таблиц…»",
+    )
+    processing_text = models.TextField("методы обработки информации", blank=True)
+    use_of_results = models.TextField("использование результатов", blank=True)
+    period_start = models.DateField("период проведения: начало")
+    period_end = models.DateField("период проведения: окончание")
+    as_of_date = models.DateField(
+        "дата, на которую берутся данные",
+        help_text="Пары и наставники считаются на эту дату, контингент — за её учебный год",
+    )
+    deadline = models.DateField("срок сдачи отчётов")
+    publish_by = models.DateField("опубликовать результаты до", null=True, blank=True)
+    target_municipalities = models.ManyToManyField(
+        Municipality, related_name="targeted_by_campaigns", verbose_name="муниципалитеты", blank=True
+    )
+    target_org_types = models.JSONField(
+        "типы организаций", default=default_org_types, help_text="Коды типов ОО: school, preschool, …"
+    )
+    indicators = models.ManyToManyField(
+        Indicator, related_name="campaigns", verbose_name="показатели", blank=True
+    )
+    status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="создал",
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+    opened_at = models.DateTimeField("открыт", null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="открыл",
+    )
+    closed_at = models.DateTimeField("сбор завершён", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="завершил сбор",
+    )
+    published_at = models.DateTimeField("опубликован", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="опубликовал",
+    )
+    history = HistoricalRecords(verbose_name="история мониторинга")
+
+    class Meta:
+        verbose_name = "мониторинг"
+        verbose_name_plural = "мониторинги"
+        ordering = ["-as_of_date", "title"]
+        indexes = [
+            models.Index(
+                fields=["region", "municipality", "as_of_date"], name="monitoring_campaign_territory"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="monitoring_campaign_period_end_after_start",
+                violation_error_message="Окончание периода не может быть раньше его начала.",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=F("period_start")),
+                name="monitoring_campaign_deadline_in_period",
+                violation_error_message="Срок сдачи отчётов не может быть раньше начала мониторинга.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(opened_at__isnull=False),
+                name="monitoring_campaign_opened_has_date",
+                violation_error_message="У открытого мониторинга должна быть дата открытия.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_regional(self) -> bool:
+        return self.municipality_id is None
+
+    @property
+    def territory(self) -> Region | Municipality:
+        return self.municipality if self.municipality_id else self.region
+
+    @property
+    def basis(self) -> str:
+        """«приказ от 16.12.2022 № 16 «О проведении мониторинга…»»."""
+        parts = ["приказ"]
+        if self.basis_date:
+            parts.append(f"от {self.basis_date:%d.%m.%Y}")
+        if self.basis_number:
+            parts.append(f"№ {self.basis_number}")
+        if self.basis_title:
+            parts.append(f"«{self.basis_title.strip('«»')}»")
+        return " ".join(parts) if len(parts) > 1 else ""
+
+    def clean(self):
+        errors = {}
+        if self.municipality_id and self.region_id and self.municipality.region_id != self.region_id:
+            errors["municipality"] = "Муниципалитет относится к другому региону."
+        unknown = set(self.target_org_types or []) - set(Organization.OrgType.values)
+        if unknown:
+            errors["target_org_types"] = f"Неизвестные типы организаций: {', '.join(sorted(unknown))}."
+        elif not self.target_org_types:
+            errors["target_org_types"] = "Укажите хотя бы один тип организаций."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CampaignTarget(models.Model):
+    """An organization expected to answer; frozen when the campaign opens (with its municipality then)."""
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="targets", verbose_name="мониторинг")
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="campaign_targets", verbose_name="организация"
+    )
+    municipality = models.ForeignKey(
+        Municipality, models.PROTECT, related_name="+", verbose_name="муниципалитет (на дату открытия)"
+    )
+
+    class Meta:
+        verbose_name = "организация мониторинга"
+        verbose_name_plural = "организации мониторинга"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "organization"], name="monitoring_target_once"),
+        ]
+        indexes = [models.Index(fields=["campaign", "municipality"], name="monitoring_target_mun")]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.organization}"
+
+
+class Submission(models.Model):
+    """One organization's answer to a campaign: its values, its status and its workflow log."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "не отправлен"
+        SUBMITTED = "submitted", "отправлен"
+        RETURNED = "returned", "возвращён на доработку"
+        ACCEPTED = "accepted", "принят"
+
+    # The organizations that answered: their figures count in the indicators.
+    RESPONDED = (Status.SUBMITTED, Status.ACCEPTED)
+
+    campaign = models.ForeignKey(
+        Campaign, models.CASCADE, related_name="submissions", verbose_name="мониторинг"
+    )
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="submissions", verbose_name="организация"
+    )
+    municipality = models.ForeignKey(
+        Municipality, models.PROTECT, related_name="+", verbose_name="муниципалитет (на дату открытия)"
+    )
+    status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    first_submitted_at = models.DateTimeField("впервые отправлен", null=True, blank=True)
+    submitted_at = models.DateTimeField("отправлен", null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="отправил",
+    )
+    on_time = models.BooleanField(
+        "в срок", null=True, blank=True, help_text="Впервые отправлен не позже срока сдачи"
+    )
+    accepted_at = models.DateTimeField("принят", null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="принял",
+    )
+    curator_comment = models.TextField("комментарий куратора", blank=True)
+    coordinator_comment = models.TextField("комментарий координатора", blank=True)
+    last_reminded_at = models.DateTimeField("последнее напоминание", null=True, blank=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+    history = HistoricalRecords(verbose_name="история отчёта")
+
+    class Meta:
+        verbose_name = "отчёт организации"
+        verbose_name_plural = "отчёты организаций"
+        ordering = ["campaign", "municipality__name", "organization__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organization"],
+                name="monitoring_submission_once",
+                violation_error_message="У организации уже есть отчёт в этом мониторинге.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "returned"])
+                | Q(submitted_at__isnull=False, first_submitted_at__isnull=False, on_time__isnull=False),
+                name="monitoring_submission_submitted_has_date",
+                violation_error_message="У отправленного отчёта должны быть дата отправки и отметка о сроке.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(accepted_at__isnull=False),
+                name="monitoring_submission_accepted_has_date",
+                violation_error_message="У принятого отчёта должна быть дата принятия.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "municipality", "status"], name="monitoring_submission_mun"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} — {self.campaign}"
+
+    @property
+    def responded(self) -> bool:
+        return self.status in self.RESPONDED
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+
+class SubmissionValue(models.Model):
+    """One figure of a submission: a count (or 1 / 0 for «да / нет»), never a percentage.
+
+    ``registry_value`` is what the registry said when the campaign opened (None: it does not
+    know); a value that differs from it needs a comment.
+    """
+
+    class Source(models.TextChoices):
+        REGISTRY = "registry", "из реестра"
+        ENTERED = "entered", "введено организацией"
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="values", verbose_name="отчёт")
+    figure = models.CharField("величина", max_length=80)
+    value = models.PositiveIntegerField("значение", null=True, blank=True)
+    registry_value = models.PositiveIntegerField("по данным реестра", null=True, blank=True)
+    source = models.CharField("источник", max_length=10, choices=Source.choices, default=Source.ENTERED)
+    comment = models.TextField("комментарий", blank=True)
+    url = models.URLField("ссылка", max_length=500, blank=True)
+    history = HistoricalRecords(verbose_name="история значений отчёта")
+
+    class Meta:
+        verbose_name = "значение отчёта"
+        verbose_name_plural = "значения отчётов"
+        ordering = ["submission", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "figure"], name="monitoring_value_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.figure} = {self.value}"
+
+    @property
+    def differs_from_registry(self) -> bool:
+        return (
+            self.registry_value is not None and self.value is not None and self.value != self.registry_value
+        )
+
+
+class SubmissionEvent(models.Model):
+    """One step of a submission's workflow: who moved it from which status to which, and why."""
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="events", verbose_name="отчёт")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="кто"
+    )
+    at = models.DateTimeField("когда")
+    from_status = models.CharField("из статуса", max_length=10, choices=Submission.Status.choices)
+    to_status = models.CharField("в статус", max_length=10, choices=Submission.Status.choices)
+    comment = models.TextField("комментарий", blank=True)
+
+    class Meta:
+        verbose_name = "шаг работы с отчётом"
+        verbose_name_plural = "журнал работы с отчётами"
+        ordering = ["submission", "at", "id"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"

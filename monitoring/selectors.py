@@ -1,12 +1,18 @@
-"""Figures of road maps, each computed by the database (GROUP BY), never row by row in Python."""
+"""Figures of road maps and of monitoring campaigns, each computed by the database (GROUP BY),
+never row by row in Python."""
 
 import dataclasses
 import datetime
+from decimal import Decimal
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncMonth
 
-from .models import RoadMap, RoadMapEvent
+from registry import access
+from registry.models import Municipality, UserScope
+
+from . import indicators
+from .models import Campaign, RoadMap, RoadMapEvent, Submission, SubmissionValue
 
 Status = RoadMapEvent.Status
 
@@ -89,3 +95,459 @@ def roadmap_execution(
         by_month=months,
         by_responsible=[(row["responsible"], _figure(row)) for row in by_responsible],
     )
+
+
+# ---------------------------------------------------------------- monitoring campaigns
+#
+# Completeness and indicators of a campaign, each a fixed number of queries (GROUP BY in the
+# database; Python only combines the grouped rows). ``user`` limits every figure to what the
+# user's scope reaches (``registry.access``): a coordinator reading a regional campaign gets its
+# own municipality's figures; None reads the whole campaign.
+
+
+def campaigns_for(user) -> QuerySet:
+    """The campaigns ``user`` sees: a curator those its organization answers, a coordinator its own and
+    the regional ones covering its municipality, the operator the region's."""
+    return access.scoped(user, Campaign.objects.select_related("region", "municipality"))
+
+
+def _submissions(campaign: Campaign, user) -> QuerySet:
+    rows = Submission.objects.filter(campaign=campaign)
+    return access.scoped(user, rows) if user is not None else rows
+
+
+def _values(campaign: Campaign, user, municipality: Municipality | None = None) -> QuerySet:
+    """The campaign's submission values, joined once with their submission (no subquery)."""
+    rows = SubmissionValue.objects.filter(submission__campaign=campaign)
+    if municipality is not None:
+        rows = rows.filter(submission__municipality=municipality)
+    return access.scoped(user, rows) if user is not None else rows
+
+
+RESPONDED = Q(status__in=Submission.RESPONDED)
+
+
+@dataclasses.dataclass(frozen=True)
+class CompletenessRow:
+    """Submitted / expected for a municipality (``municipality_id`` None: the total)."""
+
+    municipality_id: int | None
+    name: str
+    expected: int
+    submitted: int  # sent or accepted: their figures count
+    accepted: int
+    returned: int
+    on_time: int  # of the submitted, first sent by the deadline
+    late: int
+
+    @property
+    def not_submitted(self) -> int:
+        return self.expected - self.submitted
+
+    @property
+    def value(self) -> indicators.Value:
+        return indicators.Value(self.submitted, self.expected)
+
+    @property
+    def text(self) -> str:
+        """«228 из 340, 67 %»."""
+        return self.value.text()
+
+
+@dataclasses.dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MissingOrganization:
+    """A target that has not sent its submission (not yet, or returned for rework), with its curators."""
+
+    submission_id: int
+    organization_id: int
+    code: str
+    name: str
+    municipality_id: int
+    municipality_name: str
+    status: str
+    status_label: str
+    coordinator_comment: str
+    last_reminded_at: datetime.datetime | None
+    curators: tuple[Contact, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Completeness:
+    total: CompletenessRow
+    by_municipality: list[CompletenessRow]  # by name
+    missing: list[MissingOrganization]
+
+
+COMPLETENESS_FIGURES = ("expected", "submitted", "accepted", "returned", "on_time", "late")
+
+
+def _completeness_counts() -> dict:
+    # Prefixed: an annotation may not take the name of a field («on_time») it filters on.
+    counts = {
+        "expected": Count("id"),
+        "submitted": Count("id", filter=RESPONDED),
+        "accepted": Count("id", filter=Q(status=Submission.Status.ACCEPTED)),
+        "returned": Count("id", filter=Q(status=Submission.Status.RETURNED)),
+        "on_time": Count("id", filter=RESPONDED & Q(on_time=True)),
+        "late": Count("id", filter=RESPONDED & Q(on_time=False)),
+    }
+    return {f"n_{name}": count for name, count in counts.items()}
+
+
+def completeness(campaign: Campaign, *, user=None, with_missing: bool = True) -> Completeness:
+    """Submitted / expected by municipality and in total, on time / late, and who is missing.
+
+    Three queries (one without ``with_missing``).
+    """
+    rows = (
+        _submissions(campaign, user)
+        .values("municipality", "municipality__name")
+        .annotate(**_completeness_counts())
+        .order_by("municipality__name")
+    )
+    by_municipality = [
+        CompletenessRow(
+            municipality_id=row["municipality"],
+            name=row["municipality__name"],
+            **{name: row[f"n_{name}"] for name in COMPLETENESS_FIGURES},
+        )
+        for row in rows
+    ]
+    total = CompletenessRow(
+        municipality_id=None,
+        name=str(campaign.territory),
+        **{name: sum(getattr(row, name) for row in by_municipality) for name in COMPLETENESS_FIGURES},
+    )
+    missing = missing_organizations(campaign, user=user) if with_missing else []
+    return Completeness(total=total, by_municipality=by_municipality, missing=missing)
+
+
+def missing_organizations(
+    campaign: Campaign, *, user=None, municipality: Municipality | None = None
+) -> list[MissingOrganization]:
+    """Targets that have not sent their submission, with their curators' names and e-mails. Two queries."""
+    rows = _submissions(campaign, user).exclude(RESPONDED)
+    if municipality is not None:
+        rows = rows.filter(municipality=municipality)
+    rows = list(
+        rows.select_related("organization", "municipality").order_by(
+            "municipality__name", "organization__full_name"
+        )
+    )
+    contacts: dict[int, list[Contact]] = {}
+    curators = (
+        UserScope.objects.filter(
+            role=UserScope.Role.CURATOR,
+            organization__in=[row.organization_id for row in rows],
+            user__is_active=True,
+        )
+        .values_list("organization", "user__first_name", "user__last_name", "user__username", "user__email")
+        .order_by("user__last_name", "user__username")
+    )
+    for organization, first, last, username, email in curators if rows else []:
+        name = " ".join(part for part in (last, first) if part) or username
+        contacts.setdefault(organization, []).append(Contact(name=name, email=email))
+    return [
+        MissingOrganization(
+            submission_id=row.pk,
+            organization_id=row.organization_id,
+            code=row.organization.code,
+            name=str(row.organization),
+            municipality_id=row.municipality_id,
+            municipality_name=row.municipality.name,
+            status=row.status,
+            status_label=row.get_status_display(),
+            coordinator_comment=row.coordinator_comment,
+            last_reminded_at=row.last_reminded_at,
+            curators=tuple(contacts.get(row.organization_id, ())),
+        )
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------- indicators
+
+
+@dataclasses.dataclass(frozen=True)
+class TerritoryIndicators:
+    """A municipality's (``municipality_id`` None: the whole report's) indicator values, as counts."""
+
+    municipality_id: int | None
+    name: str
+    expected: int
+    responded: int
+    values: dict[str, indicators.Value]  # by indicator code
+
+
+@dataclasses.dataclass(frozen=True)
+class Ranked:
+    rank: int  # equal values share a rank: 1, 2, 2, 4
+    municipality_id: int
+    name: str
+    value: indicators.Value
+
+
+@dataclasses.dataclass(frozen=True)
+class IndicatorReport:
+    campaign: Campaign
+    indicators: list  # Indicator rows, in the catalogue's order
+    total: TerritoryIndicators
+    municipalities: list[TerritoryIndicators]  # by name
+
+    def indicator(self, code: str):
+        return next(i for i in self.indicators if i.code == code)
+
+    def light(self, code: str, row: TerritoryIndicators | None = None) -> str | None:
+        """«green» / «yellow» / «red» against the indicator's target (None: no target)."""
+        row = row or self.total
+        return indicators.traffic_light(self.indicator(code), row.values.get(code))
+
+    def ranking(self, code: str) -> list[Ranked]:
+        """Municipalities best first (highest, or lowest for a «не более» target); no value last."""
+        indicator = self.indicator(code)
+        lower_is_better = indicator.target_comparison == "lte"
+        measured = [(row, row.values[code].measure()) for row in self.municipalities]
+        known = sorted(
+            (item for item in measured if item[1] is not None),
+            key=lambda item: (item[1] if lower_is_better else -item[1], item[0].name),
+        )
+        unknown = sorted((item for item in measured if item[1] is None), key=lambda item: item[0].name)
+        result, previous, rank = [], object(), 0
+        for position, (row, value) in enumerate([*known, *unknown], start=1):
+            if value != previous:
+                rank, previous = position, value
+            result.append(Ranked(rank, row.municipality_id, row.name, row.values[code]))
+        return result
+
+
+def campaign_indicators(campaign: Campaign) -> list:
+    return list(campaign.indicators.order_by("sort_order", "code"))
+
+
+def indicator_report(campaign: Campaign, *, user=None) -> IndicatorReport:
+    """Every indicator of the campaign per municipality and in total: counts summed, then divided.
+
+    Three queries.
+    """
+    chosen = campaign_indicators(campaign)
+    codes = {code for i in chosen for code in (i.numerator, i.denominator) if code}
+    submissions = _submissions(campaign, user)
+    counts = (
+        submissions.values("municipality", "municipality__name")
+        .annotate(expected=Count("id"), responded=Count("id", filter=RESPONDED))
+        .order_by("municipality__name")
+    )
+    sums = (
+        _values(campaign, user)
+        .filter(figure__in=codes)
+        .values("submission__municipality", "figure")
+        .annotate(
+            respondents=Sum("value", filter=Q(submission__status__in=Submission.RESPONDED)),
+            targets=Sum(
+                Case(
+                    When(submission__status__in=Submission.RESPONDED, then=F("value")),
+                    default=F("registry_value"),
+                )
+            ),
+        )
+        .order_by()
+    )
+    by_municipality: dict[int, dict[str, indicators.FigureSums]] = {}
+    total_sums: dict[str, list[int]] = {}
+    for row in sums:
+        respondents, targets = row["respondents"] or 0, row["targets"] or 0
+        by_municipality.setdefault(row["submission__municipality"], {})[row["figure"]] = (
+            indicators.FigureSums(respondents, targets)
+        )
+        total = total_sums.setdefault(row["figure"], [0, 0])
+        total[0] += respondents
+        total[1] += targets
+
+    def territory(municipality_id, name, expected, responded, figure_sums):
+        values = {
+            i.code: indicators.aggregate_value(i, figure_sums, responded=responded, expected=expected)
+            for i in chosen
+        }
+        return TerritoryIndicators(municipality_id, name, expected, responded, values)
+
+    municipalities = [
+        territory(
+            row["municipality"],
+            row["municipality__name"],
+            row["expected"],
+            row["responded"],
+            by_municipality.get(row["municipality"], {}),
+        )
+        for row in counts
+    ]
+    total = territory(
+        None,
+        str(campaign.territory),
+        sum(row.expected for row in municipalities),
+        sum(row.responded for row in municipalities),
+        {code: indicators.FigureSums(*pair) for code, pair in total_sums.items()},
+    )
+    return IndicatorReport(campaign=campaign, indicators=chosen, total=total, municipalities=municipalities)
+
+
+def municipality_ranking(campaign: Campaign, code: str, *, user=None) -> list[Ranked]:
+    return indicator_report(campaign, user=user).ranking(code)
+
+
+@dataclasses.dataclass(frozen=True)
+class OrganizationIndicators:
+    submission_id: int
+    organization_id: int
+    code: str
+    name: str
+    municipality_id: int
+    municipality_name: str
+    status: str
+    status_label: str
+    responded: bool
+    figures: dict[str, int | None]  # the submission's values by figure code
+    values: dict[str, indicators.Value | None]  # by indicator code; None while a figure is missing
+
+
+def organization_indicators(
+    campaign: Campaign, *, user=None, municipality: Municipality | None = None
+) -> list[OrganizationIndicators]:
+    """Each organization's indicators from its own figures (whatever its status). Three queries."""
+    chosen = campaign_indicators(campaign)
+    submissions = _submissions(campaign, user)
+    if municipality is not None:
+        submissions = submissions.filter(municipality=municipality)
+    rows = list(
+        submissions.select_related("organization", "municipality").order_by(
+            "municipality__name", "organization__full_name"
+        )
+    )
+    figures: dict[int, dict[str, int | None]] = {}
+    values = _values(campaign, user, municipality).values_list("submission", "figure", "value")
+    for submission_id, figure, value in values if rows else []:
+        figures.setdefault(submission_id, {})[figure] = value
+    result = []
+    for row in rows:
+        own = figures.get(row.pk, {})
+        responded = row.status in Submission.RESPONDED
+        result.append(
+            OrganizationIndicators(
+                submission_id=row.pk,
+                organization_id=row.organization_id,
+                code=row.organization.code,
+                name=str(row.organization),
+                municipality_id=row.municipality_id,
+                municipality_name=row.municipality.name,
+                status=row.status,
+                status_label=row.get_status_display(),
+                responded=responded,
+                figures=own,
+                values={i.code: indicators.organization_value(i, own, responded=responded) for i in chosen},
+            )
+        )
+    return result
+
+
+def previous_campaign(campaign: Campaign) -> Campaign | None:
+    """The latest earlier campaign of the same territory whose collection is over."""
+    return (
+        Campaign.objects.filter(
+            region=campaign.region_id,
+            municipality=campaign.municipality_id,
+            status__in=[Campaign.Status.CLOSED, Campaign.Status.PUBLISHED],
+            as_of_date__lt=campaign.as_of_date,
+        )
+        .exclude(pk=campaign.pk)
+        .order_by("-as_of_date", "-pk")
+        .first()
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class IndicatorChange:
+    indicator: object
+    current: indicators.Value
+    previous: indicators.Value | None
+    delta: Decimal | None  # percentage points for a share, units for a count
+
+    @property
+    def delta_text(self) -> str:
+        """«+2,5 п. п.», «−3»; «—» without a previous value."""
+        if self.delta is None:
+            return "—"
+        sign = "+" if self.delta > 0 else "−" if self.delta < 0 else "±"
+        number = f"{abs(self.delta):f}".replace(".", ",")
+        if "," in number:
+            number = number.rstrip("0").rstrip(",")
+        unit = "\xa0п.\xa0п." if self.current.denominator is not None else ""
+        return f"{sign}{number}{unit}"
+
+
+def indicator_changes(
+    campaign: Campaign, *, previous: Campaign | None = None, user=None
+) -> list[IndicatorChange]:
+    """Each indicator in total against the previous campaign of the territory (matched by indicator code)."""
+    current = indicator_report(campaign, user=user)
+    previous = previous or previous_campaign(campaign)
+    before = indicator_report(previous, user=user).total.values if previous else {}
+    changes = []
+    for indicator in current.indicators:
+        now, then = current.total.values[indicator.code], before.get(indicator.code)
+        delta = None
+        if then is not None and now.measure() is not None and then.measure() is not None:
+            delta = now.measure() - then.measure()
+        changes.append(IndicatorChange(indicator, now, then, delta))
+    return changes
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureRow:
+    """One line of a submission's form: the figure, its value and where it came from."""
+
+    code: str
+    name: str
+    kind: str  # "count" or "yes_no"
+    needs_url: bool
+    value: int | None
+    registry_value: int | None
+    source: str
+    source_label: str
+    comment: str
+    url: str
+
+    @property
+    def differs_from_registry(self) -> bool:
+        return (
+            self.registry_value is not None and self.value is not None and self.value != self.registry_value
+        )
+
+
+def submission_figures(submission: Submission) -> list[FigureRow]:
+    """The submission's values in the catalogue's order, for its form. Two queries."""
+    figures = indicators.catalogue()
+    order = {code: position for position, code in enumerate(figures)}
+    rows = sorted(
+        SubmissionValue.objects.filter(submission=submission),
+        key=lambda row: order.get(row.figure, len(order)),
+    )
+    return [
+        FigureRow(
+            code=row.figure,
+            name=figures[row.figure].name if row.figure in figures else row.figure,
+            kind=figures[row.figure].kind if row.figure in figures else indicators.COUNT,
+            needs_url=figures[row.figure].needs_url if row.figure in figures else False,
+            value=row.value,
+            registry_value=row.registry_value,
+            source=row.source,
+            source_label=row.get_source_display(),
+            comment=row.comment,
+            url=row.url,
+        )
+        for row in rows
+    ]

@@ -258,6 +258,9 @@ def test_confirming_a_file_that_changed_after_the_check_is_refused(client_for, a
 # ---------------------------------------------------------------- large files: the task worker
 
 
+# The worker closes and reopens the connection between tasks; the rows it needs (the forms of
+# mentoring seeded by a migration) are restored after other transactional tests flushed them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_large_workbooks_go_to_the_worker_with_progress(client_for, admin_user, school, settings):
     settings.IMPORT_INLINE_MAX_ROWS = 0
     client = client_for(admin_user)

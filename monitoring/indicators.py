@@ -1,0 +1,420 @@
+"""Indicators of monitoring campaigns: the figures a submission states, and how indicators follow from them.
+
+A *figure* is a count one organization reports: «Обучающихся всего», «Наставников, форма
+«ученик – ученик»», or a «да / нет» answer stored as 1 / 0 («Положение о наставничестве
+размещено на сайте», with its link). An *indicator* (``models.Indicator``, data) names its
+numerator and its denominator by figure codes. Two figures belong to the campaign rather than
+to a submission: ``organizations`` (the organizations of the indicator's basis: those that
+answered, or all the campaign's targets) and ``submitted`` (those that answered).
+
+Figure codes: the fixed ones below, and per form of mentoring (forms are data)
+``mentors:<form code>``, ``mentees:<form code>``, ``young_specialist_mentees:<form code>``.
+
+Aggregation (DESIGN §3): numerators and denominators are summed over the organizations, then
+divided once; percentages are never averaged. The numerator always counts the organizations
+that answered; the denominator counts them too (basis «respondents») or every target of the
+campaign (basis «targets»: Smolensk's 254 of 340 counts all 340 schools), a target that did not
+answer contributing what the registry said when the campaign opened.
+"""
+
+import dataclasses
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q
+
+from mentoring_portal import formats
+from registry.models import (
+    YOUNG_SPECIALIST_MAX_YEARS,
+    Category,
+    Headcount,
+    MentoringForm,
+    NormativeDocument,
+    Organization,
+    TrainingCompletion,
+    school_year_of,
+)
+from registry.selectors import links_as_of
+
+COUNT = "count"
+YES_NO = "yes_no"
+
+REGISTRY = "registry"  # pre-filled from the registry where it knows the figure
+ENTERED = "entered"  # only the organization knows it
+CAMPAIGN = "campaign"  # a count of the campaign's organizations, not stored in submissions
+
+ORGANIZATIONS = "organizations"
+SUBMITTED = "submitted"
+
+MENTORS = "mentors"
+MENTEES = "mentees"
+YOUNG_MENTEES = "young_specialist_mentees"
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    code: str
+    name: str
+    kind: str = COUNT
+    source: str = REGISTRY
+    bound: str | None = None  # the figure of the same submission this one cannot exceed
+    needs_url: bool = False  # a «да» needs its link
+
+    @property
+    def is_yes_no(self) -> bool:
+        return self.kind == YES_NO
+
+    @property
+    def per_organization(self) -> bool:
+        return self.source != CAMPAIGN
+
+
+FIXED = [
+    Figure("students", "Обучающихся всего"),
+    Figure("students_10_plus", "Обучающихся от 10 лет", bound="students"),
+    Figure("teachers", "Педагогов всего"),
+    Figure("young_specialists", "Молодых специалистов (педагогический стаж до 3 лет)", bound="teachers"),
+    Figure(
+        "student_mentees_10_plus",
+        "Обучающихся от 10 лет в роли наставляемого (все формы)",
+        bound="students_10_plus",
+    ),
+    Figure(YOUNG_MENTEES, "Молодых специалистов в роли наставляемого (все формы)", bound="young_specialists"),
+    Figure("trained_teachers", "Педагогов, прошедших КПК по наставничеству", bound="teachers"),
+    Figure("target_model", "Целевая модель наставничества внедрена", kind=YES_NO),
+    Figure(
+        "regulation_on_site",
+        "Положение о наставничестве размещено на сайте ОО",
+        kind=YES_NO,
+        needs_url=True,
+    ),
+    Figure("mentees_surveyed", "Наставляемых, участвовавших в опросе", source=ENTERED),
+    Figure(
+        "mentees_satisfied",
+        "Наставляемых, удовлетворённых участием в программе",
+        source=ENTERED,
+        bound="mentees_surveyed",
+    ),
+    Figure("mentors_surveyed", "Наставников, участвовавших в опросе", source=ENTERED),
+    Figure(
+        "mentors_satisfied",
+        "Наставников, удовлетворённых участием в программе",
+        source=ENTERED,
+        bound="mentors_surveyed",
+    ),
+    Figure(ORGANIZATIONS, "Организаций", source=CAMPAIGN),
+    Figure(SUBMITTED, "Организаций, представивших отчёт", source=CAMPAIGN),
+]
+
+HEADCOUNT_FIGURES = ("students", "students_10_plus", "teachers", "young_specialists")
+
+
+def _bound_for(categories) -> str | None:
+    categories = set(categories or [])
+    if categories and categories <= {Category.STUDENT}:
+        return "students"
+    if categories and categories <= {Category.TEACHER, Category.HEAD}:
+        return "teachers"
+    return None
+
+
+def form_figures(form: MentoringForm) -> list[Figure]:
+    figures = [
+        Figure(
+            f"{MENTORS}:{form.code}",
+            f"Наставников, форма «{form.name}»",
+            bound=_bound_for(form.mentor_categories),
+        ),
+        Figure(
+            f"{MENTEES}:{form.code}",
+            f"Наставляемых, форма «{form.name}»",
+            bound=_bound_for(form.mentee_categories),
+        ),
+    ]
+    if Category.TEACHER in (form.mentee_categories or []):
+        figures.append(
+            Figure(
+                f"{YOUNG_MENTEES}:{form.code}",
+                f"Молодых специалистов в роли наставляемого, форма «{form.name}»",
+                bound="young_specialists",
+            )
+        )
+    return figures
+
+
+def catalogue(forms=None) -> dict[str, Figure]:
+    """Every known figure by code, in display order (fixed ones, then per form). One query for the forms."""
+    if forms is None:
+        forms = MentoringForm.objects.all()
+    figures = {figure.code: figure for figure in FIXED}
+    for form in forms:
+        figures.update((figure.code, figure) for figure in form_figures(form))
+    return figures
+
+
+def check_definition(indicator, figures: dict[str, Figure] | None = None) -> dict[str, str]:
+    """Errors of an indicator's formula, by field ({} when it is sound)."""
+    figures = catalogue() if figures is None else figures
+    errors = {}
+    numerator = figures.get(indicator.numerator)
+    denominator = figures.get(indicator.denominator) if indicator.denominator else None
+    if numerator is None:
+        errors["numerator"] = f"Неизвестная величина «{indicator.numerator}»."
+    if indicator.denominator and denominator is None:
+        errors["denominator"] = f"Неизвестная величина «{indicator.denominator}»."
+    if errors:
+        return errors
+    if indicator.unit == COUNT:
+        if indicator.denominator:
+            errors["denominator"] = "У количества нет знаменателя."
+        elif numerator.is_yes_no:
+            errors["unit"] = "Ответ «да / нет» считается долей организаций, а не количеством."
+        return errors
+    if denominator is None:
+        errors["denominator"] = "Укажите знаменатель."
+    elif numerator.is_yes_no or numerator.code == SUBMITTED:
+        if denominator.code != ORGANIZATIONS:
+            errors["denominator"] = (
+                f"Знаменатель ответа «да / нет» — величина «{ORGANIZATIONS}» (организации)."
+            )
+    elif denominator.code == ORGANIZATIONS:
+        errors["numerator"] = (
+            "Долю организаций считают по ответу «да / нет» или по числу представивших отчёт."
+        )
+    elif denominator.is_yes_no or not denominator.per_organization:
+        errors["denominator"] = "Знаменатель доли — численность (обучающихся, педагогов…)."
+    if indicator.unit == YES_NO and not numerator.is_yes_no and numerator.code != SUBMITTED:
+        errors.setdefault("unit", "Единица «да / нет» — только для ответа «да / нет».")
+    return errors
+
+
+def submission_figures(indicators, figures: dict[str, Figure]) -> list[str]:
+    """Codes a submission of a campaign with ``indicators`` holds: their figures and the bounds of these."""
+    wanted = set()
+    pending = [code for i in indicators for code in (i.numerator, i.denominator) if code]
+    while pending:
+        code = pending.pop()
+        figure = figures.get(code)
+        if figure is None or not figure.per_organization or code in wanted:
+            continue
+        wanted.add(code)
+        if figure.bound:
+            pending.append(figure.bound)
+    return [code for code in figures if code in wanted]
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    """An indicator's value as counts: numerator and denominator (None for a count)."""
+
+    numerator: int
+    denominator: int | None = None
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.denominator is None:
+            return None
+        return formats.percent(self.numerator, self.denominator)
+
+    def share(self, digits: int = 1) -> str:
+        """«7,3 %»; for a count, the count."""
+        if self.denominator is None:
+            return str(self.numerator)
+        return formats.share(self.numerator, self.denominator, digits)
+
+    def text(self, digits: int = 0) -> str:
+        """«228 из 340, 67 %»; for a count, the count."""
+        if self.denominator is None:
+            return str(self.numerator)
+        return formats.share_of(self.numerator, self.denominator, digits)
+
+    def measure(self) -> Decimal | None:
+        """What is compared with a target: the percentage, or the count."""
+        return self.percent if self.denominator is not None else Decimal(self.numerator)
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureSums:
+    """One figure summed over organizations: over those that answered, and over every target."""
+
+    respondents: int = 0
+    targets: int = 0
+
+
+def aggregate_value(indicator, sums: dict[str, FigureSums], *, responded: int, expected: int) -> Value:
+    """The indicator over a set of organizations: counts summed, then (later) divided once."""
+    numerator = (
+        responded
+        if indicator.numerator == SUBMITTED
+        else sums.get(indicator.numerator, FigureSums()).respondents
+    )
+    if not indicator.denominator:
+        return Value(numerator)
+    by_targets = indicator.denominator_basis == "targets"
+    if indicator.denominator == ORGANIZATIONS:
+        return Value(numerator, expected if by_targets else responded)
+    denominator = sums.get(indicator.denominator, FigureSums())
+    return Value(numerator, denominator.targets if by_targets else denominator.respondents)
+
+
+def organization_value(indicator, values: dict[str, int | None], *, responded: bool) -> Value | None:
+    """The indicator for one organization from its own figures; None while one of them is missing."""
+    if indicator.numerator == SUBMITTED:
+        numerator = int(responded)
+    else:
+        numerator = values.get(indicator.numerator)
+    if numerator is None:
+        return None
+    if not indicator.denominator:
+        return Value(numerator)
+    if indicator.denominator == ORGANIZATIONS:
+        return Value(numerator, 1)
+    denominator = values.get(indicator.denominator)
+    return None if denominator is None else Value(numerator, denominator)
+
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+LIGHT_LABELS = {GREEN: "целевое значение достигнуто", YELLOW: "близко к целевому", RED: "ниже целевого"}
+
+
+def traffic_light(indicator, value: Value | None) -> str | None:
+    """Green when the target is met, yellow within the margin, red otherwise; None without a target."""
+    if indicator.target_value is None or value is None:
+        return None
+    measured = value.measure()
+    if measured is None:
+        return None
+    target, margin = indicator.target_value, indicator.target_margin
+    if indicator.target_comparison == "lte":
+        if measured <= target:
+            return GREEN
+        return YELLOW if measured <= target + margin else RED
+    if measured >= target:
+        return GREEN
+    return YELLOW if measured >= target - margin else RED
+
+
+# ---------------------------------------------------------------- what the registry says
+
+
+def _born_at_least(years: int, as_of: datetime.date) -> Q:
+    try:
+        born_before = as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February
+        born_before = as_of.replace(year=as_of.year - years, day=28)
+    return Q(mentee_category=Category.STUDENT, mentee_birth_date__lte=born_before)
+
+
+YOUNG_SPECIALIST_MENTEE = Q(
+    mentee_category=Category.TEACHER, mentee_teaching_experience__lt=YOUNG_SPECIALIST_MAX_YEARS
+)
+
+
+def registry_values(
+    *, as_of: datetime.date, organizations, codes: list[str], figures: dict[str, Figure]
+) -> dict[tuple[int, str], tuple[int | None, str]]:
+    """What the registry says on ``as_of`` for each (organization id, figure code): (value, link).
+
+    ``organizations`` is a queryset of organization ids (a subquery). Mentors and mentees are
+    distinct people (or organizations) of mentorships counted on the date (DESIGN §3); the
+    headcount is that of the date's school year. A figure the registry cannot state is absent;
+    a count of mentorships absent for an organization is 0 (the registry knows of none). At most
+    six queries, each one GROUP BY over all the organizations.
+    """
+    wanted = set(codes)
+    result: dict[tuple[int, str], tuple[int | None, str]] = {}
+
+    headcount = [code for code in HEADCOUNT_FIGURES if code in wanted]
+    if headcount:
+        rows = Headcount.objects.filter(school_year=school_year_of(as_of), organization__in=organizations)
+        for row in rows.values("organization", *headcount):
+            for code in headcount:
+                result[(row["organization"], code)] = (row[code], "")
+
+    links = links_as_of(None, as_of).filter(organization__in=organizations)
+    by_form = [code for code in codes if ":" in code and figures[code].source == REGISTRY]
+    if by_form:
+        rows = (
+            links.values("organization", "mentoring_form__code")
+            .annotate(
+                mentors=Count("mentor_person", distinct=True) + Count("mentor_organization", distinct=True),
+                mentees=Count("mentee_person", distinct=True) + Count("mentee_organization", distinct=True),
+                young=Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
+            )
+            .order_by()
+        )
+        columns = {MENTORS: "mentors", MENTEES: "mentees", YOUNG_MENTEES: "young"}
+        for row in rows:
+            for prefix, column in columns.items():
+                code = f"{prefix}:{row['mentoring_form__code']}"
+                if code in wanted:
+                    result[(row["organization"], code)] = (row[column], "")
+
+    across_forms = {"student_mentees_10_plus", YOUNG_MENTEES} & wanted
+    if across_forms:
+        rows = (
+            links.values("organization")
+            .annotate(
+                student_mentees_10_plus=Count(
+                    "mentee_person", distinct=True, filter=_born_at_least(10, as_of)
+                ),
+                young=Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
+            )
+            .order_by()
+        )
+        for row in rows:
+            if "student_mentees_10_plus" in wanted:
+                result[(row["organization"], "student_mentees_10_plus")] = (
+                    row["student_mentees_10_plus"],
+                    "",
+                )
+            if YOUNG_MENTEES in wanted:
+                result[(row["organization"], YOUNG_MENTEES)] = (row["young"], "")
+
+    if "trained_teachers" in wanted:
+        rows = (
+            TrainingCompletion.objects.filter(completed_on__lte=as_of, person__organization__in=organizations)
+            .values("person__organization")
+            .annotate(n=Count("person", distinct=True))
+            .order_by()
+        )
+        for row in rows:
+            result[(row["person__organization"], "trained_teachers")] = (row["n"], "")
+
+    if "regulation_on_site" in wanted:
+        rows = (
+            NormativeDocument.objects.filter(
+                organization__in=organizations,
+                doc_type=NormativeDocument.DocType.REGULATION,
+                published_on_site=True,
+                date__lte=as_of,
+            )
+            .values("organization")
+            .annotate(url=Max("site_url"))
+            .order_by()
+        )
+        for row in rows:
+            result[(row["organization"], "regulation_on_site")] = (1, row["url"])
+
+    if "target_model" in wanted:
+        implemented = [Organization.ModelStatus.IMPLEMENTATION, Organization.ModelStatus.COMPLETED]
+        ids = Organization.objects.filter(pk__in=organizations, model_status__in=implemented)
+        for pk in ids.values_list("pk", flat=True):
+            result[(pk, "target_model")] = (1, "")
+    return result
+
+
+# Figures whose absence in ``registry_values`` means 0: the registry knows of no such mentorship.
+ZERO_WHEN_ABSENT_PREFIXES = (f"{MENTORS}:", f"{MENTEES}:", f"{YOUNG_MENTEES}:")
+ZERO_WHEN_ABSENT = {"student_mentees_10_plus", YOUNG_MENTEES, "trained_teachers"}
+
+
+def registry_default(code: str, figure: Figure) -> int | None:
+    if figure.source != REGISTRY:
+        return None
+    if code in ZERO_WHEN_ABSENT or code.startswith(ZERO_WHEN_ABSENT_PREFIXES):
+        return 0
+    return None
