@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from monitoring.views.campaigns import open_tasks_for
 from registry import access, selectors
 from registry.models import Municipality, Organization, Region, UserScope
 
@@ -38,6 +39,8 @@ def dashboard(request):
     context = {"today": today, "role": role, "territory": access.territory_label(request.user)}
     if role == UserScope.Role.CURATOR:
         context.update(_curator(scope.organization, today))
+        # Monitoring campaigns waiting for this school's answer, earliest deadline first.
+        context["campaign_tasks"] = list(open_tasks_for(request.user)[:10])
     elif role == UserScope.Role.COORDINATOR:
         context.update(_coordinator(scope.municipality, today))
     elif role == UserScope.Role.OPERATOR:

@@ -7,6 +7,7 @@ written with a leading apostrophe (RELIABILITY #44).
 
 import datetime
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
@@ -40,7 +41,8 @@ def workbook_bytes(
     *, title: str, columns: Sequence[str], rows: Iterable[Sequence], user=None, sheet: str | None = None
 ) -> bytes:
     workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet((sheet or title)[:31])
+    # Excel refuses : \ / ? * [ ] in a sheet's name.
+    worksheet = workbook.create_sheet(re.sub(r"[:\\/?*\[\]]", " ", sheet or title)[:31].strip())
     bold = Font(bold=True)
     heading = WriteOnlyCell(worksheet, value=safe_cell(title))
     heading.font = bold

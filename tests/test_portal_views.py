@@ -259,3 +259,30 @@ def test_operator_sees_lagging_schools_per_municipality(client_for, operator, mu
     rows = client_for(operator).get(reverse("dashboard")).context["rows"]
     row = next(r for r in rows if r["object"] == municipality)
     assert (row["object"].n_orgs, row["object"].n_lagging, row["mentorships"]) == (3, 1, 3)
+
+
+def test_curator_dashboard_lists_open_monitoring_campaigns(
+    client_for, curator, coordinator, municipality, school
+):
+    from monitoring import campaigns
+
+    today = datetime.date.today()
+    campaign = campaigns.create_campaign(
+        coordinator,
+        municipality=municipality,
+        indicators=["R1"],
+        title="Мониторинг наставничества, осень",
+        goal="Сбор данных",
+        period_start=today,
+        period_end=today + datetime.timedelta(days=14),
+        as_of_date=today,
+        deadline=today + datetime.timedelta(days=7),
+    )
+    body = client_for(curator).get(reverse("dashboard")).content.decode()
+    assert "Ответов на мониторинги не ждут" in body  # a draft campaign asks nothing yet
+    campaigns.open_campaign(coordinator, campaign)
+    body = client_for(curator).get(reverse("dashboard")).content.decode()
+    submission = campaign.submissions.get(organization=school)
+    assert "Мониторинг наставничества, осень" in body
+    assert reverse("monitoring:submission-edit", args=[submission.pk]) in body
+    assert (today + datetime.timedelta(days=7)).strftime("%d.%m.%Y") in body

@@ -40,3 +40,16 @@ def test_response_is_private_and_named_in_russian(django_user_model, db):
     assert response["Cache-Control"] == "private, no-store"
     assert "filename*=utf-8''%D0%9D%D0%B0" in response["Content-Disposition"]
     assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_a_title_with_characters_excel_refuses_in_sheet_names_still_exports():
+    import io
+
+    import openpyxl
+
+    from registry.exports import workbook_bytes
+
+    content = workbook_bytes(title="Мониторинг: итоги [2022/2023]?", columns=["A"], rows=[["x"]])
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Мониторинг  итоги  2022 2023"]
+    assert book.active["A1"].value == "Мониторинг: итоги [2022/2023]?"

@@ -1,0 +1,1 @@
+"""Web screens of monitoring: road maps («Дорожные карты») and campaigns («Мониторинг»)."""
