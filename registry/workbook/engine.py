@@ -192,6 +192,18 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _blank_row(cells) -> bool:
+    for value in cells:  # usually returns at the first cell
+        if value is not None and not (isinstance(value, str) and (not value or value.isspace())):
+            return False
+    return True
+
+
+_MISSING = object()
+_HASHABLE = frozenset({int, float, bool, datetime.date, datetime.datetime, datetime.time, datetime.timedelta})
+PARSED_CACHE = 20_000  # distinct values kept per column
+
+
 def read_sheet(workbook, scan: SheetScan, spec: SheetSpec, ctx: ImportContext) -> list[Row] | None:
     """The sheet's data rows, each cell parsed; None when the header itself is wrong."""
     sheet = workbook.get_sheet_by_name(scan.name)
@@ -260,32 +272,43 @@ def read_sheet(workbook, scan: SheetScan, spec: SheetSpec, ctx: ImportContext) -
     if unreadable:
         return None
 
+    # Cells repeat (codes, categories, dates): each column parses a distinct value once. Parsing is
+    # a function of the cell alone; refusals are not kept, so every bad cell is reported.
+    parsers = [
+        (index, column, column.parse, column.field, column.required, {}) for index, column in columns.items()
+    ]
+    headerless = [i for i, title in enumerate(header) if i not in columns and title in ("", None)]
     result = []
-    items = list(columns.items())
-    width = len(header)
     for offset, cells in enumerate(rows, start=2):
         number = start_row + offset
-        if all(_is_blank(v) for v in cells):
+        if _blank_row(cells):
             continue
         values = {}
         ok = number not in formulas
         skipped = formulas.get(number, ())
-        for index, column in items:
+        size = len(cells)
+        for index, column, parse, field, required, cache in parsers:
             if index in skipped:
                 continue  # a formula's value is never read: its cell is reported above
-            raw = cells[index] if index < width else None
-            try:
-                value = column.parse(raw)
-            except CellError as error:
-                ctx.error(spec, number, column.header, str(error))
-                ok = False
-                continue
-            if column.required and (value is None or value == ""):
+            raw = cells[index] if index < size else None
+            kind = raw.__class__
+            key = raw if kind is str else (kind, raw) if kind in _HASHABLE else None
+            value = cache.get(key, _MISSING) if key is not None else _MISSING
+            if value is _MISSING:
+                try:
+                    value = parse(raw)
+                except CellError as error:
+                    ctx.error(spec, number, column.header, str(error))
+                    ok = False
+                    continue
+                if key is not None and len(cache) < PARSED_CACHE:
+                    cache[key] = value
+            if required and (value is None or value == ""):
                 ctx.error(spec, number, column.header, "обязательное поле не заполнено")
                 ok = False
-            values[column.field] = value
-        for index in range(width):
-            if index not in columns and not _is_blank(cells[index]) and header[index] in ("", None):
+            values[field] = value
+        for index in headerless:
+            if index < size and not _is_blank(cells[index]):
                 letter = _column_letter(start_col + index)
                 ctx.error(spec, number, letter, "значение в столбце без заголовка")
                 ok = False

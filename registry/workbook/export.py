@@ -295,12 +295,6 @@ def _form_names() -> list[str]:
 def _example_row(spec: SheetSpec, regions: list[str]) -> tuple:
     """The example row of a sheet, consistent with the other sheets' examples (one school, one pair)."""
     values = {c.field: c.example for c in spec.columns}
-    if spec.name == schema.MENTEES.name:
-        # The person columns are shared with «Наставники»: the mentee is the pair's mentee.
-        pairs = schema.MENTORSHIPS
-        values["full_name"] = pairs.column("mentee_name").example
-        values["birth_date"] = pairs.column("mentee_birth_date").example
-        values["teaching_experience"] = 1
     if spec.name == schema.MUNICIPALITIES.name and len(regions) == 1:
         values["region"] = regions[0]  # the example then imports into this installation as it is
     return tuple(values[c.field] for c in spec.columns)

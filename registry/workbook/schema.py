@@ -19,18 +19,51 @@ BLANK = ""
 YES = {"да", "+", "1", "yes", "true", "истина"}
 NO = {"нет", "-", "0", "no", "false", "ложь", ""}
 
+
+def fold_label(text: str) -> str:
+    """A label as looked up: lower case, ё = е, single spaces."""
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+class Labels(dict):
+    """Labels as the workbook writes them → stored values; looked up whatever the case.
+
+    Iterating gives the labels as written («СПО»), so an export and a template's drop-down
+    show them so; ``in``, ``[]`` and ``get`` fold the key, so «спо» and «Спо» import too
+    (the admin's django-import-export widget looks labels up lower-cased).
+    """
+
+    def __init__(self, items: dict):
+        super().__init__(items)
+        self.folded = {fold_label(label): value for label, value in items.items()}
+
+    def __contains__(self, key) -> bool:
+        return isinstance(key, str) and fold_label(key) in self.folded
+
+    def __getitem__(self, key):
+        try:
+            return self.folded[fold_label(key)]
+        except (KeyError, AttributeError):
+            raise KeyError(key) from None
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+
 # Organization types as the workbook names them (DESIGN §4) → the model's choices.
-ORG_TYPE_LABELS = {
-    "общеобразовательная": Organization.OrgType.SCHOOL,
-    "дошкольная": Organization.OrgType.PRESCHOOL,
-    "дополнительного образования": Organization.OrgType.ADDITIONAL,
-    "спо": Organization.OrgType.COLLEGE,
-    "вуз": Organization.OrgType.UNIVERSITY,
-    "дпо": Organization.OrgType.DPO,
-    "работодатель": Organization.OrgType.EMPLOYER,
-    "орган управления": Organization.OrgType.AUTHORITY,
-    "методическая служба": Organization.OrgType.METHODICAL_SERVICE,
-}
+ORG_TYPE_LABELS = Labels(
+    {
+        "общеобразовательная": Organization.OrgType.SCHOOL,
+        "дошкольная": Organization.OrgType.PRESCHOOL,
+        "дополнительного образования": Organization.OrgType.ADDITIONAL,
+        "СПО": Organization.OrgType.COLLEGE,
+        "вуз": Organization.OrgType.UNIVERSITY,
+        "ДПО": Organization.OrgType.DPO,
+        "работодатель": Organization.OrgType.EMPLOYER,
+        "орган управления": Organization.OrgType.AUTHORITY,
+        "методическая служба": Organization.OrgType.METHODICAL_SERVICE,
+    }
+)
 
 CATEGORY_LABELS = {
     "педагог": Category.TEACHER,
@@ -52,8 +85,19 @@ CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*\Z")
 SCHOOL_YEAR_PATTERN = re.compile(r"(\d{4})\s*[/\-–]\s*(\d{4})\Z")
 DATE_PATTERN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
-INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069"
+CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
+CONTROL = re.compile(f"[{CONTROL_CHARS}]")
+REFUSED = re.compile(f"[{INVISIBLE_CHARS}{CONTROL_CHARS}]")  # one pass; the two above say which
+# Every letter that unicodedata names LATIN … or CYRILLIC … lies in these blocks (a test checks it
+# against the whole of Unicode); a text without letters of both is written in one alphabet.
+MAYBE_LATIN = re.compile(
+    "[A-Za-z\u00c0-\u02af\u1d00-\u1dbf\u1e00-\u1eff\u2090-\u209c\u2184\u2c60-\u2c7f"
+    "\ua720-\ua7ff\uab30-\uab6f\ufb00-\ufb06\U0001df00-\U0001dfff]"
+)
+MAYBE_CYRILLIC = re.compile("[\u0400-\u052f\u1c80-\u1c8f\u1d2b\u2de0-\u2dff\ua640-\ua69f]")
+WORDS = re.compile(r"(\s+)")
 FORMULA_ESCAPE = re.compile(r"'(?=[=+\-@])")
 MAX_CELL_TEXT = 2000
 
@@ -81,19 +125,26 @@ def clean_text(value) -> str:
     """
     if value is None:
         return BLANK
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFC", str(value))
-    match = INVISIBLE.search(text)
-    if match:
-        raise CellError(
-            f"невидимый символ U+{ord(match.group()):04X} в позиции {match.start() + 1}; удалите его"
-        )
-    if CONTROL.search(text):
+    if value.__class__ is str:
+        text = value
+    else:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value)
+    if not text.isascii():  # ASCII is NFC already
+        text = unicodedata.normalize("NFC", text)
+    if REFUSED.search(text):
+        match = INVISIBLE.search(text)
+        if match:
+            raise CellError(
+                f"невидимый символ U+{ord(match.group()):04X} в позиции {match.start() + 1}; удалите его"
+            )
         raise CellError("управляющий символ в тексте; удалите его")
-    text = re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+    # Whitespace (str.split() and the regex «\s» agree on what it is, U+00A0 included) → one space.
+    text = " ".join(text.split())
     # An export writes text that Excel would take for a formula with a leading apostrophe.
-    text = FORMULA_ESCAPE.sub("", text, count=1) if text.startswith("'") else text
+    if text.startswith("'"):
+        text = FORMULA_ESCAPE.sub("", text, count=1)
     if len(text) > MAX_CELL_TEXT:
         raise CellError(f"текст длиннее {MAX_CELL_TEXT} символов")
     return text
@@ -101,8 +152,10 @@ def clean_text(value) -> str:
 
 def check_one_script(text: str) -> None:
     """«Ивaнов» with a Latin «a» is refused: each word is written in one alphabet."""
+    if not (MAYBE_CYRILLIC.search(text) and MAYBE_LATIN.search(text)):
+        return  # the usual case: one alphabet in the whole text
     position = 0
-    for word in re.split(r"(\s+)", text):
+    for word in WORDS.split(text):
         first, letters = {}, {}  # script → its first position in the text, its number of letters
         for offset, char in enumerate(word):
             script = _script(char)
@@ -139,7 +192,7 @@ def parse_code(value, max_length: int = 20) -> str:
             "код записан числом; задайте ячейкам формат «Текстовый», иначе Excel теряет ведущие нули"
         )
     text = clean_text(value)
-    for position, char in enumerate(text, start=1):
+    for position, char in enumerate(text if MAYBE_CYRILLIC.search(text) else "", start=1):
         if _script(char) == "кириллица":
             raise CellError(
                 f"в коде «{text}» кириллическая буква «{char}» в позиции {position}; "
@@ -229,13 +282,15 @@ def parse_url(value) -> str:
 
 
 def choice_parser(labels: dict, what: str) -> Callable:
+    lookup = {fold_label(label): value for label, value in labels.items()}
+
     def parse(value):
         text = clean_text(value)
         if not text:
             return None
-        key = re.sub(r"\s+", " ", text.lower().replace("ё", "е"))
-        if key in labels:
-            return labels[key]
+        found = lookup.get(fold_label(text))
+        if found is not None:
+            return found
         allowed = ", ".join(labels)
         raise CellError(f"«{text}» — неизвестн{what}; допустимо: {allowed}")
 
@@ -332,28 +387,33 @@ HEADCOUNT = SheetSpec(
     ),
 )
 
-_PERSON_COLUMNS = (
-    Column("Код ОО", "organization", parse_code, required=True, example="D0116"),
-    Column("ФИО", "full_name", name(300), required=True, example="Иванова Мария Петровна"),
-    Column("Дата рождения", "birth_date", parse_date, required=True, example=datetime.date(1985, 4, 12)),
-    Column(
-        "Категория",
-        "category",
-        parse_category,
-        required=True,
-        choices=tuple(label for label in CATEGORY_LABELS if label != "выпускник"),
-        example="педагог",
-    ),
-    Column("Должность", "position", text(200), example="учитель математики"),
-    Column("Предмет", "subject", text(200), example="математика"),
-    Column("Класс", "grade", text(10)),
-    Column("Педагогический стаж", "teaching_experience", parse_int, example=15),
-)
 
+def _person_columns(full_name: str, birth_date: datetime.date, experience: int) -> tuple[Column, ...]:
+    """The person columns of «Наставники» and «Наставляемые»; each sheet has its own example person."""
+    return (
+        Column("Код ОО", "organization", parse_code, required=True, example="D0116"),
+        Column("ФИО", "full_name", name(300), required=True, example=full_name),
+        Column("Дата рождения", "birth_date", parse_date, required=True, example=birth_date),
+        Column(
+            "Категория",
+            "category",
+            parse_category,
+            required=True,
+            choices=tuple(label for label in CATEGORY_LABELS if label != "выпускник"),
+            example="педагог",
+        ),
+        Column("Должность", "position", text(200), example="учитель математики"),
+        Column("Предмет", "subject", text(200), example="математика"),
+        Column("Класс", "grade", text(10)),
+        Column("Педагогический стаж", "teaching_experience", parse_int, example=experience),
+    )
+
+
+# The example mentor and mentee are the example pair's («Наставнические пары»).
 MENTORS = SheetSpec(
     "Наставники",
     (
-        *_PERSON_COLUMNS,
+        *_person_columns("Иванова Мария Петровна", datetime.date(1985, 4, 12), 15),
         Column("Обучен", "trained_as_mentor", parse_bool, choices=("да", "нет"), example="да"),
         Column("Email", "email", parse_email, example="ivanova@example.ru"),
         Column("Телефон", "phone", text(30)),
@@ -363,7 +423,7 @@ MENTORS = SheetSpec(
 MENTEES = SheetSpec(
     "Наставляемые",
     (
-        *_PERSON_COLUMNS,
+        *_person_columns("Смирнов Олег Игоревич", datetime.date(1999, 9, 1), 1),
         Column("Email", "email", parse_email),
         Column("Телефон", "phone", text(30)),
     ),

@@ -3,7 +3,8 @@
 Each handler plans its rows against the file and the database in a few set-based queries
 (never one query per row), keeps what later sheets refer to in ``ctx.shared``, and writes
 in batches with simple-history's bulk helpers so that every created or changed record has
-its history row (RELIABILITY A13: plain ``bulk_*`` would leave none).
+its history row (RELIABILITY A13: plain ``bulk_*`` would leave none). On PostgreSQL the big
+creates (people, bases, pairs, links) go by COPY with the same history rows (copy.py).
 
 Natural keys (DESIGN §3): municipalities and organizations by code; headcount by
 organization and school year; people by organization code, ФИО and date of birth — ФИО
@@ -14,9 +15,10 @@ mentorship by organization, form, mentor, start date and either its «Групп
 import dataclasses
 import datetime
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -36,13 +38,13 @@ from registry.models import (
     school_year_label,
 )
 from registry.people import MIN_STUDENT_AGE, age_on
-from registry.services import mentee_link_fields
 
-from . import schema
+from . import copy, schema
 from .engine import CHANGE_REASON, ImportContext, Row, SheetHandler, register
 from .schema import CATEGORY_LABELS, ORG_TYPE_LABELS, STATUS_LABELS, label_of
 
 BATCH = 2000
+COPY_BATCH = 20_000  # rows per COPY (and per progress step) on PostgreSQL
 CHUNK = 2000  # ids per IN (...) lookup
 
 
@@ -65,6 +67,21 @@ def _create(model, objs: list, ctx: ImportContext, *, history: bool = True) -> N
             bulk_create_with_history(batch, model, **_history_kwargs(ctx))
         else:
             model.objects.bulk_create(batch, batch_size=BATCH)
+        ctx.progress("Запись", 0)
+
+
+def _insert(model, columns: Sequence[str], rows: list[tuple], ctx: ImportContext) -> None:
+    """Create ``rows`` (tuples of the ``columns`` values, by attname), each with its history row.
+
+    PostgreSQL: COPY, in the import's transaction (copy.py). SQLite: model instances through
+    ``bulk_create_with_history``, as ever.
+    """
+    if not copy.available():
+        _create(model, [model(**dict(zip(columns, row, strict=True))) for row in rows], ctx)
+        return
+    table = copy.Table(model, columns, user=ctx.user, reason=CHANGE_REASON)
+    for batch in _chunks(rows, COPY_BATCH):
+        table.write(batch)
         ctx.progress("Запись", 0)
 
 
@@ -122,7 +139,7 @@ class PersonRef:
     full_name: str
     birth_date: datetime.date
     category: str
-    values: dict | None  # stored values (from the database), None for people new in this file
+    values: tuple | None  # stored values of PERSON_FIELDS (from the database); None: new in this file
     sheet: str | None = None  # the sheet and row of the file that defines them
     row: int | None = None
     experience: int | None = None
@@ -139,6 +156,7 @@ PERSON_FIELDS = (
     "email",
     "phone",
 )
+CATEGORY, EXPERIENCE = PERSON_FIELDS.index("category"), PERSON_FIELDS.index("teaching_experience")
 
 
 def people(ctx: ImportContext) -> dict[tuple, PersonRef]:
@@ -156,34 +174,50 @@ def load_people(ctx: ImportContext, refs: Iterable[OrgRef]) -> None:
     if not by_id:
         return
     known = people(ctx)
+    ambiguous = ambiguous_people(ctx)
     ids = list(by_id)
     for batch in _chunks(ids):
         rows = Person.objects.filter(organization_id__in=batch).values_list(
-            "id", "organization_id", "version", *PERSON_FIELDS
+            "id", "organization_id", *PERSON_FIELDS
         )
-        for pk, organization_id, _version, *values in rows:
-            stored = dict(zip(PERSON_FIELDS, values, strict=True))
+        for row in rows.iterator(chunk_size=BATCH):  # a whole region: in chunks
+            pk, organization_id, stored = row[0], row[1], row[2:]
+            full_name, birth_date, category = stored[0], stored[1], stored[2]
             code = by_id[organization_id]
-            key = person_key(code, stored["full_name"], stored["birth_date"])
-            known.setdefault(
-                key,
-                PersonRef(
-                    pk,
-                    code,
-                    stored["full_name"],
-                    stored["birth_date"],
-                    stored["category"],
-                    stored,
-                    experience=stored["teaching_experience"],
-                ),
+            key = person_key(code, full_name, birth_date)
+            if key in known:  # «Пётр» and «Петр»: two people to the database, one to the import
+                ambiguous.add(key)
+                continue
+            known[key] = PersonRef(
+                pk, code, full_name, birth_date, category, stored, experience=stored[EXPERIENCE]
             )
     loaded.update(ids)
+
+
+def ambiguous_people(ctx: ImportContext) -> set[tuple]:
+    """Keys of stored people who differ only in case or е/ё: the import cannot tell which is meant."""
+    return ctx.shared.setdefault("people_ambiguous", set())
+
+
+def _ambiguous(org_code: str, full_name: str, birth_date: datetime.date) -> str:
+    return (
+        f"в реестре организации {org_code} несколько участников с ФИО «{full_name}» и датой рождения "
+        f"{birth_date:%d.%m.%Y}, различающихся только регистром букв или е/ё; объедините их в реестре"
+    )
 
 
 def forms(ctx: ImportContext) -> dict[str, MentoringForm]:
     if "forms" not in ctx.shared:
         ctx.shared["forms"] = {f.normalized_name: f for f in MentoringForm.objects.all()}
     return ctx.shared["forms"]
+
+
+def form_named(ctx: ImportContext, text: str) -> MentoringForm | None:
+    """The form a cell names, whatever dash or spacing; each spelling normalized once per import."""
+    spellings = ctx.shared.setdefault("form_spellings", {})
+    if text not in spellings:
+        spellings[text] = forms(ctx).get(normalize_form_name(text))
+    return spellings[text]
 
 
 # ---------------------------------------------------------------- «Муниципалитеты»
@@ -366,11 +400,12 @@ class OrganizationsSheet(SheetHandler):
             batch_size=BATCH,
         )
         for batch in _chunks([o.pk for o in close_statuses]):
-            for status in OrganizationStatus.objects.filter(
+            open_ones = OrganizationStatus.objects.filter(
                 organization_id__in=batch, kind=OrganizationStatus.Kind.LOW_RESULTS, end_date__isnull=True
-            ):
-                status.end_date = max(ctx.today, status.start_date)
-                status.save(update_fields=["end_date"])
+            )
+            # Ends today, or on its start date when it starts later (end ≥ start).
+            open_ones.filter(start_date__gt=ctx.today).update(end_date=F("start_date"))
+            open_ones.filter(start_date__lte=ctx.today).update(end_date=ctx.today)
 
     def export_rows(self, orgs, ctx) -> Iterable[tuple]:
         low = set(
@@ -473,95 +508,117 @@ class PeopleSheet(SheetHandler):
 
     def plan(self, rows: list[Row], ctx: ImportContext):
         spec = self.spec
-        refs = resolve_organizations(ctx, [r.values["organization"] for r in rows])
-        load_people(ctx, [refs[c] for c in {r.values["organization"] for r in rows} if c in refs])
+        codes = {r.values["organization"] for r in rows}
+        refs = resolve_organizations(ctx, codes)
+        load_people(ctx, [refs[c] for c in codes if c in refs])
         known = people(ctx)
-        person_ids = [p.id for p in known.values() if p.values is not None]
-        memberships = {}
-        for batch in _chunks(person_ids):
-            for m in BaseMembership.objects.filter(person_id__in=batch, base=self.base):
-                memberships[(m.person_id, m.organization_id)] = m
+        memberships = {}  # (person, organization) → (id, archived_on, trained_as_mentor)
+        org_ids = sorted({org_id(refs[c]) for c in codes if c in refs and org_id(refs[c]) is not None})
+        for batch in _chunks(org_ids):
+            stored = BaseMembership.objects.filter(organization_id__in=batch, base=self.base)
+            for pk, person_id, organization_id, archived_on, trained in stored.values_list(
+                "id", "person_id", "organization_id", "archived_on", "trained_as_mentor"
+            ).iterator(chunk_size=BATCH):
+                memberships[(person_id, organization_id)] = (pk, archived_on, trained)
 
+        # The person fields the sheet has, in PERSON_FIELDS order; at least its three required ones.
+        present = tuple(f for f in PERSON_FIELDS if f in (rows[0].values if rows else PERSON_FIELDS))
+        pick = itemgetter(*present)  # from a row's values
+        pick_stored = itemgetter(*(PERSON_FIELDS.index(f) for f in present))  # from PersonRef.values
+        mentors = self.base == BaseMembership.Base.MENTORS
+        ambiguous = ambiguous_people(ctx)
         seen = {}
-        new_people, changed_people, new_members, changed_members = [], [], [], []
+        new_people, changed_people, new_members, changed_members = [], [], [], {}
         relinked = []
-        for row in rows:
-            v = row.values
-            ref = refs.get(v["organization"])
-            if ref is None:
-                ctx.row_error(spec, row, "organization", _unknown_org(v["organization"]))
-                continue
-            key = person_key(v["organization"], v["full_name"], v["birth_date"])
-            if _duplicate(
-                ctx,
-                spec,
-                row,
-                "full_name",
-                seen,
-                key,
-                "один и тот же участник (совпадают ФИО и дата рождения)",
-            ):
-                continue
-            if not self._check(v, row, ctx):
-                continue
-            values = {f: v[f] for f in PERSON_FIELDS if f in v}
-            person = known.get(key)
-            person_changed = membership_changed = False
-            if person is not None and person.sheet not in (None, spec.name):
-                # Defined earlier in this file (the other people sheet): the two rows must agree.
-                if (person.category, person.experience) != (v["category"], v.get("teaching_experience")):
+        tally = dict.fromkeys(("created", "updated", "unchanged"), 0)
+        try:
+            for row in rows:
+                v = row.values
+                ref = refs.get(v["organization"])
+                if ref is None:
+                    ctx.row_error(spec, row, "organization", _unknown_org(v["organization"]))
+                    continue
+                key = person_key(v["organization"], v["full_name"], v["birth_date"])
+                if _duplicate(
+                    ctx,
+                    spec,
+                    row,
+                    "full_name",
+                    seen,
+                    key,
+                    "один и тот же участник (совпадают ФИО и дата рождения)",
+                ):
+                    continue
+                if key in ambiguous:
                     ctx.row_error(
-                        spec,
-                        row,
-                        "category",
-                        f"категория или стаж расходятся с листом «{person.sheet}», строка {person.row}",
+                        spec, row, "full_name", _ambiguous(v["organization"], v["full_name"], v["birth_date"])
                     )
                     continue
-            elif person is None:
-                person = PersonRef(
-                    uuid.uuid4(),
-                    v["organization"],
-                    v["full_name"],
-                    v["birth_date"],
-                    v["category"],
-                    None,
-                    spec.name,
-                    row.number,
-                    v.get("teaching_experience"),
-                )
-                known[key] = person
-                new_people.append((person, ref, values))
-            else:
-                stored = person.values
-                diff = {f: value for f, value in values.items() if stored.get(f) != value}
-                if diff:
-                    stored.update(diff)
-                    changed_people.append((person, diff))
-                    person_changed = True
-                    if {"category", "birth_date", "teaching_experience"} & diff.keys():
-                        relinked.append(person.id)
-                person.category, person.experience = stored["category"], stored["teaching_experience"]
-                person.sheet, person.row = spec.name, row.number
-            current = memberships.get((person.id, org_id(ref))) if person.values is not None else None
-            trained = v.get("trained_as_mentor") if self.base == BaseMembership.Base.MENTORS else None
-            if current is None:
-                new_members.append((person, ref, bool(trained)))
-            else:
-                if current.archived_on is not None:
-                    current.archived_on = None
+                if not self._check(v, row, ctx):
+                    continue
+                values = pick(v)
+                person = known.get(key)
+                person_changed = membership_changed = False
+                if person is not None and person.sheet not in (None, spec.name):
+                    # Defined earlier in this file (the other people sheet): the two rows must agree.
+                    if (person.category, person.experience) != (v["category"], v.get("teaching_experience")):
+                        ctx.row_error(
+                            spec,
+                            row,
+                            "category",
+                            f"категория или стаж расходятся с листом «{person.sheet}», строка {person.row}",
+                        )
+                        continue
+                elif person is None:
+                    person = PersonRef(
+                        uuid.uuid4(),
+                        v["organization"],
+                        v["full_name"],
+                        v["birth_date"],
+                        v["category"],
+                        None,
+                        spec.name,
+                        row.number,
+                        v.get("teaching_experience"),
+                    )
+                    known[key] = person
+                    new_people.append((person, ref, values))
+                else:
+                    stored = person.values
+                    old = pick_stored(stored)
+                    if old != values:
+                        diff = {
+                            f: new for f, new, was in zip(present, values, old, strict=True) if was != new
+                        }
+                        person.values = stored = tuple(
+                            diff.get(f, value) for f, value in zip(PERSON_FIELDS, stored, strict=True)
+                        )
+                        changed_people.append((person, diff))
+                        person_changed = True
+                        if {"category", "birth_date", "teaching_experience"} & diff.keys():
+                            relinked.append(person.id)
+                    person.category, person.experience = stored[CATEGORY], stored[EXPERIENCE]
+                    person.sheet, person.row = spec.name, row.number
+                current = memberships.get((person.id, org_id(ref))) if person.values is not None else None
+                trained = v.get("trained_as_mentor") if mentors else None
+                if current is None:
+                    new_members.append((person, ref, bool(trained)))
+                    tally["created"] += 1  # a new person, or a stored one entering this base
+                    continue
+                pk, archived_on, was_trained = current
+                change = {}
+                if archived_on is not None:
+                    change["archived_on"] = None
+                if trained is not None and was_trained != trained:
+                    change["trained_as_mentor"] = trained
+                if change:
+                    changed_members[pk] = change
                     membership_changed = True
-                if trained is not None and current.trained_as_mentor != trained:
-                    current.trained_as_mentor = trained
-                    membership_changed = True
-                if membership_changed:
-                    changed_members.append(current)
-            if current is None:
-                ctx.count(spec, "created")  # a new person, or a stored one entering this base
-            elif person_changed or membership_changed:
-                ctx.count(spec, "updated")
-            else:
-                ctx.count(spec, "unchanged")
-        return new_people, changed_people, new_members, changed_members, relinked
+                tally["updated" if person_changed or membership_changed else "unchanged"] += 1
+        finally:
+            for what, n in tally.items():
+                ctx.count(spec, what, n)
+        return present, new_people, changed_people, new_members, changed_members, relinked
 
     def _check(self, v: dict, row: Row, ctx: ImportContext) -> bool:
         spec = self.spec
@@ -588,11 +645,13 @@ class PeopleSheet(SheetHandler):
         return ok
 
     def apply(self, plan, ctx: ImportContext) -> None:
-        new_people, changed_people, new_members, changed_members, relinked = plan
-        objs = []
-        for person, ref, values in new_people:
-            objs.append(Person(id=person.id, organization_id=org_id(ref), **values))
-        _create(Person, objs, ctx)
+        present, new_people, changed_people, new_members, changed_members, relinked = plan
+        _insert(
+            Person,
+            ("id", "organization_id", *present),
+            [(person.id, org_id(ref), *values) for person, ref, values in new_people],
+            ctx,
+        )
         diffs = {person.id: diff for person, diff in changed_people}
         fields = set().union(*diffs.values()) if diffs else set()
         now = timezone.now()
@@ -605,51 +664,89 @@ class PeopleSheet(SheetHandler):
                 obj.version += 1
                 obj.updated_at = now
             _update(Person, updated, sorted(fields | {"version", "updated_at"}), ctx)
-        members = [
-            BaseMembership(
-                organization_id=org_id(ref),
-                person_id=person.id,
-                base=self.base,
-                trained_as_mentor=trained,
-                included_on=ctx.today,
-            )
-            for person, ref, trained in new_members
-        ]
-        _create(BaseMembership, members, ctx)
-        _update(BaseMembership, changed_members, ["archived_on", "trained_as_mentor"], ctx)
+        _insert(
+            BaseMembership,
+            ("organization_id", "person_id", "base", "trained_as_mentor", "included_on"),
+            [(org_id(ref), person.id, self.base, trained, ctx.today) for person, ref, trained in new_members],
+            ctx,
+        )
+        for batch in _chunks(list(changed_members)):
+            updated = list(BaseMembership.objects.filter(id__in=batch))
+            for obj in updated:
+                for field, value in changed_members[obj.id].items():
+                    setattr(obj, field, value)
+            _update(BaseMembership, updated, ["archived_on", "trained_as_mentor"], ctx)
         if relinked:
             _refresh_link_copies(relinked)
 
     def export_rows(self, orgs, ctx) -> Iterable[tuple]:
+        categories = {stored: label for label, stored in reversed(CATEGORY_LABELS.items())}
+        mentors = self.base == BaseMembership.Base.MENTORS
         entries = (
             BaseMembership.objects.filter(organization__in=orgs, base=self.base, archived_on__isnull=True)
-            .select_related("person", "organization")
             .order_by("organization__code", "person__full_name", "person__birth_date")
-        )
-        for m in entries.iterator(chunk_size=BATCH):
-            p = m.person
-            common = (
-                m.organization.code,
-                p.full_name,
-                p.birth_date,
-                label_of(CATEGORY_LABELS, p.category),
-                p.position,
-                p.subject,
-                p.grade,
-                p.teaching_experience,
+            .values_list(
+                "organization__code",
+                "person__full_name",
+                "person__birth_date",
+                "person__category",
+                "person__position",
+                "person__subject",
+                "person__grade",
+                "person__teaching_experience",
+                "trained_as_mentor",
+                "person__email",
+                "person__phone",
             )
-            if self.base == BaseMembership.Base.MENTORS:
-                yield (*common, "да" if m.trained_as_mentor else "нет", p.email, p.phone)
+        )
+        for (
+            code,
+            name,
+            birth,
+            category,
+            position,
+            subject,
+            grade,
+            experience,
+            trained,
+            email,
+            phone,
+        ) in entries.iterator(chunk_size=BATCH):
+            common = (
+                code,
+                name,
+                birth,
+                categories.get(category, category),
+                position,
+                subject,
+                grade,
+                experience,
+            )
+            if mentors:
+                yield (*common, "да" if trained else "нет", email, phone)
             else:
-                yield (*common, p.email, p.phone)
+                yield (*common, email, phone)
 
 
 def _refresh_link_copies(person_ids: list) -> None:
-    """The links carry copies of their participants' attributes (MentorshipLink's docstring)."""
+    """The links carry copies of their participants' attributes (MentorshipLink's docstring).
+
+    Set-based, like ``services.person_sync_links`` for one person: two UPDATEs per batch of
+    people. The copies are excluded from the links' history, so ``update()`` loses nothing.
+    """
+
+    def of(column: str, field: str) -> Subquery:
+        return Subquery(Person.objects.filter(pk=OuterRef(column)).values(field)[:1])
+
+    # The fields of services.mentee_link_fields, each from the person's field of the same name.
+    mentee_copies = {f"mentee_{field}": field for field in ("category", "teaching_experience", "birth_date")}
     for batch in _chunks(person_ids):
-        for person in Person.objects.filter(id__in=batch):
-            MentorshipLink.objects.filter(mentor_person=person).update(mentor_category=person.category)
-            MentorshipLink.objects.filter(mentee_person=person).update(**mentee_link_fields(person))
+        MentorshipLink.objects.filter(mentor_person_id__in=batch).update(
+            mentor_category=of("mentor_person_id", "category")
+        )
+        MentorshipLink.objects.filter(mentee_person_id__in=batch).update(
+            **{copy: of("mentee_person_id", field) for copy, field in mentee_copies.items()}
+        )
 
 
 class MentorsSheet(PeopleSheet):
@@ -678,7 +775,41 @@ class PlannedMentorship:
     end_date: datetime.date | None
     status: str
     mentees: list  # PersonRef | OrgRef
+    mentee_rows: list  # the Excel row of each mentee
     existing: dict | None = None  # the stored mentorship: id, status, end_date, mentees, version
+
+
+TERMINATED_REASON = "Указано в загруженном файле"
+# The columns of a created mentorship and of its links, as MentorshipsSheet.apply gives them.
+MENTORSHIP_COLUMNS = (
+    "id",
+    "organization_id",
+    "mentoring_form_id",
+    "group_name",
+    "mode",
+    "mentor_person_id",
+    "mentor_organization_id",
+    "status",
+    "start_date",
+    "end_date",
+    "termination_reason",
+)
+LINK_COLUMNS = (
+    "mentorship_id",
+    "organization_id",
+    "mentoring_form_id",
+    "mentor_person_id",
+    "mentor_organization_id",
+    "mentor_category",
+    "status",
+    "start_date",
+    "end_date",
+    "mentee_person_id",
+    "mentee_organization_id",
+    "mentee_category",
+    "mentee_birth_date",
+    "mentee_teaching_experience",
+)
 
 
 class MentorshipsSheet(SheetHandler):
@@ -714,8 +845,7 @@ class MentorshipsSheet(SheetHandler):
             if item is None:
                 continue
             form, org, mentor, mentee, status = item
-            mentor_key = ("p", mentor.id) if isinstance(mentor, PersonRef) else ("o", mentor.code)
-            mentee_key = ("p", mentee.id) if isinstance(mentee, PersonRef) else ("o", mentee.code)
+            mentor_key, mentee_key = _ref_key(mentor), _ref_key(mentee)
             group = v.get("group_name") or ""
             key = (org.code, form.pk, mentor_key, group or mentee_key, v["start_date"])
             if _duplicate(
@@ -731,7 +861,16 @@ class MentorshipsSheet(SheetHandler):
             current = planned.get(key)
             if current is None:
                 planned[key] = PlannedMentorship(
-                    row.number, org, form, group, mentor, v["start_date"], v.get("end_date"), status, [mentee]
+                    row.number,
+                    org,
+                    form,
+                    group,
+                    mentor,
+                    v["start_date"],
+                    v.get("end_date"),
+                    status,
+                    [mentee],
+                    [row.number],
                 )
             elif (current.status, current.end_date) != (status, v.get("end_date")):
                 ctx.row_error(
@@ -742,47 +881,56 @@ class MentorshipsSheet(SheetHandler):
                 )
             else:
                 current.mentees.append(mentee)
+                current.mentee_rows.append(row.number)
 
-        # Match the stored mentorships and look for a second active one.
-        active_pairs = {}
-        creates, updates = [], []
+        # Match the stored mentorships, then look for a second active pair (DESIGN §3). A stored
+        # mentorship that the file lists is checked as the file has it: completing it there makes
+        # room for its successor in the same file.
         for key, item in planned.items():
-            found = stored["by_key"].get(key)
-            item.existing = found
+            item.existing = stored["by_key"].get(key)
+        listed = {item.existing["id"] for item in planned.values() if item.existing}
+        active_pairs = {}
+        creates, updates, unchanged = [], [], 0
+        for item in planned.values():
+            found = item.existing
             if item.status == Mentorship.Status.ACTIVE:
-                for mentee in item.mentees:
+                column = "Наставляемый ФИО"
+                if item.form.links_organizations:
+                    column = spec.column("mentee_org_code").header
+                for mentee, number in zip(item.mentees, item.mentee_rows, strict=True):
                     pair = (_ref_key(item.mentor), _ref_key(mentee), item.form.pk)
                     other = active_pairs.get(pair)
                     if other is not None:
                         ctx.error(
                             spec,
-                            item.row,
-                            "Наставляемый ФИО",
-                            f"строки {other} и {item.row} — две действующие пары одного наставника "
+                            number,
+                            column,
+                            f"строки {other} и {number} — две действующие пары одного наставника "
                             "с одним наставляемым в одной форме",
                         )
-                    active_pairs[pair] = item.row
+                    active_pairs[pair] = number
                     clash = stored["active"].get(pair)
-                    if clash is not None and (found is None or clash != found["id"]):
+                    if clash is not None and clash not in listed:
                         ctx.error(
                             spec,
-                            item.row,
-                            "Наставляемый ФИО",
+                            number,
+                            column,
                             "у этого наставника уже есть действующая пара с этим наставляемым "
                             f"в форме «{item.form.name}»; завершите её или исправьте строку",
                         )
             if found is None:
                 creates.append(item)
-                ctx.count(spec, "created")
+                continue
+            wanted = {_ref_key(m) for m in item.mentees}
+            if (found["status"], found["end_date"]) != (item.status, item.end_date) or (
+                found["mentees"] != wanted
+            ):
+                updates.append(item)
             else:
-                wanted = {_ref_key(m) for m in item.mentees}
-                if (found["status"], found["end_date"]) != (item.status, item.end_date) or (
-                    found["mentees"] != wanted
-                ):
-                    updates.append(item)
-                    ctx.count(spec, "updated")
-                else:
-                    ctx.count(spec, "unchanged")
+                unchanged += 1
+        ctx.count(spec, "created", len(creates))
+        ctx.count(spec, "updated", len(updates))
+        ctx.count(spec, "unchanged", unchanged)
         return creates, updates
 
     def _row(self, row, v, refs, known, all_forms, ctx):
@@ -791,7 +939,7 @@ class MentorshipsSheet(SheetHandler):
         if org is None:
             ctx.row_error(spec, row, "organization", _unknown_org(v["organization"]))
             return None
-        form = all_forms.get(normalize_form_name(v["form"]))
+        form = form_named(ctx, v["form"])
         if form is None:
             names = "; ".join(f"«{f.name}»" for f in sorted(all_forms.values(), key=lambda f: f.sort_order))
             ctx.row_error(spec, row, "form", f"неизвестная форма «{v['form']}»; допустимо: {names}")
@@ -863,7 +1011,11 @@ class MentorshipsSheet(SheetHandler):
         if not birth:
             ctx.row_error(spec, row, f"{side}_birth_date", f"укажите дату рождения {who}")
             return None
-        person = known.get(person_key(org_code, name, birth))
+        key = person_key(org_code, name, birth)
+        if key in ambiguous_people(ctx):
+            ctx.row_error(spec, row, f"{side}_name", _ambiguous(org_code, name, birth))
+            return None
+        person = known.get(key)
         if person is None:
             sheet = "Наставники" if side == "mentor" else "Наставляемые"
             ctx.row_error(
@@ -883,67 +1035,56 @@ class MentorshipsSheet(SheetHandler):
 
     def _stored(self, ctx, ids: list[int]) -> dict:
         """The stored mentorships of these organizations, keyed like the planned ones."""
+        rows = []
+        for batch in _chunks(ids):
+            rows.extend(
+                MentorshipLink.objects.filter(
+                    Q(organization_id__in=batch) | Q(mentor_organization_id__in=batch)
+                )
+                .values_list(
+                    "mentorship_id",
+                    "organization_id",
+                    "mentorship__group_name",
+                    "mentoring_form_id",
+                    "mentor_person_id",
+                    "mentor_organization_id",
+                    "mentee_person_id",
+                    "mentee_organization_id",
+                    "start_date",
+                    "status",
+                    "end_date",
+                    "mentorship__version",
+                )
+                .iterator(chunk_size=BATCH)
+            )
+        # The codes of every organization these links name, in a few queries.
         codes = {org_id(r): r.code for r in organizations(ctx).values() if org_id(r)}
-        missing = [i for i in ids if i not in codes]
-        for batch in _chunks(missing):
-            codes.update(dict(Organization.objects.filter(id__in=batch).values_list("id", "code")))
+        named = {pk for row in rows for pk in (row[1], row[5], row[7]) if pk is not None}
+        for batch in _chunks(sorted(named - codes.keys())):
+            codes.update(Organization.objects.filter(id__in=batch).values_list("id", "code"))
         by_id: dict = {}
         active = {}
-        for batch in _chunks(ids):
-            links = MentorshipLink.objects.filter(
-                Q(organization_id__in=batch) | Q(mentor_organization_id__in=batch)
-            ).values_list(
-                "mentorship_id",
-                "mentorship__organization_id",
-                "mentorship__group_name",
-                "mentoring_form_id",
-                "mentor_person_id",
-                "mentor_organization_id",
-                "mentee_person_id",
-                "mentee_organization_id",
-                "start_date",
-                "status",
-                "end_date",
-                "mentorship__version",
-            )
-            for (
+        for ms, org, group, form, mentor_p, mentor_o, mentee_p, mentee_o, start, status, end, version in rows:
+            mentor = ("p", mentor_p.int) if mentor_p else ("o", codes[mentor_o])
+            mentee = ("p", mentee_p.int) if mentee_p else ("o", codes[mentee_o])
+            entry = by_id.setdefault(
                 ms,
-                org,
-                group,
-                form,
-                mentor_p,
-                mentor_o,
-                mentee_p,
-                mentee_o,
-                start,
-                status,
-                end,
-                version,
-            ) in links:
-                mentor = (
-                    ("p", mentor_p) if mentor_p else ("o", codes.get(mentor_o) or _code_of(mentor_o, codes))
-                )
-                mentee = (
-                    ("p", mentee_p) if mentee_p else ("o", codes.get(mentee_o) or _code_of(mentee_o, codes))
-                )
-                entry = by_id.setdefault(
-                    ms,
-                    {
-                        "id": ms,
-                        "org": codes.get(org) or _code_of(org, codes),
-                        "group": group,
-                        "form": form,
-                        "mentor": mentor,
-                        "start": start,
-                        "status": status,
-                        "end_date": end,
-                        "mentees": set(),
-                        "version": version,
-                    },
-                )
-                entry["mentees"].add(mentee)
-                if status == Mentorship.Status.ACTIVE:
-                    active[(mentor, mentee, form)] = ms
+                {
+                    "id": ms,
+                    "org": codes[org],
+                    "group": group,
+                    "form": form,
+                    "mentor": mentor,
+                    "start": start,
+                    "status": status,
+                    "end_date": end,
+                    "mentees": set(),
+                    "version": version,
+                },
+            )
+            entry["mentees"].add(mentee)
+            if status == Mentorship.Status.ACTIVE:
+                active[(mentor, mentee, form)] = ms
         by_key = {}
         for entry in by_id.values():
             if entry["group"]:
@@ -956,54 +1097,86 @@ class MentorshipsSheet(SheetHandler):
     def apply(self, plan, ctx: ImportContext) -> None:
         creates, updates = plan
         mentorships, links = [], []
+        group, individual = Mentorship.Mode.GROUP, Mentorship.Mode.INDIVIDUAL
         for item in creates:
-            ms = Mentorship(
-                id=uuid.uuid4(),
-                organization_id=org_id(item.org),
-                mentoring_form=item.form,
-                group_name=item.group_name,
-                mode=Mentorship.Mode.GROUP if len(item.mentees) > 1 else Mentorship.Mode.INDIVIDUAL,
-                status=item.status,
-                start_date=item.start_date,
-                end_date=item.end_date,
+            pk, organization = uuid.uuid4(), org_id(item.org)
+            if isinstance(item.mentor, PersonRef):
+                mentor_person, mentor_org, mentor_category = item.mentor.id, None, item.mentor.category
+            else:
+                mentor_person, mentor_org, mentor_category = None, org_id(item.mentor), ""
+            mentorships.append(
+                (
+                    pk,
+                    organization,
+                    item.form.pk,
+                    item.group_name,
+                    group if len(item.mentees) > 1 else individual,
+                    mentor_person,
+                    mentor_org,
+                    item.status,
+                    item.start_date,
+                    item.end_date,
+                    TERMINATED_REASON if item.status == Mentorship.Status.TERMINATED else "",
+                )
             )
-            if item.status == Mentorship.Status.TERMINATED:
-                ms.termination_reason = "Указано в загруженном файле"
-            _set_mentor(ms, item.mentor)
-            mentorships.append(ms)
-            links.extend(_link(ms, item.mentor, mentee) for mentee in item.mentees)
-        _create(Mentorship, mentorships, ctx)
-        _create(MentorshipLink, links, ctx)
-        if updates:
+            common = (pk, organization, item.form.pk, mentor_person, mentor_org, mentor_category, item.status)
+            dates = (item.start_date, item.end_date)
+            for mentee in item.mentees:
+                if isinstance(mentee, PersonRef):
+                    links.append(
+                        (
+                            *common,
+                            *dates,
+                            mentee.id,
+                            None,
+                            mentee.category,
+                            mentee.birth_date,
+                            mentee.experience,
+                        )
+                    )
+                else:
+                    links.append((*common, *dates, None, org_id(mentee), "", None, None))
+        if updates:  # first: a stored pair that the file completes makes room for its successor
             self._apply_updates(updates, ctx)
+        _insert(Mentorship, MENTORSHIP_COLUMNS, mentorships, ctx)
+        _insert(MentorshipLink, LINK_COLUMNS, links, ctx)
 
     def _apply_updates(self, updates: list[PlannedMentorship], ctx: ImportContext) -> None:
         by_id = {item.existing["id"]: item for item in updates}
-        changed, new_links, changed_links = [], [], []
+        now = timezone.now()
+        changed, removed, new_links, changed_links = [], [], [], []
         for batch in _chunks(list(by_id)):
+            stored_links: dict = {}
+            for link in MentorshipLink.objects.filter(mentorship_id__in=batch):
+                stored_links.setdefault(link.mentorship_id, []).append(link)
             for ms in Mentorship.objects.filter(id__in=batch):
                 item = by_id[ms.id]
                 ms.status, ms.end_date = item.status, item.end_date
                 if ms.status == Mentorship.Status.TERMINATED and not ms.termination_reason:
-                    ms.termination_reason = "Указано в загруженном файле"
+                    ms.termination_reason = TERMINATED_REASON
                 ms.version += 1
-                ms.updated_at = timezone.now()
+                ms.updated_at = now
                 changed.append(ms)
-                wanted = {_ref_key(m): m for m in item.mentees}
-                for link in MentorshipLink.objects.filter(mentorship=ms):
+                wanted = {_mentee_id(m): m for m in item.mentees}
+                for link in stored_links.get(ms.id, []):
                     key = (
                         ("p", link.mentee_person_id)
                         if link.mentee_person_id
-                        else ("o", _org_code(link.mentee_organization_id, ctx))
+                        else ("o", link.mentee_organization_id)
                     )
                     if key not in wanted:
-                        link.delete()  # save/delete one by one: each is kept in the history
+                        removed.append(link)
                         continue
                     del wanted[key]
                     if (link.status, link.end_date) != (ms.status, ms.end_date):
                         link.status, link.end_date = ms.status, ms.end_date
                         changed_links.append(link)
                 new_links.extend(_link(ms, item.mentor, mentee) for mentee in wanted.values())
+        # A member who left a group: deleted one by one so that each deletion is in the history
+        # with its reason (rare: only when a group's composition changed).
+        for link in removed:
+            link._change_reason, link._history_user = CHANGE_REASON, ctx.user
+            link.delete()
         _update(
             Mentorship, changed, ["status", "end_date", "termination_reason", "version", "updated_at"], ctx
         )
@@ -1011,65 +1184,82 @@ class MentorshipsSheet(SheetHandler):
         _create(MentorshipLink, new_links, ctx)
 
     def export_rows(self, orgs, ctx) -> Iterable[tuple]:
+        statuses = {stored: label for label, stored in reversed(STATUS_LABELS.items())}
         links = (
             MentorshipLink.objects.filter(mentorship__organization__in=orgs)
-            .select_related(
-                "mentorship",
-                "mentorship__organization",
-                "mentoring_form",
-                "mentor_person",
-                "mentor_person__organization",
-                "mentor_organization",
-                "mentee_person",
-                "mentee_organization",
+            .order_by(
+                "mentorship__organization__code",
+                "mentorship__start_date",
+                "mentoring_form__sort_order",
+                "mentorship__group_name",
+                "mentor_person__full_name",
+                "mentor_person__birth_date",
+                "mentor_organization__code",
+                "mentee_person__full_name",
+                "mentee_person__birth_date",
+                "mentee_organization__code",
+                "mentorship_id",
+                "id",
             )
-            .order_by("mentorship__organization__code", "mentorship__start_date", "mentorship_id", "id")
+            .values_list(
+                "mentorship__organization__code",
+                "mentoring_form__name",
+                "mentorship__group_name",
+                "mentor_person__full_name",
+                "mentor_person__birth_date",
+                "mentor_person__organization__code",
+                "mentee_person__full_name",
+                "mentee_person__birth_date",
+                "mentor_organization__code",
+                "mentee_organization__code",
+                "mentorship__start_date",
+                "mentorship__end_date",
+                "mentorship__status",
+            )
         )
-        for link in links.iterator(chunk_size=BATCH):
-            ms = link.mentorship
-            mentor, mentee = link.mentor_person, link.mentee_person
-            own = mentor is not None and mentor.organization_id == ms.organization_id
+        for (
+            org,
+            form,
+            group,
+            mentor,
+            mentor_birth,
+            mentor_org,
+            mentee,
+            mentee_birth,
+            org_mentor,
+            org_mentee,
+            start,
+            end,
+            status,
+        ) in links.iterator(chunk_size=BATCH):
             yield (
-                ms.organization.code,
-                link.mentoring_form.name,
-                ms.group_name,
-                mentor.full_name if mentor else "",
-                mentor.birth_date if mentor else None,
-                "" if mentor is None or own else mentor.organization.code,
-                mentee.full_name if mentee else "",
-                mentee.birth_date if mentee else None,
-                link.mentor_organization.code if link.mentor_organization_id else "",
-                link.mentee_organization.code if link.mentee_organization_id else "",
-                ms.start_date,
-                ms.end_date,
-                label_of(STATUS_LABELS, ms.status),
+                org,
+                form,
+                group,
+                mentor or "",
+                mentor_birth,
+                "" if mentor_org is None or mentor_org == org else mentor_org,
+                mentee or "",
+                mentee_birth,
+                org_mentor or "",
+                org_mentee or "",
+                start,
+                end,
+                statuses.get(status, status),
             )
 
 
 def _ref_key(ref) -> tuple:
-    return ("p", ref.id) if isinstance(ref, PersonRef) else ("o", ref.code)
+    """A participant in the keys of the plan: ("p", the person's id as an int) or ("o", a code).
+
+    The int, not the UUID: a UUID hashes in Python code, and these keys are hashed a million times.
+    """
+    return ("p", ref.id.int) if isinstance(ref, PersonRef) else ("o", ref.code)
 
 
-def _code_of(pk, codes: dict) -> str | None:
-    if pk is None:
-        return None
-    if pk not in codes:
-        codes[pk] = Organization.objects.filter(pk=pk).values_list("code", flat=True).first()
-    return codes[pk]
-
-
-def _org_code(pk, ctx) -> str | None:
-    for ref in organizations(ctx).values():
-        if org_id(ref) == pk:
-            return ref.code
-    return Organization.objects.filter(pk=pk).values_list("code", flat=True).first()
-
-
-def _set_mentor(ms: Mentorship, mentor) -> None:
-    if isinstance(mentor, PersonRef):
-        ms.mentor_person_id = mentor.id
-    else:
-        ms.mentor_organization_id = org_id(mentor)
+def _mentee_id(ref) -> tuple:
+    """A mentee as its link stores it: ("p", person id) or ("o", organization id)."""
+    return ("p", ref.id) if isinstance(ref, PersonRef) else ("o", org_id(ref))
 
 
 def _link(ms: Mentorship, mentor, mentee) -> MentorshipLink:

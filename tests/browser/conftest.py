@@ -73,7 +73,9 @@ def pytest_runtest_teardown(item, nextitem):
         return (yield)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the browser, and with it Playwright's running loop, ends with this directory,
+# so that transactional tests of other directories flush the database outside any loop.
+@pytest.fixture(scope="package")
 def browser(django_db_setup):
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests"

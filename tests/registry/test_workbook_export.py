@@ -445,19 +445,9 @@ def test_round_trip_export_import_export_gives_the_same_cells(registry_data, tmp
     before, after = _values(first), _values(second)
     assert list(before) == list(after)
     for name in before:
-        if name == schema.MENTORSHIPS.name:
-            # Same rows; their order among pairs of one school and start date still follows
-            # the pairs' random ids (see the next test).
-            assert after[name][0] == before[name][0]
-            assert sorted(after[name][1:], key=repr) == sorted(before[name][1:], key=repr), name
-        else:
-            assert after[name] == before[name], name
+        assert after[name] == before[name], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MentorshipsSheet.export_rows orders pairs of one school and start date by their random ids",
-)
 def test_pairs_of_one_school_and_date_come_in_the_order_of_their_people(db):
     school = f.make_organization(code="T001")
     mentor = _teacher(school, "Наставникова Нина Николаевна", datetime.date(1970, 1, 1))
