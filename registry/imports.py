@@ -37,6 +37,10 @@ def size_label(size: int) -> str:
     return f"{size / 1024 / 1024:.0f} МБ"
 
 
+def too_large_message() -> str:
+    return TOO_LARGE.format(limit=size_label(settings.IMPORT_MAX_UPLOAD_BYTES))
+
+
 def _sha256(file) -> str:
     digest = hashlib.sha256()
     file.seek(0)
@@ -56,7 +60,7 @@ def create_job(upload, *, user, file_name: str | None = None) -> ImportJob:
         upload.seek(0)
     job = ImportJob(created_by=user, file_name=name, file_size=size, file_sha256="")
     if size > settings.IMPORT_MAX_UPLOAD_BYTES:
-        return _reject(job, TOO_LARGE.format(limit=size_label(settings.IMPORT_MAX_UPLOAD_BYTES)))
+        return _reject(job, too_large_message())
     job.file_sha256 = _sha256(upload)
     try:
         scans = inspect_workbook(upload)

@@ -9,6 +9,7 @@
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -82,9 +83,7 @@ def workbook_page(request):
         limit = request_limit()
         if length > limit:
             # Refused before the body is read: the upload never reaches the disk.
-            upload_error = imports.TOO_LARGE.format(
-                limit=imports.size_label(imports.settings.IMPORT_MAX_UPLOAD_BYTES)
-            )
+            upload_error = imports.too_large_message()
             status = 413
         else:
             upload_form = UploadForm(request.POST, request.FILES)
@@ -108,7 +107,7 @@ def workbook_page(request):
             "upload_error": upload_error,
             "export_form": ExportForm(user=user) if is_admin else None,
             "jobs": jobs,
-            "max_upload": imports.size_label(imports.settings.IMPORT_MAX_UPLOAD_BYTES),
+            "max_upload": imports.size_label(settings.IMPORT_MAX_UPLOAD_BYTES),
         },
         status=status,
     )
@@ -116,7 +115,7 @@ def workbook_page(request):
 
 def request_limit() -> int:
     # The file plus the form's other fields and multipart boundaries.
-    return imports.settings.IMPORT_MAX_UPLOAD_BYTES + 64 * 1024
+    return settings.IMPORT_MAX_UPLOAD_BYTES + 64 * 1024
 
 
 @login_required
