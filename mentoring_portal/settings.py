@@ -183,6 +183,12 @@ IMPORT_INLINE_MAX_ROWS = int(os.environ.get("IMPORT_INLINE_MAX_ROWS", "2000"))
 # A running import whose worker has not reported for this long is marked «прервано».
 IMPORT_STALE_AFTER_SECONDS = int(os.environ.get("IMPORT_STALE_AFTER_SECONDS", "300"))
 
+# Reports (DESIGN §5): a region's report, or one with more table rows than this, is rendered by the
+# task worker with a progress bar; beyond the maximum the user is asked to narrow the territory.
+REPORT_INLINE_MAX_ROWS = int(os.environ.get("REPORT_INLINE_MAX_ROWS", "1000"))
+REPORT_MAX_TABLE_ROWS = int(os.environ.get("REPORT_MAX_TABLE_ROWS", "20000"))
+REPORT_STALE_AFTER_SECONDS = int(os.environ.get("REPORT_STALE_AFTER_SECONDS", "300"))
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 60 * 60
@@ -209,4 +215,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint reports every layout step at INFO and every CSS declaration it skips at WARNING:
+    # only its errors are worth a line in the portal's log.
+    "loggers": {
+        "weasyprint": {"level": "ERROR"},
+        "weasyprint.progress": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -177,7 +177,7 @@ class MonitoringDemo:
                 self.smolensk_site_check(),
                 self.current_campaign(),
             ],
-            "roadmaps": [self.bryansk_roadmap(), self.smolensk_roadmap()],
+            "roadmaps": [self.bryansk_roadmap(), self.smolensk_roadmap(), self.school_roadmap()],
         }
         return result
 
@@ -390,18 +390,89 @@ class MonitoringDemo:
 
     # ------------------------------------------------------------ road maps
 
-    def roadmap(self, fields: dict, events: list[dict]) -> RoadMap:
-        roadmap = RoadMap.objects.filter(
-            region=self.region, level=RoadMap.Level.REGION, title=fields["title"]
-        ).first()
+    def roadmap(self, fields: dict, events: list[dict], organization: Organization | None = None) -> RoadMap:
+        owner = (
+            {"level": RoadMap.Level.ORGANIZATION, "organization": organization,
+             "municipality": organization.municipality}
+            if organization
+            else {"level": RoadMap.Level.REGION}
+        )  # fmt: skip
+        roadmap = RoadMap.objects.filter(region=self.region, title=fields["title"], **owner).first()
         if roadmap is None:
-            roadmap = RoadMap(region=self.region, level=RoadMap.Level.REGION, **fields)
+            roadmap = RoadMap(region=self.region, **owner, **fields)
             roadmap.full_clean()
             roadmap.save()
         if not roadmap.events.exists():
             for order, event in enumerate(events, start=1):
                 RoadMapEvent(roadmap=roadmap, sort_order=order * 10, **event).save()
         return roadmap
+
+    def school_roadmap(self) -> RoadMap:
+        """Seed 001: the demo curator's school, preparatory stage of the target model, September 2020 –
+        May 2021; every event carried out, the district trend session of 11.03.2021 among them."""
+        school = Organization.objects.get(code=CURATOR_SCHOOL_CODE)
+        fields = {
+            "title": "Дорожная карта реализации целевой модели наставничества в МБОУ «СОШ № 16» "
+            "на 2020–2023 годы",
+            "basis_title": "Приказ руководителя школы «О внедрении целевой модели наставничества»",
+            "basis_date": D(2020, 9, 1),
+            "period_start": D(2020, 9, 1),
+            "period_end": D(2023, 5, 31),
+        }
+        done = RoadMapEvent.Status.DONE
+        deputy = "Заместитель директора по ВР (руководитель проектной группы)"
+        events = [
+            {
+                "number": "1",
+                "title": "Назначение руководителя и утверждение состава проектной группы по внедрению "
+                "целевой модели наставничества, назначение куратора",
+                "timing_text": "Сентябрь 2020",
+                "responsible": "Директор школы",
+                "result": "Изданы приказы о внедрении целевой модели и о назначении куратора и наставников",
+            },
+            {
+                "number": "2",
+                "title": "Разработка положения о наставничестве, целевой модели и «Дорожной карты», "
+                "размещение на сайте школы",
+                "timing_text": "Сентябрь 2020",
+                "responsible": deputy,
+                "result": "Документы утверждены и размещены на сайте школы",
+            },
+            {
+                "number": "3",
+                "title": "Формирование базы наставников и наставляемых, утверждение наставнических пар",
+                "timing_text": "Октябрь 2020",
+                "responsible": deputy,
+                "result": "Созданы базы наставников и наставляемых",
+            },
+            {
+                "number": "4",
+                "title": "Обучение команды школы на курсах повышения квалификации «Реализация целевой модели "
+                "наставничества в образовательных организациях»",
+                "timing_text": "Ноябрь 2020",
+                "responsible": deputy,
+                "result": "Команда школы прошла обучение",
+            },
+            {
+                "number": "5",
+                "title": "Участие руководителя школы в цикле вебинаров по проблемам реализации "
+                "целевой модели наставничества",
+                "timing_text": "Январь 2021",
+                "responsible": "Директор школы",
+                "result": "Руководитель школы принял участие в цикле вебинаров",
+            },
+            {
+                "number": "6",
+                "title": "Районная тренд-сессия «Ставь на будущее» (региональная инновационная площадка)",
+                "timing_text": "11.03.2021",
+                "responsible": deputy,
+                "result": "Приняли участие 48 человек из 15 организаций: опыт реализации модели "
+                "наставничества, "
+                "тренинг «Личная и командная эффективность – работа на результат»",
+                "participants": 48,
+            },
+        ]
+        return self.roadmap(fields, [{"status": done, **event} for event in events], organization=school)
 
     def bryansk_roadmap(self) -> RoadMap:
         """Seed 000: the eight events of the note, all carried out (responsible persons invented)."""

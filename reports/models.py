@@ -1,1 +1,198 @@
-# Analytical reports land with the reports issue (DESIGN §1, §5).
+"""Analytical reports (DESIGN §1, §5): a report is a kind, a scope and a source; its draft narrative
+is edited by the operator; publishing freezes a version (data, text and document) that never changes
+again; files are rendered by jobs, in the request when small and by the task worker otherwise."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from monitoring.models import Campaign, RoadMap
+from registry.models import Municipality, Organization, Region
+
+
+class Kind(models.TextChoices):
+    ROADMAP_NOTE = "roadmap-note", "Аналитическая справка по реализации мероприятий"
+    MONITORING_REPORT = "monitoring-report", "Аналитический отчёт о результатах мониторинга"
+    ROADMAP_REPORT = "roadmap-report", "Отчёт об организационно-методическом сопровождении"
+    SCHOOL_NOTE = "school-note", "Информационно-аналитическая справка ОО"
+
+
+class Format(models.TextChoices):
+    PDF = "pdf", "PDF"
+    DOCX = "docx", "DOCX (Word)"
+    HTML = "html", "HTML"
+
+
+class Report(models.Model):
+    """A report being prepared: what it covers, from what, and its editable narrative."""
+
+    kind = models.CharField("вид", max_length=20, choices=Kind.choices)
+    title = models.CharField("наименование", max_length=500, blank=True)
+    region = models.ForeignKey(Region, models.PROTECT, related_name="reports", verbose_name="регион")
+    municipality = models.ForeignKey(
+        Municipality,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name="муниципалитет",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name="организация",
+    )
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, null=True, blank=True, related_name="reports", verbose_name="мониторинг"
+    )
+    roadmap = models.ForeignKey(
+        RoadMap, models.PROTECT, null=True, blank=True, related_name="reports", verbose_name="дорожная карта"
+    )
+    as_of = models.DateField("по состоянию на", null=True, blank=True)
+    conclusions = models.TextField(
+        "выводы", blank=True, help_text="Абзацы разделяются пустой строкой. Черновик составлен по цифрам."
+    )
+    recommendations = models.TextField(
+        "рекомендации", blank=True, help_text="Каждая рекомендация с новой строки."
+    )
+    signature_position = models.CharField("исполнитель: должность", max_length=300, blank=True)
+    signature_name = models.CharField("исполнитель: ФИО", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="создал",
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "отчёт"
+        verbose_name_plural = "отчёты"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=True) | models.Q(municipality__isnull=False),
+                name="report_organization_has_municipality",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or self.get_kind_display()
+
+    @property
+    def territory(self):
+        return self.organization or self.municipality or self.region
+
+    @property
+    def level(self) -> str:
+        if self.organization_id:
+            return "organization"
+        return "municipality" if self.municipality_id else "region"
+
+    def source_label(self) -> str:
+        if self.campaign_id:
+            return f"мониторинг «{self.campaign.title}»"
+        if self.roadmap_id:
+            return f"дорожная карта «{self.roadmap.title}»"
+        return f"реестр на {self.as_of:%d.%m.%Y}" if self.as_of else "реестр на сегодня"
+
+
+class ReportVersion(models.Model):
+    """A published version: frozen data, narrative and document; its files once rendered are kept."""
+
+    report = models.ForeignKey(Report, models.CASCADE, related_name="versions", verbose_name="отчёт")
+    number = models.PositiveIntegerField("версия")
+    title = models.CharField("наименование", max_length=500)
+    data = models.JSONField("данные")
+    document = models.JSONField("документ")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="опубликовал",
+    )
+    published_at = models.DateTimeField("опубликован")
+
+    class Meta:
+        verbose_name = "опубликованная версия отчёта"
+        verbose_name_plural = "опубликованные версии отчётов"
+        ordering = ["report", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="report_version_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.title}, версия {self.number}"
+
+
+class ReportFile(models.Model):
+    """One rendering of a report (its draft) or of a published version into a file.
+
+    Rendered in the request when small, otherwise by the task worker with its progress on this row.
+    A version's file is rendered once and kept: downloading it again gives the same bytes.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "в очереди"
+        RUNNING = "running", "формируется"
+        DONE = "done", "готов"
+        FAILED = "failed", "сбой"
+        INTERRUPTED = "interrupted", "прерван"
+
+    RUNNING = (Status.QUEUED, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(Report, models.CASCADE, related_name="files", verbose_name="отчёт")
+    version = models.ForeignKey(
+        ReportVersion,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="files",
+        verbose_name="версия",
+    )
+    format = models.CharField("формат", max_length=4, choices=Format.choices)
+    status = models.CharField("состояние", max_length=12, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField("этап", max_length=200, blank=True)
+    progress = models.PositiveSmallIntegerField("готовность, %", default=0)
+    file_name = models.CharField("имя файла", max_length=255, blank=True)
+    content = models.BinaryField("содержимое", null=True, blank=True, editable=False)
+    size = models.PositiveBigIntegerField("размер, байт", default=0)
+    pages = models.PositiveIntegerField("страниц", null=True, blank=True)
+    error = models.TextField("ошибка", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="кто",
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    started_at = models.DateTimeField("начат", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("последний отчёт обработчика", null=True, blank=True)
+    finished_at = models.DateTimeField("завершён", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "файл отчёта"
+        verbose_name_plural = "файлы отчётов"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="report_file_running_idx")]
+
+    def __str__(self):
+        return self.file_name or f"{self.report} ({self.format})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from monitoring.demo import seed_monitoring
 from registry.demo import PASSWORD, seed_demo
+from reports.demo import seed_reports
 
 
 class Command(BaseCommand):
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             result = seed_demo(today)
             seed_monitoring(today)
+            seed_reports()
         self.stdout.write(self.style.SUCCESS(f"Демонстрационный регион: {result['region']}"))
         self.stdout.write(f"Демо-учётные записи (пароль «{PASSWORD}»):")
         for username, role, territory in result["accounts"]:

@@ -1,0 +1,446 @@
+"""One builder per report kind (DESIGN §5): a report's scope and source in, plain data out.
+
+The data is JSON (strings, integers, lists, dicts): it is what a published version freezes. Figures
+are counts — numerator and denominator — never percentages; ``reports.documents`` writes the shares.
+Dates are written «16.12.2022». Every figure comes from the selectors of ``registry`` and
+``monitoring`` (GROUP BY in the database): a builder runs a handful of queries whatever the size.
+"""
+
+import datetime
+import re
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from mentoring_portal.formats import ru_date
+from monitoring import selectors as monitoring_selectors
+from monitoring.models import Campaign, RoadMap, RoadMapEvent
+from registry import selectors as registry_selectors
+from registry.models import (
+    BaseMembership,
+    Category,
+    ContestEntry,
+    MentoringForm,
+    NormativeDocument,
+    Organization,
+    OrganizationStatus,
+    PracticeBankEntry,
+    TrainingCompletion,
+    UserScope,
+    school_year_of,
+)
+from registry.regional import entry_counts_by_org_type
+
+from .models import Kind, Report
+
+MONTHS = [
+    "Январь", "Февраль", "Март", "Апрель", "Май", "Июнь",
+    "Июль", "Август", "Сентябрь", "Октябрь", "Ноябрь", "Декабрь",
+]  # fmt: skip
+
+
+def natural_key(text: str) -> list:
+    """«СОШ № 2» before «СОШ № 10»."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def month_label(day: datetime.date | None) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year}" if day else "Сроки не указаны датой"
+
+
+def school_year_label(year: int) -> str:
+    return f"{year}/{year + 1}"
+
+
+def territory_data(report: Report) -> dict:
+    territory = report.territory
+    return {
+        "level": report.level,
+        "code": getattr(territory, "code", ""),
+        "name": getattr(territory, "full_name", None) or territory.name,
+        "region": report.region.name,
+    }
+
+
+def build(report: Report) -> dict:
+    """The data of ``report`` (unsaved or saved) as it stands in the registry now."""
+    builder = BUILDERS[report.kind]
+    data = builder(report)
+    data["kind"] = report.kind
+    data["territory"] = territory_data(report)
+    data["built_at"] = timezone.localtime().strftime("%d.%m.%Y %H:%M")
+    return data
+
+
+# ---------------------------------------------------------------- road maps
+
+
+def _roadmap_data(roadmap: RoadMap) -> dict:
+    return {
+        "id": roadmap.pk,
+        "title": roadmap.title,
+        "level": roadmap.level,
+        "owner": str(roadmap.owner),
+        "basis_number": roadmap.basis_number,
+        "basis_date": ru_date(roadmap.basis_date),
+        "basis_title": roadmap.basis_title,
+        "period_start": ru_date(roadmap.period_start),
+        "period_end": ru_date(roadmap.period_end),
+    }
+
+
+def _event_rows(events) -> list[dict]:
+    return [
+        {
+            "direction": e.direction,
+            "number": e.number,
+            "title": e.title,
+            "goal": e.goal,
+            "audience": e.audience,
+            "timing": e.timing_text,
+            "month": month_label(e.timing_start),
+            "responsible": e.responsible,
+            "expected_result": e.expected_result,
+            "result": e.result,
+            "participants": e.participants,
+            "links": e.links,
+            "status": e.status,
+            "status_label": e.get_status_display(),
+        }
+        for e in events
+    ]
+
+
+def _execution_data(roadmap: RoadMap) -> dict:
+    execution = monitoring_selectors.roadmap_execution(roadmap)
+
+    def rows(pairs, label=str):
+        return [{"name": label(name), "planned": f.planned, "done": f.done} for name, f in pairs]
+
+    return {
+        "planned": execution.total.planned,
+        "done": execution.total.done,
+        "by_direction": rows(execution.by_direction, lambda d: d or "Без направления"),
+        "by_month": rows(execution.by_month, month_label),
+        "by_responsible": rows(execution.by_responsible, lambda r: r or "Не указан"),
+    }
+
+
+def _status_counts(roadmap: RoadMap) -> list[dict]:
+    labels = dict(RoadMapEvent.Status.choices)
+    rows = roadmap.events.values("status").annotate(n=Count("id")).order_by()
+    counts = {row["status"]: row["n"] for row in rows}
+    return [{"status": s, "label": labels[s], "count": counts[s]} for s in labels if counts.get(s)]
+
+
+def build_roadmap_note(report: Report) -> dict:
+    """Seed 000: the road map's events with goal, «Сроки», responsible and expected result."""
+    roadmap = report.roadmap
+    events = roadmap.events.order_by("sort_order", "pk")
+    return {
+        "roadmap": _roadmap_data(roadmap),
+        "events": _event_rows(events),
+        "execution": _execution_data(roadmap),
+        "statuses": _status_counts(roadmap),
+    }
+
+
+def _campaign_figures(campaign: Campaign, report: Report) -> dict:
+    """Completeness and indicator values of a finished campaign, narrowed to the report's territory."""
+    completeness = monitoring_selectors.completeness(campaign, with_missing=False)
+    indicator_report = monitoring_selectors.indicator_report(campaign)
+    total_completeness, total_indicators = completeness.total, indicator_report.total
+    by_municipality = completeness.by_municipality
+    if report.municipality_id and campaign.is_regional:
+        by_municipality = [r for r in by_municipality if r.municipality_id == report.municipality_id]
+        total_completeness = by_municipality[0] if by_municipality else None
+        total_indicators = next(
+            (r for r in indicator_report.municipalities if r.municipality_id == report.municipality_id), None
+        )
+    indicators = []
+    for indicator in indicator_report.indicators:
+        value = total_indicators.values.get(indicator.code) if total_indicators else None
+        indicators.append(
+            {
+                "code": indicator.code,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "numerator": value.numerator if value else 0,
+                "denominator": value.denominator if value else None,
+                "target": str(indicator.target_value) if indicator.target_value is not None else None,
+                "comparison": indicator.target_comparison,
+                "light": indicator_report.light(indicator.code, total_indicators)
+                if total_indicators
+                else None,
+            }
+        )
+    ranking = {}
+    if not report.municipality_id:
+        for indicator in indicator_report.indicators:
+            ranking[indicator.code] = [
+                {
+                    "name": r.name,
+                    "numerator": r.value.numerator,
+                    "denominator": r.value.denominator,
+                }
+                for r in indicator_report.ranking(indicator.code)
+            ]
+    return {
+        "id": campaign.pk,
+        "title": campaign.title,
+        "organizer": campaign.organizer,
+        "territory": str(campaign.territory),
+        "is_regional": campaign.is_regional,
+        "status_label": campaign.get_status_display(),
+        "period_start": ru_date(campaign.period_start),
+        "period_end": ru_date(campaign.period_end),
+        "as_of": ru_date(campaign.as_of_date),
+        "deadline": ru_date(campaign.deadline),
+        "expected": total_completeness.expected if total_completeness else 0,
+        "submitted": total_completeness.submitted if total_completeness else 0,
+        "on_time": total_completeness.on_time if total_completeness else 0,
+        "late": total_completeness.late if total_completeness else 0,
+        "by_municipality": [
+            {"name": r.name, "expected": r.expected, "submitted": r.submitted} for r in by_municipality
+        ],
+        "indicators": indicators,
+        "ranking": ranking,
+    }
+
+
+def build_roadmap_report(report: Report) -> dict:
+    """Seed 003: events by direction with their results, the period's monitoring figures, the contests."""
+    roadmap = report.roadmap
+    events = _event_rows(roadmap.events.order_by("sort_order", "pk"))
+    directions: list[dict] = []
+    for event in events:
+        if not directions or directions[-1]["name"] != event["direction"]:
+            directions.append({"name": event["direction"], "events": []})
+        directions[-1]["events"].append(event)
+    start = roadmap.period_start or datetime.date.min
+    end = roadmap.period_end or datetime.date.max
+    campaigns = Campaign.objects.filter(
+        status__in=(Campaign.Status.CLOSED, Campaign.Status.PUBLISHED),
+        as_of_date__gte=start,
+        as_of_date__lte=end,
+        region=report.region,
+    ).select_related("region", "municipality")
+    if report.municipality_id:
+        campaigns = campaigns.filter(
+            Q(municipality=report.municipality) | Q(municipality__isnull=True),
+            target_municipalities=report.municipality,
+        )
+    else:
+        campaigns = campaigns.filter(municipality__isnull=True)
+    contests = []
+    entries = ContestEntry.objects.filter(
+        contest__region=report.region, contest__start_date__lte=end, contest__end_date__gte=start
+    )
+    if report.municipality_id:
+        entries = entries.filter(organization__municipality=report.municipality)
+    by_contest: dict[int, list] = {}
+    for contest_id, title, start_date, end_date in (
+        entries.values_list("contest", "contest__title", "contest__start_date", "contest__end_date")
+        .distinct()
+        .order_by("contest__start_date", "contest__title")
+    ):
+        by_contest[contest_id] = [title, start_date, end_date]
+    for contest_id, (title, start_date, end_date) in by_contest.items():
+        counts = entry_counts_by_org_type(entries.filter(contest=contest_id))
+        winners = list(
+            entries.filter(contest=contest_id, result=ContestEntry.Result.WINNER)
+            .order_by("title")
+            .values_list("title", "organization__full_name")
+        )
+        contests.append(
+            {
+                "title": title,
+                "start": ru_date(start_date),
+                "end": ru_date(end_date),
+                "total": counts.total,
+                "by_type": [{"label": r.label, "count": r.count} for r in counts.rows],
+                "winners": [{"title": t, "organization": o} for t, o in winners],
+            }
+        )
+    practices = PracticeBankEntry.objects.filter(
+        region=report.region,
+        status__in=(PracticeBankEntry.Status.INCLUDED, PracticeBankEntry.Status.PUBLISHED),
+        submitted_on__lte=end,
+    )
+    if report.municipality_id:
+        practices = practices.filter(organization__municipality=report.municipality)
+    return {
+        "roadmap": _roadmap_data(roadmap),
+        "directions": directions,
+        "execution": _execution_data(roadmap),
+        "campaigns": [_campaign_figures(c, report) for c in campaigns.order_by("as_of_date", "pk")],
+        "contests": contests,
+        "practices": practices.count(),
+    }
+
+
+# ---------------------------------------------------------------- monitoring
+
+
+def build_monitoring_report(report: Report) -> dict:
+    """Seed 002: the order, basis, goal, methods, participants and the indicators with their counts;
+    an appendix with every organization's answer (the region's 340 rows)."""
+    campaign = report.campaign
+    data = {
+        "campaign": {
+            **_campaign_figures(campaign, report),
+            "basis_number": campaign.basis_number,
+            "basis_date": ru_date(campaign.basis_date),
+            "basis_title": campaign.basis_title,
+            "basis_text": campaign.basis_text,
+            "other_basis": campaign.other_basis,
+            "goal": campaign.goal,
+            "method_text": campaign.method_text or campaign.get_method_display(),
+            "processing_text": campaign.processing_text,
+            "use_of_results": campaign.use_of_results,
+        },
+    }
+    chosen = [i["code"] for i in data["campaign"]["indicators"]]
+    organizations = monitoring_selectors.organization_indicators(
+        campaign, municipality=report.municipality if report.municipality_id else None
+    )
+    if report.organization_id:
+        organizations = [o for o in organizations if o.organization_id == report.organization_id]
+    organizations = sorted(organizations, key=lambda o: (o.municipality_name, natural_key(o.name)))
+    data["organizations"] = [
+        {
+            "code": o.code,
+            "name": o.name,
+            "municipality": o.municipality_name,
+            "status": o.status_label,
+            "responded": o.responded,
+            "values": [
+                None if o.values.get(code) is None else [o.values[code].numerator, o.values[code].denominator]
+                for code in chosen
+            ],
+        }
+        for o in organizations
+    ]
+    return data
+
+
+# ---------------------------------------------------------------- one school
+
+
+def build_school_note(report: Report) -> dict:
+    """Seed 001: the school's documents, curator, bases, pairs by form, training, events and contests
+    in the school year of the report's date (or of its road map)."""
+    organization: Organization = report.organization
+    as_of = report.as_of or (report.roadmap.period_end if report.roadmap_id else None) or timezone.localdate()
+    if report.roadmap_id and report.roadmap.period_end:
+        as_of = min(as_of, report.roadmap.period_end)
+    year = school_year_of(as_of)
+    year_start, year_end = datetime.date(year, 9, 1), datetime.date(year + 1, 8, 31)
+    documents = NormativeDocument.objects.filter(organization=organization, date__lte=as_of).order_by(
+        "date", "pk"
+    )
+    statuses = OrganizationStatus.objects.filter(organization=organization, start_date__lte=as_of).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=as_of)
+    )
+    curators = list(
+        UserScope.objects.filter(role=UserScope.Role.CURATOR, organization=organization, user__is_active=True)
+        .order_by("user__last_name", "user__first_name")
+        .values_list("user__last_name", "user__first_name")
+    )
+    bases = (
+        BaseMembership.objects.filter(organization=organization, included_on__lte=as_of)
+        .filter(Q(archived_on__isnull=True) | Q(archived_on__gte=as_of))
+        .values("base", "person__category")
+        .annotate(n=Count("person", distinct=True))
+        .order_by()
+    )
+    base_counts: dict[str, dict[str, int]] = {}
+    for row in bases:
+        base_counts.setdefault(row["base"], {})[row["person__category"]] = row["n"]
+    forms = registry_selectors.form_counts(scope=organization, as_of=as_of)
+    form_names = dict(MentoringForm.objects.values_list("code", "name"))
+    trainings = (
+        TrainingCompletion.objects.filter(person__organization=organization, completed_on__lte=as_of)
+        .values("course__title", "course__provider")
+        .annotate(n=Count("person", distinct=True))
+        .order_by("course__title")
+    )
+    roadmap = report.roadmap or (
+        RoadMap.objects.filter(organization=organization).order_by("-period_start", "-pk").first()
+    )
+    events = []
+    if roadmap is not None:
+        in_year = monitoring_selectors.roadmap_events(roadmap, date_from=year_start, date_to=year_end)
+        events = _event_rows(in_year.order_by("sort_order", "pk"))
+    contest_entries = (
+        ContestEntry.objects.filter(organization=organization, contest__start_date__lte=year_end)
+        .filter(contest__end_date__gte=year_start)
+        .select_related("contest")
+        .order_by("contest__start_date", "title")
+    )
+    categories = dict(Category.choices)
+    return {
+        "organization": {
+            "code": organization.code,
+            "name": organization.full_name,
+            "short_name": organization.short_name,
+            "municipality": organization.municipality.name,
+            "site": organization.site_url,
+            # The current stage, when it had begun by the report's date.
+            "model_status": organization.get_model_status_display()
+            if not organization.model_status_since or organization.model_status_since <= as_of
+            else "",
+            "model_status_since": ru_date(organization.model_status_since)
+            if organization.model_status_since and organization.model_status_since <= as_of
+            else "",
+        },
+        "as_of": ru_date(as_of),
+        "school_year": school_year_label(year),
+        "next_school_year": school_year_label(year + 1),
+        "statuses": [
+            {"label": s.get_kind_display(), "since": ru_date(s.start_date), "basis": s.basis}
+            for s in statuses.order_by("start_date")
+        ],
+        "documents": [
+            {
+                "title": d.title,
+                "type": d.get_doc_type_display(),
+                "date": ru_date(d.date),
+                "number": d.number,
+                "on_site": d.published_on_site,
+            }
+            for d in documents
+        ],
+        "curators": [f"{last} {first}".strip() for last, first in curators],
+        "bases": {
+            base: [{"category": categories.get(c, c), "count": n} for c, n in sorted(counts.items())]
+            for base, counts in base_counts.items()
+        },
+        "forms": [
+            {
+                "name": form_names.get(code, counts.form_name),
+                "mentors": counts.mentors,
+                "mentees": counts.mentees,
+                "mentorships": counts.mentorships,
+            }
+            for code, counts in sorted(forms.items(), key=lambda item: item[1].form_name)
+        ],  # fmt: skip
+        "trainings": [
+            {"course": t["course__title"], "provider": t["course__provider"], "people": t["n"]}
+            for t in trainings
+        ],
+        "roadmap": _roadmap_data(roadmap) if roadmap else None,
+        "events": events,
+        "contests": [
+            {"contest": e.contest.title, "title": e.title, "result": e.get_result_display()}
+            for e in contest_entries
+        ],
+    }
+
+
+BUILDERS = {
+    Kind.ROADMAP_NOTE: build_roadmap_note,
+    Kind.MONITORING_REPORT: build_monitoring_report,
+    Kind.ROADMAP_REPORT: build_roadmap_report,
+    Kind.SCHOOL_NOTE: build_school_note,
+}

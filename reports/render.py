@@ -1,0 +1,98 @@
+"""A report's document → HTML, PDF (WeasyPrint, through ``reports.pdf``) or DOCX (``reports.docx``).
+
+The HTML template escapes every value (Django's autoescape); charts are SVG written by matplotlib
+(``reports.charts``), which escapes its text. The PDF is WeasyPrint's rendering of exactly the HTML
+file a user downloads, with the stylesheet fetched through the portal's own static files only.
+"""
+
+import datetime
+import re
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+
+from . import charts
+from .models import Format
+
+STYLESHEET = "reports/report.css"
+PREVIEW_ROWS = 300  # rows of a table shown on the screen; files hold them all
+CONTENT_TYPES = {
+    Format.PDF: "application/pdf",
+    Format.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    Format.HTML: "text/html; charset=utf-8",
+}
+
+
+def _view(document: dict, *, preview_rows: int | None = None) -> dict:
+    """The document with what the template needs: chart SVGs, cell alignments, preview cuts."""
+    blocks = []
+    for block in document["blocks"]:
+        if block["type"] == "chart":
+            block = {**block, "src": charts.svg_data_uri(block, title=False)}
+        elif block["type"] == "table":
+            aligns = [
+                "" if column.get("align", "left") == "left" else f"align-{column['align']}"
+                for column in block["columns"]
+            ]
+            rows = block["rows"]
+            hidden = 0
+            if preview_rows is not None and len(rows) > preview_rows:
+                rows, hidden = rows[:preview_rows], len(rows) - preview_rows
+            rows = [{**r, "view": list(zip(r["cells"], aligns, strict=False))} for r in rows]
+            block = {**block, "shown_rows": rows, "hidden_rows": hidden}
+        blocks.append(block)
+    return {**document, "blocks": blocks}
+
+
+def blocks_html(document: dict, *, preview: bool = True) -> str:
+    """The document's body for a portal page (long tables cut, with a note)."""
+    view = _view(document, preview_rows=PREVIEW_ROWS if preview else None)
+    return render_to_string("reports/_blocks.html", {"document": view})
+
+
+def stylesheet_text() -> str:
+    return Path(finders.find(STYLESHEET)).read_text(encoding="utf-8")
+
+
+def to_html(document: dict, *, stylesheet_href: str | None = None) -> str:
+    """The standalone HTML file: the stylesheet inlined, or linked (WeasyPrint fetches it)."""
+    context = {"document": _view(document)}
+    if stylesheet_href:
+        context["stylesheet_href"] = stylesheet_href
+    else:
+        context["inline_css"] = stylesheet_text()
+    return render_to_string("reports/document.html", context)
+
+
+def to_pdf(document: dict, *, created: datetime.datetime | None = None, progress=None) -> tuple[bytes, int]:
+    from .pdf import render_document, static_url
+
+    html = to_html(document, stylesheet_href=static_url(STYLESHEET))
+    return render_document(html, title=document["title"], created=created, progress=progress)
+
+
+def to_docx(document: dict, *, created: datetime.datetime | None = None) -> bytes:
+    from . import docx
+
+    return docx.render(document, created=created)
+
+
+def render(document: dict, fmt: str, *, created=None, progress=None) -> tuple[bytes, int | None]:
+    """(bytes, pages) of the document in ``fmt``; pages only for a PDF."""
+    if fmt == Format.PDF:
+        return to_pdf(document, created=created, progress=progress)
+    if fmt == Format.DOCX:
+        return to_docx(document, created=created), None
+    return to_html(document).encode("utf-8"), None
+
+
+def file_name(title: str, fmt: str, *, on: datetime.date | None = None, version: int | None = None) -> str:
+    """«Аналитическая справка … 24.11.2026.pdf»: Russian, no characters a file system refuses."""
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f«»]+', " ", title)
+    name = re.sub(r"\s+", " ", name).strip()[:120].rstrip(" .")
+    if version is not None:
+        name += f", версия {version}"
+    if on is not None:
+        name += f" {on:%d.%m.%Y}"
+    return f"{name or 'Отчет'}.{fmt}"

@@ -1,0 +1,194 @@
+"""Creating, publishing and rendering reports.
+
+- ``create`` saves a resolved report with its title and a draft narrative written from the figures.
+- ``publish`` freezes a version: the data as built now, the narrative and the document. Nothing that
+  happens to the registry afterwards reaches it.
+- ``request_file`` renders a draft or a version into PDF, DOCX or HTML: in the request when the report is
+  small, by the task worker otherwise (a region's report, or more than ``REPORT_INLINE_MAX_ROWS`` table
+  rows), with the progress on the ``ReportFile`` row. A version's file is rendered once and kept.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from . import builders, documents, narrative, render
+from .models import Format, Report, ReportFile, ReportVersion
+
+log = logging.getLogger(__name__)
+
+
+class TooLarge(Exception):
+    """The report has more table rows than a file may hold; the message says how to narrow it."""
+
+
+def fields_of(report: Report) -> dict:
+    return {
+        "title": report.title,
+        "conclusions": report.conclusions,
+        "recommendations": report.recommendations,
+        "signature_position": report.signature_position,
+        "signature_name": report.signature_name,
+    }
+
+
+def create(report: Report, *, user=None, data: dict | None = None) -> Report:
+    """Save a resolved report with its default title and the draft narrative of its figures."""
+    data = data if data is not None else builders.build(report)
+    report.title = report.title or documents.default_title(report.kind, data)
+    if not report.conclusions and not report.recommendations:
+        draft = narrative.draft(report.kind, data)
+        report.conclusions, report.recommendations = draft["conclusions"], draft["recommendations"]
+    report.created_by = user
+    report.save()
+    return report
+
+
+def redraft(report: Report) -> Report:
+    """Replace the narrative with a fresh draft from today's figures."""
+    draft = narrative.draft(report.kind, builders.build(report))
+    report.conclusions, report.recommendations = draft["conclusions"], draft["recommendations"]
+    report.save(update_fields=["conclusions", "recommendations", "updated_at"])
+    return report
+
+
+def document_of(report: Report, data: dict | None = None) -> dict:
+    data = data if data is not None else builders.build(report)
+    return documents.compose(report.kind, data, fields_of(report))
+
+
+@transaction.atomic
+def publish(report: Report, *, user) -> ReportVersion:
+    """Freeze the report as it stands: its data, narrative and document become version N+1."""
+    Report.objects.select_for_update().filter(pk=report.pk).first()
+    data = builders.build(report)
+    document = documents.compose(report.kind, data, fields_of(report))
+    number = (report.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return ReportVersion.objects.create(
+        report=report,
+        number=number,
+        title=document["title"],
+        data=data,
+        document=document,
+        published_by=user,
+        published_at=timezone.now(),
+    )
+
+
+# ---------------------------------------------------------------- files
+
+
+def check_size(document: dict) -> int:
+    rows = documents.table_rows(document)
+    if rows > settings.REPORT_MAX_TABLE_ROWS:
+        raise TooLarge(
+            f"Отчёт слишком большой: {rows} строк в таблицах при пределе {settings.REPORT_MAX_TABLE_ROWS}. "
+            "Сузьте территорию (муниципалитет или организация)."
+        )
+    return rows
+
+
+def runs_inline(report: Report, document: dict) -> bool:
+    """Small reports are rendered in the request; a region's, or a long one, by the worker."""
+    if report.level == "region":
+        return False
+    return documents.table_rows(document) <= settings.REPORT_INLINE_MAX_ROWS
+
+
+def request_file(report: Report, fmt: str, *, user, version: ReportVersion | None = None) -> ReportFile:
+    """A file of the report's draft (or of ``version``): done now when small, else queued.
+
+    A version's finished file is reused: every download of a published version gives the same bytes.
+    """
+    if fmt not in Format.values:
+        raise ValueError(fmt)
+    if version is not None:
+        kept = version.files.filter(format=fmt, status=ReportFile.Status.DONE).order_by("created_at").first()
+        if kept is not None:
+            return kept
+        running = version.files.filter(format=fmt, status__in=ReportFile.RUNNING).first()
+        if running is not None:
+            return running
+        document = version.document
+    else:
+        document = document_of(report)
+    check_size(document)
+    job = ReportFile.objects.create(report=report, version=version, format=fmt, created_by=user)
+    if fmt == Format.HTML or runs_inline(report, document):
+        return run_file(job.pk, document=document)
+    from .tasks import run_report_file
+
+    transaction.on_commit(lambda: run_report_file.enqueue(str(job.pk)))
+    return job
+
+
+class _Progress:
+    def __init__(self, job: ReportFile):
+        self.job = job
+
+    def __call__(self, stage: str, percent: int) -> None:
+        labels = {
+            "build": "Сбор данных",
+            "layout": "Вёрстка страниц",
+            "write": "Запись файла",
+            "done": "Готово",
+        }
+        ReportFile.objects.filter(pk=self.job.pk).update(
+            stage=labels.get(stage, stage), progress=percent, heartbeat_at=timezone.now()
+        )
+
+
+def run_file(job_id, *, document: dict | None = None) -> ReportFile:
+    """Render one ``ReportFile`` (in the request or in the worker). Never raises for a render failure."""
+    job = ReportFile.objects.select_related("report", "version").get(pk=job_id)
+    if job.status not in ReportFile.RUNNING:
+        return job
+    job.status = ReportFile.Status.RUNNING
+    job.started_at = job.heartbeat_at = timezone.now()
+    job.stage = "Сбор данных"
+    job.progress = 5
+    job.save(update_fields=["status", "started_at", "heartbeat_at", "stage", "progress"])
+    progress = _Progress(job)
+    started = time.monotonic()
+    try:
+        if document is None:
+            document = job.version.document if job.version_id else document_of(job.report)
+        created = job.version.published_at if job.version_id else None
+        content, pages = render.render(document, job.format, created=created, progress=progress)
+    except Exception:
+        log.exception("report file %s failed", job.pk)
+        job.status = ReportFile.Status.FAILED
+        job.error = "Внутренняя ошибка при формировании файла. Сообщите администратору портала."
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        return job
+    on = timezone.localdate(job.version.published_at) if job.version_id else timezone.localdate()
+    job.file_name = render.file_name(
+        document["title"], job.format, on=on, version=job.version.number if job.version_id else None
+    )
+    job.content = content
+    job.size = len(content)
+    job.pages = pages
+    job.status = ReportFile.Status.DONE
+    job.stage = "Готово"
+    job.progress = 100
+    job.finished_at = timezone.now()
+    job.save()
+    log.info(
+        "report file %s: %s, %d bytes in %.2f s", job.pk, job.format, job.size, time.monotonic() - started
+    )
+    return job
+
+
+def reap_stale_files() -> int:
+    """Mark files whose worker stopped reporting as interrupted (they can be requested again)."""
+    limit = timezone.now() - timezone.timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
+    return ReportFile.objects.filter(status=ReportFile.Status.RUNNING, heartbeat_at__lt=limit).update(
+        status=ReportFile.Status.INTERRUPTED,
+        stage="Прерван: обработчик перестал отвечать. Запросите файл ещё раз.",
+        finished_at=timezone.now(),
+    )

@@ -1,0 +1,250 @@
+"""«Отчеты»: the reports of the user's territory, one report with its preview, narrative, files and
+published versions, and the file downloads.
+
+Who reads: whoever's scope holds the report's territory (``registry.access``); out of scope → 404.
+Who writes (creates, edits the narrative, publishes): the operator (region), coordinators (their
+municipality and its schools), admins; a curator prepares its own school's note but does not publish.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from registry import access
+from registry.models import UserScope
+
+from . import render as rendering
+from . import services
+from .forms import NarrativeForm, NewReportForm
+from .models import Format, Kind, Report, ReportFile, ReportVersion
+from .pdf import content_disposition
+
+Role = UserScope.Role
+PUBLISHERS = (Role.ADMIN, Role.OPERATOR, Role.COORDINATOR)
+
+
+def _reports(user):
+    return access.scoped(user, Report.objects.select_related("region", "municipality", "organization"))
+
+
+def _report(request, pk) -> Report:
+    return access.get_scoped_or_404(
+        request.user,
+        Report.objects.select_related("region", "municipality", "organization", "campaign", "roadmap"),
+        pk=pk,
+    )
+
+
+def _can_edit(user, report: Report) -> bool:
+    role = access.role_of(user)
+    if role in PUBLISHERS:
+        return True
+    return role == Role.CURATOR and report.kind == Kind.SCHOOL_NOTE
+
+
+def _can_publish(user) -> bool:
+    return access.role_of(user) in PUBLISHERS
+
+
+@login_required
+def report_list(request):
+    user = request.user
+    if access.role_of(user) is None:
+        raise PermissionDenied("Отчёты доступны пользователям с территорией.")
+    form = NewReportForm(request.POST or None, user=user)
+    if request.method == "POST":
+        if form.is_valid():
+            if not _can_edit(user, form.report):
+                raise PermissionDenied("Этот вид отчёта вам недоступен.")
+            report = services.create(form.report, user=user)
+            messages.success(
+                request, "Отчёт создан: выводы и рекомендации составлены по цифрам, отредактируйте их."
+            )
+            return redirect("reports:detail", report.pk)
+    reports = (
+        _reports(user)
+        .annotate(n_versions=Count("versions"), last_published=Max("versions__published_at"))
+        .order_by("-updated_at")[:200]
+    )
+    return render(
+        request,
+        "reports/report_list.html",
+        {"form": form, "reports": reports, "territory": access.territory_label(user)},
+    )
+
+
+@login_required
+def report_detail(request, pk):
+    report = _report(request, pk)
+    can_edit = _can_edit(request.user, report)
+    form = NarrativeForm(request.POST or None, instance=report)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Этот отчёт вы можете только просматривать.")
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Текст отчёта сохранён.")
+            return redirect("reports:detail", report.pk)
+    document = services.document_of(report if not form.is_bound else Report.objects.get(pk=report.pk))
+    versions = report.versions.select_related("published_by").order_by("-number")
+    return render(
+        request,
+        "reports/report_detail.html",
+        {
+            "report": report,
+            "form": form,
+            "can_edit": can_edit,
+            "can_publish": _can_publish(request.user),
+            "preview": rendering.blocks_html(document),
+            "rows": services.documents.table_rows(document),
+            "versions": versions,
+            "formats": Format.choices,
+            "runs_inline": services.runs_inline(report, document),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_redraft(request, pk):
+    report = _report(request, pk)
+    if not _can_edit(request.user, report):
+        raise PermissionDenied("Этот отчёт вы можете только просматривать.")
+    services.redraft(report)
+    messages.success(request, "Выводы и рекомендации составлены заново по сегодняшним цифрам.")
+    return redirect("reports:detail", report.pk)
+
+
+@login_required
+@require_POST
+def report_publish(request, pk):
+    report = _report(request, pk)
+    if not _can_publish(request.user):
+        raise PermissionDenied("Публикует отчёт региональный оператор или муниципальный координатор.")
+    version = services.publish(report, user=request.user)
+    messages.success(request, f"Опубликована версия {version.number}: её данные и текст больше не изменятся.")
+    return redirect("reports:version", report.pk, version.number)
+
+
+@login_required
+def report_version(request, pk, number):
+    report = _report(request, pk)
+    version = _version(report, number)
+    return render(
+        request,
+        "reports/version_detail.html",
+        {
+            "report": report,
+            "version": version,
+            "preview": rendering.blocks_html(version.document),
+            "formats": Format.choices,
+        },
+    )
+
+
+def _version(report: Report, number) -> ReportVersion:
+    version = report.versions.select_related("published_by").filter(number=number).first()
+    if version is None:
+        raise Http404("Версия не найдена")
+    return version
+
+
+def _file_response(request, job: ReportFile):
+    if job.status == ReportFile.Status.DONE:
+        return redirect("reports:file-download", job.pk)
+    if job.status == ReportFile.Status.FAILED:
+        messages.error(request, job.error)
+        return redirect("reports:detail", job.report_id)
+    return redirect("reports:file", job.pk)
+
+
+@login_required
+@require_POST
+def report_file(request, pk, fmt):
+    report = _report(request, pk)
+    if fmt not in Format.values:
+        raise Http404("Неизвестный формат")
+    try:
+        job = services.request_file(report, fmt, user=request.user)
+    except services.TooLarge as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:detail", report.pk)
+    return _file_response(request, job)
+
+
+@login_required
+@require_POST
+def version_file(request, pk, number, fmt):
+    report = _report(request, pk)
+    version = _version(report, number)
+    if fmt not in Format.values:
+        raise Http404("Неизвестный формат")
+    try:
+        job = services.request_file(report, fmt, user=request.user, version=version)
+    except services.TooLarge as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:version", report.pk, version.number)
+    return _file_response(request, job)
+
+
+def _job(request, pk) -> ReportFile:
+    return access.get_scoped_or_404(
+        request.user, ReportFile.objects.select_related("report", "version").defer("content"), pk=pk
+    )
+
+
+@login_required
+def file_page(request, pk):
+    job = _job(request, pk)
+    if job.is_running:
+        services.reap_stale_files()
+        job.refresh_from_db(fields=["status", "stage", "progress"])
+    return render(request, "reports/file.html", {"job": job})
+
+
+@login_required
+def file_status(request, pk):
+    job = _job(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "label": job.get_status_display(),
+            "running": job.is_running,
+            "percent": job.progress,
+            "phase": job.stage,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@login_required
+def file_download(request, pk):
+    job = access.get_scoped_or_404(request.user, ReportFile.objects.select_related("report"), pk=pk)
+    if job.status != ReportFile.Status.DONE:
+        return redirect("reports:file", job.pk)
+    response = HttpResponse(bytes(job.content), content_type=rendering.CONTENT_TYPES[job.format])
+    response["Content-Disposition"] = content_disposition(job.file_name)
+    response["Content-Length"] = str(job.size)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+app_name = "reports"
+urlpatterns = [
+    path("", report_list, name="list"),
+    path("<int:pk>/", report_detail, name="detail"),
+    path("<int:pk>/redraft/", report_redraft, name="redraft"),
+    path("<int:pk>/publish/", report_publish, name="publish"),
+    path("<int:pk>/file/<str:fmt>/", report_file, name="report-file"),
+    path("<int:pk>/versions/<int:number>/", report_version, name="version"),
+    path("<int:pk>/versions/<int:number>/file/<str:fmt>/", version_file, name="version-file"),
+    path("files/<uuid:pk>/", file_page, name="file"),
+    path("files/<uuid:pk>/status/", file_status, name="file-status"),
+    path("files/<uuid:pk>/download/", file_download, name="file-download"),
+]
