@@ -50,15 +50,11 @@ def page(body, head=""):
 
 
 def run_poppler(tool, pdf_bytes, tmp_path, *args):
+    """Run a poppler tool on the PDF; pdftotext in content-stream order (``-raw``) to stdout."""
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf_bytes)
-    result = subprocess.run(
-        [tool, *args, str(path), *(["-"] if tool == "pdftotext" else [])],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
+    command = [tool, "-raw", *args, str(path), "-"] if tool == "pdftotext" else [tool, *args, str(path)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def squeeze(text):
