@@ -402,7 +402,16 @@ def compose_roadmap_report(data: dict, fields: dict) -> list[dict]:
             facts = [
                 f"Период: {campaign['period_start']} – {campaign['period_end']}",
                 f"Приняли участие: {share_of(campaign['submitted'], campaign['expected'])}",
-                *(f"{i['name']}: {indicator_text(i)}" for i in campaign["indicators"]),
+                # As the seed writes them: «254 из 340, 75 %».
+                *(
+                    f"{i['name']}: "
+                    + (
+                        share_of(i["numerator"], i["denominator"])
+                        if i["denominator"]
+                        else str(i["numerator"])
+                    )
+                    for i in campaign["indicators"]
+                ),
             ]
             blocks += [para(f"«{campaign['title']}»", bold=True, align="left"), items(facts)]
         blocks.append(

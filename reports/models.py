@@ -163,6 +163,9 @@ class ReportFile(models.Model):
         verbose_name="версия",
     )
     format = models.CharField("формат", max_length=4, choices=Format.choices)
+    # The draft's document as it stood at the click (the worker renders exactly that, without
+    # building it again); emptied when the file is done. A version's file reads the version.
+    document = models.JSONField("документ на момент запроса", null=True, blank=True, editable=False)
     status = models.CharField("состояние", max_length=12, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField("этап", max_length=200, blank=True)
     progress = models.PositiveSmallIntegerField("готовность, %", default=0)

@@ -117,7 +117,13 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
     else:
         document = document_of(report)
     check_size(document)
-    job = ReportFile.objects.create(report=report, version=version, format=fmt, created_by=user)
+    job = ReportFile.objects.create(
+        report=report,
+        version=version,
+        format=fmt,
+        created_by=user,
+        document=None if version is not None else document,
+    )
     if fmt == Format.HTML or runs_inline(report, document):
         return run_file(job.pk, document=document)
     from .tasks import run_report_file
@@ -156,7 +162,7 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     started = time.monotonic()
     try:
         if document is None:
-            document = job.version.document if job.version_id else document_of(job.report)
+            document = job.version.document if job.version_id else job.document or document_of(job.report)
         created = job.version.published_at if job.version_id else None
         content, pages = render.render(document, job.format, created=created, progress=progress)
     except Exception:
@@ -171,6 +177,7 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
         document["title"], job.format, on=on, version=job.version.number if job.version_id else None
     )
     job.content = content
+    job.document = None
     job.size = len(content)
     job.pages = pages
     job.status = ReportFile.Status.DONE

@@ -1,0 +1,153 @@
+"""Reports end to end on a small region: sources refuse what does not fit, hostile text stays text in
+every format, the draft narrative follows the figures, and a worker-rendered file equals the click."""
+
+import datetime
+import io
+import shutil
+import subprocess
+import zipfile
+
+import docx
+import pytest
+from django.core.management import CommandError, call_command
+
+from monitoring.models import RoadMap, RoadMapEvent
+from reports import builders, documents, narrative, render, services
+from reports.models import Kind, ReportFile
+from reports.sources import ReportError, resolve
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '<img src="file:///etc/passwd"><link rel="attachment" href="file:///etc/passwd">'
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils absent")
+
+
+@pytest.fixture
+def roadmap(municipality):
+    roadmap = RoadMap.objects.create(
+        title="Муниципальный план наставничества",
+        level=RoadMap.Level.MUNICIPALITY,
+        region=municipality.region,
+        municipality=municipality,
+        period_start=datetime.date(2022, 9, 1),
+        period_end=datetime.date(2023, 8, 31),
+    )
+    for n, (title, timing, status) in enumerate(
+        [
+            (HOSTILE, "Ноябрь 2022", RoadMapEvent.Status.DONE),
+            ("Семинар для кураторов", "Январь 2023", RoadMapEvent.Status.DONE),
+            ("Конкурс «Наставник года»", "Март 2023", RoadMapEvent.Status.NOT_DONE),
+        ],
+        start=1,
+    ):
+        RoadMapEvent(
+            roadmap=roadmap,
+            number=str(n),
+            title=title,
+            timing_text=timing,
+            responsible="И.И. Иванова",
+            status=status,
+            sort_order=n,
+        ).save()
+    return roadmap
+
+
+def text_of(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(out.stdout.replace("\u2010\n", "").replace("-\n", "-").split())
+
+
+def test_sources_refuse_what_does_not_fit(coordinator, other_coordinator, roadmap, other_municipality):
+    with pytest.raises(ReportError, match="организацию"):
+        resolve(None, Kind.SCHOOL_NOTE)
+    with pytest.raises(ReportError, match="Неизвестный вид"):
+        resolve(None, "annual-report")
+    with pytest.raises(ReportError, match="не найден"):
+        resolve(None, Kind.ROADMAP_NOTE, roadmap="Нет такой карты")
+    # A coordinator of another municipality cannot even find the road map (scoped like a 404).
+    with pytest.raises(ReportError, match="не найден"):
+        resolve(other_coordinator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
+    report = resolve(coordinator, Kind.ROADMAP_NOTE, roadmap=roadmap.title)
+    assert report.roadmap == roadmap and report.municipality == roadmap.municipality
+
+
+def test_hostile_event_title_is_text_in_html_pdf_and_docx(roadmap, tmp_path):
+    report = resolve(None, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
+    document = services.document_of(report)
+    html = render.to_html(document)
+    assert "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html
+    assert '<img src="file:' not in html and "root:x:0:0" not in html
+    docx_bytes = render.to_docx(document)
+    cells = [c.text for t in docx.Document(io.BytesIO(docx_bytes)).tables for r in t.rows for c in r.cells]
+    assert HOSTILE in cells
+    if shutil.which("pdftotext"):
+        pdf, pages = render.to_pdf(document)
+        assert pages >= 1 and b"/EmbeddedFile" not in pdf
+        text = "".join(text_of(pdf, tmp_path).split())  # a narrow cell breaks the URL anywhere
+        assert 'src="file:///etc/passwd">' in text and "root:x:0:0" not in text
+
+
+def test_draft_names_the_events_not_done_and_the_share(roadmap):
+    report = resolve(None, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
+    data = builders.build(report)
+    assert data["execution"] == {
+        **data["execution"],
+        "planned": 3,
+        "done": 2,
+    }
+    draft = narrative.draft(Kind.ROADMAP_NOTE, data)
+    assert "выполнено 2 из 3 мероприятий (67\xa0%)" in draft["conclusions"]
+    assert "3 Конкурс «Наставник года»" in draft["recommendations"]
+    # Everything done: the draft says so instead.
+    RoadMapEvent.objects.filter(roadmap=roadmap).update(status=RoadMapEvent.Status.DONE)
+    draft = narrative.draft(Kind.ROADMAP_NOTE, builders.build(report))
+    assert "все запланированные мероприятия выполнены (3 из 3, 100\xa0%)" in draft["conclusions"]
+    assert "Завершить невыполненные" not in draft["recommendations"]
+
+
+@needs_poppler
+def test_a_queued_file_renders_the_document_of_the_click(roadmap, operator, settings, tmp_path):
+    settings.REPORT_INLINE_MAX_ROWS = 0  # every file goes to the worker
+    report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    job = services.request_file(report, "pdf", user=operator)
+    assert job.status == ReportFile.Status.QUEUED and job.document is not None
+    # The registry changes before the worker runs: the file still shows what was clicked.
+    RoadMapEvent.objects.filter(roadmap=roadmap, number="2").update(title="Переименованное мероприятие")
+    job = services.run_file(job.pk)
+    assert job.status == ReportFile.Status.DONE and job.document is None
+    text = text_of(bytes(job.content), tmp_path)
+    assert "Семинар для кураторов" in text and "Переименованное" not in text
+    assert job.file_name.startswith("Аналитическая справка") and job.file_name.endswith(".pdf")
+
+
+def test_too_large_is_refused_with_a_russian_message(roadmap, settings):
+    settings.REPORT_MAX_TABLE_ROWS = 2
+    report = resolve(None, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
+    with pytest.raises(services.TooLarge, match="Сузьте территорию"):
+        services.check_size(services.document_of(report))
+
+
+def test_build_report_command_writes_each_format(roadmap, tmp_path):
+    for fmt in ("html", "docx"):
+        out = tmp_path / f"note.{fmt}"
+        call_command("build_report", "roadmap-note", "--roadmap", str(roadmap.pk), "--output", str(out))
+        content = out.read_bytes()
+        if fmt == "html":
+            assert "Семинар для кураторов" in content.decode()
+        else:
+            assert zipfile.is_zipfile(io.BytesIO(content))
+    with pytest.raises(CommandError, match="Муниципалитет с таким кодом"):
+        call_command(
+            "build_report", "roadmap-note", "--municipality", "NOPE", "--output", str(tmp_path / "x.pdf")
+        )
+    with pytest.raises(CommandError, match="не дата"):
+        call_command(
+            "build_report", "school-note", "--as-of", "31.02.2020", "--output", str(tmp_path / "x.pdf")
+        )
+
+
+def test_document_shares_come_from_counts():
+    data_indicator = {"numerator": 228, "denominator": 340}
+    assert documents.indicator_text(data_indicator) == "67,1\xa0% (228 из 340)"
+    assert documents.pct(254, 340) == pytest.approx(74.70588, rel=1e-4)
