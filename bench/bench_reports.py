@@ -78,6 +78,7 @@ def main() -> None:
         print(f"Запросов для данных отчёта: {len(queries)}")
 
         def ours():
+            render._chart_uri.cache_clear()  # a worker process draws the charts afresh
             job = services.request_file(report, "pdf", user=operator)
             job = services.run_file(job.pk)  # the worker's part (a region's report is queued)
             assert job.status == ReportFile.Status.DONE, job.error

@@ -22,6 +22,7 @@ import threading
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 COLOR = "#3b6ea5"
 TEXT_COLOR = "#222222"
@@ -160,6 +161,8 @@ def _hbar(items: list[dict], hidden: int, heading: str, *, percent: bool) -> Fig
     ax.set_ylim(len(items) - 0.5, -0.5)  # first item on top
     ax.set_xlim(0, limit)
     _style_axes(ax, "x")
+    if not percent:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for position, value, text in zip(positions, values, texts, strict=True):
         if not text:
             continue
@@ -200,6 +203,8 @@ def _bar(items: list[dict], hidden: int, heading: str, *, percent: bool) -> Figu
     _style_axes(ax, "y")
     if percent:
         ax.set_yticks(range(0, 101, 20))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: 0, 1, 2 — never 0.2
     if len(items) <= 24:
         for position, value, text in zip(positions, values, texts, strict=True):
             if text:

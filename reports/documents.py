@@ -138,10 +138,10 @@ def compose_roadmap_note(data: dict, fields: dict) -> list[dict]:
         table(
             [
                 ("№", 5, "center"),
-                ("Мероприятия", 25, "left"),
-                ("Цель", 20, "left"),
+                ("Мероприятия", 24, "left"),
+                ("Цель", 19, "left"),
                 ("Сроки", 12, "left"),
-                ("Ответственный", 14, "left"),
+                ("Ответственный", 16, "left"),
                 ("Ожидаемый результат", 24, "left"),
             ],  # fmt: skip
             [
@@ -306,9 +306,9 @@ def compose_monitoring_report(data: dict, fields: dict) -> list[dict]:
         blocks.append({"type": "page_break"})
         blocks.append(heading("Приложение. Сведения по организациям"))
         codes = [i["code"] for i in indicators]
-        columns = [("№", 5, "right"), ("Организация", 30, "left"), ("Муниципалитет", 20, "left"),
-                   ("Отчёт", 13, "left")]  # fmt: skip
-        width = max(8, 32 // max(1, len(codes)))
+        columns = [("№", 6, "right"), ("Организация", 26, "left"), ("Муниципалитет", 18, "left"),
+                   ("Отчёт", 12, "left")]  # fmt: skip
+        width = 38 // max(1, len(codes))  # the widths add up to 100 (the table's layout is fixed)
         columns += [(code, width, "right") for code in codes]
         rows = []
         for n, o in enumerate(organizations, start=1):
@@ -350,11 +350,11 @@ def compose_roadmap_report(data: dict, fields: dict) -> list[dict]:
     blocks.append(
         table(
             [
-                ("№ п/п", 7, "left"),
-                ("Мероприятие", 28, "left"),
-                ("Целевая аудитория", 18, "left"),
-                ("Дата проведения", 12, "left"),
-                ("Результат", 35, "left"),
+                ("№ п/п", 9, "left"),
+                ("Мероприятие", 27, "left"),
+                ("Целевая аудитория", 17, "left"),
+                ("Дата проведения", 16, "left"),
+                ("Результат", 31, "left"),
             ],  # fmt: skip
             rows,
         )
@@ -486,6 +486,8 @@ def compose_school_note(data: dict, fields: dict) -> list[dict]:
     base_rows = []
     for base, title in (("mentor", "База наставников"), ("mentee", "База наставляемых")):
         counts = data["bases"].get(base, [])
+        if not counts:
+            continue
         base_rows.append(
             row(
                 title,
@@ -493,9 +495,12 @@ def compose_school_note(data: dict, fields: dict) -> list[dict]:
                 ", ".join(f"{c['category']} — {c['count']}" for c in counts),
             )
         )
-    blocks.append(
-        table([("База", 30, "left"), ("Человек", 15, "right"), ("По категориям", 55, "left")], base_rows)
-    )
+    if base_rows:
+        blocks.append(
+            table([("База", 30, "left"), ("Человек", 15, "right"), ("По категориям", 55, "left")], base_rows)
+        )
+    else:
+        blocks.append(para(f"На {data['as_of']} базы наставников и наставляемых в реестре не заполнены."))
     if data["forms"]:
         blocks.append(
             table(

@@ -6,6 +6,8 @@ file a user downloads, with the stylesheet fetched through the portal's own stat
 """
 
 import datetime
+import functools
+import json
 import re
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from . import charts
 from .models import Format
 
 STYLESHEET = "reports/report.css"
+MAX_FILE_NAME_BYTES = 240
 PREVIEW_ROWS = 300  # rows of a table shown on the screen; files hold them all
 CONTENT_TYPES = {
     Format.PDF: "application/pdf",
@@ -24,12 +27,18 @@ CONTENT_TYPES = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _chart_uri(block_json: str) -> str:
+    """A chart's SVG as a data URI; the same chart (a report's preview seen again) is drawn once."""
+    return charts.svg_data_uri(json.loads(block_json), title=False)
+
+
 def _view(document: dict, *, preview_rows: int | None = None) -> dict:
     """The document with what the template needs: chart SVGs, cell alignments, preview cuts."""
     blocks = []
     for block in document["blocks"]:
         if block["type"] == "chart":
-            block = {**block, "src": charts.svg_data_uri(block, title=False)}
+            block = {**block, "src": _chart_uri(json.dumps(block, sort_keys=True, ensure_ascii=False))}
         elif block["type"] == "table":
             aligns = [
                 "" if column.get("align", "left") == "left" else f"align-{column['align']}"
@@ -90,9 +99,11 @@ def render(document: dict, fmt: str, *, created=None, progress=None) -> tuple[by
 def file_name(title: str, fmt: str, *, on: datetime.date | None = None, version: int | None = None) -> str:
     """«Аналитическая справка … 24.11.2026.pdf»: Russian, no characters a file system refuses."""
     name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f«»]+', " ", title)
-    name = re.sub(r"\s+", " ", name).strip()[:120].rstrip(" .")
-    if version is not None:
-        name += f", версия {version}"
-    if on is not None:
-        name += f" {on:%d.%m.%Y}"
-    return f"{name or 'Отчет'}.{fmt}"
+    name = re.sub(r"\s+", " ", name).strip() or "Отчет"
+    suffix = f", версия {version}" if version is not None else ""
+    suffix += f" {on:%d.%m.%Y}" if on is not None else ""
+    suffix += f".{fmt}"
+    # File systems count bytes (255), and a Cyrillic letter is two of them in UTF-8.
+    while len((name + suffix).encode("utf-8")) > MAX_FILE_NAME_BYTES:
+        name = name[:-1]
+    return name.rstrip(" .,") + suffix

@@ -85,7 +85,7 @@ def resolve(
         raise ReportError("Укажите одну территорию: муниципалитет или организацию.")
 
     report = Report(kind=kind)
-    if user is not None and not municipality and not organization:
+    if user is not None and not municipality and not organization and not roadmap:
         # A coordinator's and a curator's reports cover their own territory unless told otherwise.
         scope = access.user_scope(user)
         if scope is not None and not access.is_admin(user):

@@ -29,7 +29,10 @@ PUBLISHERS = (Role.ADMIN, Role.OPERATOR, Role.COORDINATOR)
 
 
 def _reports(user):
-    return access.scoped(user, Report.objects.select_related("region", "municipality", "organization"))
+    return access.scoped(
+        user,
+        Report.objects.select_related("region", "municipality", "organization", "campaign", "roadmap"),
+    )
 
 
 def _report(request, pk) -> Report:
@@ -210,6 +213,10 @@ def file_page(request, pk):
 @login_required
 def file_status(request, pk):
     job = _job(request, pk)
+    if job.is_running:
+        # The page polls only this: it must learn here that the worker stopped.
+        services.reap_stale_files()
+        job.refresh_from_db(fields=["status", "stage", "progress"])
     return JsonResponse(
         {
             "status": job.status,

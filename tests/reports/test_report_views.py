@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve as resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -30,8 +31,8 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 ACCESS_RULES = {
-    "reports:list": "any user with a territory (no scope 403); rows: reports of the user's scope; POST creates "
-    "(operator, coordinator, admin; a curator its school's note only, other kinds 403)",
+    "reports:list": "any user with a territory (no scope 403); rows: reports of the user's scope; "
+    "POST creates (operator, coordinator, admin; a curator its school's note only, other kinds 403)",
     "reports:detail": "whoever's scope holds the report (access.scoped), else 404; POST edits the narrative: "
     "operator, coordinator, admin, a curator its school's note; other readers 403",
     "reports:redraft": "POST only; as the narrative edit of reports:detail",
@@ -131,7 +132,9 @@ def make_report(user, kind, **source) -> Report:
 def closed_campaign(coordinator, curator, municipality, school, neighbour_school):
     as_of = timezone.localdate() - datetime.timedelta(days=7)
     for org in (school, neighbour_school):
-        f.make_headcount(organization=org, school_year=school_year_of(as_of), teachers=40, young_specialists=4)
+        f.make_headcount(
+            organization=org, school_year=school_year_of(as_of), teachers=40, young_specialists=4
+        )
         f.make_mentorship(organization=org, start_date=as_of - datetime.timedelta(days=60))
     campaign = svc.create_campaign(
         coordinator,
@@ -150,7 +153,15 @@ def closed_campaign(coordinator, curator, municipality, school, neighbour_school
 
 @pytest.fixture
 def reports(
-    coordinator, other_coordinator, operator, curator, other_curator, area_map, other_map, region_map, school_map
+    coordinator,
+    other_coordinator,
+    operator,
+    curator,
+    other_curator,
+    area_map,
+    other_map,
+    region_map,
+    school_map,
 ):
     """One report of each territory; the coordinator's road-map note is the municipal report."""
     return {
@@ -180,18 +191,18 @@ def file_url(report, fmt="pdf") -> str:
 
 
 def download(client, response):
-    """Follow a file request's redirect to the download and return the download's response."""
-    job = ReportFile.objects.latest("created_at")
+    """The file a request redirected to (its download, done in the request) and the download's response."""
     assert response.status_code == 302
-    assert response.url == reverse("reports:file-download", args=[job.pk])
-    return job, client.get(response.url)
+    match = resolve_url(response.url)
+    assert match.view_name == "reports:file-download", response.url
+    return ReportFile.objects.get(pk=match.kwargs["pk"]), client.get(response.url)
 
 
 # ---------------------------------------------------------------- the list in scope
 
 
 def test_the_list_shows_the_reports_of_the_users_territory(
-    client, client_for, reports, coordinator, curator, other_curator, operator
+    client_for, reports, coordinator, curator, other_curator, operator
 ):
     everything = {r.pk for r in reports.values()}
     assert listed(client_for(operator).get(reverse("reports:list"))) == everything
@@ -502,7 +513,9 @@ def test_publishing_freezes_versions_listed_with_who_and_when(client_for, report
     coordinator.last_name, coordinator.first_name = "Петрова", "Анна"
     coordinator.save()
     client = client_for(coordinator)
-    client.post(reverse("reports:detail", args=[report.pk]), narrative(conclusions="Первая редакция выводов."))
+    client.post(
+        reverse("reports:detail", args=[report.pk]), narrative(conclusions="Первая редакция выводов.")
+    )
 
     response = client.post(reverse("reports:publish", args=[report.pk]))
     assert response.status_code == 302 and response.url == reverse("reports:version", args=[report.pk, 1])
@@ -511,7 +524,9 @@ def test_publishing_freezes_versions_listed_with_who_and_when(client_for, report
     assert "Первая редакция выводов." in first
 
     # Afterwards the text is edited and the road map gets a new event: version 1 stays as it was.
-    client.post(reverse("reports:detail", args=[report.pk]), narrative(conclusions="Вторая редакция выводов."))
+    client.post(
+        reverse("reports:detail", args=[report.pk]), narrative(conclusions="Вторая редакция выводов.")
+    )
     event(area_map, "1.4", "Новое мероприятие после публикации")
     first = body(client.get(reverse("reports:version", args=[report.pk, 1])))
     assert "Первая редакция выводов." in first and "Вторая редакция" not in first
@@ -620,7 +635,10 @@ def test_a_region_report_is_rendered_by_the_worker_with_its_progress(
     early = client.get(reverse("reports:file-download", args=[job.pk]))
     assert early.status_code == 302 and early.url == reverse("reports:file", args=[job.pk])
 
+    assert job.document["title"] == report.title  # the document of the click, for the worker
     services.run_file(job.pk)
+    job.refresh_from_db()
+    assert job.document is None  # kept only while the file waits
     assert client.get(status_url).json() == {
         "status": "done",
         "label": "готов",
@@ -667,7 +685,11 @@ def test_a_render_failure_is_said_and_the_file_marked_failed(client_for, reports
         number=1,
         title="Сломанная версия",
         data={},
-        document={"title": "Сломанная версия", "running_header": "", "blocks": [{"type": "table", "rows": []}]},
+        document={
+            "title": "Сломанная версия",
+            "running_header": "",
+            "blocks": [{"type": "table", "rows": []}],
+        },
         published_by=coordinator,
         published_at=timezone.now(),
     )
@@ -715,6 +737,23 @@ def test_a_running_file_whose_worker_stopped_is_marked_interrupted(client_for, r
     assert 'id="job-progress"' in page
 
 
+def test_the_status_the_progress_page_polls_says_when_the_worker_stopped(
+    client_for, reports, operator, settings
+):
+    """The open progress page only polls reports:file-status: a stale job must end there too, or the bar
+    stays «формируется» until the user reloads."""
+    settings.REPORT_STALE_AFTER_SECONDS = 60
+    stale = ReportFile.objects.create(
+        report=reports["region"],
+        format="pdf",
+        status="running",
+        progress=40,
+        heartbeat_at=timezone.now() - datetime.timedelta(seconds=61),
+    )
+    status = client_for(operator).get(reverse("reports:file-status", args=[stale.pk])).json()
+    assert (status["status"], status["label"], status["running"]) == ("interrupted", "прерван", False)
+
+
 # ---------------------------------------------------------------- queries
 
 
@@ -737,7 +776,9 @@ def many_reports(region, n: int, user):
 
 
 def region_map_of(region, i):
-    roadmap = RoadMap.objects.create(title=f"Региональный план {i}", level=RoadMap.Level.REGION, region=region)
+    roadmap = RoadMap.objects.create(
+        title=f"Региональный план {i}", level=RoadMap.Level.REGION, region=region
+    )
     event(roadmap, "1.1", "Конференция")
     return roadmap
 
