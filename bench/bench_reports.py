@@ -1,122 +1,213 @@
 """Time a region's report from the click to the PDF against WeasyPrint alone on the same HTML (issue 6).
 
-    .venv/bin/python bench/bench_reports.py [--runs 5] [--big-rows 2000]
+    .venv/bin/python bench/bench_reports.py [--rounds 5] [--big-rows 2000]
 
 Runs on the database of the environment (``DATABASE_URL``; the SQLite file of ``make run`` by default)
 after ``seed_demo``: the demo region has 340 schools, so the monitoring report of the regional readiness
 campaign (seed 003, 228 of 340) carries a 340-row appendix table plus its prose, tables and charts.
 
-Measured, each ``--runs`` times after one warm-up, alternating, all in this process:
+Two measurements, each in a fresh process of its own (as a task worker picks a job up), alternated
+``--rounds`` times so that the machine's state weighs on both alike; every process renders once to
+warm up (fonts, imports) and then once timed:
 
-- **baseline**: ``weasyprint.HTML(string=html).write_pdf()`` on exactly the HTML our pipeline renders
-  (stylesheet inlined, charts as data URIs), WeasyPrint's default fetcher — WeasyPrint alone;
-- **ours**: what the worker does for the click: ``services.request_file`` (the report's data built by the
-  builders, the draft composed, the ``ReportFile`` row) and ``services.run_file`` (HTML template, charts,
-  WeasyPrint through the safe fetcher with metadata, the PDF stored in the database);
-- the same two for a synthetic ``--big-rows`` table (the region's appendix repeated) — the size where a
-  report goes to the worker.
+- **baseline**: ``weasyprint.HTML(string=html).write_pdf()`` on exactly the HTML our pipeline renders for
+  the report (stylesheet inlined, charts as data URIs), WeasyPrint's default fetcher — WeasyPrint alone;
+- **ours**: what happens for the click: ``services.request_file`` (the report's data built by the
+  builders, the draft composed, the ``ReportFile`` row) and ``services.run_file`` (the worker's part:
+  HTML template, the charts drawn by matplotlib, WeasyPrint through the safe fetcher with metadata, the
+  PDF stored in the database);
+- the same two for a synthetic ``--big-rows`` appendix (the region's rows repeated): renderer only.
 
-Printed: median seconds, pages, and the ratio ours ÷ baseline. Target of the issue: ≤ 1.3.
+(Timing both in one process, alternately, gave ratios from 1.1 to 1.5 depending on the order of the
+runs: WeasyPrint's and the allocator's state carried over from one render to the next.)
+
+Printed: each round, the medians, pages, and the ratio ours ÷ baseline. Target of the issue: ≤ 1.3.
 """
 
 import argparse
+import gc
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring_portal.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-import weasyprint  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from monitoring.demo import SMOLENSK_READINESS  # noqa: E402
-from reports import render, services  # noqa: E402
-from reports.models import Kind, ReportFile  # noqa: E402
-from reports.sources import resolve  # noqa: E402
 
 
-def interleaved(baseline, ours, runs: int) -> tuple[float, float, object]:
-    """Medians of ``runs`` timed calls of each, alternated so that a busy machine weighs on both alike."""
-    baseline(), ours()  # warm-up: imports, fonts, caches
-    base_times, our_times, result = [], [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        baseline()
-        base_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        result = ours()
-        our_times.append(time.perf_counter() - started)
-    return statistics.median(base_times), statistics.median(our_times), result
+def setup():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring_portal.settings")
+    import django
+
+    django.setup()
+
+
+def the_report():
+    from django.contrib.auth import get_user_model
+
+    from monitoring.demo import SMOLENSK_READINESS
+    from reports import services
+    from reports.models import Kind, Report
+    from reports.sources import resolve
+
+    operator = get_user_model().objects.get(username="operator")
+    report = resolve(operator, Kind.MONITORING_REPORT, campaign=SMOLENSK_READINESS["title"])
+    existing = Report.objects.filter(kind=report.kind, campaign=report.campaign, municipality=None).first()
+    return existing or services.create(report, user=operator), operator
+
+
+def big_document(document: dict, rows: int) -> dict:
+    longest = max(len(b["rows"]) for b in document["blocks"] if b["type"] == "table")
+    big = {**document, "blocks": []}
+    for block in document["blocks"]:
+        if block["type"] == "table" and len(block["rows"]) == longest:
+            block = {**block, "rows": (block["rows"] * (rows // longest + 1))[:rows]}
+        big["blocks"].append(block)
+    return big
+
+
+def measure(what: str, big_rows: int) -> dict:
+    """One fresh process: warm up once, time once."""
+    setup()
+    import weasyprint
+
+    from reports import render, services
+    from reports.models import ReportFile
+
+    report, operator = the_report()
+    document = services.document_of(report)
+    phases = _time_phases() if what == "ours" else {}
+
+    if what == "baseline":
+        html = render.to_html(document)
+
+        def run():
+            rendered = weasyprint.HTML(string=html).render()
+            rendered.write_pdf()
+            return len(rendered.pages), None
+
+    elif what == "ours":
+
+        def run():
+            render._chart_uri.cache_clear()  # the worker draws the charts afresh
+            job = services.request_file(report, "pdf", user=operator)
+            job = services.run_file(job.pk)
+            assert job.status == ReportFile.Status.DONE, job.error
+            return job.pages, job.pk
+
+    elif what == "big-baseline":
+        html = render.to_html(big_document(document, big_rows))
+
+        def run():
+            rendered = weasyprint.HTML(string=html).render()
+            rendered.write_pdf()
+            return len(rendered.pages), None
+
+    else:  # big-ours
+        big = big_document(document, big_rows)
+
+        def run():
+            render._chart_uri.cache_clear()
+            return render.to_pdf(big)[1], None
+
+    run()
+    gc.collect()  # the worker collects after each job (reports.tasks); so does the baseline here
+    started = time.perf_counter()
+    pages, job = run()
+    seconds = time.perf_counter() - started
+    if job is not None:
+        ReportFile.objects.filter(report=report).delete()
+    # The timed run's share of each phase (the warm-up counted too: halve).
+    return {"seconds": seconds, "pages": pages, "phases": {k: v / 2 for k, v in phases.items()}}
+
+
+def _time_phases() -> dict:
+    """Wrap the pipeline's steps to see where the time goes (data, charts, HTML, WeasyPrint)."""
+    import functools
+
+    from reports import charts, pdf, render, services
+
+    spent: dict[str, float] = {}
+
+    def wrap(module, name, label):
+        original = getattr(module, name)
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+
+        setattr(module, name, timed)
+
+    wrap(services, "document_of", "данные и текст")
+    wrap(charts, "svg_data_uri", "диаграммы")
+    wrap(render, "to_html", "HTML (с диаграммами)")
+    wrap(pdf, "render_document", "WeasyPrint")
+    return spent
+
+
+def spawn(what: str, big_rows: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", what, "--big-rows", str(big_rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--big-rows", type=int, default=2000)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.big_rows)))
+        return
 
-    operator = get_user_model().objects.get(username="operator")
-    report = resolve(operator, Kind.MONITORING_REPORT, campaign=SMOLENSK_READINESS["title"])
-    report = services.create(report, user=operator)
-    try:
-        document = services.document_of(report)
-        rows = max(len(b["rows"]) for b in document["blocks"] if b["type"] == "table")
-        print(f"Отчёт: {document['title']}")
-        print(f"База данных: {connection.vendor}; строк в самой длинной таблице: {rows}")
-        with CaptureQueriesContext(connection) as queries:
-            services.document_of(report)
-        print(f"Запросов для данных отчёта: {len(queries)}")
+    setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-        def ours():
-            render._chart_uri.cache_clear()  # a worker process draws the charts afresh
-            job = services.request_file(report, "pdf", user=operator)
-            job = services.run_file(job.pk)  # the worker's part (a region's report is queued)
-            assert job.status == ReportFile.Status.DONE, job.error
-            return job.pages
+    from reports import services
 
-        html = render.to_html(document)
+    report, _ = the_report()
+    document = services.document_of(report)
+    with CaptureQueriesContext(connection) as queries:
+        services.document_of(report)
+    rows = max(len(b["rows"]) for b in document["blocks"] if b["type"] == "table")
+    print(f"Отчёт: {document['title']}")
+    print(f"База данных: {connection.vendor}; строк в самой длинной таблице: {rows}")
+    print(f"Запросов для данных отчёта: {len(queries)}")
 
-        def baseline():
-            return weasyprint.HTML(string=html).write_pdf()
-
-        t_base, t_ours, pages = interleaved(baseline, ours, args.runs)
-        print(f"\n340 строк (регион): WeasyPrint отдельно {t_base:.2f} с;")
-        print(f"  наш путь от запроса до PDF {t_ours:.2f} с;")
-        print(f"  страниц {pages}; отношение {t_ours / t_base:.2f} (цель ≤ 1,3)")
-
-        # A bigger table: the appendix repeated up to --big-rows rows, rendered by both paths.
-        big = {**document, "blocks": []}
-        for block in document["blocks"]:
-            if block["type"] == "table" and len(block["rows"]) == rows:
-                repeated = (block["rows"] * (args.big_rows // rows + 1))[: args.big_rows]
-                block = {**block, "rows": repeated}
-            big["blocks"].append(block)
-        big_html = render.to_html(big)
-
-        def big_baseline():
-            return weasyprint.HTML(string=big_html).write_pdf()
-
-        def big_ours():
-            return render.to_pdf(big)
-
-        t_big_base, t_big_ours, (_, big_pages) = interleaved(big_baseline, big_ours, max(1, args.runs // 2))
+    for label, pair in (
+        (f"{rows} строк (регион), от запроса до PDF", ("baseline", "ours")),
+        (f"{args.big_rows} строк, рендер", ("big-baseline", "big-ours")),
+    ):
+        results: dict[str, list[dict]] = {name: [] for name in pair}
+        for n in range(args.rounds):
+            for name in pair if n % 2 == 0 else reversed(pair):
+                results[name].append(spawn(name, args.big_rows))
+            print(
+                f"  раунд {n + 1}: "
+                + ", ".join(f"{name} {results[name][-1]['seconds']:.2f} с" for name in pair)
+            )
+        base, ours = (statistics.median(r["seconds"] for r in results[name]) for name in pair)
+        pages = results[pair[1]][-1]["pages"]
+        phases = results[pair[1]][-1].get("phases") or {}
+        if phases:
+            print("  из них (последний раунд): " + ", ".join(f"{k} {v:.2f} с" for k, v in phases.items()))
         print(
-            f"\n{args.big_rows} строк: WeasyPrint отдельно {t_big_base:.2f} с; "
-            f"наш рендер {t_big_ours:.2f} с; "
-            f"страниц {big_pages}; отношение {t_big_ours / t_big_base:.2f}"
+            f"{label}: WeasyPrint отдельно {base:.2f} с, наш путь {ours:.2f} с, страниц {pages}, "
+            f"отношение {ours / base:.2f} (цель ≤ 1,3)\n"
         )
-    finally:
-        report.delete()
 
 
 if __name__ == "__main__":

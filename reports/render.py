@@ -75,9 +75,11 @@ def to_html(document: dict, *, stylesheet_href: str | None = None) -> str:
 
 
 def to_pdf(document: dict, *, created: datetime.datetime | None = None, progress=None) -> tuple[bytes, int]:
-    from .pdf import render_document, static_url
+    from .pdf import render_document
 
-    html = to_html(document, stylesheet_href=static_url(STYLESHEET))
+    # The stylesheet inlined: the PDF is WeasyPrint's rendering of exactly the HTML file a user
+    # downloads; the safe fetcher still stands guard over any other resource.
+    html = to_html(document)
     return render_document(html, title=document["title"], created=created, progress=progress)
 
 
