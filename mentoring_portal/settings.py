@@ -185,9 +185,12 @@ IMPORT_STALE_AFTER_SECONDS = int(os.environ.get("IMPORT_STALE_AFTER_SECONDS", "3
 
 # Reports (DESIGN §5): a region's report, or one with more table rows than this, is rendered by the
 # task worker with a progress bar; beyond the maximum the user is asked to narrow the territory.
-REPORT_INLINE_MAX_ROWS = int(os.environ.get("REPORT_INLINE_MAX_ROWS", "1000"))
-REPORT_MAX_TABLE_ROWS = int(os.environ.get("REPORT_MAX_TABLE_ROWS", "20000"))
+# 300 rows lay out in about 1.5 s; 12,000 in about 55 s, under the worker's one-minute budget
+# (RELIABILITY #43; bench/bench_reports.py measures ≈ 4.4 ms a row).
+REPORT_INLINE_MAX_ROWS = int(os.environ.get("REPORT_INLINE_MAX_ROWS", "300"))
+REPORT_MAX_TABLE_ROWS = int(os.environ.get("REPORT_MAX_TABLE_ROWS", "12000"))
 REPORT_STALE_AFTER_SECONDS = int(os.environ.get("REPORT_STALE_AFTER_SECONDS", "300"))
+REPORT_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("REPORT_QUEUE_TIMEOUT_SECONDS", "1800"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

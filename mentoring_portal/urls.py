@@ -10,6 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
-    path("reports/", include("reports.views")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

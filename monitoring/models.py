@@ -363,6 +363,8 @@ class Campaign(models.Model):
         CLOSED = "closed", "сбор завершён"
         PUBLISHED = "published", "опубликован"
 
+    FINISHED = (Status.CLOSED, Status.PUBLISHED)  # the collection is over: reports read it
+
     class Method(models.TextChoices):
         SPREADSHEETS = "spreadsheets", "электронные таблицы"
         SITE_CHECK = "site_check", "контроль сайтов"

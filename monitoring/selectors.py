@@ -460,7 +460,7 @@ def previous_campaign(campaign: Campaign) -> Campaign | None:
         Campaign.objects.filter(
             region=campaign.region_id,
             municipality=campaign.municipality_id,
-            status__in=[Campaign.Status.CLOSED, Campaign.Status.PUBLISHED],
+            status__in=Campaign.FINISHED,
             as_of_date__lt=campaign.as_of_date,
         )
         .exclude(pk=campaign.pk)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from mentoring_portal.formats import ru_date
 from monitoring import selectors as monitoring_selectors
+from monitoring import timing
 from monitoring.models import Campaign, RoadMap, RoadMapEvent
 from registry import selectors as registry_selectors
 from registry.models import (
@@ -33,11 +34,6 @@ from registry.regional import entry_counts_by_org_type
 
 from .models import Kind, Report
 
-MONTHS = [
-    "Январь", "Февраль", "Март", "Апрель", "Май", "Июнь",
-    "Июль", "Август", "Сентябрь", "Октябрь", "Ноябрь", "Декабрь",
-]  # fmt: skip
-
 
 def natural_key(text: str) -> list:
     """«СОШ № 2» before «СОШ № 10»."""
@@ -45,7 +41,8 @@ def natural_key(text: str) -> list:
 
 
 def month_label(day: datetime.date | None) -> str:
-    return f"{MONTHS[day.month - 1]} {day.year}" if day else "Сроки не указаны датой"
+    """«Ноябрь 2020», «Без срока»: the road map page's label, capitalised as a table cell."""
+    return timing.month_label(day).capitalize()
 
 
 def school_year_label(year: int) -> str:
@@ -220,7 +217,7 @@ def build_roadmap_report(report: Report) -> dict:
     start = roadmap.period_start or datetime.date.min
     end = roadmap.period_end or datetime.date.max
     campaigns = Campaign.objects.filter(
-        status__in=(Campaign.Status.CLOSED, Campaign.Status.PUBLISHED),
+        status__in=Campaign.FINISHED,
         as_of_date__gte=start,
         as_of_date__lte=end,
         region=report.region,
@@ -405,6 +402,7 @@ def build_school_note(report: Report) -> dict:
             {
                 "title": d.title,
                 "type": d.get_doc_type_display(),
+                "doc_type": d.doc_type,
                 "date": ru_date(d.date),
                 "number": d.number,
                 "on_site": d.published_on_site,

@@ -5,10 +5,9 @@ for WeasyPrint, ``reports.docx`` writes the same blocks into Word, so the three 
 text and tables by construction. Every share is written here from its counts: «228 из 340, 67 %».
 """
 
-from mentoring_portal.formats import share, share_of
+from mentoring_portal.formats import plural, share, share_of
 
 from .models import Kind
-from .narrative import plural
 
 MAX_CHART_ITEMS = 30
 

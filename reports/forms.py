@@ -4,10 +4,10 @@ from django import forms
 
 from monitoring.models import Campaign, RoadMap
 from registry import access
-from registry.models import Municipality, Organization
+from registry.models import Municipality
 
 from .models import Kind, Report
-from .sources import FINISHED, ReportError, resolve
+from .sources import ReportError, resolve
 
 
 class NewReportForm(forms.Form):
@@ -18,8 +18,12 @@ class NewReportForm(forms.Form):
         required=False,
         empty_label="— вся территория —",
     )
-    organization = forms.ModelChoiceField(
-        label="Организация", queryset=Organization.objects.none(), required=False, empty_label="—"
+    # A code, not a list: a region holds thousands of organizations. ``resolve`` looks it up in scope.
+    organization = forms.CharField(
+        label="Код ОО",
+        required=False,
+        max_length=20,
+        help_text="Для справки ОО или дорожной карты организации, например D0116.",
     )
     campaign = forms.ModelChoiceField(
         label="Мониторинг (завершённый)",
@@ -42,16 +46,19 @@ class NewReportForm(forms.Form):
         self.user = user
         # Every choice list is the user's scope: a stranger's territory cannot even be named.
         self.fields["municipality"].queryset = access.scoped(user, Municipality.objects.order_by("name"))
-        self.fields["organization"].queryset = access.scoped(
-            user,
-            Organization.objects.select_related("municipality").order_by("municipality__name", "full_name"),
-        )
         self.fields["campaign"].queryset = access.scoped(
-            user, Campaign.objects.filter(status__in=FINISHED).order_by("-as_of_date")
+            user, Campaign.objects.filter(status__in=Campaign.FINISHED).order_by("-as_of_date")
         ).distinct()
-        self.fields["roadmap"].queryset = access.scoped(
-            user, RoadMap.objects.order_by("-period_start", "title")
-        )
+        roadmaps = access.scoped(user, RoadMap.objects.order_by("-period_start", "title"))
+        if access.role_of(user) == access.Role.CURATOR:
+            # A curator prepares its school's note; the other kinds are a municipality's or region's.
+            self.fields["kind"].choices = [(Kind.SCHOOL_NOTE.value, Kind.SCHOOL_NOTE.label)]
+            self.fields["kind"].initial = Kind.SCHOOL_NOTE
+        else:
+            # Above the school only the region's and municipalities' maps are listed (a school's map
+            # is found through the school's code).
+            roadmaps = roadmaps.exclude(level=RoadMap.Level.ORGANIZATION)
+        self.fields["roadmap"].queryset = roadmaps
         self.report: Report | None = None
 
     def clean(self):

@@ -150,7 +150,7 @@ class ReportFile(models.Model):
         FAILED = "failed", "сбой"
         INTERRUPTED = "interrupted", "прерван"
 
-    RUNNING = (Status.QUEUED, Status.RUNNING)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)  # not finished yet
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     report = models.ForeignKey(Report, models.CASCADE, related_name="files", verbose_name="отчёт")
@@ -198,4 +198,4 @@ class ReportFile(models.Model):
 
     @property
     def is_running(self) -> bool:
-        return self.status in self.RUNNING
+        return self.status in self.ACTIVE

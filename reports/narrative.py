@@ -5,21 +5,11 @@ completeness, the events not done — and the operator edits it before publishin
 paragraphs separated by a blank line; recommendations one per line.
 """
 
-from mentoring_portal.formats import share, share_of
+from mentoring_portal.formats import plural, share, share_of
 
 from .models import Kind
 
 WEAKEST = 3  # how many municipalities a draft names
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """«1 организация», «2 организации», «5 организаций»."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def _join(names: list[str]) -> str:
@@ -175,7 +165,7 @@ def draft(kind: str, data: dict) -> dict:
             f"Продолжить работу по реализации целевой модели наставничества в {data['next_school_year']} "
             "учебном году."
         )
-        if not any(d["type"] == "положение" for d in data["documents"]):
+        if not any(d["doc_type"] == "regulation" for d in data["documents"]):
             recommendations.append("Разработать и утвердить положение о наставничестве в организации.")
         recommendations.append(
             "Опубликовать результаты программы наставничества, лучших наставников на сайте организации."

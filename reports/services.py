@@ -8,12 +8,13 @@
   rows), with the progress on the ``ReportFile`` row. A version's file is rendered once and kept.
 """
 
+import datetime
 import logging
 import time
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from . import builders, documents, narrative, render
@@ -63,10 +64,15 @@ def document_of(report: Report, data: dict | None = None) -> dict:
 
 @transaction.atomic
 def publish(report: Report, *, user) -> ReportVersion:
-    """Freeze the report as it stands: its data, narrative and document become version N+1."""
-    Report.objects.select_for_update().filter(pk=report.pk).first()
+    """Freeze the report as it stands: its data, narrative and document become version N+1.
+
+    The row is locked and read again: two publishers get versions N+1 and N+2, each with the text
+    saved when it was published. A report too large for a file is refused before it is frozen.
+    """
+    report = Report.objects.select_for_update().get(pk=report.pk)
     data = builders.build(report)
     document = documents.compose(report.kind, data, fields_of(report))
+    check_size(document)
     number = (report.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     return ReportVersion.objects.create(
         report=report,
@@ -103,32 +109,38 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
     """A file of the report's draft (or of ``version``): done now when small, else queued.
 
     A version's finished file is reused: every download of a published version gives the same bytes.
+    The render itself runs outside any transaction (it holds no lock while WeasyPrint works).
     """
     if fmt not in Format.values:
         raise ValueError(fmt)
-    if version is not None:
-        kept = version.files.filter(format=fmt, status=ReportFile.Status.DONE).order_by("created_at").first()
-        if kept is not None:
-            return kept
-        running = version.files.filter(format=fmt, status__in=ReportFile.RUNNING).first()
-        if running is not None:
-            return running
-        document = version.document
-    else:
-        document = document_of(report)
-    check_size(document)
-    job = ReportFile.objects.create(
-        report=report,
-        version=version,
-        format=fmt,
-        created_by=user,
-        document=None if version is not None else document,
-    )
+    reap_stale_files()
+    with transaction.atomic():
+        if version is not None:
+            # One rendering per version and format, however many click at once.
+            ReportVersion.objects.select_for_update().filter(pk=version.pk).first()
+            existing = (
+                version.files.filter(format=fmt, status__in=(ReportFile.Status.DONE, *ReportFile.ACTIVE))
+                .order_by("created_at")
+                .first()
+            )
+            if existing is not None:
+                return existing
+            document = version.document
+        else:
+            document = document_of(report)
+        check_size(document)
+        job = ReportFile.objects.create(
+            report=report,
+            version=version,
+            format=fmt,
+            created_by=user,
+            document=None if version is not None else document,
+        )
     if fmt == Format.HTML or runs_inline(report, document):
         return run_file(job.pk, document=document)
     from .tasks import run_report_file
 
-    transaction.on_commit(lambda: run_report_file.enqueue(str(job.pk)))
+    run_report_file.enqueue(str(job.pk))
     return job
 
 
@@ -151,7 +163,7 @@ class _Progress:
 def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     """Render one ``ReportFile`` (in the request or in the worker). Never raises for a render failure."""
     job = ReportFile.objects.select_related("report", "version").get(pk=job_id)
-    if job.status not in ReportFile.RUNNING:
+    if job.status not in ReportFile.ACTIVE:
         return job
     job.status = ReportFile.Status.RUNNING
     job.started_at = job.heartbeat_at = timezone.now()
@@ -184,7 +196,11 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     job.stage = "Готово"
     job.progress = 100
     job.finished_at = timezone.now()
-    job.save()
+    job.save(
+        update_fields=[
+            "file_name", "content", "document", "size", "pages", "status", "stage", "progress", "finished_at",
+        ]
+    )  # fmt: skip
     log.info(
         "report file %s: %s, %d bytes in %.2f s", job.pk, job.format, job.size, time.monotonic() - started
     )
@@ -192,10 +208,20 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
 
 
 def reap_stale_files() -> int:
-    """Mark files whose worker stopped reporting as interrupted (they can be requested again)."""
-    limit = timezone.now() - timezone.timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
-    return ReportFile.objects.filter(status=ReportFile.Status.RUNNING, heartbeat_at__lt=limit).update(
+    """Mark files whose worker stopped reporting, or that no worker took up, as interrupted.
+
+    A running file silent for ``REPORT_STALE_AFTER_SECONDS``; a queued one waiting for
+    ``REPORT_QUEUE_TIMEOUT_SECONDS`` (the worker is down, or the queue lost it). Either can be requested
+    again; a worker that takes an interrupted file up later leaves it alone.
+    """
+    now = timezone.now()
+    silent = now - datetime.timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
+    waiting = now - datetime.timedelta(seconds=settings.REPORT_QUEUE_TIMEOUT_SECONDS)
+    return ReportFile.objects.filter(
+        Q(status=ReportFile.Status.RUNNING, heartbeat_at__lt=silent)
+        | Q(status=ReportFile.Status.QUEUED, created_at__lt=waiting)
+    ).update(
         status=ReportFile.Status.INTERRUPTED,
-        stage="Прерван: обработчик перестал отвечать. Запросите файл ещё раз.",
-        finished_at=timezone.now(),
+        stage="Прерван: обработчик не ответил. Запросите файл ещё раз.",
+        finished_at=now,
     )

@@ -19,7 +19,6 @@ from .models import Kind, Report
 
 CAMPAIGN_KINDS = {Kind.MONITORING_REPORT}
 ROADMAP_KINDS = {Kind.ROADMAP_NOTE, Kind.ROADMAP_REPORT}
-FINISHED = (Campaign.Status.CLOSED, Campaign.Status.PUBLISHED)
 
 
 class ReportError(Exception):
@@ -46,21 +45,35 @@ def _by_id_or_title(queryset: QuerySet, value: str, what: str):
 
 
 def _region_of(user) -> Region:
-    if user is not None and not access.is_admin(user):
-        scope = access.user_scope(user)
-        if scope is None:
-            raise ReportError("У пользователя нет территории: отчёты недоступны.")
-        if scope.region_id:
-            return scope.region
-        if scope.municipality_id:
-            return scope.municipality.region
-        return scope.organization.municipality.region
-    regions = list(Region.objects.order_by("pk")[:2])
+    """The region of a report without a narrower territory: the one the user sees (an admin's and the
+    command line's only when the installation holds one region)."""
+    regions = list(_visible(user, Region.objects.order_by("pk"))[:2])
     if len(regions) != 1:
         raise ReportError(
             "В портале несколько регионов (или ни одного): укажите муниципалитет или организацию."
         )
     return regions[0]
+
+
+def _by_code(user, queryset: QuerySet, value, missing: str):
+    """A territory given as a model instance (checked against the scope all the same) or its code."""
+    if isinstance(value, queryset.model):
+        found = _visible(user, queryset).filter(pk=value.pk).first()
+    else:
+        found = _visible(user, queryset).filter(code=str(value).strip()).first()
+    if found is None:
+        raise ReportError(missing)
+    return found
+
+
+def _in_scope(user, queryset: QuerySet, value, what: str):
+    """A source given as a model instance (re-read through the allowed queryset) or its id or title."""
+    if isinstance(value, queryset.model):
+        found = queryset.filter(pk=value.pk).first()
+        if found is None:
+            raise ReportError(f"{what} «{value}» не относится к этой территории или недоступен(на).")
+        return found
+    return _by_id_or_title(queryset, value, what)
 
 
 def resolve(
@@ -75,7 +88,8 @@ def resolve(
 ) -> Report:
     """An unsaved ``Report`` for ``kind`` over the scope and source asked for; ``ReportError`` otherwise.
 
-    Codes and ids (strings) come from the command line or a form; model instances from the pages.
+    Codes and ids (strings) come from the command line; model instances from the page's form — both
+    are looked up again through the user's scope and checked against the report's territory.
     """
     if kind not in Kind.values:
         raise ReportError(f"Неизвестный вид отчёта «{kind}». Возможные: {', '.join(Kind.values)}.")
@@ -83,120 +97,128 @@ def resolve(
         raise ReportError("Укажите один источник: мониторинг, дорожную карту или дату.")
     if municipality and organization:
         raise ReportError("Укажите одну территорию: муниципалитет или организацию.")
+    if campaign and kind not in CAMPAIGN_KINDS:
+        raise ReportError("Этот вид отчёта строится не по мониторингу: укажите дорожную карту или дату.")
+    if roadmap and kind not in ROADMAP_KINDS and kind != Kind.SCHOOL_NOTE:
+        raise ReportError("Этот вид отчёта строится не по дорожной карте.")
 
-    report = Report(kind=kind)
     if user is not None and not municipality and not organization and not roadmap:
-        # A coordinator's and a curator's reports cover their own territory unless told otherwise.
+        # A coordinator's and a curator's reports cover their own territory unless told otherwise
+        # (a road map brings its owner as the territory).
         scope = access.user_scope(user)
         if scope is not None and not access.is_admin(user):
             organization = scope.organization
             municipality = scope.municipality
+
+    report = Report(kind=kind)
     if organization:
-        if not isinstance(organization, Organization):
-            found = _visible(user, Organization.objects.select_related("municipality__region")).filter(
-                code=str(organization).strip()
-            )
-            organization = found.first()
-            if organization is None:
-                raise ReportError("Организация с таким кодом не найдена или недоступна.")
+        organization = _by_code(
+            user,
+            Organization.objects.select_related("municipality__region"),
+            organization,
+            "Организация с таким кодом не найдена или недоступна.",
+        )
         report.organization = organization
         report.municipality = organization.municipality
         report.region = organization.municipality.region
     elif municipality:
-        if not isinstance(municipality, Municipality):
-            found = _visible(user, Municipality.objects.select_related("region")).filter(
-                code=str(municipality).strip()
-            )
-            municipality = found.first()
-            if municipality is None:
-                raise ReportError("Муниципалитет с таким кодом не найден или недоступен.")
+        municipality = _by_code(
+            user,
+            Municipality.objects.select_related("region"),
+            municipality,
+            "Муниципалитет с таким кодом не найден или недоступен.",
+        )
         report.municipality = municipality
         report.region = municipality.region
-    if kind == Kind.SCHOOL_NOTE and not report.organization_id:
-        raise ReportError(
-            "Справка ОО составляется по одной организации: укажите организацию (--organization)."
-        )
 
+    _refuse_school_level(report)
     if kind in CAMPAIGN_KINDS:
         report.campaign = _campaign(user, report, campaign)
-    elif campaign:
-        raise ReportError("Этот вид отчёта строится не по мониторингу: укажите дорожную карту или дату.")
-    if kind in ROADMAP_KINDS:
-        report.roadmap = _roadmap(user, report, roadmap)
-    elif roadmap and kind != Kind.SCHOOL_NOTE:
-        raise ReportError("Этот вид отчёта строится не по дорожной карте.")
-    elif roadmap:
+    if kind in ROADMAP_KINDS or (kind == Kind.SCHOOL_NOTE and roadmap):
         report.roadmap = _roadmap(user, report, roadmap)
     if report.campaign_id is None and report.roadmap_id is None:
         report.as_of = as_of or timezone.localdate()
     if not report.region_id:
         report.region = _region_of(user)
+    _refuse_school_level(report)  # a school's road map brings the school as the territory
+
+    if kind == Kind.SCHOOL_NOTE and not report.organization_id:
+        raise ReportError(
+            "Справка ОО составляется по одной организации: укажите организацию (--organization)."
+        )
     if user is not None and not access.is_admin(user):
         _check_territory(user, report)
     return report
 
 
+def _refuse_school_level(report: Report) -> None:
+    """Campaign, contest and practice figures are a municipality's or a region's: a school's report of
+    those kinds would show its municipality's totals under the school's name."""
+    if report.kind in (Kind.MONITORING_REPORT, Kind.ROADMAP_REPORT) and report.organization_id:
+        raise ReportError(
+            "Этот вид отчёта составляется по муниципалитету или региону; для организации — справка ОО."
+        )
+
+
 def _campaign(user, report: Report, value) -> Campaign:
+    """A finished campaign covering the report's territory (by default: its latest one)."""
     campaigns = _visible(user, Campaign.objects.select_related("region", "municipality"))
     if report.municipality_id:
-        campaigns = campaigns.filter(Q(municipality=report.municipality) | Q(municipality__isnull=True))
-        campaigns = campaigns.filter(target_municipalities=report.municipality)
+        campaigns = campaigns.filter(
+            Q(municipality=report.municipality) | Q(municipality__isnull=True),
+            target_municipalities=report.municipality,
+        )
     elif report.region_id:
         campaigns = campaigns.filter(region=report.region)
+    campaigns = campaigns.distinct()
     if value is None or value == "":
-        finished = campaigns.filter(status__in=FINISHED)
+        finished = campaigns.filter(status__in=Campaign.FINISHED)
+        own = None
         if report.municipality_id:
             # A municipality's own campaigns first, then the regional ones covering it.
             own = finished.filter(municipality=report.municipality).order_by("-as_of_date", "-pk").first()
-            found = own or finished.order_by("-as_of_date", "-pk").first()
-        else:
-            found = finished.order_by("-as_of_date", "-pk").first()
-        if found is None:
+        campaign = own or finished.order_by("-as_of_date", "-pk").first()
+        if campaign is None:
             raise ReportError("Нет завершённого мониторинга для этой территории: укажите мониторинг.")
-        campaign = found
-    elif isinstance(value, Campaign):
-        campaign = value
     else:
-        campaign = _by_id_or_title(campaigns.distinct(), value, "Мониторинг")
-    if campaign.status not in FINISHED:
+        campaign = _in_scope(user, campaigns, value, "Мониторинг")
+    if campaign.status not in Campaign.FINISHED:
         raise ReportError(
             f"Мониторинг «{campaign.title}» ещё не завершён ({campaign.get_status_display()}): "
             "отчёт строится по завершённому сбору."
         )
     if not report.municipality_id and campaign.municipality_id:
         report.municipality = campaign.municipality
-    if not report.region_id:
-        report.region = campaign.region
+    report.region = campaign.region
     return campaign
 
 
 def _roadmap(user, report: Report, value) -> RoadMap:
+    """A road map of the report's territory or within it (by default: the territory's latest own map)."""
     roadmaps = _visible(user, RoadMap.objects.select_related("region", "municipality", "organization"))
     if report.organization_id:
-        owners = roadmaps.filter(organization=report.organization)
+        within = roadmaps.filter(organization=report.organization)
     elif report.municipality_id:
-        owners = roadmaps.filter(municipality=report.municipality, organization__isnull=True)
+        within = roadmaps.filter(municipality=report.municipality)
     elif report.region_id:
-        owners = roadmaps.filter(region=report.region, municipality__isnull=True, organization__isnull=True)
+        within = roadmaps.filter(region=report.region)
     else:
-        owners = roadmaps.filter(level=RoadMap.Level.REGION)
+        within = roadmaps
     if value is None or value == "":
-        found = owners.order_by("-period_start", "-pk").first()
-        if found is None:
+        own = within
+        if report.municipality_id and not report.organization_id:
+            own = within.filter(organization__isnull=True)
+        elif not report.municipality_id:
+            own = within.filter(level=RoadMap.Level.REGION)
+        roadmap = own.order_by("-period_start", "-pk").first()
+        if roadmap is None:
             raise ReportError("Нет дорожной карты для этой территории: укажите дорожную карту.")
-        roadmap = found
-    elif isinstance(value, RoadMap):
-        roadmap = value
     else:
-        roadmap = _by_id_or_title(roadmaps, value, "Дорожная карта")
-    # The scope is the road map's owner unless a narrower one was asked for.
+        roadmap = _in_scope(user, within, value, "Дорожная карта")
+    # The territory is the road map's owner unless a narrower one was asked for.
     if not report.organization_id and not report.municipality_id:
         report.organization = roadmap.organization
         report.municipality = roadmap.municipality
-    elif report.organization_id and roadmap.organization_id not in (None, report.organization_id):
-        raise ReportError("Дорожная карта принадлежит другой организации.")
-    elif report.municipality_id and roadmap.municipality_id not in (None, report.municipality_id):
-        raise ReportError("Дорожная карта принадлежит другому муниципалитету.")
     report.region = roadmap.region
     return roadmap
 

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from registry import access
@@ -129,7 +128,11 @@ def report_publish(request, pk):
     report = _report(request, pk)
     if not _can_publish(request.user):
         raise PermissionDenied("Публикует отчёт региональный оператор или муниципальный координатор.")
-    version = services.publish(report, user=request.user)
+    try:
+        version = services.publish(report, user=request.user)
+    except services.TooLarge as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:detail", report.pk)
     messages.success(request, f"Опубликована версия {version.number}: её данные и текст больше не изменятся.")
     return redirect("reports:version", report.pk, version.number)
 
@@ -201,22 +204,24 @@ def _job(request, pk) -> ReportFile:
     )
 
 
-@login_required
-def file_page(request, pk):
+def _fresh_job(request, pk) -> ReportFile:
+    """The file in scope, marked interrupted first if its worker stopped (the pages poll for this)."""
     job = _job(request, pk)
     if job.is_running:
         services.reap_stale_files()
         job.refresh_from_db(fields=["status", "stage", "progress"])
+    return job
+
+
+@login_required
+def file_page(request, pk):
+    job = _fresh_job(request, pk)
     return render(request, "reports/file.html", {"job": job})
 
 
 @login_required
 def file_status(request, pk):
-    job = _job(request, pk)
-    if job.is_running:
-        # The page polls only this: it must learn here that the worker stopped.
-        services.reap_stale_files()
-        job.refresh_from_db(fields=["status", "stage", "progress"])
+    job = _fresh_job(request, pk)  # the page polls only this: it learns here that the worker stopped
     return JsonResponse(
         {
             "status": job.status,
@@ -240,18 +245,3 @@ def file_download(request, pk):
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-app_name = "reports"
-urlpatterns = [
-    path("", report_list, name="list"),
-    path("<int:pk>/", report_detail, name="detail"),
-    path("<int:pk>/redraft/", report_redraft, name="redraft"),
-    path("<int:pk>/publish/", report_publish, name="publish"),
-    path("<int:pk>/file/<str:fmt>/", report_file, name="report-file"),
-    path("<int:pk>/versions/<int:number>/", report_version, name="version"),
-    path("<int:pk>/versions/<int:number>/file/<str:fmt>/", version_file, name="version-file"),
-    path("files/<uuid:pk>/", file_page, name="file"),
-    path("files/<uuid:pk>/status/", file_status, name="file-status"),
-    path("files/<uuid:pk>/download/", file_download, name="file-download"),
-]

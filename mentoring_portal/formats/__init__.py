@@ -28,6 +28,16 @@ def share(numerator: int, denominator: int, digits: int = 1) -> str:
     return f"{text}{NBSP}%"
 
 
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """«1 организация», «2 организации», «5 организаций»."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
 def share_of(numerator: int, denominator: int, digits: int = 0) -> str:
     """«228 из 340, 67 %»."""
     return f"{numerator} из {denominator}, {share(numerator, denominator, digits)}"

@@ -41,6 +41,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 from django.conf import settings
 
+from mentoring_portal.formats import plural
+
 __all__ = ["SheetScan", "WorkbookRejected", "defusedxml_active", "inspect_workbook"]
 
 
@@ -170,14 +172,6 @@ def _human_bytes(n: int) -> str:
             text = f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
             return f"{text} {unit}"
     return f"{n} байт"
-
-
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def _human_count(n: int) -> str:
@@ -332,7 +326,7 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: _Limits) -> None:
         raise WorkbookRejected(_bomb_unpacked(limits.unpacked_bytes))
     for info in infos:
         if info.file_size >= _RATIO_MIN_BYTES and info.file_size > limits.ratio * max(info.compress_size, 1):
-            times = _plural(limits.ratio, "раз", "раза", "раз")
+            times = plural(limits.ratio, "раз", "раза", "раз")
             raise WorkbookRejected(_bomb(f"часть «{info.filename}» сжата более чем в {limits.ratio} {times}"))
     for info in infos:
         if info.flag_bits & 0x1:

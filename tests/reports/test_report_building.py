@@ -3,6 +3,7 @@ every format, the draft narrative follows the figures, and a worker-rendered fil
 
 import datetime
 import io
+import json
 import shutil
 import subprocess
 import zipfile
@@ -13,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from monitoring.models import RoadMap, RoadMapEvent
 from reports import builders, documents, narrative, render, services
-from reports.models import Kind, ReportFile
+from reports.models import Kind, Report, ReportFile
 from reports.sources import ReportError, resolve
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +152,42 @@ def test_document_shares_come_from_counts():
     data_indicator = {"numerator": 228, "denominator": 340}
     assert documents.indicator_text(data_indicator) == "67,1\xa0% (228 из 340)"
     assert documents.pct(254, 340) == pytest.approx(74.70588, rel=1e-4)
+
+
+def test_a_source_chosen_in_the_form_must_belong_to_the_territory(
+    operator, roadmap, other_municipality, school
+):
+    """A model instance from the form is looked up again within the report's territory."""
+    with pytest.raises(ReportError, match="не относится к этой территории"):
+        resolve(operator, Kind.ROADMAP_NOTE, municipality=other_municipality, roadmap=roadmap)
+    # Campaign and contest figures are a municipality's: not offered under a school's name.
+    with pytest.raises(ReportError, match="справка ОО"):
+        resolve(operator, Kind.ROADMAP_REPORT, organization=school.code, roadmap=str(roadmap.pk))
+
+
+def test_a_file_no_worker_took_up_is_interrupted_and_can_be_requested_again(roadmap, operator, settings):
+    settings.REPORT_INLINE_MAX_ROWS = 0
+    report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    version = services.publish(report, user=operator)
+    job = services.request_file(report, "docx", user=operator, version=version)
+    assert job.status == ReportFile.Status.QUEUED
+    # Asked again while queued: the same job, not a second rendering.
+    assert services.request_file(report, "docx", user=operator, version=version).pk == job.pk
+    ReportFile.objects.filter(pk=job.pk).update(
+        created_at=job.created_at - datetime.timedelta(seconds=settings.REPORT_QUEUE_TIMEOUT_SECONDS + 1)
+    )
+    again = services.request_file(report, "docx", user=operator, version=version)
+    job.refresh_from_db()
+    assert job.status == ReportFile.Status.INTERRUPTED and again.pk != job.pk
+    assert services.run_file(job.pk).status == ReportFile.Status.INTERRUPTED  # a late worker leaves it
+    assert services.run_file(again.pk).status == ReportFile.Status.DONE
+
+
+def test_publishing_twice_gives_two_versions_with_the_text_saved_at_each(roadmap, operator):
+    report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    stale = Report.objects.get(pk=report.pk)
+    Report.objects.filter(pk=report.pk).update(conclusions="Исправленные выводы.")
+    first = services.publish(stale, user=operator)  # the caller's copy is old; the saved text wins
+    second = services.publish(report, user=operator)
+    assert (first.number, second.number) == (1, 2)
+    assert "Исправленные выводы." in json.dumps(first.document, ensure_ascii=False)
