@@ -137,10 +137,10 @@ def compose_roadmap_note(data: dict, fields: dict) -> list[dict]:
         table(
             [
                 ("№", 5, "center"),
-                ("Мероприятия", 24, "left"),
+                ("Мероприятия", 23, "left"),
                 ("Цель", 19, "left"),
                 ("Сроки", 12, "left"),
-                ("Ответственный", 16, "left"),
+                ("Ответственный", 17, "left"),
                 ("Ожидаемый результат", 24, "left"),
             ],  # fmt: skip
             [

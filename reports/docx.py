@@ -33,7 +33,7 @@ from reports import charts
 AUTHOR = "Портал «Наставничество»"
 FONT = "Times New Roman"
 BODY_SIZE = Pt(14)
-TABLE_SIZE = Pt(12)
+TABLE_SIZE = Pt(10)  # narrow columns of six-column tables: «Январь 2021», «Ответственный» fit
 HEADER_SIZE = Pt(9)
 LINE_SPACING = 1.15
 FIRST_LINE_INDENT = Cm(1.25)
@@ -302,13 +302,22 @@ class _Writer:
         paragraph = self.doc.add_paragraph()
         self._paragraph_format(paragraph, align)
         label = _text(block.get("label")).strip()
-        text = _text(block.get("text"))
+        # A line break inside a justified paragraph makes Word stretch the line before it across the
+        # page («п р и к а з ы в а ю»): each line of the text becomes a paragraph of its own.
+        lines = _text(block.get("text")).split("\n")
+        text = lines[0]
         if label:
             _add_text(paragraph, label, bold=True)
             if text:
                 text = " " + text.lstrip(" ")
         if text:
             _add_text(paragraph, text, bold=bold)
+        for line in lines[1:]:
+            if not line.strip():
+                continue
+            following = self.doc.add_paragraph()
+            self._paragraph_format(following, align)
+            _add_text(following, line, bold=bold)
 
     def _list(self, block: dict) -> None:
         ordered = bool(block.get("ordered"))

@@ -81,6 +81,14 @@ class NewReportForm(forms.Form):
 
 
 class NarrativeForm(forms.ModelForm):
+    # The version of the text the user started from: a save by anybody else since is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
     class Meta:
         model = Report
         fields = ["title", "conclusions", "recommendations", "signature_position", "signature_name"]

@@ -62,6 +62,7 @@ class Report(models.Model):
     )
     signature_position = models.CharField("исполнитель: должность", max_length=300, blank=True)
     signature_name = models.CharField("исполнитель: ФИО", max_length=200, blank=True)
+    version = models.PositiveIntegerField("версия текста", default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,

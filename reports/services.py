@@ -27,6 +27,32 @@ class TooLarge(Exception):
     """The report has more table rows than a file may hold; the message says how to narrow it."""
 
 
+NARRATIVE_FIELDS = ("title", "conclusions", "recommendations", "signature_position", "signature_name")
+STALE_TEXT = (
+    "Текст отчёта изменил другой пользователь, пока вы его редактировали. "
+    "Обновите страницу и внесите изменения заново."
+)
+
+
+class StaleText(Exception):
+    """The narrative was saved by somebody else since the form was built; nothing is written."""
+
+
+def save_text(report: Report, *, expected_version: int, **values) -> Report:
+    """Save the report's editable text if nobody saved it since ``expected_version`` (no silent loss)."""
+    with transaction.atomic():
+        current = Report.objects.select_for_update().get(pk=report.pk)
+        if current.version != expected_version:
+            raise StaleText(STALE_TEXT)
+        if all(getattr(current, name) == values[name] for name in NARRATIVE_FIELDS):
+            return current
+        for name in NARRATIVE_FIELDS:
+            setattr(current, name, values[name])
+        current.version += 1
+        current.save()
+    return current
+
+
 def fields_of(report: Report) -> dict:
     return {
         "title": report.title,
@@ -53,7 +79,8 @@ def redraft(report: Report) -> Report:
     """Replace the narrative with a fresh draft from today's figures."""
     draft = narrative.draft(report.kind, builders.build(report))
     report.conclusions, report.recommendations = draft["conclusions"], draft["recommendations"]
-    report.save(update_fields=["conclusions", "recommendations", "updated_at"])
+    report.version += 1
+    report.save(update_fields=["conclusions", "recommendations", "version", "updated_at"])
     return report
 
 

@@ -89,9 +89,14 @@ def report_detail(request, pk):
         if not can_edit:
             raise PermissionDenied("Этот отчёт вы можете только просматривать.")
         if form.is_valid():
-            form.save()
-            messages.success(request, "Текст отчёта сохранён.")
-            return redirect("reports:detail", report.pk)
+            values = {name: form.cleaned_data[name] for name in services.NARRATIVE_FIELDS}
+            try:
+                services.save_text(report, expected_version=form.cleaned_data["version"], **values)
+            except services.StaleText as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Текст отчёта сохранён.")
+                return redirect("reports:detail", report.pk)
     document = services.document_of(report if not form.is_bound else Report.objects.get(pk=report.pk))
     versions = report.versions.select_related("published_by").order_by("-number")
     return render(

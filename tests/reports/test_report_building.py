@@ -191,3 +191,14 @@ def test_publishing_twice_gives_two_versions_with_the_text_saved_at_each(roadmap
     second = services.publish(report, user=operator)
     assert (first.number, second.number) == (1, 2)
     assert "Исправленные выводы." in json.dumps(first.document, ensure_ascii=False)
+
+
+def test_two_editors_of_the_text_lose_nothing_silently(roadmap, operator, coordinator):
+    report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    values = {name: getattr(report, name) for name in services.NARRATIVE_FIELDS}
+    first = services.save_text(report, expected_version=1, **{**values, "conclusions": "Выводы оператора."})
+    assert first.version == 2
+    with pytest.raises(services.StaleText, match="изменил другой пользователь"):
+        services.save_text(report, expected_version=1, **{**values, "conclusions": "Выводы координатора."})
+    report.refresh_from_db()
+    assert report.conclusions == "Выводы оператора." and report.history.count() == 2

@@ -348,7 +348,7 @@ def test_curator_prepares_its_school_note_but_does_not_publish(client_for, curat
     # Its own note's narrative it may edit.
     response = client.post(
         reverse("reports:detail", args=[report.pk]),
-        {"title": "Справка СОШ № 1", "conclusions": "Выводы куратора.", "recommendations": ""},
+        {"title": "Справка СОШ № 1", "conclusions": "Выводы куратора.", "recommendations": "", "version": 1},
     )
     assert response.status_code == 302
     report.refresh_from_db()
@@ -424,8 +424,10 @@ def test_another_municipalitys_report_does_not_exist_for_strangers(
 # ---------------------------------------------------------------- the narrative
 
 
-def narrative(**overrides) -> dict:
+def narrative(report, **overrides) -> dict:
+    """The narrative form's data, built from the report's current text version (as the page is)."""
     data = {
+        "version": Report.objects.get(pk=report.pk).version,
         "title": "Справка о реализации плана",
         "conclusions": "План выполнен частично.\n\nРабота продолжается.",
         "recommendations": "Провести конкурс.\nОбновить положение.",
@@ -439,7 +441,7 @@ def narrative(**overrides) -> dict:
 def test_operator_edits_the_narrative_and_the_preview_shows_it(client_for, reports, operator):
     report = reports["municipal"]
     client = client_for(operator)
-    response = client.post(reverse("reports:detail", args=[report.pk]), narrative())
+    response = client.post(reverse("reports:detail", args=[report.pk]), narrative(report))
     assert response.status_code == 302 and response.url == reverse("reports:detail", args=[report.pk])
     report.refresh_from_db()
     assert (report.title, report.conclusions, report.signature_name) == (
@@ -476,7 +478,7 @@ def test_a_reader_who_may_not_edit_gets_403(client_for, reports, curator):
     assert reverse("reports:publish", args=[report.pk]) not in body(page)
     assert reverse("reports:redraft", args=[report.pk]) not in body(page)
     before = report.conclusions
-    assert client.post(reverse("reports:detail", args=[report.pk]), narrative()).status_code == 403
+    assert client.post(reverse("reports:detail", args=[report.pk]), narrative(report)).status_code == 403
     assert client.post(reverse("reports:redraft", args=[report.pk])).status_code == 403
     assert client.post(reverse("reports:publish", args=[report.pk])).status_code == 403
     report.refresh_from_db()
@@ -488,7 +490,7 @@ def test_a_report_saved_without_a_title_still_has_a_name_on_the_list_and_its_pag
 ):
     report = reports["municipal"]
     client = client_for(operator)
-    response = client.post(reverse("reports:detail", args=[report.pk]), narrative(title=""))
+    response = client.post(reverse("reports:detail", args=[report.pk]), narrative(report, title=""))
     assert response.status_code in (200, 302)
     listing = body(client.get(reverse("reports:list")))
     link = re.search(rf'<tr data-report="{report.pk}"><td><a href="[^"]+">(.*?)</a>', listing, re.S).group(1)
@@ -500,7 +502,7 @@ def test_a_report_saved_without_a_title_still_has_a_name_on_the_list_and_its_pag
 def test_a_script_in_the_conclusions_is_text_on_the_page_and_in_the_html_file(client_for, reports, operator):
     report = reports["municipal"]
     client = client_for(operator)
-    client.post(reverse("reports:detail", args=[report.pk]), narrative(conclusions=XSS))
+    client.post(reverse("reports:detail", args=[report.pk]), narrative(report, conclusions=XSS))
     page = body(client.get(reverse("reports:detail", args=[report.pk])))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.split('id="report-preview"', 1)[1]
     assert "<script>alert" not in page
@@ -524,7 +526,7 @@ def test_publishing_freezes_versions_listed_with_who_and_when(client_for, report
     coordinator.save()
     client = client_for(coordinator)
     client.post(
-        reverse("reports:detail", args=[report.pk]), narrative(conclusions="Первая редакция выводов.")
+        reverse("reports:detail", args=[report.pk]), narrative(report, conclusions="Первая редакция выводов.")
     )
 
     response = client.post(reverse("reports:publish", args=[report.pk]))
@@ -535,7 +537,7 @@ def test_publishing_freezes_versions_listed_with_who_and_when(client_for, report
 
     # Afterwards the text is edited and the road map gets a new event: version 1 stays as it was.
     client.post(
-        reverse("reports:detail", args=[report.pk]), narrative(conclusions="Вторая редакция выводов.")
+        reverse("reports:detail", args=[report.pk]), narrative(report, conclusions="Вторая редакция выводов.")
     )
     event(area_map, "1.4", "Новое мероприятие после публикации")
     first = body(client.get(reverse("reports:version", args=[report.pk, 1])))
@@ -569,7 +571,7 @@ def test_a_versions_file_is_rendered_once_and_named_with_its_number(client_for, 
     assert job.version.number == 1
     assert ", версия 1 " in job.file_name
     assert response.content.startswith(b"%PDF")
-    client.post(reverse("reports:detail", args=[report.pk]), narrative())
+    client.post(reverse("reports:detail", args=[report.pk]), narrative(report))
     again = client.post(url)
     assert again.url == reverse("reports:file-download", args=[job.pk])
     assert ReportFile.objects.filter(version__isnull=False).count() == 1
@@ -826,3 +828,20 @@ def test_a_monitoring_report_of_the_closed_campaign(client_for, coordinator, clo
     assert report.conclusions
     job, download_response = download(client, client.post(file_url(report, "docx")))
     assert download_response.content.startswith(b"PK\x03\x04")
+
+
+def test_a_text_saved_meanwhile_by_somebody_else_is_not_overwritten(
+    client_for, reports, operator, coordinator
+):
+    report = reports["municipal"]
+    page_of_operator = narrative(report, conclusions="Выводы оператора.")
+    page_of_coordinator = narrative(report, conclusions="Выводы координатора.")
+    assert (
+        client_for(operator).post(reverse("reports:detail", args=[report.pk]), page_of_operator).status_code
+        == 302
+    )
+    response = client_for(coordinator).post(reverse("reports:detail", args=[report.pk]), page_of_coordinator)
+    assert response.status_code == 200
+    assert "Текст отчёта изменил другой пользователь" in body(response)
+    report.refresh_from_db()
+    assert report.conclusions == "Выводы оператора."
