@@ -141,6 +141,7 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
     if fmt not in Format.values:
         raise ValueError(fmt)
     reap_stale_files()
+    purge_draft_files()
     with transaction.atomic():
         if version is not None:
             # One rendering per version and format, however many click at once.
@@ -252,3 +253,15 @@ def reap_stale_files() -> int:
         stage="Прерван: обработчик не ответил. Запросите файл ещё раз.",
         finished_at=now,
     )
+
+
+def purge_draft_files() -> int:
+    """Delete finished draft files older than ``REPORT_DRAFT_FILE_DAYS``: a draft's file is a download
+    of the moment, not a record (a published version's files are kept for good)."""
+    limit = timezone.now() - datetime.timedelta(days=settings.REPORT_DRAFT_FILE_DAYS)
+    deleted, _ = (
+        ReportFile.objects.filter(version__isnull=True, created_at__lt=limit)
+        .exclude(status__in=ReportFile.ACTIVE)
+        .delete()
+    )
+    return deleted

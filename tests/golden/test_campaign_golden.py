@@ -7,14 +7,12 @@ Seed 002 (Oktyabrsky shares), seed 003 (Smolensk: 228 of 340, 67 %; 254 of 340, 
 import ast
 import datetime
 import io
-import json
 from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
-from django.db import transaction
 from django.utils import timezone
 
 from mentoring_portal.formats import parse_ru_date
@@ -25,31 +23,11 @@ from monitoring.models import Campaign, RoadMap, RoadMapEvent, Submission, Submi
 from registry import selectors as registry_selectors
 from registry.demo import CURATOR_SCHOOL_CODE, PASSWORD
 from registry.models import Municipality, Region, UserScope, school_year_of
+from tests.golden.conftest import NBSP, golden, printed
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "fixtures" / "golden"
-NBSP = "\xa0"
 DAY = datetime.timedelta(days=1)
 S = Submission.Status
-
-
-def golden(name):
-    return json.loads((GOLDEN / name).read_text(encoding="utf-8"))
-
-
-def printed(text: str) -> str:
-    """The seeds' «67 %» as the portal writes it, with a no-break space."""
-    return text.replace(" %", f"{NBSP}%")
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """``seed_demo`` once for this module, inside a transaction rolled back at its end; its output."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 pytestmark = pytest.mark.django_db

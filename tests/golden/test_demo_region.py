@@ -1,12 +1,9 @@
 """Golden tests: the demo region rebuilds the seeds' published figures through the counting selectors."""
 
 import io
-import json
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count
 
 from mentoring_portal.formats import parse_ru_date, share, share_of
@@ -21,22 +18,7 @@ from registry.models import (
     Region,
     TrainingCourse,
 )
-
-GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden"
-
-
-def golden(name):
-    return json.loads((GOLDEN / name).read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo region, seeded once for this module inside a transaction rolled back at its end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_demo", stdout=io.StringIO())
-        yield
-        transaction.set_rollback(True)
-
+from tests.golden.conftest import golden
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,6 @@ import copy
 import datetime
 import html.parser
 import io
-import json
 import re
 import shutil
 import subprocess
@@ -32,7 +31,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -43,11 +41,10 @@ from reports import builders, documents, narrative, render, services
 from reports.demo import BRYANSK_TITLE_START, SCHOOL_NOTE_AS_OF, SMOLENSK_TITLE_START
 from reports.models import Kind, Report, ReportFile
 from reports.sources import resolve
+from tests.golden.conftest import NBSP, golden, printed
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "fixtures" / "golden"
 PAGES_DIR = Path("/tmp/report_pages")
-NBSP = "\xa0"
 SOFT_HYPHENS = "\u2010\u00ad"  # WeasyPrint's hyphenation mark (U+2010), a soft hyphen just in case
 
 OKTYABRSKY_TITLE = "Мониторинг реализации «дорожной карты» работы педагогов-наставников"
@@ -55,10 +52,6 @@ KINDS = [Kind.MONITORING_REPORT, Kind.ROADMAP_REPORT, Kind.ROADMAP_NOTE, Kind.SC
 FORMATS = ["html", "pdf", "docx"]
 
 pytestmark = pytest.mark.django_db
-
-
-def golden(name):
-    return json.loads((GOLDEN / name).read_text(encoding="utf-8"))
 
 
 def user(username):
@@ -70,22 +63,7 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace(NBSP, " ")).strip()
 
 
-def printed(text: str) -> str:
-    """The seeds' «7,3 %» as the portal writes it, with a no-break space."""
-    return text.replace(" %", f"{NBSP}%")
-
-
 # ---------------------------------------------------------------- the demo, the documents, the files
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """``seed_demo`` once for this module, inside a transaction rolled back at its end; its output."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 def oktyabrsky_campaign() -> Campaign:

@@ -11,6 +11,7 @@ import zipfile
 import docx
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from monitoring.models import RoadMap, RoadMapEvent
 from reports import builders, documents, narrative, render, services
@@ -202,3 +203,15 @@ def test_two_editors_of_the_text_lose_nothing_silently(roadmap, operator, coordi
         services.save_text(report, expected_version=1, **{**values, "conclusions": "Выводы координатора."})
     report.refresh_from_db()
     assert report.conclusions == "Выводы оператора." and report.history.count() == 2
+
+
+def test_old_draft_files_are_purged_and_a_versions_files_kept(roadmap, operator, settings):
+    report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    version = services.publish(report, user=operator)
+    draft = services.request_file(report, "html", user=operator)
+    kept = services.request_file(report, "html", user=operator, version=version)
+    old = timezone.now() - datetime.timedelta(days=settings.REPORT_DRAFT_FILE_DAYS + 1)
+    ReportFile.objects.filter(pk__in=[draft.pk, kept.pk]).update(created_at=old)
+    services.request_file(report, "docx", user=operator)  # any request tidies up
+    assert not ReportFile.objects.filter(pk=draft.pk).exists()
+    assert ReportFile.objects.filter(pk=kept.pk).exists()
