@@ -273,7 +273,10 @@ def test_a_later_run_keeps_the_current_campaign_open(demo):
 
 
 def monitoring_counts() -> dict:
-    models = apps.get_app_config("monitoring").get_models(include_auto_created=True)
+    models = [
+        *apps.get_app_config("monitoring").get_models(include_auto_created=True),
+        *apps.get_app_config("reports").get_models(include_auto_created=True),  # the four demo drafts
+    ]
     counts = {m._meta.label: m._default_manager.count() for m in models}
     counts["users"] = get_user_model().objects.count()
     counts["scopes"] = UserScope.objects.count()
@@ -283,6 +286,7 @@ def monitoring_counts() -> dict:
 def test_a_second_seed_demo_changes_nothing_in_monitoring(demo):
     before = monitoring_counts()
     assert before["monitoring.Campaign"] == 4 and before["monitoring.RoadMap"] == 3  # seeds 000, 003, 001
+    assert before["reports.Report"] == 4
     statuses = dict(Campaign.objects.values_list("pk", "status"))
     call_command("seed_demo", stdout=io.StringIO())
     assert monitoring_counts() == before
