@@ -17,6 +17,7 @@ from pathlib import Path
 
 import python_calamine
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .safety import SheetScan, WorkbookRejected, inspect_workbook
 from .schema import CellError, SheetSpec, header_key
@@ -94,7 +95,7 @@ class ImportContext:
     def __init__(self, *, user=None, dry_run: bool, progress: Callable | None = None, total_rows: int = 0):
         self.user = user
         self.dry_run = dry_run
-        self.today = datetime.date.today()
+        self.today = timezone.localdate()  # the portal's date, not the process's
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.counts: dict[str, SheetCounts] = {}

@@ -15,6 +15,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from registry import selectors
@@ -48,7 +49,9 @@ from tests.registry.workbook_files import (
 )
 
 D = datetime.date
-TODAY = datetime.date.today()
+# The portal's date (Europe/Moscow), whatever the process's time zone was when this module was imported:
+# between 21:00 and 24:00 UTC it is already tomorrow there.
+TODAY = timezone.localdate()
 START = D(2022, 9, 1)
 
 MARIA = ("Иванова Мария Петровна", D(1975, 4, 12))  # a teacher, mentor
