@@ -8,6 +8,7 @@ municipality and its schools), admins; a curator prepares its own school's note 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, JsonResponse
@@ -25,6 +26,7 @@ from .pdf import content_disposition
 
 Role = UserScope.Role
 PUBLISHERS = (Role.ADMIN, Role.OPERATOR, Role.COORDINATOR)
+PAGE_SIZE = 50
 
 
 def _reports(user):
@@ -71,12 +73,13 @@ def report_list(request):
     reports = (
         _reports(user)
         .annotate(n_versions=Count("versions"), last_published=Max("versions__published_at"))
-        .order_by("-updated_at")[:200]
+        .order_by("-updated_at", "-pk")
     )
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "reports/report_list.html",
-        {"form": form, "reports": reports, "territory": access.territory_label(user)},
+        {"form": form, "page": page, "reports": page.object_list, "territory": access.territory_label(user)},
     )
 
 

@@ -231,6 +231,25 @@ def test_the_list_shows_title_kind_territory_source_and_publication(
     assert "черновик" in row and "реестр на" in row
 
 
+def test_the_list_is_paged_newest_first_and_no_report_is_lost(client_for, region, operator, monkeypatch):
+    monkeypatch.setattr("reports.views.PAGE_SIZE", 3)
+    made = [
+        make_report(
+            operator,
+            Kind.SCHOOL_NOTE,
+            organization=f.make_organization(municipality=f.make_municipality(region=region)),
+        )
+        for _ in range(5)
+    ]
+    client = client_for(operator)
+    first, second = client.get(reverse("reports:list")), client.get(reverse("reports:list"), {"page": 2})
+    assert listed(first) == {r.pk for r in made[2:]}
+    assert listed(second) == {r.pk for r in made[:2]}
+    assert "страница 1 из 2" in body(first) and "Всего: 5" in body(first)
+    assert 'href="?page=2"' in body(first)
+    assert listed(client.get(reverse("reports:list"), {"page": "x"})) == listed(first)
+
+
 def test_anonymous_goes_to_login_and_a_user_without_territory_is_refused(client, client_for, reports):
     report, job = reports["municipal"], ReportFile.objects.create(report=reports["municipal"], format="pdf")
     for url in [
