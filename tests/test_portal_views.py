@@ -286,3 +286,15 @@ def test_curator_dashboard_lists_open_monitoring_campaigns(
     assert "Мониторинг наставничества, осень" in body
     assert reverse("monitoring:submission-edit", args=[submission.pk]) in body
     assert (today + datetime.timedelta(days=7)).strftime("%d.%m.%Y") in body
+
+
+def test_no_template_holds_a_comment_that_django_would_print():
+    """``{# … #}`` is a one-line comment: split over lines, Django prints it on the page."""
+    root = Path(__file__).resolve().parent.parent / "templates"
+    broken = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.count("{#") != line.count("#}")
+    ]
+    assert broken == []

@@ -652,6 +652,7 @@ def test_a_region_report_is_rendered_by_the_worker_with_its_progress(
     assert 'id="job-progress"' in page and '<progress id="job-bar" max="100" value="0">' in page
     assert 'id="job-status" data-status="queued">в очереди<' in page
     assert 'id="file-download"' not in page
+    assert "{#" not in page and "#}" not in page  # the include's own comment stays out of the page
     status_url = reverse("reports:file-status", args=[job.pk])
     status = client.get(status_url)
     assert status["Cache-Control"] == "no-store"
