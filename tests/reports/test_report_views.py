@@ -475,6 +475,9 @@ def test_operator_edits_the_narrative_and_the_preview_shows_it(client_for, repor
     assert "План выполнен частично." in preview and "Работа продолжается." in preview
     assert "<li>Обновить положение.</li>" in preview
     assert "Иванова М. П." in preview
+    form = page.split('id="report-preview"', 1)[0]
+    assert f'<input type="hidden" name="version" value="{report.version}"' in form
+    assert '<label for="id_version">' not in form and "Version" not in form
 
 
 def test_redraft_writes_the_narrative_again_from_the_figures(client_for, reports, coordinator):
