@@ -21,13 +21,13 @@ from registry.models import (
     BaseMembership,
     Category,
     ContestEntry,
-    MentoringForm,
     NormativeDocument,
     Organization,
     OrganizationStatus,
     PracticeBankEntry,
     TrainingCompletion,
     UserScope,
+    school_year_label,
     school_year_of,
 )
 from registry.regional import entry_counts_by_org_type
@@ -43,10 +43,6 @@ def natural_key(text: str) -> list:
 def month_label(day: datetime.date | None) -> str:
     """«Ноябрь 2020», «Без срока»: the road map page's label, capitalised as a table cell."""
     return timing.month_label(day).capitalize()
-
-
-def school_year_label(year: int) -> str:
-    return f"{year}/{year + 1}"
 
 
 def territory_data(report: Report) -> dict:
@@ -301,8 +297,6 @@ def build_monitoring_report(report: Report) -> dict:
     organizations = monitoring_selectors.organization_indicators(
         campaign, municipality=report.municipality if report.municipality_id else None
     )
-    if report.organization_id:
-        organizations = [o for o in organizations if o.organization_id == report.organization_id]
     organizations = sorted(organizations, key=lambda o: (o.municipality_name, natural_key(o.name)))
     data["organizations"] = [
         {
@@ -355,7 +349,6 @@ def build_school_note(report: Report) -> dict:
     for row in bases:
         base_counts.setdefault(row["base"], {})[row["person__category"]] = row["n"]
     forms = registry_selectors.form_counts(scope=organization, as_of=as_of)
-    form_names = dict(MentoringForm.objects.values_list("code", "name"))
     trainings = (
         TrainingCompletion.objects.filter(person__organization=organization, completed_on__lte=as_of)
         .values("course__title", "course__provider")
@@ -416,7 +409,7 @@ def build_school_note(report: Report) -> dict:
         },
         "forms": [
             {
-                "name": form_names.get(code, counts.form_name),
+                "name": counts.form_name,
                 "mentors": counts.mentors,
                 "mentees": counts.mentees,
                 "mentorships": counts.mentorships,

@@ -218,11 +218,10 @@ def compose_monitoring_report(data: dict, fields: dict) -> list[dict]:
         basis.append(text)
     if basis:
         blocks.append(para("; ".join(basis) + ".", label="Основание:"))
-    lead = ""
     who = campaign["organizer"] or "Организатор"
     blocks.append(
         para(
-            f"{lead}{who} провёл мониторинг {campaign_subject(campaign['title'])} "
+            f"{who} провёл мониторинг {campaign_subject(campaign['title'])} "
             f"в период с {campaign['period_start']} по "
             f"{campaign['period_end']} (данные на {campaign['as_of']})."
         )

@@ -2,7 +2,8 @@
 
 The HTML template escapes every value (Django's autoescape); charts are SVG written by matplotlib
 (``reports.charts``), which escapes its text. The PDF is WeasyPrint's rendering of exactly the HTML
-file a user downloads, with the stylesheet fetched through the portal's own static files only.
+file a user downloads (stylesheet inlined); its URL fetcher allows only ``data:`` URIs and the portal's
+own static files (``reports.pdf``).
 """
 
 import datetime
@@ -54,9 +55,9 @@ def _view(document: dict, *, preview_rows: int | None = None) -> dict:
     return {**document, "blocks": blocks}
 
 
-def blocks_html(document: dict, *, preview: bool = True) -> str:
+def blocks_html(document: dict) -> str:
     """The document's body for a portal page (long tables cut, with a note)."""
-    view = _view(document, preview_rows=PREVIEW_ROWS if preview else None)
+    view = _view(document, preview_rows=PREVIEW_ROWS)
     return render_to_string("reports/_blocks.html", {"document": view})
 
 
@@ -64,14 +65,11 @@ def stylesheet_text() -> str:
     return Path(finders.find(STYLESHEET)).read_text(encoding="utf-8")
 
 
-def to_html(document: dict, *, stylesheet_href: str | None = None) -> str:
-    """The standalone HTML file: the stylesheet inlined, or linked (WeasyPrint fetches it)."""
-    context = {"document": _view(document)}
-    if stylesheet_href:
-        context["stylesheet_href"] = stylesheet_href
-    else:
-        context["inline_css"] = stylesheet_text()
-    return render_to_string("reports/document.html", context)
+def to_html(document: dict) -> str:
+    """The standalone HTML file, its stylesheet inlined (the PDF is rendered from this same file)."""
+    return render_to_string(
+        "reports/document.html", {"document": _view(document), "inline_css": stylesheet_text()}
+    )
 
 
 def to_pdf(document: dict, *, created: datetime.datetime | None = None, progress=None) -> tuple[bytes, int]:

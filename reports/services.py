@@ -63,9 +63,9 @@ def fields_of(report: Report) -> dict:
     }
 
 
-def create(report: Report, *, user=None, data: dict | None = None) -> Report:
+def create(report: Report, *, user=None) -> Report:
     """Save a resolved report with its default title and the draft narrative of its figures."""
-    data = data if data is not None else builders.build(report)
+    data = builders.build(report)
     report.title = report.title or documents.default_title(report.kind, data)
     if not report.conclusions and not report.recommendations:
         draft = narrative.draft(report.kind, data)
@@ -76,12 +76,18 @@ def create(report: Report, *, user=None, data: dict | None = None) -> Report:
 
 
 def redraft(report: Report) -> Report:
-    """Replace the narrative with a fresh draft from today's figures."""
+    """Replace the narrative with a fresh draft from today's figures.
+
+    The figures are read first; then the row is locked and its text version moved on, so a form opened
+    before the redraft cannot save over it unnoticed (``save_text`` sees the new version).
+    """
     draft = narrative.draft(report.kind, builders.build(report))
-    report.conclusions, report.recommendations = draft["conclusions"], draft["recommendations"]
-    report.version += 1
-    report.save(update_fields=["conclusions", "recommendations", "version", "updated_at"])
-    return report
+    with transaction.atomic():
+        current = Report.objects.select_for_update().get(pk=report.pk)
+        current.conclusions, current.recommendations = draft["conclusions"], draft["recommendations"]
+        current.version += 1
+        current.save(update_fields=["conclusions", "recommendations", "version", "updated_at"])
+    return current
 
 
 def document_of(report: Report, data: dict | None = None) -> dict:
@@ -142,10 +148,12 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
         raise ValueError(fmt)
     reap_stale_files()
     purge_draft_files()
+    # A draft's figures are read before the transaction: no lock is held while the builders run.
+    document = document_of(report) if version is None else None
     with transaction.atomic():
         if version is not None:
             # One rendering per version and format, however many click at once.
-            ReportVersion.objects.select_for_update().filter(pk=version.pk).first()
+            ReportVersion.objects.select_for_update().filter(pk=version.pk).only("pk").first()
             existing = (
                 version.files.filter(format=fmt, status__in=(ReportFile.Status.DONE, *ReportFile.ACTIVE))
                 .order_by("created_at")
@@ -154,8 +162,6 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
             if existing is not None:
                 return existing
             document = version.document
-        else:
-            document = document_of(report)
         check_size(document)
         job = ReportFile.objects.create(
             report=report,
@@ -178,7 +184,6 @@ class _Progress:
 
     def __call__(self, stage: str, percent: int) -> None:
         labels = {
-            "build": "Сбор данных",
             "layout": "Вёрстка страниц",
             "write": "Запись файла",
             "done": "Готово",

@@ -205,6 +205,20 @@ def test_two_editors_of_the_text_lose_nothing_silently(roadmap, operator, coordi
     assert report.conclusions == "Выводы оператора." and report.history.count() == 2
 
 
+def test_a_redraft_moves_the_text_version_on_from_the_saved_row_not_from_a_stale_copy(roadmap, operator):
+    report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    stale = Report.objects.get(pk=report.pk)  # the redraft request loaded the report at version 1
+    values = {name: getattr(report, name) for name in services.NARRATIVE_FIELDS}
+    services.save_text(report, expected_version=1, **{**values, "conclusions": "Выводы оператора."})
+    redrafted = services.redraft(stale)
+    assert redrafted.version == 3
+    # A form opened at version 2, before the redraft, cannot save over it unnoticed.
+    with pytest.raises(services.StaleText):
+        services.save_text(report, expected_version=2, **{**values, "conclusions": "Старый текст."})
+    report.refresh_from_db()
+    assert report.version == 3 and report.conclusions == redrafted.conclusions != "Выводы оператора."
+
+
 def test_old_draft_files_are_purged_and_a_versions_files_kept(roadmap, operator, settings):
     report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
     version = services.publish(report, user=operator)

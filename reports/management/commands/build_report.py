@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from mentoring_portal.formats import parse_ru_date
-from reports import builders, documents, narrative, render, services
+from reports import builders, narrative, render, services
 from reports.models import Format, Kind
 from reports.sources import ReportError, resolve
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         data = builders.build(report)
         draft = narrative.draft(kind, data)
         report.conclusions, report.recommendations = draft["conclusions"], draft["recommendations"]
-        document = documents.compose(kind, data, services.fields_of(report))
+        document = services.document_of(report, data)
         try:
             services.check_size(document)
         except services.TooLarge as exc:
