@@ -16,10 +16,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import connection, connections
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.utils import timezone
 
 from .models import ImportJob
+from .uploads import save_file
 from .workbook.engine import import_workbook
 from .workbook.safety import WorkbookRejected, inspect_workbook
 
@@ -28,6 +29,14 @@ log = logging.getLogger(__name__)
 TOO_LARGE = "Файл больше {limit}: разделите книгу на несколько файлов (например, по муниципалитетам)."
 NOT_CHECKED = "Загрузить можно только проверенный файл без ошибок."
 CHANGED = "Файл изменился после проверки: загрузите его заново."
+DATABASE_LOST = (
+    "Импорт прерван: соединение с базой данных потеряно, ничего не сохранено. "
+    "Запустите загрузку снова, когда база данных будет доступна."
+)
+CHECK_DATABASE_LOST = (
+    "Проверка прервана: соединение с базой данных потеряно. "
+    "Запустите проверку снова, когда база данных будет доступна."
+)
 PROGRESS_EVERY = 0.5  # seconds
 
 
@@ -67,7 +76,7 @@ def create_job(upload, *, user, file_name: str | None = None) -> ImportJob:
     except WorkbookRejected as rejected:
         return _reject(job, rejected.message)
     job.rows = sum(max(scan.last_data_row - 1, 0) for scan in scans.values())
-    job.file.save(job.file.field.upload_to(job, name), File(upload), save=False)
+    save_file(job.file, name, File(upload))  # DiskFull: nothing stored, no job recorded
     job.save()
     return job
 
@@ -163,13 +172,14 @@ def run_job(job_id, *, file_path: str | None = None) -> ImportJob:
     try:
         path = file_path or job.file.path
         report = import_workbook(path, user=job.created_by, dry_run=not commit, progress=progress)
+    except (OperationalError, InterfaceError) as error:
+        # The connection died (server restarted, backend terminated): its transaction went with it.
+        # ``atomic`` closed the broken connection, so the job's row is written on a new one.
+        log.error("import job %s: database connection lost: %s", job.pk, error)
+        return _fail(job, DATABASE_LOST if commit else CHECK_DATABASE_LOST)
     except Exception:
         log.exception("import job %s failed", job.pk)
-        job.status = ImportJob.Status.FAILED
-        job.phase = "Внутренняя ошибка: ничего не записано. Сообщите администратору портала."
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "phase", "finished_at"])
-        return job
+        return _fail(job, "Внутренняя ошибка: ничего не записано. Сообщите администратору портала.")
     finally:
         progress.close()
     if commit:
@@ -186,6 +196,15 @@ def run_job(job_id, *, file_path: str | None = None) -> ImportJob:
         # finishes the job, so no finished job is left holding its workbook.
         job.file.delete(save=False)
     job.save()
+    return job
+
+
+def _fail(job: ImportJob, message: str) -> ImportJob:
+    """A job that ended without a result: «сбой», its file kept for a retry."""
+    job.status = ImportJob.Status.FAILED
+    job.phase = message[:200]
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "phase", "finished_at"])
     return job
 
 

@@ -13,9 +13,11 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+
+from mentoring_portal.faults import is_disk_full
 
 from . import builders, documents, narrative, render
 from .models import Format, Report, ReportFile, ReportVersion
@@ -28,6 +30,11 @@ class TooLarge(Exception):
 
 
 NARRATIVE_FIELDS = ("title", "conclusions", "recommendations", "signature_position", "signature_name")
+DISK_FULL = (
+    "Недостаточно места на диске сервера: файл не сохранён. "
+    "Запросите его позже и сообщите администратору портала."
+)
+NOT_SAVED = "Файл не сохранён: база данных недоступна или переполнена. Запросите его ещё раз позже."
 STALE_TEXT = (
     "Текст отчёта изменил другой пользователь, пока вы его редактировали. "
     "Обновите страницу и внесите изменения заново."
@@ -210,13 +217,12 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
             document = job.version.document if job.version_id else job.document or document_of(job.report)
         created = job.version.published_at if job.version_id else None
         content, pages = render.render(document, job.format, created=created, progress=progress)
-    except Exception:
+    except Exception as error:
+        if is_disk_full(error):
+            log.error("report file %s: the disk is full: %s", job.pk, error)
+            return _fail(job, DISK_FULL)
         log.exception("report file %s failed", job.pk)
-        job.status = ReportFile.Status.FAILED
-        job.error = "Внутренняя ошибка при формировании файла. Сообщите администратору портала."
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at"])
-        return job
+        return _fail(job, "Внутренняя ошибка при формировании файла. Сообщите администратору портала.")
     on = timezone.localdate(job.version.published_at) if job.version_id else timezone.localdate()
     job.file_name = render.file_name(
         document["title"], job.format, on=on, version=job.version.number if job.version_id else None
@@ -229,14 +235,37 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     job.stage = "Готово"
     job.progress = 100
     job.finished_at = timezone.now()
-    job.save(
-        update_fields=[
-            "file_name", "content", "document", "size", "pages", "status", "stage", "progress", "finished_at",
-        ]
-    )  # fmt: skip
+    try:
+        # One UPDATE: the content and «готов» are stored together or not at all.
+        job.save(
+            update_fields=[
+                "file_name", "content", "document", "size", "pages", "status", "stage", "progress",
+                "finished_at",
+            ]
+        )  # fmt: skip
+    except DatabaseError as error:
+        # A full database volume (PostgreSQL «could not extend file», SQLite «database or disk is full»)
+        # or a lost connection: nothing of the file was stored; say so instead of leaving it «формируется».
+        log.error("report file %s: the file could not be stored: %s", job.pk, error)
+        job.content, job.size, job.pages, job.file_name = None, 0, None, ""
+        return _fail(job, NOT_SAVED)
     log.info(
         "report file %s: %s, %d bytes in %.2f s", job.pk, job.format, job.size, time.monotonic() - started
     )
+    return job
+
+
+def _fail(job: ReportFile, message: str) -> ReportFile:
+    """Mark the file «сбой» with ``message``; if even that cannot be written, the reaper marks it later."""
+    job.status = ReportFile.Status.FAILED
+    job.error = message
+    job.finished_at = timezone.now()
+    try:
+        ReportFile.objects.filter(pk=job.pk).update(
+            status=job.status, error=message, finished_at=job.finished_at, stage="", progress=0
+        )
+    except DatabaseError:
+        log.exception("report file %s: could not be marked failed", job.pk)
     return job
 
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from registry import access, imports
 from registry.exports import XLSX
 from registry.models import ImportJob, Municipality, Organization, UserScope
+from registry.uploads import DiskFull
 
 Role = UserScope.Role
 RECENT_JOBS = 20
@@ -88,11 +89,18 @@ def workbook_page(request):
         else:
             upload_form = UploadForm(request.POST, request.FILES)
             if upload_form.is_valid():
-                job = imports.create_job(upload_form.cleaned_data["file"], user=user)
-                if job.status != ImportJob.Status.REJECTED:
-                    imports.start(job, commit=False)
-                return redirect("registry:import-job", job.pk)
-            status = 400
+                try:
+                    job = imports.create_job(upload_form.cleaned_data["file"], user=user)
+                except DiskFull as full:
+                    # Nothing stored, no job recorded: the admin uploads again once there is room.
+                    upload_error = full.message
+                    status = 507
+                else:
+                    if job.status != ImportJob.Status.REJECTED:
+                        imports.start(job, commit=False)
+                    return redirect("registry:import-job", job.pk)
+            else:
+                status = 400
     jobs = []
     if is_admin:
         imports.reap_stale_jobs()
