@@ -13,7 +13,11 @@ subprocess and hands out a ``Stack``:
 - ``count(table)`` / ``query(sql)`` read the database directly (sqlite3 / psycopg).
 
 The environment sends every upload to the worker (``IMPORT_INLINE_MAX_ROWS=0``) and keeps
-uploads under ``tmp_path`` (``MEDIA_ROOT``).
+uploads under ``tmp_path`` (``MEDIA_ROOT``) and temporary files too (``TMPDIR``: Django's
+temporary upload directory); a test may point either elsewhere (``stack.media_root``,
+``stack.tmp_dir``) before it starts a process, e.g. onto a small full filesystem.
+``open_stack(tmp_path, server=...)`` puts the database on another PostgreSQL server (a private
+cluster a test may restart).
 """
 
 import contextlib
@@ -37,7 +41,14 @@ import openpyxl
 BASE_DIR = Path(__file__).resolve().parent.parent
 MANAGE = BASE_DIR / "manage.py"
 # Not inherited by the stack's processes (set by tests/browser/conftest.py while a browser test runs).
-DROPPED_ENV = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "MEDIA_ROOT", "IMPORT_STALE_AFTER_SECONDS")
+DROPPED_ENV = (
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DATABASE_URL",
+    "MEDIA_ROOT",
+    "IMPORT_STALE_AFTER_SECONDS",
+    "REPORT_STALE_AFTER_SECONDS",
+    "TMPDIR",
+)
 
 
 class StackError(AssertionError):
@@ -150,6 +161,8 @@ class Stack:
         self.sqlite_path = sqlite_path
         self.pg_params = pg_params
         self.media_root = root / "media"
+        self.tmp_dir = root / "tmp"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.processes: list[subprocess.Popen] = []
@@ -163,6 +176,7 @@ class Stack:
         env.update(
             DATABASE_URL=self.database_url,
             MEDIA_ROOT=str(self.media_root),
+            TMPDIR=str(self.tmp_dir),
             DEBUG="1",
             IMPORT_INLINE_MAX_ROWS="0",
             DJANGO_SETTINGS_MODULE="mentoring_portal.settings",
@@ -198,12 +212,13 @@ class Stack:
 
     # ------------------------------------------------------------ long-running processes
 
-    def _spawn(self, name: str, *args, env: dict | None = None) -> subprocess.Popen:
+    def _spawn(self, name: str, *args, env: dict | None = None, command=None) -> subprocess.Popen:
+        """Start ``manage.py args`` (or ``command``, a whole argv) in its own process group."""
         self._started += 1
         log = self.logs / f"{self._started:02d}-{name}.log"
         with open(log, "wb") as out:
-            process = subprocess.Popen(  # noqa: S603 — our own manage.py
-                [sys.executable, str(MANAGE), *args],
+            process = subprocess.Popen(  # noqa: S603 — our own manage.py or gunicorn
+                command or [sys.executable, str(MANAGE), *args],
                 cwd=BASE_DIR,
                 env=self.env(**(env or {})),
                 stdout=out,
@@ -220,15 +235,33 @@ class Stack:
             "db_worker", "db_worker", "--interval", "0.1", "--no-reload", "--no-startup-delay", env=env
         )
 
-    def start_server(self, *, timeout: float = 30) -> str:
+    def start_server(self, *, timeout: float = 30, env: dict | None = None) -> str:
         """``manage.py runserver`` on a free port; returns its base URL once it answers."""
         port = free_port()
-        process = self._spawn("runserver", "runserver", "--noreload", f"127.0.0.1:{port}")
+        process = self._spawn("runserver", "runserver", "--noreload", f"127.0.0.1:{port}", env=env)
+        return self._answering(process, port, timeout)
+
+    def start_gunicorn(self, *, workers: int = 1, timeout: float = 30, env: dict | None = None) -> str:
+        """gunicorn (sync workers, as in production) on a free port; returns its base URL once it answers.
+
+        A sync worker keeps its database connection from request to request (``CONN_MAX_AGE``), which
+        is what a database restart breaks.
+        """
+        port = free_port()
+        command = [
+            sys.executable, "-m", "gunicorn", "mentoring_portal.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "-",
+        ]  # fmt: skip
+        process = self._spawn("gunicorn", command=command, env=env)
+        return self._answering(process, port, timeout)
+
+    def _answering(self, process: subprocess.Popen, port: int, timeout: float) -> str:
+        name = Path(process.log).stem
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise StackError(f"runserver exited with {process.returncode}\n{tail(process.log)}")
+                raise StackError(f"{name} exited with {process.returncode}\n{tail(process.log)}")
             try:
                 with urllib.request.urlopen(url + "/login/", timeout=2) as response:  # noqa: S310
                     if response.status == 200:
@@ -236,7 +269,7 @@ class Stack:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                raise StackError(f"runserver did not answer within {timeout} s\n{tail(process.log)}")
+                raise StackError(f"{name} did not answer within {timeout} s\n{tail(process.log)}")
             time.sleep(0.1)
 
     @staticmethod
@@ -340,10 +373,15 @@ class Stack:
 
 
 @contextlib.contextmanager
-def open_stack(tmp_path: Path):
-    """A migrated fresh database of the session's vendor and a ``Stack`` on it; everything undone after."""
+def open_stack(tmp_path: Path, *, server: dict | None = None):
+    """A migrated fresh database of the session's vendor and a ``Stack`` on it; everything undone after.
+
+    ``server``: PostgreSQL connection parameters (host, port, user) of another server than the session's.
+    """
     settings = session_database()
     engine = settings["ENGINE"]
+    if server is not None:
+        settings = {"ENGINE": "django.db.backends.postgresql", **{k.upper(): v for k, v in server.items()}}
     root = tmp_path / "stack"
     root.mkdir(parents=True, exist_ok=True)
     if engine == "django.db.backends.sqlite3":
