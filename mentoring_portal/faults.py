@@ -14,8 +14,10 @@ saved on the way out) has already become a 500 response by the time it gets here
 ``got_request_exception`` signal marks the request and ``__call__`` swaps that 500 for the 503.
 """
 
+import contextlib
 import errno
 import logging
+import os
 import sys
 
 from django.core.signals import got_request_exception
@@ -66,6 +68,24 @@ def _mark_database_error(sender, request=None, **kwargs):
         setattr(request, _MARK, True)
 
 
+def _discard_partial_uploads(request) -> None:
+    """Delete the temporary file an upload handler was writing when the disk filled up.
+
+    The handler still holds it (``TemporaryFileUploadHandler.file``) and the request holds the
+    handler, so it would stay on the full disk until the request is garbage-collected.
+    """
+    for handler in getattr(request, "_upload_handlers", None) or ():
+        partial = getattr(handler, "file", None)
+        if partial is None:
+            continue
+        path = getattr(partial, "temporary_file_path", lambda: None)()
+        with contextlib.suppress(OSError):
+            partial.close()  # a NamedTemporaryFile: closing deletes it
+        if path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+
 class FaultsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -85,6 +105,7 @@ class FaultsMiddleware:
             if not is_disk_full(error):
                 raise
             log.error("upload refused, the disk is full: %s %s: %s", request.method, request.path, error)
+            _discard_partial_uploads(request)
             return disk_full()
         return None
 
