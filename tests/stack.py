@@ -93,11 +93,14 @@ def people_workbook(
     mentors_per_organization: int,
     prefix: str = "S",
     bad_birth_date_at: int | None = None,
+    first_mentor: int = 0,
 ) -> Book:
     """A registry workbook (DESIGN §4) written with openpyxl's write-only mode: «Муниципалитеты»
     (one region, new in a fresh database), «Организации» and «Наставники», every row new.
 
     ``bad_birth_date_at``: the index of a mentor whose birth date is written «31.02.1980».
+    ``first_mentor``: the first mentor's number within each organization (two books with
+    overlapping ranges name the same people in the same organizations).
     """
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("Муниципалитеты")
@@ -121,7 +124,7 @@ def people_workbook(
     index = 0
     bad_row = None
     for o in range(organizations):
-        for i in range(mentors_per_organization):
+        for i in range(first_mentor, first_mentor + mentors_per_organization):
             name = f"{SURNAMES[i % len(SURNAMES)]} {GIVEN_NAMES[(i // len(SURNAMES)) % len(GIVEN_NAMES)]}"
             born = first + datetime.timedelta(days=7 * i)  # unique within an organization
             if index == bad_birth_date_at:
