@@ -44,6 +44,12 @@ def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+def is_database_full(error: BaseException) -> bool:
+    """The database could not write: PostgreSQL's «disk full» (SQLSTATE 53100), SQLite's SQLITE_FULL."""
+    cause = error.__cause__ or error
+    return getattr(cause, "sqlstate", None) == "53100" or getattr(cause, "sqlite_errorcode", None) == 13
+
+
 def page(title: str, message: str, status: int) -> HttpResponse:
     """The standalone error page: no request context, so rendering it queries nothing."""
     response = HttpResponse(render_to_string("503.html", {"title": title, "message": message}), status=status)

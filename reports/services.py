@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from mentoring_portal.faults import is_disk_full
+from mentoring_portal.faults import is_database_full, is_disk_full
 
 from . import builders, documents, narrative, render
 from .models import Format, Report, ReportFile, ReportVersion
@@ -218,7 +218,7 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
         created = job.version.published_at if job.version_id else None
         content, pages = render.render(document, job.format, created=created, progress=progress)
     except Exception as error:
-        if is_disk_full(error):
+        if is_disk_full(error) or is_database_full(error):
             log.error("report file %s: the disk is full: %s", job.pk, error)
             return _fail(job, DISK_FULL)
         log.exception("report file %s failed", job.pk)
@@ -248,7 +248,7 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
         # or a lost connection: nothing of the file was stored; say so instead of leaving it «формируется».
         log.error("report file %s: the file could not be stored: %s", job.pk, error)
         job.content, job.size, job.pages, job.file_name = None, 0, None, ""
-        return _fail(job, NOT_SAVED)
+        return _fail(job, DISK_FULL if is_database_full(error) else NOT_SAVED)
     log.info(
         "report file %s: %s, %d bytes in %.2f s", job.pk, job.format, job.size, time.monotonic() - started
     )

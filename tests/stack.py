@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import datetime
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -340,6 +341,21 @@ class Stack:
                 "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
             )
         return sorted(name for (name,) in rows if name.startswith(prefix))
+
+    def move_sqlite(self, directory: Path) -> Path:
+        """SQLite: move the database file into ``directory`` (WAL checkpointed first); nothing may run."""
+        if any(p.poll() is None for p in self.processes):
+            raise StackError("stop the stack's processes before moving its database")
+        self.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._connection.close()
+        self._connection = None
+        source = Path(self.sqlite_path)
+        target = Path(directory) / source.name
+        shutil.copyfile(source, target)
+        for leftover in (source, Path(f"{source}-wal"), Path(f"{source}-shm")):
+            leftover.unlink(missing_ok=True)
+        self.sqlite_path, self.database_url = str(target), f"sqlite:///{target}"
+        return target
 
     def write_locked(self) -> bool:
         """SQLite: whether another connection holds the write lock (an open write transaction)."""
