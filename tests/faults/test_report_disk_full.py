@@ -5,8 +5,8 @@ write fails, the file is «сбой» with «Недостаточно места
 with room again the same request succeeds.
 
 A real ENOSPC: the stack's SQLite database is moved onto a tmpfs, which is filled (all but
-``LEFT`` bytes) while the worker lays the PDF out. PostgreSQL's data volume is the shared server's and is not filled; there the same
-code path handles ``DiskFull`` (SQLSTATE 53100).
+``LEFT`` bytes) while the worker lays the PDF out. PostgreSQL's data volume is the shared
+server's and is not filled; there the same code path handles ``DiskFull`` (SQLSTATE 53100).
 """
 
 import os
