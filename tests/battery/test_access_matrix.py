@@ -241,3 +241,33 @@ def test_walking_ids_gives_a_stranger_only_404(client_for, other_curator, school
         urls += [reverse(name, args=[pk]) for pk in range(1, 31)]
     statuses = {client.get(u).status_code for u in urls}
     assert statuses == {404}
+
+
+# ---------------------------------------------------------------- #11 a live session follows the user
+
+
+def test_a_curator_moved_to_another_school_gets_its_scope_on_the_next_request(
+    client, curator, school, other_school
+):
+    mine = make_member(organization=school, base="mentors", full_name="Своя Наставница")
+    theirs = make_member(organization=other_school, base="mentors", full_name="Наставница Другой Школы")
+    client.force_login(curator)
+    assert client.get(reverse("registry:person-detail", args=[mine.pk])).status_code == 200
+    scope = curator.scope
+    scope.organization = other_school
+    scope.save()
+    # The same session, no new login.
+    assert client.get(reverse("registry:person-detail", args=[mine.pk])).status_code == 404
+    assert client.get(reverse("registry:person-detail", args=[theirs.pk])).status_code == 200
+    names = [row.person.full_name for row in client.get(reverse("registry:mentor-list")).context["page"]]
+    assert names == ["Наставница Другой Школы"]
+
+
+def test_a_deactivated_users_live_session_goes_to_login(client, curator, school):
+    client.force_login(curator)
+    assert client.get(reverse("registry:mentor-list")).status_code == 200
+    curator.is_active = False
+    curator.save()
+    for name in ("dashboard", "registry:mentor-list", "registry:organization-list"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response["Location"].startswith(LOGIN), name
