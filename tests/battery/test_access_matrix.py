@@ -5,7 +5,9 @@ sends an anonymous visitor to the login page; every page without an object in it
 opened by each role and answers exactly as ``ROLE_MATRIX`` says (a new one fails until it has
 a row). Pages with an object in the address are covered per module (tests/registry/test_*_views,
 tests/monitoring, tests/reports: strangers get 404).
-#3: lists, search, paging, the admin's sorting and autocomplete give exactly ``scoped()``.
+The anonymous walk also shows that no download (#46) is served without a session.
+#3, #8: lists, search, paging, the admin's sorting and autocomplete give exactly ``scoped()``.
+#11: a curator moved to another school, or deactivated, is judged anew on the next request.
 #12: people and pairs are addressed by random UUIDs; walking ids gives a stranger only 404s.
 """
 

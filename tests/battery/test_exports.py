@@ -1,13 +1,13 @@
 """Exports are copies of personal data: scoped, behind an explicit right, and never a formula.
 
-#14: the admin's import-export buttons need the admin's right, not a staff flag plus Django's
+#14, #8: the admin's import-export buttons need the admin's right, not a staff flag plus Django's
 ``view``/``add`` permissions (PR #804's IMPORT/EXPORT_PERMISSION_CODE alone would let them in);
-the workbook export is the curator's and the admin's. List downloads follow the list's scope
-(tests/registry/test_*_views: ``*export*`` tests).
+the workbook export, with birth dates and contacts, is the curator's and the admin's (#13).
+List downloads follow the list's scope (tests/registry/test_*_views: ``*export*`` tests).
 #9: a scoped user cannot import at all, in the admin or through «Импорт и экспорт», so no row of
 another territory can be written through them; only admins (whose scope is everything) import.
-#44: text beginning with ``= + - @`` is written as text, with a leading apostrophe, on every export
-path: each list download, the workbook export and the admin's csv/xlsx export.
+#44, #37: text beginning with ``= + - @`` is written as text, with a leading apostrophe, on every
+export path: each list download, the workbook export and the admin's csv/xlsx export.
 """
 
 import csv
