@@ -1,5 +1,6 @@
 """RELIABILITY §4 B, the cases not already proven in tests/registry/test_workbook_*.py.
 
+#21: rows hidden or filtered out in Excel are counted by the dry run like any other row.
 #22: blank rows between data and formatting down to row 1,048,576 are skipped; a row after a long
 blank stretch is still read (the parser reads up to the last cell holding a value, which the
 pre-check found, rather than stopping after 50 blank rows and dropping it silently, see #21), and
@@ -43,7 +44,30 @@ def area(region):
     return f.make_organization(municipality=municipality, code="D0116", short_name="СОШ № 16")
 
 
-# ---------------------------------------------------------------- #22
+# ---------------------------------------------------------------- #21, #22
+
+
+def test_the_dry_run_counts_hidden_and_filtered_rows(area, tmp_path):
+    rows = [
+        MENTORS,
+        mentor("D0116", *MARIA),
+        mentor("D0116", *PAVEL),
+        mentor("D0116", "Орлова Анна", "01.01.1980"),
+    ]
+
+    def hide_and_filter(book):
+        sheet = book["Наставники"]
+        sheet.row_dimensions[2].hidden = True
+        sheet.auto_filter.ref = "A1:D4"
+        sheet.auto_filter.add_filter_column(1, ["Орлова Анна"])  # rows 2-3 filtered out
+        sheet.row_dimensions[3].hidden = True
+
+    report = import_workbook(
+        write_workbook(tmp_path / "h.xlsx", {"Наставники": rows}, tweak=hide_and_filter), dry_run=True
+    )
+    assert report.errors == [] and not report.committed
+    assert [(s.sheet, s.created) for s in report.sheets] == [("Наставники", 3)]
+    assert Person.objects.count() == 0
 
 
 def test_a_row_after_a_long_blank_stretch_is_read_and_trailing_formatting_ignored(area, tmp_path):
