@@ -131,12 +131,6 @@ BATTERY: dict[int, list[str]] = {
         R + "test_access.py::test_moving_a_curator_changes_the_scope_at_once",
         R + "test_access.py::test_inactive_user_sees_nothing",
     ],
-    12: [
-        MATRIX + "::test_people_and_pairs_are_addressed_by_random_uuids",
-        MATRIX + "::test_walking_ids_gives_a_stranger_only_404",
-        PEOPLE + "::test_malformed_id_is_404",
-        PAIRS + "::test_a_malformed_or_unknown_id_is_404",
-    ],
     13: [
         PEOPLE + "::test_student_personal_data_are_shown_to_the_curator_only",
         PEOPLE + "::test_student_personal_data_are_not_in_the_coordinator_list",
@@ -256,6 +250,7 @@ BATTERY: dict[int, list[str]] = {
         WB_VIEWS + "::test_an_upload_over_the_limit_is_refused_unread",
         WB_VIEWS + "::test_a_file_just_over_the_limit_is_recorded_as_refused",
         ORGS + "::test_a_file_over_10_mb_is_refused",
+        INPUT + "::test_an_upload_over_the_limit_leaves_no_temporary_or_stored_file",
     ],
     40: [
         RENDERING + "::test_orm_keyword_injection_in_the_query_string_is_ignored",
@@ -335,6 +330,8 @@ BATTERY: dict[int, list[str]] = {
 # does not hold yet and the fix lies outside the battery's files (see the notes).
 PENDING: dict[int, str] = {
     1: "audit",  # 404 and nothing changed: PROVEN_IN_PART[1]; `authz_denied` in the access log: audit
+    12: "lead",  # people, pairs, imports and report files: UUIDs; documents, practices, contests, courses,
+    # methodists, road maps, campaigns, submissions and reports: sequential ints (strangers get 404)
     15: "security",
     16: "security",
     17: "security",
@@ -364,6 +361,12 @@ PENDING: dict[int, str] = {
 
 # What already holds of a pending case, for the lead to merge with the rest.
 PROVEN_IN_PART: dict[int, list[str]] = {
+    12: [
+        MATRIX + "::test_people_and_pairs_are_addressed_by_random_uuids",
+        MATRIX + "::test_walking_ids_gives_a_stranger_only_404",
+        PEOPLE + "::test_malformed_id_is_404",
+        PAIRS + "::test_a_malformed_or_unknown_id_is_404",
+    ],
     1: [
         PEOPLE + "::test_strangers_get_404_on_card_edit_and_archive",
         PEOPLE + "::test_curator_of_the_neighbour_school_gets_404",

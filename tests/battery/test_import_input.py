@@ -8,6 +8,8 @@ its errors carry Excel's row number.
 #28: a sheet of 1,000,000 rows is refused by the pre-check with the row limit, in flat memory.
 #29: a zip bomb (a sheet expanding to 1 GB; or thousands of entries) is refused before openpyxl or
 calamine open it: peak RSS under 200 MB and an answer within 2 s, measured in a fresh process.
+#38: an upload over the size limit, large enough to be spooled to a temporary file, is refused
+with 413 before parsing, and neither the temporary file nor a stored copy is left behind.
 #36: only sheets of the registry's format are read, hidden or not; other sheets, hidden or not,
 are named in a warning and skipped; a book without any expected sheet is refused.
 """
@@ -206,6 +208,32 @@ def test_thousands_of_entries_are_refused_fast_in_little_memory(tmp_path):
     )
     assert seconds < 2
     assert peak_rss < 200 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- #38
+
+
+def test_an_upload_over_the_limit_leaves_no_temporary_or_stored_file(
+    client_for, admin_user, settings, tmp_path
+):
+    from django.urls import reverse
+
+    from registry.models import ImportJob
+
+    spool, media = tmp_path / "spool", tmp_path / "media"
+    spool.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR, settings.MEDIA_ROOT = str(spool), media
+    settings.IMPORT_MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+    big = io.BytesIO(b"PK\x03\x04" + os.urandom(4 * 1024 * 1024))  # over FILE_UPLOAD_MAX_MEMORY_SIZE
+    big.name = "большой.xlsx"
+    assert big.getbuffer().nbytes > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    settings.FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+    response = client_for(admin_user).post(reverse("registry:workbook"), {"file": big})
+    assert response.status_code == 413
+    assert "разделите книгу" in response.content.decode()
+    assert list(spool.iterdir()) == []  # refused unread, or spooled and removed: nothing is left
+    assert ImportJob.objects.count() == 0
+    assert not media.exists() or [p for p in media.rglob("*") if p.is_file()] == []
 
 
 # ---------------------------------------------------------------- #36
