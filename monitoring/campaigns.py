@@ -36,6 +36,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from mentoring_portal.formats import ru_date
 from registry import access
@@ -307,9 +308,13 @@ def open_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = No
             [CampaignTarget(campaign=campaign, organization_id=o, municipality_id=m) for o, m in targets],
             batch_size=2000,
         )
-        submissions = Submission.objects.bulk_create(
+        # Submissions and their values are audited: created with their history rows (RELIABILITY #59).
+        history = {"default_user": user, "default_change_reason": "открытие мониторинга", "default_date": at}
+        submissions = bulk_create_with_history(
             [Submission(campaign=campaign, organization_id=o, municipality_id=m) for o, m in targets],
+            Submission,
             batch_size=2000,
+            **history,
         )
         codes = ind.submission_figures(chosen, figures)
         known = ind.registry_values(
@@ -335,7 +340,7 @@ def open_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = No
                         else SubmissionValue.Source.REGISTRY,
                     )
                 )
-        SubmissionValue.objects.bulk_create(values, batch_size=5000)
+        bulk_create_with_history(values, SubmissionValue, batch_size=5000, **history)
         campaign.status = CStatus.OPEN
         campaign.opened_at = at
         campaign.opened_by = user
@@ -677,5 +682,14 @@ def send_reminders(user, campaign: Campaign, *, at: datetime.datetime | None = N
         letters.append((subject, body, settings.DEFAULT_FROM_EMAIL, emails))
         reminded.append(row.submission_id)
     sent = send_mass_mail(letters, fail_silently=False) if letters else 0
-    Submission.objects.filter(pk__in=reminded).update(last_reminded_at=at)
+    reminded_rows = list(Submission.objects.filter(pk__in=reminded))
+    for submission in reminded_rows:
+        submission.last_reminded_at = at
+    bulk_update_with_history(
+        reminded_rows,
+        Submission,
+        ["last_reminded_at"],
+        default_user=user,
+        default_change_reason="напоминание",
+    )
     return sent
