@@ -8,6 +8,7 @@ are the baseline the import benchmark compares against (bench/bench_workbook.py)
 
 from import_export import fields, resources, widgets
 
+from . import exports
 from .models import Headcount, Municipality, Organization, Person
 from .people import PERSON_FIELDS
 from .workbook.schema import CATEGORY_LABELS, ORG_TYPE_LABELS, parse_school_year
@@ -41,7 +42,19 @@ class SchoolYearWidget(widgets.Widget):
 DATE = widgets.DateWidget(format="%d.%m.%Y")
 
 
-class OrganizationResource(resources.ModelResource):
+class SafeExportMixin:
+    """Text that a spreadsheet would take for a formula is exported with a leading apostrophe.
+
+    django-import-export's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading «=»
+    (RELIABILITY A8, #44); «+», «-», «@» and tabs need the same treatment as the portal's own exports.
+    """
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        return exports.safe_cell(value) if isinstance(value, str) else value
+
+
+class OrganizationResource(SafeExportMixin, resources.ModelResource):
     code = fields.Field("code", "Код ОО")
     full_name = fields.Field("full_name", "Наименование")
     short_name = fields.Field("short_name", "Краткое наименование")
@@ -59,7 +72,7 @@ class OrganizationResource(resources.ModelResource):
         report_skipped = True
 
 
-class HeadcountResource(resources.ModelResource):
+class HeadcountResource(SafeExportMixin, resources.ModelResource):
     organization = fields.Field(
         "organization", "Код ОО", widget=widgets.ForeignKeyWidget(Organization, "code")
     )
@@ -87,7 +100,7 @@ class HeadcountResource(resources.ModelResource):
         skip_unchanged = True
 
 
-class PersonResource(resources.ModelResource):
+class PersonResource(SafeExportMixin, resources.ModelResource):
     """People of a base sheet («Наставники» / «Наставляемые») without the base itself."""
 
     organization = fields.Field(

@@ -132,11 +132,6 @@ def test_the_workbook_export_writes_formula_looking_text_as_text(client_for, cur
     _assert_escaped([c.value for c in _cells(response.content)], at_least=4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RELIABILITY #44 does not hold yet: IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT "
-    "strips a leading '=' only and leaves '+', '-', '@' (the lead's fix goes in registry/resources.py)",
-)
 def test_the_admin_export_writes_formula_looking_text_as_text(client_for, admin_user, hostile):
     client = client_for(admin_user)
     url = reverse("admin:registry_person_export")

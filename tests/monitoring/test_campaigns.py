@@ -303,10 +303,11 @@ def test_a_whole_campaign(
         ("submitted", "accepted", coordinator.pk, ""),
     ]
     history = second.history.order_by("history_date").values_list("status", "history_user")
-    assert [status for status, _ in history] == ["submitted", "returned", "submitted", "accepted"]
+    assert [status for status, _ in history] == ["draft", "submitted", "returned", "submitted", "accepted"]
     changed = SubmissionValue.objects.get(submission=second, figure="mentors:teacher_teacher")
     assert [(h.value, h.history_user_id) for h in changed.history.order_by("history_date")] == [
-        (3, curators["neighbour"].pk)
+        (0, coordinator.pk),
+        (3, curators["neighbour"].pk),
     ]
     assert [s for (s,) in campaign.history.order_by("history_date").values_list("status")] == [
         "draft",
