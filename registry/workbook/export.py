@@ -29,7 +29,7 @@ import xlsxwriter
 from django.conf import settings
 from django.utils import timezone
 
-from registry.exports import FORMULA_STARTS
+from registry.exports import FORMULA_STARTS, PERSONAL_DATA_NOTICE
 from registry.models import MentoringForm, Region
 
 from . import schema
@@ -44,10 +44,6 @@ REQUIRED_MARK = " *"
 DATE_FORMAT = "DD.MM.YYYY"
 DATETIME_FORMAT = "DD.MM.YYYY hh:mm"
 TITLE = "Реестр наставничества"
-PERSONAL_DATA_NOTICE = (
-    "Файл содержит персональные данные (152-ФЗ). Храните его только на рабочем компьютере, "
-    "не пересылайте по открытым каналам и удалите, когда он станет не нужен."
-)
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 8, 60
 FORMULA_CHARS = ("=", "+", "-", "@")  # what ``schema.clean_text`` strips one apostrophe before

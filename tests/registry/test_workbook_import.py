@@ -191,8 +191,8 @@ def test_a_missing_required_header_is_named(area, book):
 
 
 def test_a_misspelt_header_is_named_with_a_suggestion(area, book):
-    headers = ["Код ОО", "ФИО", "Дата рожденя", "Категория"]
-    path = book({"Наставники": [headers, ["D0116", MARIA[0], MARIA[1], "педагог"]]})
+    headers = ["Код ОО", "ФИО", "Дата рожденя", "Категория", "Дата согласия", "Версия согласия"]
+    path = book({"Наставники": [headers, ["D0116", MARIA[0], MARIA[1], "педагог", D(2024, 9, 2), "2026-1"]]})
     assert refused(path) == [
         "Лист «Наставники», строка 1, столбец «Дата рожденя»: неизвестный столбец (ячейка C1); "
         f"возможно, имелся в виду «Дата рождения»; столбцы листа: {all_columns(schema.MENTORS)}",
@@ -204,7 +204,7 @@ def test_an_unknown_column_is_refused(area, book):
     headers = [*MENTORS, "СНИЛС"]
     path = book({"Наставники": [headers, [*mentor("D0116", *MARIA), "123-456-789 01"]]})
     assert refused(path) == [
-        "Лист «Наставники», строка 1, столбец «СНИЛС»: неизвестный столбец (ячейка L1); "
+        "Лист «Наставники», строка 1, столбец «СНИЛС»: неизвестный столбец (ячейка O1); "
         f"столбцы листа: {all_columns(schema.MENTORS)}"
     ]
 
@@ -223,14 +223,24 @@ def test_a_title_above_the_header_is_refused(area, book):
         f"столбцы листа: {all_columns(schema.MENTORS)}",
         *(
             f"Лист «Наставники», строка 1, столбец «{header}»: нет обязательного столбца"
-            for header in ("Код ОО", "ФИО", "Дата рождения", "Категория")
+            for header in ("Код ОО", "ФИО", "Дата рождения", "Категория", "Дата согласия", "Версия согласия")
         ),
     ]
 
 
 def test_reordered_headers_in_any_case_and_spacing_are_accepted(area, book):
-    headers = ["Категория", "  код оо ", "ДАТА  РОЖДЕНИЯ", "фио", "Педагогический стаж*"]
-    path = book({"Наставники": [headers, ["педагог", "D0116", MARIA[1], MARIA[0], 20]]})
+    headers = [
+        "Категория",
+        "  код оо ",
+        "ДАТА  РОЖДЕНИЯ",
+        "фио",
+        "Педагогический стаж*",
+        "версия  СОГЛАСИЯ",
+        "Дата согласия*",
+    ]
+    path = book(
+        {"Наставники": [headers, ["педагог", "D0116", MARIA[1], MARIA[0], 20, "2026-1", D(2024, 9, 2)]]}
+    )
     report = imported(path)
     assert counts(report) == {"Наставники": (1, 0, 0)}
     person = Person.objects.get()
@@ -1081,7 +1091,7 @@ def test_a_person_on_both_people_sheets_is_one_person_in_two_bases(area, book):
 
 def test_a_value_in_a_column_without_a_header_is_refused(area, book):
     path = book({"Наставники": [MENTORS, [*mentor("D0116", *MARIA), None, "забыли заголовок"]]})
-    assert refused(path) == ["Лист «Наставники», строка 2, столбец «M»: значение в столбце без заголовка"]
+    assert refused(path) == ["Лист «Наставники», строка 2, столбец «P»: значение в столбце без заголовка"]
 
 
 def test_the_errors_stop_at_500_with_a_warning(area, book):
