@@ -8,6 +8,7 @@ macros, size limits) are tests/registry/test_workbook_safety.py's.
 """
 
 import datetime
+import io
 import zipfile
 
 import openpyxl
@@ -1172,3 +1173,84 @@ def test_two_stored_people_the_import_cannot_tell_apart_are_named_not_guessed(ar
         f"Лист «Наставники», строка 2, столбец «ФИО»: {ambiguous}",
         f"Лист «Наставнические пары», строка 2, столбец «Наставник ФИО»: {ambiguous}",
     ]
+
+
+# ---------------------------------------------------------------- consent (RELIABILITY §3.1)
+
+
+def test_a_people_row_without_consent_is_refused_naming_sheet_row_and_column(area, book):
+    path = book(
+        {
+            "Наставники": [MENTORS, mentor("D0116", *MARIA, **{"Дата согласия": "", "Версия согласия": ""})],
+            "Наставляемые": [MENTEES, None, mentee("D0116", *OLEG, **{"Версия согласия": "2019-7"})],
+        }
+    )
+    assert refused(path) == [
+        "Лист «Наставники», строка 2, столбец «Дата согласия»: обязательное поле не заполнено",
+        "Лист «Наставники», строка 2, столбец «Версия согласия»: обязательное поле не заполнено",
+        "Лист «Наставляемые», строка 3, столбец «Версия согласия»: «2019-7» — неизвестная версия текста "
+        "согласия; допустимо: 2026-1",
+    ]
+
+
+def test_a_pupil_row_without_the_legal_representative_is_refused(area, book):
+    pupil = ("Кузнецова Дарья Ильинична", D(2011, 3, 14))
+    teen = ("Орлов Артём Сергеевич", D(2007, 6, 1))  # a college student, 17 on the consent date
+    path = book(
+        {
+            "Наставляемые": [
+                MENTEES,
+                mentee("D0116", *pupil, category="обучающийся", **{"Законный представитель": ""}),
+                mentee(
+                    "D0116",
+                    *teen,
+                    category="студент",
+                    **{"Дата согласия": D(2024, 5, 31), "Законный представитель": ""},
+                ),
+                mentee("D0116", *OLEG, **{"Дата согласия": D(1999, 8, 31)}),
+            ]
+        }
+    )
+    assert refused(path) == [
+        "Лист «Наставляемые», строка 2, столбец «Законный представитель»: участник несовершеннолетний: "
+        "укажите законного представителя, давшего согласие",
+        "Лист «Наставляемые», строка 3, столбец «Законный представитель»: участник несовершеннолетний: "
+        "укажите законного представителя, давшего согласие",
+        "Лист «Наставляемые», строка 4, столбец «Дата согласия»: дата согласия раньше даты рождения",
+    ]
+
+
+def test_consent_is_imported_and_exported_back(area, book):
+    pupil = ("Кузнецова Дарья Ильинична", D(2011, 3, 14))
+    path = book(
+        {
+            "Наставляемые": [
+                MENTEES,
+                mentee(
+                    "D0116",
+                    *pupil,
+                    category="обучающийся",
+                    **{"Дата согласия": "02.09.2024", "Законный представитель": "Кузнецов Илья Петрович"},
+                ),
+            ]
+        }
+    )
+    imported(path)
+    person = Person.objects.get(full_name=pupil[0])
+    assert (person.consent_date, person.consent_giver, person.consent_text_version) == (
+        D(2024, 9, 2),
+        "Кузнецов Илья Петрович",
+        "2026-1",
+    )
+    from registry.workbook.export import export_workbook
+
+    content = export_workbook(Organization.objects.filter(code="D0116"))
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(content), read_only=True)["Наставляемые"].iter_rows(
+            values_only=True
+        )
+    )
+    exported = dict(zip(rows[0], rows[1], strict=True))
+    assert exported["Законный представитель"] == "Кузнецов Илья Петрович"
+    assert exported["Версия согласия"] == "2026-1"
+    assert exported["Дата согласия"].date() == D(2024, 9, 2)
