@@ -10,6 +10,7 @@ import datetime
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -481,3 +482,22 @@ def test_report_documents_above_the_school_carry_no_person_fields(
             assert value not in html, (kind, value)
         assert f"{pupil.birth_date:%d.%m.%Y}" not in html and f"{mentor.birth_date:%d.%m.%Y}" not in html
     assert built >= 1
+
+
+def test_the_admin_shows_the_consent_to_admins_and_hides_the_representative_from_others(
+    client_for, admin_user, coordinator, pupil, mentor
+):
+    page = (
+        client_for(admin_user).get(reverse("admin:registry_person_change", args=[pupil.pk])).content.decode()
+    )
+    assert "Согласие на обработку персональных данных" in page
+    assert 'name="consent_date"' in page and PARENT_NAME in page and 'name="consent_text_version"' in page
+    # A coordinator with staff status and the view permission reads teachers, without personal data.
+    coordinator.is_staff = True
+    coordinator.save()
+    coordinator.user_permissions.add(Permission.objects.get(codename="view_person"))
+    response = client_for(coordinator).get(reverse("admin:registry_person_change", args=[mentor.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert MENTOR_NAME in page
+    assert 'name="consent_giver"' not in page and "petrova@example.ru" not in page
