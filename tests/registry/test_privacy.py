@@ -281,8 +281,19 @@ def test_one_person_export_holds_his_data_and_nobody_elses(client_for, curator, 
 def test_the_mentors_export_names_his_course_and_his_mentees_by_id_only(
     client_for, admin_user, mentor, pupil, pair
 ):
+    course = TrainingCourse.objects.create(
+        region=mentor.organization.municipality.region,
+        title="Наставничество в школе",
+        provider="ИРО",
+        start_date=datetime.date(2024, 10, 1),
+        end_date=datetime.date(2024, 10, 20),
+    )
+    TrainingCompletion.objects.create(
+        course=course, person=mentor, completed_on=datetime.date(2024, 10, 20), certificate_number="ИРО-555"
+    )
     text = sheet_text(client_for(admin_user).get(export_url(mentor)).content)
     assert MENTOR_NAME in text and "олимпиадная математика" in text
+    assert "Наставничество в школе" in text and "ИРО-555" in text
     assert f"наставляемый: участник {pupil.pk}" in text
     assert PUPIL_NAME not in text and PARENT_NAME not in text and "dasha@example.ru" not in text
     assert "Выгрузил: root, " in text
