@@ -35,6 +35,7 @@ from .models import (
     Organization,
     OrganizationStatus,
     Person,
+    PersonalDataDestruction,
     PracticeBankEntry,
     Region,
     TrainingCompletion,
@@ -226,7 +227,7 @@ class HeadcountAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
 # ---------------------------------------------------------------- people and bases
 
 
-PERSONAL_DATA_FIELDS = ["birth_date", "email", "phone"]
+PERSONAL_DATA_FIELDS = ["birth_date", "email", "phone", "consent_giver"]
 
 
 @admin.register(Person)
@@ -239,6 +240,38 @@ class PersonAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
     list_select_related = ["organization"]
     autocomplete_fields = ["organization"]
     readonly_fields = ["version", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "organization",
+                    "full_name",
+                    "birth_date",
+                    "category",
+                    "position",
+                    "subject",
+                    "grade",
+                    "teaching_experience",
+                    "email",
+                    "phone",
+                ]
+            },
+        ),
+        (
+            "Согласие на обработку персональных данных",
+            {"fields": ["consent_date", "consent_giver", "consent_text_version"]},
+        ),
+        (None, {"fields": ["version", "created_at", "updated_at"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        # Fields excluded below (no personal data for this user) leave the fieldsets too.
+        excluded = set(self.get_exclude(request, obj) or [])
+        return [
+            (title, {**options, "fields": [f for f in options["fields"] if f not in excluded]})
+            for title, options in self.fieldsets
+        ]
 
     def get_exclude(self, request, obj=None):
         # Birth date and contacts only for the curator of the person's own school and admins
@@ -511,6 +544,41 @@ class MethodistRegistryEntryAdmin(ScopedAdmin):
 
 
 # ---------------------------------------------------------------- users and their scopes
+
+
+# ---------------------------------------------------------------- personal data
+
+
+@admin.register(PersonalDataDestruction)
+class PersonalDataDestructionAdmin(AdminOnlyMixin, admin.ModelAdmin):
+    """The event log of destroyed personal data (RKN order 179): admins read it, nobody edits it;
+    records are written by ``registry.privacy.destroy_personal_data`` only."""
+
+    list_display = [
+        "destroyed_at",
+        "act_number",
+        "act_date",
+        "reason",
+        "organization",
+        "person_id",
+        "destroyed_by",
+    ]
+    list_filter = ["reason", "act_date"]
+    search_fields = ["act_number", "person__id"]
+    list_select_related = ["organization", "destroyed_by"]
+    date_hierarchy = "destroyed_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(UserScope)

@@ -26,6 +26,7 @@ from simple_history.utils import bulk_create_with_history
 
 from . import services
 from .models import (
+    CURRENT_CONSENT_TEXT_VERSION,
     BaseMembership,
     Category,
     Contest,
@@ -271,12 +272,17 @@ class DemoBuilder:
         while (organization.pk, full_name, birth) in self.natural_keys:
             full_name = self.name(rng)
         self.natural_keys.add((organization.pk, full_name, birth))
+        # Every person consented when entered (RELIABILITY §3.1); a pupil through a parent.
+        consent_giver = self.name(rng) if category == Category.STUDENT else ""
         person = Person(
             id=pid,
             organization=organization,
             full_name=full_name,
             birth_date=birth,
             category=category,
+            consent_date=datetime.date(year, 9, 1),
+            consent_giver=consent_giver,
+            consent_text_version=CURRENT_CONSENT_TEXT_VERSION,
             **extra,
         )
         self.plan.people[pid] = person

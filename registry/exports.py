@@ -18,6 +18,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PERSONAL_DATA_NOTICE = (
+    "Файл содержит персональные данные (152-ФЗ). Храните его только на рабочем компьютере, "
+    "не пересылайте по открытым каналам и удалите, когда он станет не нужен."
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -49,7 +53,7 @@ def workbook_bytes(
     worksheet.append([heading])
     if user is not None:
         moment = timezone.localtime().strftime("%d.%m.%Y %H:%M")
-        worksheet.append([f"Выгрузил: {user.get_username()}, {moment}"])
+        worksheet.append([f"Выгрузил: {user.get_username()}, {moment}. {PERSONAL_DATA_NOTICE}"])
     worksheet.append([])
     header = []
     for name in columns:

@@ -16,6 +16,10 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 YOUNG_SPECIALIST_MAX_YEARS = 3  # a teacher in the first three years of work (0, 1 or 2 full years)
+ADULT_AGE = 18  # below it, consent to processing personal data is given by a legal representative
+# Versions of the consent text (152-ФЗ art. 9): a new text gets a new version, old consents keep theirs.
+CONSENT_TEXT_VERSIONS = ("2026-1",)
+CURRENT_CONSENT_TEXT_VERSION = CONSENT_TEXT_VERSIONS[-1]
 
 
 def school_year_of(day: datetime.date) -> int:
@@ -213,6 +217,10 @@ class Category(models.TextChoices):
 ORGANIZATION_SIDE = "organization"  # a form whose side is an organization, as in «ОО – ОО»
 
 
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
 class Person(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
@@ -229,6 +237,20 @@ class Person(models.Model):
     )
     email = models.EmailField("email", blank=True)
     phone = models.CharField("телефон", max_length=30, blank=True)
+    # 152-ФЗ art. 9: no record without a consent; a minor's is given by a legal representative.
+    consent_date = models.DateField("дата согласия на обработку персональных данных", null=True)
+    consent_giver = models.CharField(
+        "законный представитель, давший согласие",
+        max_length=300,
+        blank=True,
+        help_text="ФИО родителя или иного законного представителя; для совершеннолетнего не заполняется",
+    )
+    consent_text_version = models.CharField(
+        "версия текста согласия",
+        max_length=20,
+        choices=[(v, v) for v in CONSENT_TEXT_VERSIONS],
+        default=CURRENT_CONSENT_TEXT_VERSION,
+    )
     version = models.PositiveIntegerField("версия", default=1, editable=False)
     created_at = models.DateTimeField("создан", auto_now_add=True)
     updated_at = models.DateTimeField("изменён", auto_now=True)
@@ -244,10 +266,26 @@ class Person(models.Model):
                 name="registry_person_natural_key",
                 violation_error_message="Участник с такими ФИО и датой рождения уже есть в этой организации.",
             ),
+            models.CheckConstraint(
+                condition=Q(consent_date__isnull=False) & ~Q(consent_text_version=""),
+                name="registry_person_has_consent",
+                violation_error_message=(
+                    "Укажите дату согласия на обработку персональных данных и версию его текста."
+                ),
+            ),
         ]
 
     def __str__(self):
         return self.full_name
+
+    @property
+    def needs_representative(self) -> bool:
+        """A pupil, or anyone under 18 on the day of the consent, cannot consent for himself."""
+        if self.category == Category.STUDENT:
+            return True
+        return bool(
+            self.birth_date and self.consent_date and age_on(self.birth_date, self.consent_date) < ADULT_AGE
+        )
 
     @property
     def is_young_specialist(self) -> bool:
@@ -263,8 +301,33 @@ class Person(models.Model):
             errors["birth_date"] = "Дата рождения не может быть в будущем."
         if self.category == Category.STUDENT and self.teaching_experience:
             errors["teaching_experience"] = "У обучающегося не может быть педагогического стажа."
+        errors.update(consent_errors(self))
         if errors:
             raise ValidationError(errors)
+
+
+CONSENT_DATE_MISSING = "Укажите дату согласия на обработку персональных данных."
+CONSENT_VERSION_MISSING = "Укажите версию текста согласия."
+CONSENT_IN_FUTURE = "Дата согласия не может быть в будущем."
+CONSENT_BEFORE_BIRTH = "Дата согласия не может быть раньше даты рождения."
+CONSENT_GIVER_MISSING = "Участник несовершеннолетний: укажите ФИО законного представителя, давшего согласие."
+
+
+def consent_errors(person: "Person", today: datetime.date | None = None) -> dict:
+    """{field: message} of the consent rules (RELIABILITY §3.1); the import checks rows with it too."""
+    today = today or datetime.date.today()
+    errors = {}
+    if not person.consent_date:
+        errors["consent_date"] = CONSENT_DATE_MISSING
+    elif person.consent_date > today:
+        errors["consent_date"] = CONSENT_IN_FUTURE
+    elif person.birth_date and person.consent_date < person.birth_date:
+        errors["consent_date"] = CONSENT_BEFORE_BIRTH
+    if not (person.consent_text_version or "").strip():
+        errors["consent_text_version"] = CONSENT_VERSION_MISSING
+    if person.needs_representative and not (person.consent_giver or "").strip():
+        errors["consent_giver"] = CONSENT_GIVER_MISSING
+    return errors
 
 
 class BaseMembership(models.Model):
@@ -1055,3 +1118,49 @@ class ImportJob(models.Model):
         if self.status in (self.Status.DONE, self.Status.CHECKED):
             return 100
         return min(100, round(100 * self.progress_done / self.progress_total)) if self.progress_total else 0
+
+
+# ---------------------------------------------------------------- personal data
+
+
+class PersonalDataDestruction(models.Model):
+    """The event log of destroyed personal data (152-ФЗ art. 21, RKN order 179): no personal data in it.
+
+    The person's row stays (its pairs and the figures built on them stay whole), with ФИО,
+    contacts and the representative wiped there and in its history: see ``registry.privacy``.
+    """
+
+    class Reason(models.TextChoices):
+        CONSENT_WITHDRAWN = "consent_withdrawn", "отзыв согласия на обработку персональных данных"
+        PURPOSE_REACHED = "purpose_reached", "достижение цели обработки"
+        UNLAWFUL = "unlawful", "выявлена неправомерная обработка"
+
+    person = models.OneToOneField(
+        Person, models.PROTECT, related_name="destruction", verbose_name="участник (идентификатор)"
+    )
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="+", verbose_name="организация"
+    )
+    destroyed_at = models.DateTimeField("когда уничтожены", auto_now_add=True)
+    destroyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name="кто уничтожил"
+    )
+    reason = models.CharField("основание", max_length=20, choices=Reason.choices)
+    act_number = models.CharField("номер акта об уничтожении", max_length=50)
+    act_date = models.DateField("дата акта")
+    records_anonymised = models.PositiveIntegerField("обезличено записей истории", default=0)
+
+    class Meta:
+        verbose_name = "уничтожение персональных данных"
+        verbose_name_plural = "журнал уничтожения персональных данных"
+        ordering = ["-destroyed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(act_number=""),
+                name="registry_personaldatadestruction_has_act",
+                violation_error_message="Укажите номер акта об уничтожении.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Акт № {self.act_number} от {self.act_date:%d.%m.%Y}"

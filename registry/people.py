@@ -33,13 +33,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import access, services
+from . import access, models, services
 from .models import BaseMembership, Category, Mentorship, MentorshipLink, Organization, Person
 
 Base = BaseMembership.Base
 
 MIN_STUDENT_AGE = 10  # the target model covers students from age 10 (DOMAIN, Р-145)
-PD_FIELDS = ("birth_date", "email", "phone")
+PD_FIELDS = ("birth_date", "email", "phone", "consent_giver")
 PERSON_FIELDS = (
     "full_name",
     "birth_date",
@@ -50,6 +50,9 @@ PERSON_FIELDS = (
     "teaching_experience",
     "email",
     "phone",
+    "consent_date",
+    "consent_giver",
+    "consent_text_version",
 )
 MEMBERSHIP_FIELDS = {Base.MENTORS: ("trained_as_mentor", "competences"), Base.MENTEES: ("request",)}
 
@@ -65,6 +68,7 @@ CONCURRENT_ADD = "Этого участника только что добави
 HAS_ACTIVE_PAIRS = (
     "У участника есть действующие пары, где он {role}: сначала завершите их, затем исключите его из базы."
 )
+DESTROYED = "Персональные данные участника уничтожены: изменять запись нельзя."
 ALREADY_ARCHIVED = "Участник уже исключён из {base}."
 NOT_ARCHIVED = "Участник не исключён из {base}: возвращать из архива нечего."
 ARCHIVE_BEFORE_INCLUDED = "Нельзя исключить из базы раньше даты включения ({date:%d.%m.%Y})."
@@ -83,8 +87,7 @@ ROLE = {Base.MENTORS: "наставник", Base.MENTEES: "наставляем�
 # ---------------------------------------------------------------- rules
 
 
-def age_on(birth_date: datetime.date, day: datetime.date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+age_on = models.age_on
 
 
 def check_student_age(*, category: str, birth_date: datetime.date | None, today: datetime.date) -> None:
@@ -195,6 +198,9 @@ def person_create(
     teaching_experience: int | None = None,
     email: str = "",
     phone: str = "",
+    consent_date: datetime.date | None = None,
+    consent_giver: str = "",
+    consent_text_version: str = models.CURRENT_CONSENT_TEXT_VERSION,
     trained_as_mentor: bool = False,
     competences: str = "",
     request: str = "",
@@ -231,6 +237,9 @@ def person_create(
                     teaching_experience=teaching_experience,
                     email=email,
                     phone=phone,
+                    consent_date=consent_date,
+                    consent_giver=" ".join((consent_giver or "").split()),
+                    consent_text_version=consent_text_version,
                 )
                 person.full_clean()
                 person.save()
@@ -295,6 +304,8 @@ def person_update(
         stored = Person.objects.select_for_update().filter(pk=person.pk).first()
         if stored is None or stored.version != expected_version:
             raise ValidationError(STALE_VERSION)
+        if models.PersonalDataDestruction.objects.filter(person=stored).exists():
+            raise ValidationError(DESTROYED)
         if "full_name" in changes:
             changes["full_name"] = normalize_full_name(changes["full_name"])
         changed = set()

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from registry import services
 from registry.models import (
+    CURRENT_CONSENT_TEXT_VERSION,
     Category,
     Headcount,
     MentoringForm,
@@ -50,6 +51,20 @@ def make_organization(**kw) -> Organization:
     return Organization.objects.create(**kw)
 
 
+CONSENT_DAY = datetime.date(2024, 9, 1)
+
+
+def give_consent(person: Person) -> Person:
+    """Consent as a curator records it (RELIABILITY §3.1): dated, versioned, a representative for minors."""
+    if person.consent_date is None:
+        person.consent_date = max(CONSENT_DAY, person.birth_date) if person.birth_date else CONSENT_DAY
+    if not person.consent_text_version:
+        person.consent_text_version = CURRENT_CONSENT_TEXT_VERSION
+    if person.needs_representative and not person.consent_giver:
+        person.consent_giver = "Законный Представитель Участника"
+    return person
+
+
 def make_person(**kw) -> Person:
     i = n()
     if "organization" not in kw:
@@ -62,7 +77,7 @@ def make_person(**kw) -> Person:
     else:
         kw.setdefault("birth_date", datetime.date(1980, 1, 1) + datetime.timedelta(days=i % 3000))
         kw.setdefault("teaching_experience", 10)
-    person = Person(**kw)
+    person = give_consent(Person(**kw))
     person.full_clean()
     person.save()
     return person

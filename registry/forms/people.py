@@ -12,7 +12,15 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from registry import access, people
-from registry.models import BaseMembership, Category, MentoringForm, Municipality, Person
+from registry.models import (
+    CONSENT_DATE_MISSING,
+    BaseMembership,
+    Category,
+    MentoringForm,
+    Municipality,
+    Person,
+    PersonalDataDestruction,
+)
 
 Base = BaseMembership.Base
 Role = access.Role
@@ -42,13 +50,23 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = Person
         fields = people.PERSON_FIELDS
-        widgets = {"birth_date": DATE_WIDGET}
-        help_texts = {"grade": "Для обучающихся, например 7А", "phone": "Например, +7 900 000-00-00"}
+        widgets = {"birth_date": DATE_WIDGET, "consent_date": DATE_WIDGET}
+        help_texts = {
+            "grade": "Для обучающихся, например 7А",
+            "phone": "Например, +7 900 000-00-00",
+            "consent_date": "Дата подписания согласия на обработку персональных данных (152-ФЗ)",
+            "consent_giver": (
+                "ФИО родителя или иного законного представителя, подписавшего согласие: обязательно для "
+                "обучающегося и для любого участника моложе 18 лет; совершеннолетний подписывает сам"
+            ),
+        }
 
     def __init__(self, *args, bases: set[str], today: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
         self.bases = bases
+        # The model's clean says it too (for every other way in); the form shows it once, in its words.
+        self.fields["consent_date"].error_messages["required"] = CONSENT_DATE_MISSING
         wanted = {name for base in bases for name in people.MEMBERSHIP_FIELDS[base]}
         for name in ("trained_as_mentor", "competences", "request"):
             if name not in wanted:
@@ -65,6 +83,13 @@ class PersonForm(forms.ModelForm):
             except forms.ValidationError as exc:
                 self.add_error(None, exc)
         return data
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name, errors in self._errors.items():
+            unique = list(dict.fromkeys(errors))
+            if len(unique) < len(errors):
+                self._errors[name] = self.error_class(unique, renderer=self.renderer)
 
     def person_values(self) -> dict:
         names = [*people.PERSON_FIELDS, "trained_as_mentor", "competences", "request"]
@@ -202,3 +227,30 @@ class BaseFilter(django_filters.FilterSet):
 
     def filter_trained(self, queryset, name, value):
         return queryset.filter(trained_as_mentor=(value == "yes"))
+
+
+# ---------------------------------------------------------------- personal data
+
+
+class PersonDestroyForm(forms.Form):
+    """«Уничтожить персональные данные»: the reason and the act (RKN order 179), confirmed by a tick."""
+
+    reason = forms.ChoiceField(label="Основание", choices=PersonalDataDestruction.Reason.choices)
+    act_number = forms.CharField(label="Номер акта об уничтожении", max_length=50)
+    act_date = forms.DateField(label="Дата акта", widget=DATE_WIDGET)
+    confirm = forms.BooleanField(
+        label="Понимаю, что ФИО, дата рождения, контакты и сведения о законном представителе будут "
+        "удалены без возможности восстановления",
+        required=True,
+        error_messages={"required": "Подтвердите уничтожение персональных данных."},
+    )
+
+    def __init__(self, *args, today: datetime.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def clean_act_date(self):
+        value = self.cleaned_data["act_date"]
+        if value > self.today:
+            raise forms.ValidationError("Дата акта не может быть в будущем.")
+        return value

@@ -10,15 +10,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from registry import access, exports, people
-from registry.forms.people import BaseFilter, PersonCreateForm, PersonEditForm
-from registry.models import BaseMembership, Category, Mentorship, MentorshipLink, Person
+from registry import access, exports, people, privacy
+from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm
+from registry.models import (
+    BaseMembership,
+    Category,
+    Mentorship,
+    MentorshipLink,
+    Person,
+    PersonalDataDestruction,
+)
 
 Base = BaseMembership.Base
 Role = access.Role
@@ -38,6 +46,10 @@ SAVED = "Данные участника сохранены."
 NOTHING_CHANGED = "Изменений нет."
 ARCHIVED = "«{name}» исключен(а) из {base} (перенесен(а) в архив)."
 RESTORED = "«{name}» возвращен(а) из архива в {base}."
+DESTROYED = (
+    "Персональные данные участника уничтожены (акт № {number} от {date:%d.%m.%Y}); "
+    "событие записано в журнал уничтожения."
+)
 
 
 def _base_param(request) -> str:
@@ -195,6 +207,8 @@ def person_detail(request, pk):
         "limit": settings.MENTOR_MENTEE_LIMIT,
         "history": people.person_history(person=person, user=user),
         "today": today,
+        "can_handle_pd": privacy.can_handle(user, person),
+        "destruction": PersonalDataDestruction.objects.filter(person=person).first(),
     }
     return render(request, "registry/people/person_detail.html", context)
 
@@ -304,6 +318,64 @@ def person_archive(request, pk):
     return redirect("registry:person-detail", person.pk)
 
 
+# ---------------------------------------------------------------- personal data (152-ФЗ)
+
+
+def _person_with_pd(request, pk) -> Person:
+    """The person whose personal data the user handles: out of scope 404 (a pupil above the school
+    too, as on the card), in scope without the right to personal data 403."""
+    user = request.user
+    person = access.get_scoped_or_404(user, Person.objects.select_related("organization"), pk=pk)
+    if person.category in access.MINOR_CATEGORIES and not access.sees_minor_names(user):
+        raise Http404("Объект не найден")
+    if not privacy.can_handle(user, person):
+        raise PermissionDenied("Персональные данные участника доступны куратору его организации.")
+    return person
+
+
+@login_required
+def person_export(request, pk):
+    """«Всё, что хранится об участнике» (152-ФЗ art. 14) as .xlsx, watermarked, never cached."""
+    person = _person_with_pd(request, pk)
+    content = privacy.person_export_bytes(person=person, user=request.user)
+    response = HttpResponse(content, content_type=exports.XLSX)
+    filename = privacy.export_filename(person, timezone.localdate())
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def person_destroy(request, pk):
+    """«Уничтожить персональные данные»: a confirmation page, then one transaction (registry.privacy)."""
+    person = _person_with_pd(request, pk)
+    _require_writer(request.user)
+    today = timezone.localdate()
+    form = PersonDestroyForm(request.POST or None, today=today)
+    done = PersonalDataDestruction.objects.filter(person=person).first()
+    if request.method == "POST" and done is None and form.is_valid():
+        try:
+            event = privacy.destroy_personal_data(
+                person=person,
+                user=request.user,
+                today=today,
+                **{name: form.cleaned_data[name] for name in ("reason", "act_number", "act_date")},
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, DESTROYED.format(number=event.act_number, date=event.act_date))
+            return redirect("registry:person-detail", person.pk)
+    context = {
+        "form": form,
+        "person": person,
+        "done": done,
+        "title": "Уничтожить персональные данные",
+        "cancel_url": reverse("registry:person-detail", args=[person.pk]),
+    }
+    return render(request, "registry/privacy/destroy_confirm.html", context)
+
+
 urlpatterns = [
     path("mentors/", mentor_list, name="mentor-list"),
     path("mentees/", mentee_list, name="mentee-list"),
@@ -311,4 +383,6 @@ urlpatterns = [
     path("people/<uuid:pk>/", person_detail, name="person-detail"),
     path("people/<uuid:pk>/edit/", person_edit, name="person-edit"),
     path("people/<uuid:pk>/archive/", person_archive, name="person-archive"),
+    path("people/<uuid:pk>/export.xlsx", person_export, name="person-export"),
+    path("people/<uuid:pk>/destroy/", person_destroy, name="person-destroy"),
 ]

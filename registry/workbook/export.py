@@ -29,7 +29,7 @@ import xlsxwriter
 from django.conf import settings
 from django.utils import timezone
 
-from registry.exports import FORMULA_STARTS
+from registry.exports import FORMULA_STARTS, PERSONAL_DATA_NOTICE
 from registry.models import MentoringForm, Region
 
 from . import schema
@@ -44,10 +44,6 @@ REQUIRED_MARK = " *"
 DATE_FORMAT = "DD.MM.YYYY"
 DATETIME_FORMAT = "DD.MM.YYYY hh:mm"
 TITLE = "Реестр наставничества"
-PERSONAL_DATA_NOTICE = (
-    "Файл содержит персональные данные (152-ФЗ). Храните его только на рабочем компьютере, "
-    "не пересылайте по открытым каналам и удалите, когда он станет не нужен."
-)
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 8, 60
 FORMULA_CHARS = ("=", "+", "-", "@")  # what ``schema.clean_text`` strips one apostrophe before
@@ -80,6 +76,10 @@ INSTRUCTIONS = (
     "столбец пустым.",
     "Наставник из другой ОО: укажите её код в столбце «Наставник код ОО». В форме «ОО – ОО» "
     "заполните «ОО-наставник код» и «ОО-наставляемая код», а ФИО и даты рождения оставьте пустыми.",
+    "Согласие на обработку персональных данных (152-ФЗ) обязательно для каждого участника: заполните "
+    "«Дата согласия» и «Версия согласия» (версия текста, который подписан). За обучающегося и за любого "
+    "участника моложе 18 лет на дату согласия его даёт законный представитель: укажите его ФИО в столбце "
+    "«Законный представитель». Строка без согласия не загрузится.",
     "Повторная загрузка того же файла ничего не меняет, изменённая строка обновляет запись. "
     "Ошибки показываются все сразу (лист, строка, столбец); при ошибках ничего не записывается.",
     PERSONAL_DATA_NOTICE,

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from registry.models import Category, Mentorship, Organization
+from registry.models import CONSENT_TEXT_VERSIONS, Category, Mentorship, Organization
 
 BLANK = ""
 
@@ -345,6 +345,7 @@ def name(max_length: int) -> Callable:
 parse_org_type = choice_parser(ORG_TYPE_LABELS, "ый тип ОО")
 parse_category = choice_parser(CATEGORY_LABELS, "ая категория")
 parse_status = choice_parser(STATUS_LABELS, "ый статус")
+parse_consent_version = choice_parser({v: v for v in CONSENT_TEXT_VERSIONS}, "ая версия текста согласия")
 
 MUNICIPALITIES = SheetSpec(
     "Муниципалитеты",
@@ -409,6 +410,23 @@ def _person_columns(full_name: str, birth_date: datetime.date, experience: int) 
     )
 
 
+def _consent_columns() -> tuple[Column, ...]:
+    """Consent to processing personal data (RELIABILITY §3.1): a row without it is refused;
+    for a pupil, or anyone under 18 on the consent date, the legal representative too."""
+    return (
+        Column("Дата согласия", "consent_date", parse_date, required=True, example=datetime.date(2024, 9, 2)),
+        Column("Законный представитель", "consent_giver", name(300)),
+        Column(
+            "Версия согласия",
+            "consent_text_version",
+            parse_consent_version,
+            required=True,
+            choices=CONSENT_TEXT_VERSIONS,
+            example=CONSENT_TEXT_VERSIONS[-1],
+        ),
+    )
+
+
 # The example mentor and mentee are the example pair's («Наставнические пары»).
 MENTORS = SheetSpec(
     "Наставники",
@@ -417,6 +435,7 @@ MENTORS = SheetSpec(
         Column("Обучен", "trained_as_mentor", parse_bool, choices=("да", "нет"), example="да"),
         Column("Email", "email", parse_email, example="ivanova@example.ru"),
         Column("Телефон", "phone", text(30)),
+        *_consent_columns(),
     ),
 )
 
@@ -426,6 +445,7 @@ MENTEES = SheetSpec(
         *_person_columns("Смирнов Олег Игоревич", datetime.date(1999, 9, 1), 1),
         Column("Email", "email", parse_email),
         Column("Телефон", "phone", text(30)),
+        *_consent_columns(),
     ),
 )
 

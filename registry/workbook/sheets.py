@@ -23,6 +23,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from registry.models import (
+    ADULT_AGE,
     BaseMembership,
     Category,
     Headcount,
@@ -155,6 +156,9 @@ PERSON_FIELDS = (
     "teaching_experience",
     "email",
     "phone",
+    "consent_date",
+    "consent_giver",
+    "consent_text_version",
 )
 CATEGORY, EXPERIENCE = PERSON_FIELDS.index("category"), PERSON_FIELDS.index("teaching_experience")
 
@@ -642,6 +646,30 @@ class PeopleSheet(SheetHandler):
         if (v.get("teaching_experience") or 0) > 70:
             ctx.row_error(spec, row, "teaching_experience", "стаж больше 70 лет")
             ok = False
+        return self._check_consent(v, row, ctx) and ok
+
+    def _check_consent(self, v: dict, row: Row, ctx: ImportContext) -> bool:
+        """The rules of ``models.consent_errors``, worded for a row (the required cells are checked
+        by the engine: a row without the date or the version never gets here)."""
+        spec, consented, birth = self.spec, v.get("consent_date"), v["birth_date"]
+        if consented is None:
+            return True  # the sheet lacks the column: the engine has refused the file
+        ok = True
+        if consented > ctx.today:
+            ctx.row_error(spec, row, "consent_date", "дата согласия в будущем")
+            ok = False
+        elif consented < birth <= ctx.today:  # a birth date in the future is reported on its own
+            ctx.row_error(spec, row, "consent_date", "дата согласия раньше даты рождения")
+            ok = False
+        minor = v["category"] == Category.STUDENT or age_on(birth, consented) < ADULT_AGE
+        if minor and not v.get("consent_giver"):
+            ctx.row_error(
+                spec,
+                row,
+                "consent_giver",
+                "участник несовершеннолетний: укажите законного представителя, давшего согласие",
+            )
+            ok = False
         return ok
 
     def apply(self, plan, ctx: ImportContext) -> None:
@@ -697,6 +725,9 @@ class PeopleSheet(SheetHandler):
                 "trained_as_mentor",
                 "person__email",
                 "person__phone",
+                "person__consent_date",
+                "person__consent_giver",
+                "person__consent_text_version",
             )
         )
         for (
@@ -711,6 +742,9 @@ class PeopleSheet(SheetHandler):
             trained,
             email,
             phone,
+            consent_date,
+            consent_giver,
+            consent_version,
         ) in entries.iterator(chunk_size=BATCH):
             common = (
                 code,
@@ -722,10 +756,11 @@ class PeopleSheet(SheetHandler):
                 grade,
                 experience,
             )
+            consent = (consent_date, consent_giver, consent_version)
             if mentors:
-                yield (*common, "да" if trained else "нет", email, phone)
+                yield (*common, "да" if trained else "нет", email, phone, *consent)
             else:
-                yield (*common, email, phone)
+                yield (*common, email, phone, *consent)
 
 
 def _refresh_link_copies(person_ids: list) -> None:

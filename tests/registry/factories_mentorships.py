@@ -6,6 +6,7 @@ import itertools
 from django.utils import timezone
 
 from registry.models import Category, Person
+from tests.factories import give_consent
 
 # Birth dates of our own: tests.factories.make_person derives them from a session-wide counter,
 # and pupils born "in the future" fail validation once a long suite has made ~6,000 rows.
@@ -26,6 +27,7 @@ def person(*, organization, category=Category.TEACHER, full_name=None, teaching_
         grade="7А" if pupil else "",
         teaching_experience=teaching_experience,
     )
+    give_consent(row)
     row.full_clean()
     row.save()
     return row

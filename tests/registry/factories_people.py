@@ -11,6 +11,7 @@ import itertools
 from django.utils import timezone
 
 from registry.models import BaseMembership, Category, Person
+from tests.factories import give_consent
 
 _seq = itertools.count(1)
 
@@ -25,7 +26,7 @@ def make_base_person(*, organization, **kw) -> Person:
     else:
         kw.setdefault("birth_date", datetime.date(1975, 1, 1) + datetime.timedelta(days=i % 5000))
         kw.setdefault("teaching_experience", 10)
-    person = Person(organization=organization, **kw)
+    person = give_consent(Person(organization=organization, **kw))
     person.full_clean()
     person.save()
     return person

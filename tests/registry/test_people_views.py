@@ -16,7 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from registry import people
-from registry.models import BaseMembership, Category, Mentorship, Person
+from registry.models import CURRENT_CONSENT_TEXT_VERSION, BaseMembership, Category, Mentorship, Person
 from tests import factories as f
 from tests.registry.factories_people import make_base_person, make_member, years_ago
 
@@ -110,10 +110,15 @@ def person_post(**kw) -> dict:
         "teaching_experience": "12",
         "email": "novikova@example.ru",
         "phone": "+7 900 000-00-01",
+        "consent_date": today().isoformat(),
+        "consent_giver": "",
+        "consent_text_version": CURRENT_CONSENT_TEXT_VERSION,
         "trained_as_mentor": "on",
         "competences": "проектная деятельность",
         "request": "",
     }
+    if kw.get("category") == Category.STUDENT:
+        data["consent_giver"] = "Сидорова Анна Петровна"  # a pupil consents through a parent
     data.update(kw)
     return data
 
@@ -129,6 +134,9 @@ def edit_post(person, membership_fields=None, **kw) -> dict:
         "teaching_experience": "" if person.teaching_experience is None else str(person.teaching_experience),
         "email": person.email,
         "phone": person.phone,
+        "consent_date": person.consent_date.isoformat(),
+        "consent_giver": person.consent_giver,
+        "consent_text_version": person.consent_text_version,
         "version": str(person.version),
     }
     data.update(membership_fields or {})

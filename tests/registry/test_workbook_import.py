@@ -8,6 +8,7 @@ macros, size limits) are tests/registry/test_workbook_safety.py's.
 """
 
 import datetime
+import io
 import zipfile
 
 import openpyxl
@@ -191,8 +192,8 @@ def test_a_missing_required_header_is_named(area, book):
 
 
 def test_a_misspelt_header_is_named_with_a_suggestion(area, book):
-    headers = ["Код ОО", "ФИО", "Дата рожденя", "Категория"]
-    path = book({"Наставники": [headers, ["D0116", MARIA[0], MARIA[1], "педагог"]]})
+    headers = ["Код ОО", "ФИО", "Дата рожденя", "Категория", "Дата согласия", "Версия согласия"]
+    path = book({"Наставники": [headers, ["D0116", MARIA[0], MARIA[1], "педагог", D(2024, 9, 2), "2026-1"]]})
     assert refused(path) == [
         "Лист «Наставники», строка 1, столбец «Дата рожденя»: неизвестный столбец (ячейка C1); "
         f"возможно, имелся в виду «Дата рождения»; столбцы листа: {all_columns(schema.MENTORS)}",
@@ -204,7 +205,7 @@ def test_an_unknown_column_is_refused(area, book):
     headers = [*MENTORS, "СНИЛС"]
     path = book({"Наставники": [headers, [*mentor("D0116", *MARIA), "123-456-789 01"]]})
     assert refused(path) == [
-        "Лист «Наставники», строка 1, столбец «СНИЛС»: неизвестный столбец (ячейка L1); "
+        "Лист «Наставники», строка 1, столбец «СНИЛС»: неизвестный столбец (ячейка O1); "
         f"столбцы листа: {all_columns(schema.MENTORS)}"
     ]
 
@@ -223,14 +224,24 @@ def test_a_title_above_the_header_is_refused(area, book):
         f"столбцы листа: {all_columns(schema.MENTORS)}",
         *(
             f"Лист «Наставники», строка 1, столбец «{header}»: нет обязательного столбца"
-            for header in ("Код ОО", "ФИО", "Дата рождения", "Категория")
+            for header in ("Код ОО", "ФИО", "Дата рождения", "Категория", "Дата согласия", "Версия согласия")
         ),
     ]
 
 
 def test_reordered_headers_in_any_case_and_spacing_are_accepted(area, book):
-    headers = ["Категория", "  код оо ", "ДАТА  РОЖДЕНИЯ", "фио", "Педагогический стаж*"]
-    path = book({"Наставники": [headers, ["педагог", "D0116", MARIA[1], MARIA[0], 20]]})
+    headers = [
+        "Категория",
+        "  код оо ",
+        "ДАТА  РОЖДЕНИЯ",
+        "фио",
+        "Педагогический стаж*",
+        "версия  СОГЛАСИЯ",
+        "Дата согласия*",
+    ]
+    path = book(
+        {"Наставники": [headers, ["педагог", "D0116", MARIA[1], MARIA[0], 20, "2026-1", D(2024, 9, 2)]]}
+    )
     report = imported(path)
     assert counts(report) == {"Наставники": (1, 0, 0)}
     person = Person.objects.get()
@@ -1081,7 +1092,7 @@ def test_a_person_on_both_people_sheets_is_one_person_in_two_bases(area, book):
 
 def test_a_value_in_a_column_without_a_header_is_refused(area, book):
     path = book({"Наставники": [MENTORS, [*mentor("D0116", *MARIA), None, "забыли заголовок"]]})
-    assert refused(path) == ["Лист «Наставники», строка 2, столбец «M»: значение в столбце без заголовка"]
+    assert refused(path) == ["Лист «Наставники», строка 2, столбец «P»: значение в столбце без заголовка"]
 
 
 def test_the_errors_stop_at_500_with_a_warning(area, book):
@@ -1162,3 +1173,84 @@ def test_two_stored_people_the_import_cannot_tell_apart_are_named_not_guessed(ar
         f"Лист «Наставники», строка 2, столбец «ФИО»: {ambiguous}",
         f"Лист «Наставнические пары», строка 2, столбец «Наставник ФИО»: {ambiguous}",
     ]
+
+
+# ---------------------------------------------------------------- consent (RELIABILITY §3.1)
+
+
+def test_a_people_row_without_consent_is_refused_naming_sheet_row_and_column(area, book):
+    path = book(
+        {
+            "Наставники": [MENTORS, mentor("D0116", *MARIA, **{"Дата согласия": "", "Версия согласия": ""})],
+            "Наставляемые": [MENTEES, None, mentee("D0116", *OLEG, **{"Версия согласия": "2019-7"})],
+        }
+    )
+    assert refused(path) == [
+        "Лист «Наставники», строка 2, столбец «Дата согласия»: обязательное поле не заполнено",
+        "Лист «Наставники», строка 2, столбец «Версия согласия»: обязательное поле не заполнено",
+        "Лист «Наставляемые», строка 3, столбец «Версия согласия»: «2019-7» — неизвестная версия текста "
+        "согласия; допустимо: 2026-1",
+    ]
+
+
+def test_a_pupil_row_without_the_legal_representative_is_refused(area, book):
+    pupil = ("Кузнецова Дарья Ильинична", D(2011, 3, 14))
+    teen = ("Орлов Артём Сергеевич", D(2007, 6, 1))  # a college student, 17 on the consent date
+    path = book(
+        {
+            "Наставляемые": [
+                MENTEES,
+                mentee("D0116", *pupil, category="обучающийся", **{"Законный представитель": ""}),
+                mentee(
+                    "D0116",
+                    *teen,
+                    category="студент",
+                    **{"Дата согласия": D(2024, 5, 31), "Законный представитель": ""},
+                ),
+                mentee("D0116", *OLEG, **{"Дата согласия": D(1999, 8, 31)}),
+            ]
+        }
+    )
+    assert refused(path) == [
+        "Лист «Наставляемые», строка 2, столбец «Законный представитель»: участник несовершеннолетний: "
+        "укажите законного представителя, давшего согласие",
+        "Лист «Наставляемые», строка 3, столбец «Законный представитель»: участник несовершеннолетний: "
+        "укажите законного представителя, давшего согласие",
+        "Лист «Наставляемые», строка 4, столбец «Дата согласия»: дата согласия раньше даты рождения",
+    ]
+
+
+def test_consent_is_imported_and_exported_back(area, book):
+    pupil = ("Кузнецова Дарья Ильинична", D(2011, 3, 14))
+    path = book(
+        {
+            "Наставляемые": [
+                MENTEES,
+                mentee(
+                    "D0116",
+                    *pupil,
+                    category="обучающийся",
+                    **{"Дата согласия": "02.09.2024", "Законный представитель": "Кузнецов Илья Петрович"},
+                ),
+            ]
+        }
+    )
+    imported(path)
+    person = Person.objects.get(full_name=pupil[0])
+    assert (person.consent_date, person.consent_giver, person.consent_text_version) == (
+        D(2024, 9, 2),
+        "Кузнецов Илья Петрович",
+        "2026-1",
+    )
+    from registry.workbook.export import export_workbook
+
+    content = export_workbook(Organization.objects.filter(code="D0116"))
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(content), read_only=True)["Наставляемые"].iter_rows(
+            values_only=True
+        )
+    )
+    exported = dict(zip(rows[0], rows[1], strict=True))
+    assert exported["Законный представитель"] == "Кузнецов Илья Петрович"
+    assert exported["Версия согласия"] == "2026-1"
+    assert exported["Дата согласия"].date() == D(2024, 9, 2)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from registry import imports
 from registry.models import (
+    CURRENT_CONSENT_TEXT_VERSION,
     BaseMembership,
     ImportJob,
     Mentorship,
@@ -47,7 +48,9 @@ def workbook(school, *, mentees=None, bad_date=False) -> io.BytesIO:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Наставники"
-    sheet.append(["Код ОО", "ФИО", "Дата рождения", "Категория", "Педагогический стаж", "Обучен"])
+    consent = ["Дата согласия", "Версия согласия"]
+    consented = [datetime.date(2024, 9, 2), CURRENT_CONSENT_TEXT_VERSION]
+    sheet.append(["Код ОО", "ФИО", "Дата рождения", "Категория", "Педагогический стаж", "Обучен", *consent])
     sheet.append(
         [
             school.code,
@@ -56,13 +59,16 @@ def workbook(school, *, mentees=None, bad_date=False) -> io.BytesIO:
             "педагог",
             20,
             "да",
+            *consented,
         ]
     )
-    sheet.append([school.code, "Сидоров Павел Ильич", datetime.date(1975, 5, 5), "педагог", 25, "нет"])
+    sheet.append(
+        [school.code, "Сидоров Павел Ильич", datetime.date(1975, 5, 5), "педагог", 25, "нет", *consented]
+    )
     sheet = book.create_sheet("Наставляемые")
-    sheet.append(["Код ОО", "ФИО", "Дата рождения", "Категория", "Педагогический стаж"])
+    sheet.append(["Код ОО", "ФИО", "Дата рождения", "Категория", "Педагогический стаж", *consent])
     for name in mentees or ["Смирнов Олег Игоревич"]:
-        sheet.append([school.code, name, datetime.date(1999, 9, 1), "педагог", 1])
+        sheet.append([school.code, name, datetime.date(1999, 9, 1), "педагог", 1, *consented])
     sheet = book.create_sheet("Наставнические пары")
     sheet.append(
         [

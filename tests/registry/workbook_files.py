@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 
+from registry.models import ADULT_AGE, CURRENT_CONSENT_TEXT_VERSION, age_on
 from registry.workbook import schema
 
 MUNICIPALITIES = [c.header for c in schema.MUNICIPALITIES.columns]
@@ -49,18 +50,40 @@ def row(headers: list[str], **values) -> list:
     return [values.get(h) for h in headers]
 
 
+CONSENT_DAY = datetime.date(2024, 9, 2)
+
+
+def with_consent(values: dict) -> dict:
+    """A row's consent as the rules want it (RELIABILITY §3.1): dated, versioned, and for a pupil
+    (or anyone under 18 on the consent date) the legal representative. Given values win."""
+    birth = values.get("Дата рождения")
+    dated = isinstance(birth, datetime.date)
+    consented = values.setdefault(
+        "Дата согласия", min(max(CONSENT_DAY, birth), datetime.date.today()) if dated else CONSENT_DAY
+    )
+    values.setdefault("Версия согласия", CURRENT_CONSENT_TEXT_VERSION)
+    minor = values.get("Категория") == "обучающийся" or (
+        isinstance(birth, datetime.date)
+        and isinstance(consented, datetime.date)
+        and age_on(birth, consented) < ADULT_AGE
+    )
+    if minor:
+        values.setdefault("Законный представитель", "Законный Представитель Участника")
+    return values
+
+
 def mentor(code: str, name: str, birth: datetime.date, category: str = "педагог", **more) -> list:
     values = {"Код ОО": code, "ФИО": name, "Дата рождения": birth, "Категория": category, **more}
     if category == "педагог":
         values.setdefault("Педагогический стаж", 15)
-    return row(MENTORS, **values)
+    return row(MENTORS, **with_consent(values))
 
 
 def mentee(code: str, name: str, birth: datetime.date, category: str = "педагог", **more) -> list:
     values = {"Код ОО": code, "ФИО": name, "Дата рождения": birth, "Категория": category, **more}
     if category == "педагог":
         values.setdefault("Педагогический стаж", 1)
-    return row(MENTEES, **values)
+    return row(MENTEES, **with_consent(values))
 
 
 def pair(code: str, form: str, start: datetime.date, **more) -> list:
