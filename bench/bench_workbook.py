@@ -84,8 +84,9 @@ PERSON_HEADERS = [
     "Класс",
     "Педагогический стаж",
 ]
-MENTOR_HEADERS = [*PERSON_HEADERS, "Обучен", "Email", "Телефон"]
-MENTEE_HEADERS = [*PERSON_HEADERS, "Email", "Телефон"]
+CONSENT_HEADERS = ["Дата согласия", "Законный представитель", "Версия согласия"]
+MENTOR_HEADERS = [*PERSON_HEADERS, "Обучен", "Email", "Телефон", *CONSENT_HEADERS]
+MENTEE_HEADERS = [*PERSON_HEADERS, "Email", "Телефон", *CONSENT_HEADERS]
 PAIR_HEADERS = [
     "Код ОО",
     "Форма наставничества",
@@ -316,7 +317,10 @@ class WorkbookGenerator:
         ]
         if mentor:
             cells.append("да" if category in ("teacher", "head") and r.random() < 0.7 else "нет")
-        return person, (*cells, email, phone)
+        # Consent (152-ФЗ): a month ago; pupils and college students through a parent.
+        giver = self.full_name(org) if category in ("student", "college_student") else ""
+        consent = (self.date_cell(self.today - datetime.timedelta(days=30)), giver, "2026-1")
+        return person, (*cells, email, phone, *consent)
 
     def mentorship_fields(self):
         r = self.rng

@@ -55,6 +55,9 @@ SCOPE_PATHS: dict[type[Model], Paths] = {
     m.ContestEntry: Paths("organization", "organization__municipality", "organization__municipality__region"),
     m.PracticeBankEntry: Paths("organization", "organization__municipality", "region"),
     m.MethodistRegistryEntry: Paths("person__organization", "person__organization__municipality", "region"),
+    m.PersonalDataDestruction: Paths(
+        "organization", "organization__municipality", "organization__municipality__region"
+    ),
     m.MentoringForm: None,  # vocabulary: everybody reads it
 }
 

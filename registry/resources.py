@@ -117,6 +117,9 @@ class PersonResource(SafeExportMixin, resources.ModelResource):
     )
     email = fields.Field("email", "Email")
     phone = fields.Field("phone", "Телефон")
+    consent_date = fields.Field("consent_date", "Дата согласия", widget=DATE)
+    consent_giver = fields.Field("consent_giver", "Законный представитель")
+    consent_text_version = fields.Field("consent_text_version", "Версия согласия")
 
     class Meta:
         model = Person

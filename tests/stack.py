@@ -72,7 +72,10 @@ def wait_for(predicate, *, timeout: float, what: str, every: float = 0.02, stack
 
 # ---------------------------------------------------------------- workbooks
 
-MENTOR_HEADERS = ["Код ОО", "ФИО", "Дата рождения", "Категория", "Педагогический стаж", "Обучен"]
+MENTOR_HEADERS = [
+    *("Код ОО", "ФИО", "Дата рождения", "Категория", "Педагогический стаж", "Обучен"),
+    *("Дата согласия", "Версия согласия"),
+]
 SURNAMES = ["Иванова", "Петрова", "Смирнова", "Кузнецова", "Соколова", "Попова", "Лебедева", "Козлова"]
 GIVEN_NAMES = ["Мария Петровна", "Анна Сергеевна", "Ольга Ивановна", "Елена Викторовна", "Ирина Павловна"]
 
@@ -131,7 +134,10 @@ def people_workbook(
             if index == bad_birth_date_at:
                 born = "31.02.1980"
                 bad_row = index + 2  # under the header, Excel's numbering
-            sheet.append([f"{prefix}{o:04d}", name, born, "педагог", 5 + i % 30, "да" if i % 2 else "нет"])
+            sheet.append(
+                [f"{prefix}{o:04d}", name, born, "педагог", 5 + i % 30, "да" if i % 2 else "нет",
+                 datetime.date(2024, 9, 2), "2026-1"]
+            )
             index += 1
     book.save(path)
     return Book(path, municipalities, organizations, organizations * mentors_per_organization, bad_row)

@@ -31,6 +31,9 @@ from tests import factories as f
 TEACHER_TEACHER_STUDENT = "В форме «учитель – учитель» наставляемым не может быть обучающийся"
 
 
+READ_ONLY_ADMINS = {"django_tasks_database.DBTaskResult", "registry.PersonalDataDestruction"}
+
+
 def make_staff(user, *, app_labels=("registry",)):
     """Give ``user`` the admin: staff status and every permission of the given apps."""
     user.is_staff = True
@@ -167,8 +170,9 @@ def test_a_superuser_opens_every_list_add_and_change_page(client_for, admin_user
     for model in admin.site._registry:
         name = model._meta.label
         assert client.get(url(model, "changelist")).status_code == 200, name
-        # django-tasks-db's task results are written by the worker only: its admin is read-only.
-        read_only = model._meta.label == "django_tasks_database.DBTaskResult"
+        # Written by the portal only, read-only in the admin: django-tasks-db's task results (the
+        # worker), the destruction acts (registry.privacy) and the access log.
+        read_only = model._meta.label in READ_ONLY_ADMINS
         assert client.get(url(model, "add")).status_code == (403 if read_only else 200), name
         obj = model._default_manager.first()
         if obj is not None:
