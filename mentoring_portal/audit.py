@@ -141,7 +141,7 @@ def write(request, action, *, user=None, username="", object_type="", object_id=
         object_id=object_id,
         details=details,
         url_name=match.view_name[:100] if match else "",
-        method=request.method[:10] if request is not None else "",
+        method=(request.method or "")[:10] if request is not None else "",
         ip=client_ip(request) if request is not None else None,
         request_id="" if request_id == NO_REQUEST else request_id,
         status=status,
