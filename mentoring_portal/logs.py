@@ -55,10 +55,17 @@ class RequestIdMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``request_id`` to every record the handler writes ("-" outside a request)."""
+    """Adds ``request_id`` to every record the handler writes ("-" outside a request).
+
+    Django logs a 4xx answer («Not Found: …») after the middleware has returned; that record
+    carries the request itself, and the id is taken from it.
+    """
 
     def filter(self, record):
-        record.request_id = _current.get()
+        request_id = _current.get()
+        if request_id == NO_REQUEST:
+            request_id = getattr(getattr(record, "request", None), "request_id", NO_REQUEST)
+        record.request_id = request_id
         return True
 
 
