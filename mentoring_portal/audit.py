@@ -13,6 +13,7 @@ id and username, never a name, birth date or any other value from the rows (ASVS
 failure to write one never breaks the response: it goes to the ``mentoring_portal.audit`` logger.
 """
 
+import inspect
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -76,13 +77,35 @@ MAX_ID = 100
 MAX_DETAILS = 200
 
 
-def _rule(request, match) -> Rule | None:
+def _rule(request, match, response) -> Rule | None:
     rule = AUDITED.get(match.view_name)
     if rule is not None and request.method in rule.methods:
         return rule
     if request.method in READ and request.GET.get("format") == "xlsx":
         return Rule(Action.EXPORT, "", READ)
+    if match.view_name.startswith("admin:"):
+        return _admin_rule(request, match, response)
     return None
+
+
+def _admin_rule(request, match, response) -> Rule | None:
+    """django-import-export in the admin: the upload and confirmation of an import, any file it
+    answers with (the export page, the «export» action of a list)."""
+    if request.method != "POST":
+        return None
+    if match.view_name.endswith(("_import", "_process_import")):
+        return Rule(Action.IMPORT, _admin_model(match), POST)
+    if response.has_header("Content-Disposition"):
+        return Rule(Action.EXPORT, _admin_model(match), POST)
+    return None
+
+
+def _admin_model(match) -> str:
+    model_admin = getattr(match.func, "model_admin", None) or getattr(
+        inspect.unwrap(match.func), "__self__", None
+    )
+    model = getattr(model_admin, "model", None)
+    return model._meta.label_lower if model is not None else ""
 
 
 def _ids(kwargs: dict) -> tuple[str, str]:
@@ -165,7 +188,7 @@ def record(request, response) -> AccessLogEntry | None:
     if match is None:
         return None  # no view answered (an unknown path): nothing was accessed
     denied_model = getattr(request, "_audit_scope_denied", None)
-    rule = _rule(request, match)
+    rule = _rule(request, match, response)
     if denied_model is not None or response.status_code == 403:
         action = Action.DENIED
         object_type = denied_model._meta.label_lower if denied_model is not None else ""

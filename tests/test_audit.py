@@ -365,6 +365,49 @@ def test_postgresql_refuses_truncate_of_the_log(entry):
     assert AccessLogEntry.objects.filter(pk=entry.pk).exists()
 
 
+# The lines the deployment gives the portal's own database role (the migration role owns the table).
+LEAST_PRIVILEGE_GRANTS = [
+    "GRANT SELECT, INSERT ON mentoring_portal_accesslogentry TO {role}",
+    # Django's ON DELETE SET NULL when a user account is deleted; the trigger allows nothing more.
+    "GRANT UPDATE (user_id) ON mentoring_portal_accesslogentry TO {role}",
+    "GRANT USAGE ON SEQUENCE {sequence} TO {role}",
+]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="database roles are PostgreSQL's")
+def test_the_apps_least_privilege_role_gets_permission_denied(entry):
+    """#61 as deployed: the app's role holds SELECT and INSERT; UPDATE or DELETE → permission denied.
+
+    The role is created inside the test's transaction, so it disappears with the rollback.
+    """
+    role = f"audit_test_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('mentoring_portal_accesslogentry', 'id')")
+        [sequence] = cursor.fetchone()
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        for grant in LEAST_PRIVILEGE_GRANTS:
+            cursor.execute(grant.format(role=role, sequence=sequence))
+        cursor.execute(f"SET LOCAL ROLE {role}")
+        cursor.execute(
+            "INSERT INTO mentoring_portal_accesslogentry (timestamp, username, role, action, object_type,"
+            " object_id, details, url_name, method, request_id)"
+            " VALUES (now(), '', '', 'view', '', '', '', '', '', '')"
+        )
+        cursor.execute("SELECT count(*) FROM mentoring_portal_accesslogentry")
+        assert cursor.fetchone()[0] >= 2
+    for sql in (
+        "UPDATE mentoring_portal_accesslogentry SET object_id = 'forged'",
+        "DELETE FROM mentoring_portal_accesslogentry",
+        "TRUNCATE mentoring_portal_accesslogentry",
+    ):
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    assert AccessLogEntry.objects.get(pk=entry.pk).object_id == entry.object_id
+
+
 def test_deleting_a_user_keeps_the_entries_and_their_username(entry, curator):
     get_user_model().objects.filter(pk=curator.pk).delete()
     kept = AccessLogEntry.objects.get(pk=entry.pk)
@@ -493,3 +536,20 @@ def test_a_curator_cannot_read_the_log(client_for, curator, entry):
     curator.is_staff = True
     curator.save()
     assert client_for(curator).get(changelist).status_code == 403
+
+
+def test_admin_exports_and_imports_through_django_import_export_are_logged(client_for, admin_user, pupil):
+    client = client_for(admin_user)
+    url = reverse("admin:registry_person_export")
+    form = client.get(url).context["form"]
+    data = {name: "on" for name in form.fields if name.startswith("personresource_")}
+    data.update({"format": "0", "resource": "0"})
+    response = client.post(url, data)
+    assert response.has_header("Content-Disposition"), response.context["form"].errors
+    upload = client.post(reverse("admin:registry_organization_import"), {"format": "0", "resource": "0"})
+    assert upload.status_code == 200  # no file: the form answers with its error, the attempt is logged
+    assert [(e.action, e.object_type, e.url_name) for e in entries()] == [
+        (Action.EXPORT, "registry.person", "admin:registry_person_export"),
+        (Action.IMPORT, "registry.organization", "admin:registry_organization_import"),
+    ]
+    assert_no_personal_values(pupil)
