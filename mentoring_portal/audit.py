@@ -22,10 +22,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import Subquery, Value
+from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.urls import Resolver404, resolve
 
 from registry import access
+from registry.models import UserScope
 
 from .logs import NO_REQUEST, current_request_id, escape_controls
 from .models import AccessLogEntry
@@ -147,7 +150,16 @@ def client_ip(request) -> str | None:
 def _who(user) -> dict:
     if user is None or not user.is_authenticated:
         return {"user": None, "username": "", "role": ""}
-    return {"user": user, "username": user.get_username(), "role": access.role_of(user) or ""}
+    return {"user": user, "username": user.get_username(), "role": _role(user)}
+
+
+def _role(user):
+    """The user's role without a query of its own: from the scope the view has already loaded, or
+    read by the INSERT itself (a subquery), so that a logged request costs one INSERT and no more."""
+    if user.is_superuser or get_user_model().scope.related.is_cached(user):
+        return access.role_of(user) or ""
+    scope = UserScope.objects.filter(user_id=user.pk).values("role")[:1]
+    return Coalesce(Subquery(scope), Value(""))
 
 
 def write(request, action, *, user=None, username="", object_type="", object_id="", details="", status=None):
@@ -170,10 +182,9 @@ def write(request, action, *, user=None, username="", object_type="", object_id=
         status=status,
     )
     logger.info(
-        "%s user=%s role=%s url=%s object=%s:%s status=%s ip=%s",
+        "%s user=%s url=%s object=%s:%s status=%s ip=%s",
         entry.action,
         entry.user_id or "-",
-        entry.role or "-",
         entry.url_name or "-",
         entry.object_type or "-",
         entry.object_id or "-",
