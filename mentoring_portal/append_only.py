@@ -14,6 +14,8 @@ migration that rebuilds the table (ALTER on SQLite copies the table and drops th
 triggers): such a migration must call ``install`` again.
 """
 
+from django.db.migrations.operations.base import Operation
+
 TABLE = "mentoring_portal_accesslogentry"
 
 # Every column but user_id: an UPDATE may change user_id to NULL and nothing else.
@@ -102,6 +104,28 @@ def install_with(vendor: str, execute) -> None:
 def uninstall_with(vendor: str, execute) -> None:
     for sql in STATEMENTS.get(vendor, ([], []))[1]:
         execute(sql, None)
+
+
+class InstallTriggers(Operation):
+    """Migration operation: the vendor's triggers, written out by ``sqlmigrate`` for a DBA to read."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        install(schema_editor)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        uninstall(schema_editor)
+
+    def describe(self):
+        return "Append-only triggers on the access log"
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {})
 
 
 def installed(connection) -> bool:

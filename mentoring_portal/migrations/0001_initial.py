@@ -8,14 +8,6 @@ from django.db import migrations, models
 from mentoring_portal import append_only
 
 
-def install_triggers(apps, schema_editor):
-    append_only.install(schema_editor)
-
-
-def uninstall_triggers(apps, schema_editor):
-    append_only.uninstall(schema_editor)
-
-
 class Migration(migrations.Migration):
 
     initial = True
@@ -51,5 +43,5 @@ class Migration(migrations.Migration):
             },
         ),
         # Append-only: triggers refuse UPDATE and DELETE (mentoring_portal.append_only).
-        migrations.RunPython(install_triggers, uninstall_triggers, elidable=False),
+        append_only.InstallTriggers(),
     ]
