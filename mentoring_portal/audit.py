@@ -75,7 +75,7 @@ AUDITED: dict[str, Rule] = {
 # that every file-returning view is in AUDITED or here).
 EXEMPT: dict[str, str] = {}
 
-ID_KWARGS = ("pk", "code")
+ID_KWARGS = ("pk", "code", "object_id")  # object_id: the admin's change pages
 MAX_ID = 100
 MAX_DETAILS = 200
 

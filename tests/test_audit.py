@@ -553,3 +553,11 @@ def test_admin_exports_and_imports_through_django_import_export_are_logged(clien
         (Action.IMPORT, "registry.organization", "admin:registry_organization_import"),
     ]
     assert_no_personal_values(pupil)
+
+
+def test_the_admins_person_page_is_a_card_view(client_for, admin_user, pupil):
+    response = client_for(admin_user).get(reverse("admin:registry_person_change", args=[pupil.pk]))
+    assert response.status_code == 200
+    entry = only_entry(action=Action.VIEW)
+    assert (entry.object_type, entry.object_id, entry.role) == ("registry.person", str(pupil.pk), "admin")
+    assert_no_personal_values(pupil)
