@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mentoring_portal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mentoring_portal.faults.FaultsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mentoring_portal.audit.AccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -218,13 +220,39 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@mentoring.loc
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every line carries the request id; control characters in messages are escaped, so a path
+    # with CR/LF or ANSI escapes stays one line (RELIABILITY #62, #64).
+    "filters": {"request_id": {"()": "mentoring_portal.logs.RequestIdFilter"}},
+    "formatters": {
+        "single_line": {
+            "()": "mentoring_portal.logs.SingleLineFormatter",
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "single_line",
+            "filters": ["request_id"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint reports every layout step at INFO and every CSS declaration it skips at WARNING:
     # only its errors are worth a line in the portal's log.
     "loggers": {
+        # Django's own records (django.request's 404s and 500s, runserver's lines) through the same
+        # handler instead of Django's default ones.
+        "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "weasyprint": {"level": "ERROR"},
         "weasyprint.progress": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Audit and logging (issue 7)
+# The access log records REMOTE_ADDR, or this request header when a proxy that overwrites it sits in
+# front (nginx: proxy_set_header X-Real-IP $remote_addr; → AUDIT_CLIENT_IP_HEADER=HTTP_X_REAL_IP).
+AUDIT_CLIENT_IP_HEADER = os.environ.get("AUDIT_CLIENT_IP_HEADER", "")
+if AUDIT_CLIENT_IP_HEADER and not AUDIT_CLIENT_IP_HEADER.startswith("HTTP_"):
+    raise ImproperlyConfigured("AUDIT_CLIENT_IP_HEADER names a header as request.META does: HTTP_X_REAL_IP")

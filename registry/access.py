@@ -142,12 +142,24 @@ def scoped(user, queryset: QuerySet) -> QuerySet:
     return queryset if q is None else queryset.filter(q)
 
 
+class ScopeDenied(Http404):
+    """A 404 from the scope check: answered like any 404, logged as refused access.
+
+    ``mentoring_portal.audit`` records it as ``authz_denied`` with the model and the requested
+    id; the page says nothing more than a plain 404 (the object may be out of scope or absent).
+    """
+
+    def __init__(self, model: type[Model]):
+        super().__init__("Объект не найден")
+        self.model = model
+
+
 def get_scoped_or_404(user, queryset: QuerySet, **lookup):
     try:
         return scoped(user, queryset).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, ValidationError) as exc:
         # A malformed id (not a UUID) is as unknown as a missing one.
-        raise Http404("Объект не найден") from exc
+        raise ScopeDenied(queryset.model) from exc
 
 
 # Pupils and students: above the school they appear as counts, never by name (DESIGN §2).

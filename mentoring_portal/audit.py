@@ -1,0 +1,270 @@
+"""Recording the access log in one place (issue 7 item 2, RELIABILITY #60, #1).
+
+``AccessLogMiddleware`` looks at the resolved URL name of each request and writes one
+``AccessLogEntry`` when the name is in ``AUDITED`` (card views, exports, report downloads,
+document files, imports, destruction), when a list is exported with ``?format=xlsx``, when any
+other view answers with a file (``Content-Disposition``; also logged as a warning: add it to the
+table), and whenever access is refused: ``registry.access.ScopeDenied`` (a scoped 404) or a 403
+(``PermissionDenied``, a CSRF failure). Logins, failed logins and logouts come from Django's auth
+signals below.
+
+An entry holds ids only: the URL's own arguments (a UUID, a number, a school code), the user's
+id and username, never a name, birth date or any other value from the rows (ASVS 16.2.5). A
+failure to write one never breaks the response: it goes to the ``mentoring_portal.audit`` logger.
+"""
+
+import inspect
+import ipaddress
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import Subquery, Value
+from django.db.models.functions import Coalesce
+from django.dispatch import receiver
+from django.urls import Resolver404, resolve
+
+from registry import access
+from registry.models import UserScope
+
+from .logs import NO_REQUEST, current_request_id, escape_controls
+from .models import AccessLogEntry
+
+logger = logging.getLogger("mentoring_portal.audit")
+Action = AccessLogEntry.Action
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    object_type: str = ""
+    methods: tuple[str, ...] = ("GET",)
+
+
+READ = ("GET", "HEAD")
+POST = ("POST",)
+
+# URL name → what a request to it is. Names of lists exported with ?format=xlsx need no entry.
+AUDITED: dict[str, Rule] = {
+    # cards with personal data
+    "registry:person-detail": Rule(Action.VIEW, "registry.person", READ),
+    "registry:mentorship-detail": Rule(Action.VIEW, "registry.mentorship", READ),
+    "registry:organization-detail": Rule(Action.VIEW, "registry.organization", READ),
+    "admin:registry_person_change": Rule(Action.VIEW, "registry.person", READ),
+    # exports
+    "registry:workbook-export": Rule(Action.EXPORT, "registry.organization", READ),
+    "registry:workbook-template": Rule(Action.EXPORT, "", READ),
+    "registry:person-export": Rule(Action.EXPORT, "registry.person", READ + POST),
+    # report files (PDF, DOCX, HTML) and uploaded documents
+    "reports:file-download": Rule(Action.DOWNLOAD, "reports.reportfile", READ),
+    "registry:document-file": Rule(Action.FILE, "registry.normativedocument", READ),
+    "registry:practice-file": Rule(Action.FILE, "registry.practicebankentry", READ),
+    "registry:practice-public-file": Rule(Action.FILE, "registry.practicebankentry", READ),
+    # imports: the upload (dry run), the confirmation, a retry
+    "registry:workbook": Rule(Action.IMPORT, "registry.importjob", POST),
+    "registry:import-job-confirm": Rule(Action.IMPORT, "registry.importjob", POST),
+    "registry:import-job-retry": Rule(Action.IMPORT, "registry.importjob", POST),
+    # destruction of a person's data (152-ФЗ)
+    "registry:person-destroy": Rule(Action.DESTROY, "registry.person", POST),
+}
+
+# URL names that answer with a file and are deliberately not logged (tests/test_audit.py checks
+# that every file-returning view is in AUDITED or here).
+EXEMPT: dict[str, str] = {}
+
+ID_KWARGS = ("pk", "code", "object_id")  # object_id: the admin's change pages
+MAX_ID = 100
+MAX_DETAILS = 200
+
+
+def _rule(request, match, response) -> Rule | None:
+    rule = AUDITED.get(match.view_name)
+    if rule is not None and request.method in rule.methods:
+        return rule
+    if request.method in READ and request.GET.get("format") == "xlsx":
+        return Rule(Action.EXPORT, "", READ)
+    if match.view_name.startswith("admin:"):
+        return _admin_rule(request, match, response)
+    return None
+
+
+def _admin_rule(request, match, response) -> Rule | None:
+    """django-import-export in the admin: the upload and confirmation of an import, any file it
+    answers with (the export page, the «export» action of a list)."""
+    if request.method != "POST":
+        return None
+    if match.view_name.endswith(("_import", "_process_import")):
+        return Rule(Action.IMPORT, _admin_model(match), POST)
+    if response.has_header("Content-Disposition"):
+        return Rule(Action.EXPORT, _admin_model(match), POST)
+    return None
+
+
+def _admin_model(match) -> str:
+    model_admin = getattr(match.func, "model_admin", None) or getattr(
+        inspect.unwrap(match.func), "__self__", None
+    )
+    model = getattr(model_admin, "model", None)
+    return model._meta.label_lower if model is not None else ""
+
+
+def _ids(kwargs: dict) -> tuple[str, str]:
+    """The URL's main id and its other arguments, escaped: ``<str:code>`` takes any text."""
+    kwargs = {key: str(value) for key, value in kwargs.items()}
+    main_key = next((key for key in ID_KWARGS if key in kwargs), None)
+    main = kwargs.pop(main_key, "") if main_key else ""
+    details = ", ".join(f"{key}={value}" for key, value in sorted(kwargs.items()))
+    return escape_controls(main)[:MAX_ID], escape_controls(details)[:MAX_DETAILS]
+
+
+def _redirect_id(response) -> str:
+    """The id of the object a POST created, read from its redirect (the upload → its job)."""
+    location = response.get("Location") if response.status_code in (301, 302, 303) else None
+    if not location:
+        return ""
+    try:
+        return _ids(resolve(urlsplit(location).path).kwargs)[0]
+    except Resolver404:
+        return ""
+
+
+def client_ip(request) -> str | None:
+    """REMOTE_ADDR, or the header named by AUDIT_CLIENT_IP_HEADER when the proxy sets one.
+
+    Only set AUDIT_CLIENT_IP_HEADER behind a proxy that overwrites that header (nginx's
+    ``proxy_set_header X-Real-IP $remote_addr``): otherwise the client chooses its own address.
+    For a list (X-Forwarded-For) the last address, the one the proxy appended, is taken.
+    """
+    header = getattr(settings, "AUDIT_CLIENT_IP_HEADER", "")
+    value = request.META.get(header, "") if header else ""
+    value = value.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def _who(user) -> dict:
+    if user is None or not user.is_authenticated:
+        return {"user": None, "username": "", "role": ""}
+    return {"user": user, "username": user.get_username(), "role": _role(user)}
+
+
+def _role(user):
+    """The user's role without a query of its own: from the scope the view has already loaded, or
+    read by the INSERT itself (a subquery), so that a logged request costs one INSERT and no more."""
+    if user.is_superuser or get_user_model().scope.related.is_cached(user):
+        return access.role_of(user) or ""
+    scope = UserScope.objects.filter(user_id=user.pk).values("role")[:1]
+    return Coalesce(Subquery(scope), Value(""))
+
+
+def write(request, action, *, user=None, username="", object_type="", object_id="", details="", status=None):
+    """Insert one entry (the only write the app ever makes to the log)."""
+    match = getattr(request, "resolver_match", None) if request is not None else None
+    who = _who(user)
+    if username and who["user"] is None:
+        who["username"] = username
+    request_id = getattr(request, "request_id", "") or current_request_id()
+    entry = AccessLogEntry.objects.create(
+        **who,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=details,
+        url_name=match.view_name[:100] if match else "",
+        method=(request.method or "")[:10] if request is not None else "",
+        ip=client_ip(request) if request is not None else None,
+        request_id="" if request_id == NO_REQUEST else request_id,
+        status=status,
+    )
+    logger.info(
+        "%s user=%s url=%s object=%s:%s status=%s ip=%s",
+        entry.action,
+        entry.user_id or "-",
+        entry.url_name or "-",
+        entry.object_type or "-",
+        entry.object_id or "-",
+        entry.status or "-",
+        entry.ip or "-",
+    )
+    return entry
+
+
+def record(request, response) -> AccessLogEntry | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None  # no view answered (an unknown path): nothing was accessed
+    denied_model = getattr(request, "_audit_scope_denied", None)
+    rule = _rule(request, match, response)
+    if denied_model is not None or response.status_code == 403:
+        action = Action.DENIED
+        object_type = denied_model._meta.label_lower if denied_model is not None else ""
+        object_type = object_type or (rule.object_type if rule else "")
+    elif rule is not None:
+        action, object_type = rule.action, rule.object_type
+    elif response.has_header("Content-Disposition") and match.view_name not in EXEMPT:
+        logger.warning("file answered by %s, which has no rule in mentoring_portal.audit", match.view_name)
+        action, object_type = Action.EXPORT, ""
+    else:
+        return None
+    object_id, details = _ids(match.kwargs)
+    if not object_id and action != Action.DENIED:
+        object_id = _redirect_id(response)
+    return write(
+        request,
+        action,
+        user=getattr(request, "user", None),
+        object_type=object_type,
+        object_id=object_id,
+        details=details,
+        status=response.status_code,
+    )
+
+
+class AccessLogMiddleware:
+    """After AuthenticationMiddleware (the entry needs the user)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        try:
+            record(request, response)
+        except Exception:
+            # The user gets the page; the missing entry is an error in the log, never silence.
+            logger.exception("access log entry not written")
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, access.ScopeDenied):
+            request._audit_scope_denied = exception.model
+        return None  # Django answers as usual (404)
+
+
+def _safely(action, request, **fields):
+    try:
+        write(request, action, **fields)
+    except Exception:
+        logger.exception("access log entry not written")
+
+
+@receiver(user_logged_in, dispatch_uid="mentoring_portal.audit.logged_in")
+def _logged_in(sender, request, user, **kwargs):
+    _safely(Action.LOGIN, request, user=user)
+
+
+@receiver(user_logged_out, dispatch_uid="mentoring_portal.audit.logged_out")
+def _logged_out(sender, request, user, **kwargs):
+    _safely(Action.LOGOUT, request, user=user)
+
+
+@receiver(user_login_failed, dispatch_uid="mentoring_portal.audit.login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    # Django has already masked the password in ``credentials``; only the name typed is kept.
+    typed = str(credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username") or "")
+    _safely(Action.LOGIN_FAILED, request, username=escape_controls(typed)[:150])

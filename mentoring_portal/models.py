@@ -1,0 +1,82 @@
+"""The access log (issue 7, RELIABILITY #60–61): who opened, exported, downloaded, imported or was
+refused what, and when, from where.
+
+Changes are in django-simple-history; this table records reads and refusals. It holds ids only,
+never names, birth dates or other personal values (ASVS 16.2.5): a row says «person 7f3a… was
+opened by user 12», the registry says who person 7f3a… is.
+
+Rows are append-only. ``mentoring_portal.audit`` only inserts them, the model refuses ``save()``
+of an existing row and ``delete()``, and database triggers (``append_only``) refuse UPDATE and
+DELETE for everybody, raw SQL included. The one UPDATE let through is the database's own
+``SET NULL`` when a user account is deleted: the copied username keeps saying who it was.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from registry.models import UserScope
+
+
+class AppendOnlyError(Exception):
+    """Raised by the model when code tries to change or remove an access-log row."""
+
+
+class AccessLogEntry(models.Model):
+    class Action(models.TextChoices):
+        VIEW = "view", "просмотр карточки"
+        EXPORT = "export", "выгрузка"
+        DOWNLOAD = "download", "скачивание отчета"
+        FILE = "file", "скачивание документа"
+        IMPORT = "import", "импорт"
+        DESTROY = "destroy", "уничтожение данных"
+        DENIED = "authz_denied", "отказ в доступе"
+        LOGIN = "login", "вход"
+        LOGIN_FAILED = "login_failed", "неудачный вход"
+        LOGOUT = "logout", "выход"
+
+    timestamp = models.DateTimeField("когда", default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="пользователь",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # covered by the (user, timestamp) index
+    )
+    username = models.CharField("имя пользователя", max_length=150, blank=True)
+    role = models.CharField("роль", max_length=20, choices=UserScope.Role.choices, blank=True)
+    action = models.CharField("действие", max_length=20, choices=Action.choices)
+    object_type = models.CharField("тип объекта", max_length=100, blank=True)
+    object_id = models.CharField("идентификатор объекта", max_length=100, blank=True)
+    details = models.CharField("прочие идентификаторы", max_length=200, blank=True)
+    url_name = models.CharField("адрес (имя)", max_length=100, blank=True)
+    method = models.CharField("метод", max_length=10, blank=True)
+    ip = models.GenericIPAddressField("IP-адрес", null=True, blank=True)
+    request_id = models.CharField("код обращения", max_length=64, blank=True)
+    status = models.PositiveSmallIntegerField("код ответа", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "запись журнала доступа"
+        verbose_name_plural = "журнал доступа"
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            models.Index(fields=["-timestamp"], name="accesslog_time"),
+            models.Index(fields=["action", "-timestamp"], name="accesslog_action_time"),
+            models.Index(fields=["role", "-timestamp"], name="accesslog_role_time"),
+            models.Index(fields=["user", "-timestamp"], name="accesslog_user_time"),
+            models.Index(fields=["object_id"], name="accesslog_object"),
+            models.Index(fields=["url_name"], name="accesslog_url"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.username or '—'} · {self.url_name or '—'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Записи журнала доступа не изменяются.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Записи журнала доступа не удаляются.")
