@@ -31,7 +31,11 @@ from tests import factories as f
 TEACHER_TEACHER_STUDENT = "В форме «учитель – учитель» наставляемым не может быть обучающийся"
 
 
-READ_ONLY_ADMINS = {"django_tasks_database.DBTaskResult", "registry.PersonalDataDestruction"}
+READ_ONLY_ADMINS = {
+    "django_tasks_database.DBTaskResult",
+    "registry.PersonalDataDestruction",
+    "mentoring_portal.AccessLogEntry",
+}
 
 
 def make_staff(user, *, app_labels=("registry",)):

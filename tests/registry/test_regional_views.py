@@ -1070,7 +1070,7 @@ def test_lists_run_a_fixed_number_of_queries(request, client_for, django_assert_
             response = client.get(url)
         assert response.status_code == 200
         assert response.context["page"].paginator.count == rows, name
-        with django_assert_max_num_queries(max_queries, info=name):
+        with django_assert_max_num_queries(max_queries + 1, info=name):  # + the access-log INSERT
             assert client.get(url + "?format=xlsx").status_code == 200
 
 
