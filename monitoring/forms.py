@@ -9,6 +9,7 @@ validation («Выберите корректный вариант»). Dates are
 from django import forms
 from django.db.models import Q
 
+from mentoring_portal.forms import PlainTextMixin
 from registry import access
 from registry.models import Municipality, Organization, Region
 
@@ -46,7 +47,7 @@ class IndicatorChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.code}. {obj.name}"
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(PlainTextMixin, forms.Form):
     """All of a campaign's fields; ``editable`` names those the campaign's status still lets change.
 
     ``territory``: the municipality of a coordinator's new campaign, the region of an operator's;
@@ -199,7 +200,7 @@ def slug(code: str) -> str:
     return code.replace(":", "-")
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(PlainTextMixin, forms.Form):
     """One value (with its comment, and its link for a «да» that needs one) per figure of a submission.
 
     Values stay text: the service reads them («да» / «нет» too) and refuses what it cannot,
@@ -280,7 +281,7 @@ class SubmissionForm(forms.Form):
                 self.add_error(None, messages)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PlainTextMixin, forms.Form):
     """Accept or return a sent submission; returning needs a comment (the service insists too)."""
 
     ACTIONS = {"accept": "Принять", "return": "Вернуть на доработку"}
@@ -300,13 +301,13 @@ class ReviewForm(forms.Form):
             self.add_error(None, error.messages)
 
 
-class CampaignFilter(forms.Form):
+class CampaignFilter(PlainTextMixin, forms.Form):
     status = forms.ChoiceField(
         label="Статус", choices=[("", "все"), *Campaign.Status.choices], required=False
     )
 
 
-class SubmissionFilter(forms.Form):
+class SubmissionFilter(PlainTextMixin, forms.Form):
     """The campaign page's list of submissions: by municipality (among those shown) and status."""
 
     municipality = forms.TypedChoiceField(label="Муниципалитет", coerce=int, required=False, empty_value=None)

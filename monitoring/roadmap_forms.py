@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from mentoring_portal.forms import PlainTextMixin
 from registry import access
 from registry.models import Municipality, Organization, Region
 
@@ -32,7 +33,7 @@ def date_field(label: str, **kwargs) -> forms.DateField:
     )
 
 
-class RoadMapForm(forms.ModelForm):
+class RoadMapForm(PlainTextMixin, forms.ModelForm):
     """Title, basis document and period; the owner is set by the view (or, for an admin, below)."""
 
     basis_date = date_field("Дата утверждающего документа", help_text=DATE_HELP)
@@ -146,7 +147,7 @@ class RoadMapFilter(django_filters.FilterSet):
         )
 
 
-class EventForm(forms.ModelForm):
+class EventForm(PlainTextMixin, forms.ModelForm):
     """An event as the document writes it; «Сроки» stay free text (their dates are read on save)."""
 
     class Meta:
@@ -199,11 +200,11 @@ class EventForm(forms.ModelForm):
         }
 
 
-class EventStatusForm(forms.Form):
+class EventStatusForm(PlainTextMixin, forms.Form):
     status = forms.ChoiceField(label="Статус", choices=RoadMapEvent.Status.choices)
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(PlainTextMixin, forms.Form):
     """The period of the execution figures: events whose «Сроки» overlap it."""
 
     date_from = date_field("С")

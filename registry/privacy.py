@@ -119,7 +119,11 @@ def destroy_personal_data(
         # The history: every row of the person, and the free text of his base entries.
         anonymised = Person.history.filter(id=stored.pk).update(**wiped)
         free_text = {"competences": "", "request": ""}
-        BaseMembership.objects.filter(person=stored).update(**free_text)
+        for membership in BaseMembership.objects.filter(person=stored):  # one or two: with history rows
+            for name, value in free_text.items():
+                setattr(membership, name, value)
+            membership._change_reason = stored._change_reason
+            membership.save()
         anonymised += BaseMembership.history.filter(person_id=stored.pk).update(**free_text)
         # A certificate number leads to the holder's name in the federal register (ФИС ФРДО).
         TrainingCompletion.objects.filter(person=stored).update(certificate_number="")

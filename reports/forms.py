@@ -2,6 +2,7 @@
 
 from django import forms
 
+from mentoring_portal.forms import PlainTextMixin
 from monitoring.models import Campaign, RoadMap
 from registry import access
 from registry.models import Municipality
@@ -10,7 +11,7 @@ from .models import Kind, Report
 from .sources import ReportError, resolve
 
 
-class NewReportForm(forms.Form):
+class NewReportForm(PlainTextMixin, forms.Form):
     kind = forms.ChoiceField(label="Вид отчёта", choices=Kind.choices)
     municipality = forms.ModelChoiceField(
         label="Муниципалитет",
@@ -80,7 +81,7 @@ class NewReportForm(forms.Form):
         return data
 
 
-class NarrativeForm(forms.ModelForm):
+class NarrativeForm(PlainTextMixin, forms.ModelForm):
     # The version of the text the user started from: a save by anybody else since is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 

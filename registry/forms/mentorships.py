@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from mentoring_portal.forms import PlainTextMixin
 from registry import access, services
 from registry.models import (
     ORGANIZATION_SIDE,
@@ -111,7 +112,7 @@ def _chosen(form: forms.Form, name: str, queryset: QuerySet, key: str):
         return None
 
 
-class MentorshipForm(forms.Form):
+class MentorshipForm(PlainTextMixin, forms.Form):
     """Create or edit a pair or group. ``organization`` is where the pair is formed: the
     curator's school or the edited pair's organization; None lets an administrator choose."""
 
@@ -319,7 +320,7 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
         form.add_error(name, message)
 
 
-class _TransitionForm(forms.Form):
+class _TransitionForm(PlainTextMixin, forms.Form):
     end_date = forms.DateField(label="Дата окончания", widget=DateInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
 

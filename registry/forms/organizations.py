@@ -11,6 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from mentoring_portal.forms import PlainTextMixin
 from registry import access
 from registry.models import (
     Headcount,
@@ -35,7 +36,7 @@ def _field(model, name: str, **kwargs) -> forms.Field:
     return model._meta.get_field(name).formfield(**kwargs)
 
 
-class OrganizationCardForm(forms.Form):
+class OrganizationCardForm(PlainTextMixin, forms.Form):
     short_name = _field(Organization, "short_name")
     site_url = forms.URLField(label="Сайт", required=False, assume_scheme="https")
     model_status = _field(Organization, "model_status")
@@ -48,7 +49,7 @@ class OrganizationCardForm(forms.Form):
         return {name: getattr(organization, name) for name in cls.base_fields}
 
 
-class DocumentForm(forms.Form):
+class DocumentForm(PlainTextMixin, forms.Form):
     doc_type = _field(NormativeDocument, "doc_type")
     number = _field(NormativeDocument, "number")
     date = _field(NormativeDocument, "date", widget=_date_input())
@@ -92,7 +93,7 @@ def headcount_year_choices(today: datetime.date) -> list[tuple[int, str]]:
     ]
 
 
-class HeadcountForm(forms.Form):
+class HeadcountForm(PlainTextMixin, forms.Form):
     school_year = forms.TypedChoiceField(label="Учебный год", coerce=int)
     teachers = _field(Headcount, "teachers")
     young_specialists = _field(Headcount, "young_specialists")
@@ -105,14 +106,14 @@ class HeadcountForm(forms.Form):
         self.fields["school_year"].initial = school_year_of(today)
 
 
-class StatusForm(forms.Form):
+class StatusForm(PlainTextMixin, forms.Form):
     kind = _field(OrganizationStatus, "kind")
     start_date = _field(OrganizationStatus, "start_date", widget=_date_input())
     end_date = _field(OrganizationStatus, "end_date", widget=_date_input())
     basis = _field(OrganizationStatus, "basis")
 
 
-class StatusEndForm(forms.Form):
+class StatusEndForm(PlainTextMixin, forms.Form):
     end_date = forms.DateField(label="Дата окончания", widget=_date_input())
 
 

@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from mentoring_portal.forms import PlainTextMixin
 from registry import access, people
 from registry.models import (
     CONSENT_DATE_MISSING,
@@ -28,7 +29,7 @@ Role = access.Role
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(PlainTextMixin, forms.ModelForm):
     """ФИО, дата рождения, категория… plus the fields of the bases the person is (or will be) in."""
 
     trained_as_mentor = forms.BooleanField(label="Обучен как наставник", required=False)
@@ -232,7 +233,7 @@ class BaseFilter(django_filters.FilterSet):
 # ---------------------------------------------------------------- personal data
 
 
-class PersonDestroyForm(forms.Form):
+class PersonDestroyForm(PlainTextMixin, forms.Form):
     """«Уничтожить персональные данные»: the reason and the act (RKN order 179), confirmed by a tick."""
 
     reason = forms.ChoiceField(label="Основание", choices=PersonalDataDestruction.Reason.choices)

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from mentoring_portal.forms import PlainTextMixin
 from registry import access
 from registry.models import (
     Contest,
@@ -46,7 +47,7 @@ class MentorshipChoiceField(forms.ModelChoiceField):
         return f"{obj.mentoring_form.name}: {mentor}, с {obj.start_date:%d.%m.%Y}"
 
 
-class PracticeForm(forms.Form):
+class PracticeForm(PlainTextMixin, forms.Form):
     """A curator's submission; the organization comes from the curator's scope, never from the form."""
 
     title = forms.CharField(label="Наименование практики", max_length=500)
@@ -132,7 +133,7 @@ class RegionChoiceMixin:
         self.order_fields(["region", *[n for n in self.fields if n != "region"]])
 
 
-class ContestForm(RegionChoiceMixin, forms.ModelForm):
+class ContestForm(RegionChoiceMixin, PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Contest
         fields = ["title", "level", "start_date", "end_date", "goal", "nominations"]
@@ -153,7 +154,7 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         return f"{obj.short_name or obj.full_name} ({obj.municipality.name}, {obj.get_org_type_display()})"
 
 
-class ContestEntryForm(forms.ModelForm):
+class ContestEntryForm(PlainTextMixin, forms.ModelForm):
     organization = OrganizationChoiceField(label="Организация", queryset=Organization.objects.none())
 
     class Meta:
@@ -211,7 +212,7 @@ class ContestEntryFilter(django_filters.FilterSet):
 # ---------------------------------------------------------------- courses
 
 
-class CourseForm(RegionChoiceMixin, forms.ModelForm):
+class CourseForm(RegionChoiceMixin, PlainTextMixin, forms.ModelForm):
     class Meta:
         model = TrainingCourse
         fields = [
@@ -259,7 +260,7 @@ def search_people(queryset, query: str, limit: int = SEARCH_LIMIT):
     )
 
 
-class CompletionForm(forms.Form):
+class CompletionForm(PlainTextMixin, forms.Form):
     people = forms.ModelMultipleChoiceField(
         label="Слушатели", queryset=Person.objects.none(), widget=forms.CheckboxSelectMultiple
     )
@@ -310,7 +311,7 @@ class CompletionFilter(django_filters.FilterSet):
 # ---------------------------------------------------------------- regional methodists
 
 
-class MethodistForm(forms.ModelForm):
+class MethodistForm(PlainTextMixin, forms.ModelForm):
     person = forms.ModelChoiceField(
         label="Участник", queryset=Person.objects.none(), widget=forms.RadioSelect
     )
