@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class PortalConfig(AppConfig):
+    """The wiring app: ``ready`` registers the startup checks and starts the idle clock at login."""
+
+    name = "mentoring_portal"
+    default = True
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import checks  # noqa: F401 — registers the checks
+        from .security import start_activity_clock
+
+        user_logged_in.connect(start_activity_clock, dispatch_uid="portal-idle-clock")
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` whose ``admin.site`` asks for a second factor (RELIABILITY #16)."""
+
+    default = False  # named in INSTALLED_APPS; the app "mentoring_portal" itself is PortalConfig
+    default_site = "mentoring_portal.security.PortalAdminSite"

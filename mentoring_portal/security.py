@@ -1,0 +1,201 @@
+"""Who must show a second factor, how long an idle session lives, where a login comes from.
+
+RELIABILITY §4 #15 (throttling, sessions) and #16 (admins' second factor):
+
+- ``client_ip`` gives django-axes the client's address, from a proxy's header only when
+  ``CLIENT_IP_HEADER`` says one stands in front (a header anyone can send is otherwise ignored);
+- ``IdleTimeoutMiddleware`` ends a session after ``SESSION_IDLE_TIMEOUT_PRIVILEGED`` seconds
+  without a request for a regional operator or an admin, ``SESSION_IDLE_TIMEOUT`` for the others;
+- ``SecondFactorMiddleware`` keeps a user who must have a second factor (a superuser, staff, the
+  «администратор» role) on the «Код подтверждения» page until a TOTP or backup code verifies the
+  session: the admin site, the import and every other page stay out of reach until then;
+- ``PortalAdminSite`` is django-otp's admin site, which refuses an unverified session by itself,
+  so the admin holds even if the middleware were taken out.
+"""
+
+import logging
+import time
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.admin import OTPAdminSite
+
+from registry import access
+from registry.models import UserScope
+
+Role = UserScope.Role
+
+logger = logging.getLogger(__name__)
+
+LAST_ACTIVITY_KEY = "last_activity"
+# The time of the last request is written back at most this often: a session saved on every
+# request would cost a database write per page.
+ACTIVITY_RESOLUTION_SECONDS = 60
+IDLE_MESSAGE = "Сеанс завершён: вы долго не работали с порталом. Войдите снова."
+# Pages an unverified user who must have a second factor may still open.
+SECOND_FACTOR_OPEN_URLS = {"login", "logout", "second-factor"}
+
+
+def client_ip(request) -> str | None:
+    """The client's address for django-axes: ``CLIENT_IP_HEADER`` behind nginx, else REMOTE_ADDR."""
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        # X-Forwarded-For lists the client first; nginx's $proxy_add_x_forwarded_for appends to it.
+        address = value.split(",")[0].strip()
+        if address:
+            return address
+    return request.META.get("REMOTE_ADDR")
+
+
+def lockout_response(request, original_response, credentials):
+    """django-axes' answer to a locked-out login: the Russian page, 429 Too Many Requests."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    logger.warning("login locked out: too many failures")
+    return render(
+        request, "registration/lockout.html", {"username": username, "minutes": minutes}, status=429
+    )
+
+
+def requires_second_factor(user) -> bool:
+    """Admins of the portal: a superuser, a staff account (the admin site) or the admin role."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.is_staff or access.is_admin(user)
+
+
+def idle_timeout_for(user) -> int:
+    if requires_second_factor(user) or access.role_of(user) == Role.OPERATOR:
+        return settings.SESSION_IDLE_TIMEOUT_PRIVILEGED
+    return settings.SESSION_IDLE_TIMEOUT
+
+
+def start_activity_clock(sender, request, user, **kwargs):
+    """``user_logged_in``: the idle clock starts at login (and the first page needs no session write)."""
+    request.session[LAST_ACTIVITY_KEY] = int(time.time())
+
+
+class IdleTimeoutMiddleware:
+    """Logs out a session idle for longer than its user's limit (ASVS 3.3.2)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            if last is not None and now - last > idle_timeout_for(request.user):
+                logger.info("idle session ended: user id %s", request.user.pk)
+                logout(request)  # flushes the session: the old cookie is worthless from now on
+                messages.info(request, IDLE_MESSAGE)
+                return redirect_to_login(request.get_full_path())
+            if last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+                request.session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Sends a user who must have a second factor to «Код подтверждения» until it is given."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if requires_second_factor(user) and not user.is_verified():
+            request.second_factor_pending = True  # base.html hides the menu
+            try:
+                name = resolve(request.path_info).url_name
+            except Resolver404:
+                name = None
+            if name not in SECOND_FACTOR_OPEN_URLS:
+                return redirect_to_login(request.get_full_path(), login_url=reverse("second-factor"))
+        return self.get_response(request)
+
+
+class SecondFactorForm(forms.Form):
+    otp_token = forms.CharField(
+        label="Код подтверждения",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": "Введите код подтверждения из приложения или резервный код."},
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.device = None
+
+    def clean_otp_token(self):
+        token = "".join(self.cleaned_data["otp_token"].split())
+        # Each device counts its own failures and refuses for a growing pause after them.
+        for device in devices_for_user(self.user, for_verify=True):
+            if device.verify_token(token):
+                self.device = device
+                return token
+        raise forms.ValidationError(
+            "Код не подошёл. Введите шесть цифр, которые приложение показывает сейчас "
+            "(проверьте время на телефоне), или неиспользованный резервный код. "
+            "После нескольких ошибок подождите немного перед новой попыткой."
+        )
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@sensitive_post_parameters("otp_token")
+@never_cache
+@login_required
+def second_factor(request):
+    """The second login step: a TOTP code (or a static backup code) verifies the session."""
+    user = request.user
+    if not requires_second_factor(user) or user.is_verified():
+        return redirect(_next_url(request))
+    has_device = any(devices_for_user(user))
+    form = SecondFactorForm(user, request.POST or None)
+    if request.method == "POST" and has_device:
+        if form.is_valid():
+            request.session.cycle_key()  # a new key for the now privileged session
+            otp_login(request, form.device)
+            logger.info("second factor verified: user id %s", user.pk)
+            return redirect(_next_url(request))
+        logger.warning("second factor refused: user id %s", user.pk)
+    return render(
+        request,
+        "registration/second_factor.html",
+        {"form": form, "has_device": has_device, "next": _next_url(request)},
+    )
+
+
+class PortalAdminSite(OTPAdminSite):
+    """The admin site (``admin.site``): django-otp's, entered through the portal's login steps."""
+
+    def __init__(self, name="admin"):
+        super().__init__(name)
+
+    def login(self, request, extra_context=None):
+        """No login form of its own: the portal's (password, then the code) is the one way in."""
+        target = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        if self.has_permission(request):
+            return redirect(target)
+        if request.user.is_authenticated:
+            raise PermissionDenied  # signed in and verified, but not staff: the portal login would loop
+        return redirect_to_login(target, login_url=resolve_url(settings.LOGIN_URL))
