@@ -20,7 +20,9 @@ def defusedxml_imports(app_configs=None, **kwargs):
         import defusedxml  # noqa: F401
         from openpyxl.xml import DEFUSEDXML
     except ImportError as error:
-        return [Error(f"defusedxml не импортируется: {error}", hint="pip install defusedxml", id="portal.E001")]
+        return [
+            Error(f"defusedxml не импортируется: {error}", hint="pip install defusedxml", id="portal.E001")
+        ]
     if not DEFUSEDXML:
         return [Error("openpyxl не видит defusedxml и разбирает XML без защиты.", id="portal.E001")]
     return []
@@ -36,7 +38,8 @@ def secret_key_is_strong(app_configs=None, **kwargs):
             Error(
                 f"SECRET_KEY слишком простой: нужно не меньше {SECRET_KEY_MIN_LENGTH} символов и "
                 f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} разных.",
-                hint='python -c "from django.core.management.utils import get_random_secret_key as k; print(k())"',
+                hint="python -c 'from django.core.management.utils import get_random_secret_key; "
+                "print(get_random_secret_key())'",
                 id="portal.E002",
             )
         ]

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from monitoring.demo import seed_monitoring
 from registry.demo import PASSWORD, seed_demo
@@ -24,9 +24,11 @@ DEMO_DEVICE_NAME = "Резервные коды (демо)"
 
 def seed_demo_second_factor() -> None:
     admin = get_user_model().objects.get(username=DEMO_ADMIN)
-    device, _ = StaticDevice.objects.get_or_create(user=admin, name=DEMO_DEVICE_NAME, defaults={"confirmed": True})
+    device, _ = StaticDevice.objects.get_or_create(
+        user=admin, name=DEMO_DEVICE_NAME, defaults={"confirmed": True}
+    )
     device.token_set.all().delete()
-    device.token_set.bulk_create([device.token_set.model(device=device, token=code) for code in DEMO_ADMIN_CODES])
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in DEMO_ADMIN_CODES])
 
 
 class Command(BaseCommand):
