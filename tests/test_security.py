@@ -371,7 +371,8 @@ def portal_urls(resolver=None, namespace=""):
         if isinstance(pattern, URLResolver):
             if pattern.app_name == "admin":
                 continue
-            yield from portal_urls(pattern, namespace + (f"{pattern.namespace}:" if pattern.namespace else ""))
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from portal_urls(pattern, inner)
         elif isinstance(pattern, URLPattern) and pattern.name:
             converters = getattr(pattern.pattern, "converters", {})
             kwargs = {name: DUMMY[type(c).__name__] for name, c in converters.items()}
@@ -448,3 +449,64 @@ def test_every_page_carries_the_content_security_policy(client_for, curator):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+# ------------------------------------------------------------------ #67 outbound traffic
+
+# What a browser or WeasyPrint loads by itself: stylesheets, scripts, images, frames, fonts, imports.
+LOADED_URL = re.compile(
+    r"""<(?:link|script|img|iframe|source|embed|object|video|audio)\b[^>]*\b(?:href|src|data)"""
+    r"""\s*=\s*["']?\s*(?:https?:)?//"""
+    r"""|@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//"""
+    r"""|\b(?:fetch|XMLHttpRequest|importScripts|EventSource|WebSocket)\s*\(\s*["'`](?:https?:|wss?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def served_files():
+    for folder, suffixes in [("templates", ("html", "txt")), ("static", ("css", "js", "svg", "html"))]:
+        for suffix in suffixes:
+            yield from (settings.BASE_DIR / folder).glob(f"**/*.{suffix}")
+
+
+def test_no_template_or_static_file_loads_anything_from_another_host():
+    files = list(served_files())
+    assert len(files) > 50
+    offenders = [
+        f"{path.relative_to(settings.BASE_DIR)}: {match.group(0)}"
+        for path in files
+        for match in LOADED_URL.finditer(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert offenders == []
+    # The pattern does catch what it is for.
+    samples = [
+        '<link rel="stylesheet" href="https://fonts.googleapis.com/css">',
+        '<script src="//cdn.example.com/x.js"></script>',
+        "@import url('https://x.org/a.css');",
+        "src: url(https://fonts.gstatic.com/a.woff2)",
+        'fetch("https://api.example.com/")',
+    ]
+    assert [sample for sample in samples if not LOADED_URL.search(sample)] == []
+    assert not LOADED_URL.search('<a href="https://minobrnauki.gov.ru/">сайт министерства</a>')
+
+
+def test_no_setting_sends_errors_or_mail_to_a_foreign_service_by_default():
+    """The settings module as read (the test runner swaps the mail backend in django.conf.settings)."""
+    from mentoring_portal import settings as module
+
+    assert module.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+    assert getattr(module, "ADMINS", []) == [] and getattr(module, "MANAGERS", []) == []
+    handlers = module.LOGGING.get("handlers", {}).values()
+    assert all(
+        not any(word in handler.get("class", "") for word in ("HTTP", "SMTP", "Socket", "Syslog", "Sentry"))
+        for handler in handlers
+    )
+    foreign = []
+    for name in dir(module):
+        value = getattr(module, name) if name.isupper() else None
+        for text in re.findall(r"[a-z][a-z0-9+.-]*://[^\s'\"]+", repr(value)):
+            host = re.sub(r"^[a-z0-9+.-]+://(?:[^@/]*@)?", "", text).split("/")[0].split(":")[0]
+            if host and host not in {"localhost", "127.0.0.1", "testserver"} and not host.endswith(".local"):
+                foreign.append(f"{name}: {text}")
+    assert foreign == []
