@@ -13,6 +13,7 @@ RELIABILITY §4 #15 (throttling, sessions) and #16 (admins' second factor):
   so the admin holds even if the middleware were taken out.
 """
 
+import hashlib
 import logging
 import time
 
@@ -22,6 +23,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import Resolver404, resolve, reverse
@@ -40,8 +42,9 @@ Role = UserScope.Role
 logger = logging.getLogger(__name__)
 
 LAST_ACTIVITY_KEY = "last_activity"
-# The time of the last request is written back at most this often: a session saved on every
-# request would cost a database write per page.
+ACTIVITY_COOKIE = "portal_activity"
+ACTIVITY_SIGNER = signing.Signer(salt="mentoring_portal.security.activity")
+# The activity cookie is renewed at most this often (an idle session may end up to a minute early).
 ACTIVITY_RESOLUTION_SECONDS = 60
 IDLE_MESSAGE = "Сеанс завершён: вы долго не работали с порталом. Войдите снова."
 # Pages an unverified user who must have a second factor may still open.
@@ -84,28 +87,68 @@ def idle_timeout_for(user) -> int:
 
 
 def start_activity_clock(sender, request, user, **kwargs):
-    """``user_logged_in``: the idle clock starts at login (and the first page needs no session write)."""
+    """``user_logged_in``: the idle clock starts at login, in the session written by the login anyway."""
     request.session[LAST_ACTIVITY_KEY] = int(time.time())
 
 
+def _session_tag(request) -> str:
+    return hashlib.sha256(f"idle:{request.session.session_key}".encode()).hexdigest()[:24]
+
+
+def _last_activity(request) -> int | None:
+    """The later of the login time (in the session) and the activity cookie, if it is this session's.
+
+    The cookie is signed with SECRET_KEY and names the session, so it cannot be forged, nor carried
+    over from another session; without it the login time alone counts (an earlier logout, never a
+    later one).
+    """
+    last = request.session.get(LAST_ACTIVITY_KEY)
+    try:
+        tag, stamp = ACTIVITY_SIGNER.unsign(request.COOKIES.get(ACTIVITY_COOKIE, "")).split(":")
+    except (signing.BadSignature, ValueError):
+        return last
+    if tag != _session_tag(request):
+        return last
+    return max(int(stamp), last or 0)
+
+
 class IdleTimeoutMiddleware:
-    """Logs out a session idle for longer than its user's limit (ASVS 3.3.2)."""
+    """Logs out a session idle for longer than its user's limit (ASVS 3.3.2).
+
+    The time of the last request travels in a signed cookie, refreshed at most once a minute, rather
+    than in the session: a session saved on every page would cost a database write per request.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        now = int(time.time())
+        last = None
         if request.user.is_authenticated:
-            now = int(time.time())
-            last = request.session.get(LAST_ACTIVITY_KEY)
-            if last is not None and now - last > idle_timeout_for(request.user):
+            last = _last_activity(request)
+            if last is None:  # a session from before the clock existed: it starts now
+                request.session[LAST_ACTIVITY_KEY] = last = now
+            if now - last > idle_timeout_for(request.user):
                 logger.info("idle session ended: user id %s", request.user.pk)
                 logout(request)  # flushes the session: the old cookie is worthless from now on
                 messages.info(request, IDLE_MESSAGE)
-                return redirect_to_login(request.get_full_path())
+                response = redirect_to_login(request.get_full_path())
+                response.delete_cookie(ACTIVITY_COOKIE)
+                return response
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and request.session.session_key:
             if last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS:
-                request.session[LAST_ACTIVITY_KEY] = now
-        return self.get_response(request)
+                response.set_cookie(
+                    ACTIVITY_COOKIE,
+                    ACTIVITY_SIGNER.sign(f"{_session_tag(request)}:{now}"),
+                    max_age=settings.SESSION_COOKIE_AGE,
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+        return response
 
 
 class SecondFactorMiddleware:

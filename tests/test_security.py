@@ -16,7 +16,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
@@ -25,7 +27,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mentoring_portal.management.commands.seed_demo import DEMO_ADMIN_CODES, seed_demo_second_factor
-from mentoring_portal.security import IDLE_MESSAGE, LAST_ACTIVITY_KEY, PortalAdminSite
+from mentoring_portal.security import ACTIVITY_COOKIE, IDLE_MESSAGE, LAST_ACTIVITY_KEY, PortalAdminSite
 from registry.models import ImportJob
 from tests import factories as f
 from tests.conftest import verify_second_factor
@@ -184,8 +186,46 @@ def test_an_idle_session_ends_after_its_roles_limit(request, client_for, who, id
     else:
         assert response.redirect_chain == []
         assert response.status_code == 200
-        # The request counts as activity: the clock starts again.
-        assert abs(client.session[LAST_ACTIVITY_KEY] - time.time()) < 5
+        # The request counts as activity: the clock starts again, in the activity cookie.
+        cookie = response.cookies[ACTIVITY_COOKIE]
+        assert cookie["httponly"] is True
+        set_last_activity(client, idle_minutes * 60)  # the login time stays old in the session
+        assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_the_activity_cookie_counts_only_for_its_own_session_and_unforged(client_for, operator, curator):
+    client = client_for(operator)
+    set_last_activity(client, 5 * 60)
+    client.get(reverse("dashboard"))  # renews the activity cookie
+    set_last_activity(client, 40 * 60)
+    assert client.get(reverse("dashboard")).status_code == 200  # the recent cookie keeps it alive
+    fresh = client.cookies[ACTIVITY_COOKIE].value
+
+    # A fresh cookie of another session (the attacker's own) does not revive a stolen idle one.
+    victim = Client()  # another session of the same user
+    victim.force_login(operator)
+    set_last_activity(victim, 40 * 60)
+    victim.cookies[ACTIVITY_COOKIE] = fresh
+    assert victim.get(reverse("dashboard")).status_code == 302
+
+    forger = Client()
+    forger.force_login(curator)
+    set_last_activity(forger, 3 * 3600)
+    tag, stamp = fresh.split(":")[0], int(time.time())
+    forger.cookies[ACTIVITY_COOKIE] = f"{tag}:{stamp}:not-the-signature"
+    assert forger.get(reverse("dashboard")).status_code == 302
+
+
+def test_pages_do_not_write_the_session(client_for, operator):
+    """The idle clock costs no database write: a session saved on every page would (#15, load)."""
+    client = client_for(operator)
+    set_last_activity(client, 5 * 60)
+    for _ in range(2):  # the first renews the activity cookie, the second finds it recent
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("dashboard")).status_code == 200
+        writes = [q["sql"] for q in captured.captured_queries if "django_session" in q["sql"]
+                  and not q["sql"].lstrip().upper().startswith("SELECT")]  # fmt: skip
+        assert writes == []
 
 
 def test_the_idle_clock_starts_at_login(db, operator):
