@@ -42,6 +42,7 @@ Role = UserScope.Role
 logger = logging.getLogger(__name__)
 
 LAST_ACTIVITY_KEY = "last_activity"
+RULES_KEY = "security_rules"
 ACTIVITY_COOKIE = "portal_activity"
 ACTIVITY_SIGNER = signing.Signer(salt="mentoring_portal.security.activity")
 # The activity cookie is renewed at most this often (an idle session may end up to a minute early).
@@ -87,8 +88,29 @@ def idle_timeout_for(user) -> int:
 
 
 def start_activity_clock(sender, request, user, **kwargs):
-    """``user_logged_in``: the idle clock starts at login, in the session written by the login anyway."""
+    """``user_logged_in``: the idle clock starts, and the user's rules are noted, in the session
+    that the login writes anyway (the middlewares then need no query of the user's role per page).
+    """
     request.session[LAST_ACTIVITY_KEY] = int(time.time())
+    request.session[RULES_KEY] = _rules_of(user)
+
+
+def _rules_of(user) -> list:
+    return [requires_second_factor(user), idle_timeout_for(user)]
+
+
+def session_rules(request) -> tuple[bool, int]:
+    """(must give a second factor, idle limit in seconds) of the signed-in user, as noted at login.
+
+    A superuser or staff flag (attributes of the user row, free to read) always counts at once.
+    """
+    rules = request.session.get(RULES_KEY)
+    if rules is None:  # a session from before the rules were noted
+        rules = request.session[RULES_KEY] = _rules_of(request.user)
+    must, limit = rules
+    if request.user.is_superuser or request.user.is_staff:
+        return True, settings.SESSION_IDLE_TIMEOUT_PRIVILEGED
+    return must, limit
 
 
 def _session_tag(request) -> str:
@@ -129,7 +151,7 @@ class IdleTimeoutMiddleware:
             last = _last_activity(request)
             if last is None:  # a session from before the clock existed: it starts now
                 request.session[LAST_ACTIVITY_KEY] = last = now
-            if now - last > idle_timeout_for(request.user):
+            if now - last > session_rules(request)[1]:
                 logger.info("idle session ended: user id %s", request.user.pk)
                 logout(request)  # flushes the session: the old cookie is worthless from now on
                 messages.info(request, IDLE_MESSAGE)
@@ -159,15 +181,27 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if requires_second_factor(user) and not user.is_verified():
-            request.second_factor_pending = True  # base.html hides the menu
+        if user.is_authenticated and not user.is_verified():
             try:
-                name = resolve(request.path_info).url_name
+                match = resolve(request.path_info)
             except Resolver404:
-                name = None
-            if name not in SECOND_FACTOR_OPEN_URLS:
-                return redirect_to_login(request.get_full_path(), login_url=reverse("second-factor"))
+                match = None
+            must = session_rules(request)[0]
+            if not must and match is not None and _guarded(match):
+                # Made an admin after signing in: the role is read again where it matters.
+                must = requires_second_factor(user)
+            if must:
+                request.second_factor_pending = True  # base.html hides the menu
+                if match is None or match.url_name not in SECOND_FACTOR_OPEN_URLS:
+                    return redirect_to_login(request.get_full_path(), login_url=reverse("second-factor"))
         return self.get_response(request)
+
+
+def _guarded(match) -> bool:
+    """The admin site and the workbook import: never without a second factor (RELIABILITY #16)."""
+    return match.app_name == "admin" or match.view_name == "registry:workbook" or match.view_name.startswith(
+        "registry:import-job"
+    )
 
 
 class SecondFactorForm(forms.Form):

@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mentoring_portal.management.commands.seed_demo import DEMO_ADMIN_CODES, seed_demo_second_factor
 from mentoring_portal.security import ACTIVITY_COOKIE, IDLE_MESSAGE, LAST_ACTIVITY_KEY, PortalAdminSite
-from registry.models import ImportJob
+from registry.models import ImportJob, UserScope
 from tests import factories as f
 from tests.conftest import verify_second_factor
 
@@ -329,6 +329,17 @@ def test_a_curator_needs_no_second_factor(client_for, curator):
     response = client.get(SECOND_FACTOR_URL)
     assert response.status_code == 302
     assert response.url == reverse("dashboard")
+
+
+def test_a_user_made_admin_after_signing_in_needs_the_code_for_admin_and_import(client_for, curator):
+    client = client_for(curator)
+    assert client.get(reverse("registry:workbook")).status_code == 200
+    UserScope.objects.filter(user=curator).update(role="admin", organization=None)
+
+    for url in [reverse("registry:workbook"), "/admin/"]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(SECOND_FACTOR_URL), url
 
 
 def test_the_admin_site_itself_refuses_an_unverified_admin(db, admin_user, admin_device):
