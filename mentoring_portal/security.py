@@ -57,8 +57,9 @@ def client_ip(request) -> str | None:
     header = settings.CLIENT_IP_HEADER
     if header:
         value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        # X-Forwarded-For lists the client first; nginx's $proxy_add_x_forwarded_for appends to it.
-        address = value.split(",")[0].strip()
+        # nginx's $proxy_add_x_forwarded_for appends the address it saw to whatever the client sent:
+        # the last entry is the one to trust (one proxy in front), the first may be forged.
+        address = value.split(",")[-1].strip()
         if address:
             return address
     return request.META.get("REMOTE_ADDR")

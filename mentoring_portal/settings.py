@@ -229,9 +229,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "mentoring_portal.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "mentoring_portal.security.client_ip"
-# Behind nginx: the request header that carries the client's address ("X-Real-IP" or
-# "X-Forwarded-For"). Empty (the default) trusts only REMOTE_ADDR: a header is believed only
-# when a proxy that overwrites it stands in front.
+# Behind nginx: the request header that carries the client's address, "X-Real-IP" (nginx sets it to
+# $remote_addr) or "X-Forwarded-For" (its last entry is taken). Empty, the default, trusts only
+# REMOTE_ADDR: a header is believed only when a proxy that sets it stands in front.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 
 # Content-Security-Policy (django-csp): our own scripts, styles, images and fonts only; no inline
