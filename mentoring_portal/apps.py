@@ -1,10 +1,30 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
-class MentoringPortalConfig(AppConfig):
+class PortalConfig(AppConfig):
+    """The wiring app: ``ready`` registers the startup checks, the access log's auth signals and
+    starts the idle clock at login."""
+
     name = "mentoring_portal"
     verbose_name = "Портал"
+    default = True
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         # Login, failed login and logout reach the access log through Django's auth signals.
-        from . import audit  # noqa: F401
+        from . import (
+            audit,  # noqa: F401
+            checks,  # noqa: F401 — registers the checks
+        )
+        from .security import start_activity_clock
+
+        user_logged_in.connect(start_activity_clock, dispatch_uid="portal-idle-clock")
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` whose ``admin.site`` asks for a second factor (RELIABILITY #16)."""
+
+    default = False  # named in INSTALLED_APPS; the app "mentoring_portal" itself is PortalConfig
+    default_site = "mentoring_portal.security.PortalAdminSite"

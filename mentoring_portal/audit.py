@@ -14,12 +14,10 @@ failure to write one never breaks the response: it goes to the ``mentoring_porta
 """
 
 import inspect
-import ipaddress
 import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import Subquery, Value
@@ -30,6 +28,7 @@ from django.urls import Resolver404, resolve
 from registry import access
 from registry.models import UserScope
 
+from . import security
 from .logs import NO_REQUEST, current_request_id, escape_controls
 from .models import AccessLogEntry
 
@@ -131,22 +130,6 @@ def _redirect_id(response) -> str:
         return ""
 
 
-def client_ip(request) -> str | None:
-    """REMOTE_ADDR, or the header named by AUDIT_CLIENT_IP_HEADER when the proxy sets one.
-
-    Only set AUDIT_CLIENT_IP_HEADER behind a proxy that overwrites that header (nginx's
-    ``proxy_set_header X-Real-IP $remote_addr``): otherwise the client chooses its own address.
-    For a list (X-Forwarded-For) the last address, the one the proxy appended, is taken.
-    """
-    header = getattr(settings, "AUDIT_CLIENT_IP_HEADER", "")
-    value = request.META.get(header, "") if header else ""
-    value = value.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
-
-
 def _who(user) -> dict:
     if user is None or not user.is_authenticated:
         return {"user": None, "username": "", "role": ""}
@@ -177,7 +160,7 @@ def write(request, action, *, user=None, username="", object_type="", object_id=
         details=details,
         url_name=match.view_name[:100] if match else "",
         method=(request.method or "")[:10] if request is not None else "",
-        ip=client_ip(request) if request is not None else None,
+        ip=security.client_ip(request) if request is not None else None,
         request_id="" if request_id == NO_REQUEST else request_id,
         status=status,
     )

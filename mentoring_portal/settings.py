@@ -5,9 +5,11 @@ DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (PostgreSQL).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,7 +47,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DE
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site asks for a second factor (mentoring_portal.security.PortalAdminSite).
+    "mentoring_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +60,10 @@ INSTALLED_APPS = [
     "import_export",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "registry",
     "monitoring",
     "reports",
@@ -66,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mentoring_portal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "mentoring_portal.faults.FaultsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,10 +81,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "mentoring_portal.audit.AccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mentoring_portal.security.IdleTimeoutMiddleware",
+    "mentoring_portal.security.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mentoring_portal.urls"
@@ -150,6 +162,12 @@ STORAGES = {
     },
 }
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username+address before the password is even checked (RELIABILITY #15).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -198,11 +216,49 @@ REPORT_DRAFT_FILE_DAYS = int(os.environ.get("REPORT_DRAFT_FILE_DAYS", "7"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# The absolute limit of a session; the idle limits below end it earlier (RELIABILITY #15, ASVS 3.3).
 SESSION_COOKIE_AGE = 12 * 60 * 60
+# A regional operator's or an admin's session ends after 30 minutes without a request, anyone
+# else's after two hours (mentoring_portal.security.IdleTimeoutMiddleware).
+SESSION_IDLE_TIMEOUT_PRIVILEGED = int(os.environ.get("SESSION_IDLE_TIMEOUT_PRIVILEGED", str(30 * 60)))
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(2 * 60 * 60)))
+
+# Login throttling (django-axes): ten failures for one username from one address lock that pair
+# out for 30 minutes (older failures are forgotten); every attempt is logged in axes' tables.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "mentoring_portal.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "mentoring_portal.security.client_ip"
+AXES_VERBOSE = False  # no «AXES: BEGIN …» line at every manage.py start
+# Behind nginx: the request header that carries the client's address, "X-Real-IP" (nginx sets it to
+# $remote_addr) or "X-Forwarded-For" (its last entry is taken). Empty, the default, trusts only
+# REMOTE_ADDR: a header is believed only when a proxy that sets it stands in front.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+
+# Content-Security-Policy (django-csp): our own scripts, styles, images and fonts only; no inline
+# script or style, no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
@@ -250,9 +306,5 @@ LOGGING = {
     },
 }
 
-# Audit and logging (issue 7)
-# The access log records REMOTE_ADDR, or this request header when a proxy that overwrites it sits in
-# front (nginx: proxy_set_header X-Real-IP $remote_addr; → AUDIT_CLIENT_IP_HEADER=HTTP_X_REAL_IP).
-AUDIT_CLIENT_IP_HEADER = os.environ.get("AUDIT_CLIENT_IP_HEADER", "")
-if AUDIT_CLIENT_IP_HEADER and not AUDIT_CLIENT_IP_HEADER.startswith("HTTP_"):
-    raise ImproperlyConfigured("AUDIT_CLIENT_IP_HEADER names a header as request.META does: HTTP_X_REAL_IP")
+# Audit and logging (issue 7): the access log takes the client's address as django-axes does
+# (CLIENT_IP_HEADER above, mentoring_portal.security.client_ip).

@@ -4,6 +4,9 @@
 - ``coordinator`` sees ``school``'s municipality (a wider scope),
 - ``other_curator`` keeps ``other_school`` in another municipality (the stranger),
 plus ``operator`` (the region) and ``admin_user``.
+
+``client_for(user)`` signs a user in; an admin (who must give a second factor, RELIABILITY #16)
+also gets a TOTP device and a session verified by it, as after the «Код подтверждения» step.
 """
 
 import pytest
@@ -73,10 +76,28 @@ def admin_user(db):
     return get_user_model().objects.create_superuser("root", password="pass")
 
 
+def verify_second_factor(client, user):
+    """Marks ``client``'s session as verified by ``user``'s TOTP device (created if missing)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(
+        user=user, name="тестовое устройство", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
 @pytest.fixture
 def client_for(client):
+    from mentoring_portal.security import requires_second_factor
+
     def login(user):
         client.force_login(user)
+        if requires_second_factor(user):
+            verify_second_factor(client, user)
         return client
 
     return login

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
-from mentoring_portal import audit
+from mentoring_portal import audit, security
 from mentoring_portal.models import AccessLogEntry, AppendOnlyError
 from registry.models import Category, ImportJob, Person
 from reports import services as report_services
@@ -262,7 +262,7 @@ def test_the_client_address_header_is_used_only_when_configured(settings, client
     url = reverse("registry:person-detail", args=[pupil.pk])
     client = client_for(curator)
     client.get(url, REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="203.0.113.9")
-    settings.AUDIT_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
     client.get(url, REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="203.0.113.9")
     client.get(url, REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="not an address")
     client.get(url, REMOTE_ADDR="10.0.0.5")
@@ -310,7 +310,7 @@ def test_a_failing_entry_never_breaks_the_page_and_is_logged_as_an_error(
         raise RuntimeError("address lookup failed")
 
     client = client_for(curator)
-    monkeypatch.setattr(audit, "client_ip", broken)
+    monkeypatch.setattr(security, "client_ip", broken)
     with caplog.at_level(logging.ERROR, logger="mentoring_portal.audit"):
         response = client.get(reverse("registry:person-detail", args=[pupil.pk]))
     assert response.status_code == 200

@@ -39,6 +39,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 SHOTS = Path("/tmp/shots")
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+CSP_MARKER = "Content Security Policy"
 
 
 @contextlib.contextmanager
@@ -99,8 +100,12 @@ def new_page(browser):
     """``new_page(viewport=PHONE)``: a page in a fresh context (own cookies); closed after the test.
 
     Every response of 400 or more (but the favicon's) is recorded in ``page.failed_responses``.
+    Every console message about the Content-Security-Policy (chromium reports each blocked
+    script, style, image or frame there) fails the test at teardown: the portal's pages must
+    work under the policy, not merely look as if they did (RELIABILITY #15–17, CSP).
     """
     contexts = []
+    violations = []
 
     def make(viewport=DESKTOP):
         context = browser.new_context(viewport=viewport, locale="ru-RU")
@@ -113,12 +118,18 @@ def new_page(browser):
             if response.status >= 400 and not response.url.endswith("/favicon.ico"):
                 page.failed_responses.append((response.url, response.status))
 
+        def console(message):
+            if CSP_MARKER in message.text:
+                violations.append(f"{page.url}: {message.text}")
+
         page.on("response", record)
+        page.on("console", console)
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tests.stack import open_stack, people_workbook
 pytestmark = pytest.mark.browser
 
 PASSWORD = "import-flow-Pass-2024"  # noqa: S105 — a throwaway account of a throwaway database
+BACKUP_CODE = "80417536"  # the admin's second factor (RELIABILITY #16), a one-time backup code
 WORKER_WAIT = 60_000  # ms: a job the worker runs, page reloads included
 PEOPLE = ("registry_region", "registry_municipality", "registry_organization", "registry_person")
 SHOT_COPIES = Path("/tmp")
@@ -31,7 +32,10 @@ def stack(tmp_path):
     with open_stack(tmp_path) as stack:
         stack.shell(
             "from django.contrib.auth import get_user_model; "
-            f"get_user_model().objects.create_superuser('admin', password={PASSWORD!r})"
+            "from django_otp.plugins.otp_static.models import StaticDevice; "
+            f"admin = get_user_model().objects.create_superuser('admin', password={PASSWORD!r}); "
+            "device = StaticDevice.objects.create(user=admin, name='backup', confirmed=True); "
+            f"device.token_set.create(token={BACKUP_CODE!r})"
         )
         yield stack
 
@@ -88,6 +92,9 @@ def test_admin_uploads_checks_confirms_and_sees_the_import_done_then_a_bad_file_
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Войти").click()
+    expect(page).to_have_url(base + "/login/code/?next=/")
+    page.fill("input[name=otp_token]", BACKUP_CODE)
+    page.get_by_role("button", name="Подтвердить").click()
     expect(page).to_have_url(base + "/")
     open_workbook_page(page)
 

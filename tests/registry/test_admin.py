@@ -35,6 +35,9 @@ READ_ONLY_ADMINS = {
     "django_tasks_database.DBTaskResult",
     "registry.PersonalDataDestruction",
     "mentoring_portal.AccessLogEntry",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
 }
 
 
@@ -175,7 +178,7 @@ def test_a_superuser_opens_every_list_add_and_change_page(client_for, admin_user
         name = model._meta.label
         assert client.get(url(model, "changelist")).status_code == 200, name
         # Written by the portal only, read-only in the admin: django-tasks-db's task results (the
-        # worker), the destruction acts (registry.privacy) and the access log.
+        # worker), the destruction acts (registry.privacy), the access log and django-axes' login records.
         read_only = model._meta.label in READ_ONLY_ADMINS
         assert client.get(url(model, "add")).status_code == (403 if read_only else 200), name
         obj = model._default_manager.first()

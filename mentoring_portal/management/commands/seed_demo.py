@@ -1,15 +1,34 @@
 """``manage.py seed_demo``: the demo region of the registry, then its road maps and monitoring campaigns.
 
 It lives in the wiring app: ``registry`` knows nothing of ``monitoring``, which builds on it.
+
+The demo ``admin`` must give a second factor (RELIABILITY #16): it gets a device of static backup
+codes, the same printed ones on every run (each code works once; running ``seed_demo`` again, as
+``make run`` does, restores them all).
 """
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from monitoring.demo import seed_monitoring
 from registry.demo import PASSWORD, seed_demo
 from reports.demo import seed_reports
+
+DEMO_ADMIN = "admin"
+DEMO_ADMIN_CODES = ["246810", "135791", "112358", "314159", "271828"]
+DEMO_DEVICE_NAME = "Резервные коды (демо)"
+
+
+def seed_demo_second_factor() -> None:
+    admin = get_user_model().objects.get(username=DEMO_ADMIN)
+    device, _ = StaticDevice.objects.get_or_create(
+        user=admin, name=DEMO_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in DEMO_ADMIN_CODES])
 
 
 class Command(BaseCommand):
@@ -21,7 +40,12 @@ class Command(BaseCommand):
             result = seed_demo(today)
             seed_monitoring(today)
             seed_reports()
+            seed_demo_second_factor()
         self.stdout.write(self.style.SUCCESS(f"Демонстрационный регион: {result['region']}"))
         self.stdout.write(f"Демо-учётные записи (пароль «{PASSWORD}»):")
         for username, role, territory in result["accounts"]:
             self.stdout.write(f"  {username:<12} {role} — {territory}")
+        self.stdout.write(
+            f"Код подтверждения для «{DEMO_ADMIN}» (второй шаг входа; каждый код — один раз): "
+            + ", ".join(DEMO_ADMIN_CODES)
+        )
