@@ -39,6 +39,10 @@ from .models import BaseMembership, Category, Mentorship, MentorshipLink, Organi
 Base = BaseMembership.Base
 
 MIN_STUDENT_AGE = 10  # the target model covers students from age 10 (DOMAIN, Р-145)
+# The oldest a school's pupil can be when entered: the indicators count pupils aged 10–19 (DOMAIN F1),
+# an 11th-former may be 19. Measured on the consent date, the day the pupil entered the registry, so
+# that a record of a pupil of 2021 is not refused today for having grown up.
+MAX_STUDENT_AGE = 19
 PD_FIELDS = ("birth_date", "email", "phone", "consent_giver")
 PERSON_FIELDS = (
     "full_name",
@@ -56,6 +60,10 @@ PERSON_FIELDS = (
 )
 MEMBERSHIP_FIELDS = {Base.MENTORS: ("trained_as_mentor", "competences"), Base.MENTEES: ("request",)}
 
+STUDENT_TOO_OLD = (
+    "Обучающемуся на дату согласия больше 19 лет: проверьте дату рождения или выберите категорию "
+    "«студент» или «выпускник»."
+)
 STUDENT_TOO_YOUNG = (
     "Обучающемуся должно исполниться 10 лет: целевая модель наставничества охватывает обучающихся с 10 лет."
 )
@@ -90,9 +98,19 @@ ROLE = {Base.MENTORS: "наставник", Base.MENTEES: "наставляем�
 age_on = models.age_on
 
 
-def check_student_age(*, category: str, birth_date: datetime.date | None, today: datetime.date) -> None:
-    if category == Category.STUDENT and birth_date and age_on(birth_date, today) < MIN_STUDENT_AGE:
+def check_student_age(
+    *,
+    category: str,
+    birth_date: datetime.date | None,
+    today: datetime.date,
+    consent_date: datetime.date | None = None,
+) -> None:
+    if category != Category.STUDENT or not birth_date:
+        return
+    if age_on(birth_date, today) < MIN_STUDENT_AGE:
         raise ValidationError({"birth_date": STUDENT_TOO_YOUNG})
+    if age_on(birth_date, consent_date or today) > MAX_STUDENT_AGE:
+        raise ValidationError({"birth_date": STUDENT_TOO_OLD})
 
 
 def normalize_full_name(text: str) -> str:

@@ -79,7 +79,10 @@ class PersonForm(PlainTextMixin, forms.ModelForm):
         if data.get("category") and data.get("birth_date") and "birth_date" not in self.errors:
             try:
                 people.check_student_age(
-                    category=data["category"], birth_date=data["birth_date"], today=self.today
+                    category=data["category"],
+                    birth_date=data["birth_date"],
+                    today=self.today,
+                    consent_date=data.get("consent_date"),
                 )
             except forms.ValidationError as exc:
                 self.add_error(None, exc)

@@ -274,6 +274,22 @@ def parse_email(value) -> str:
     return text
 
 
+PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()\-]{4,28}\Z")
+
+
+def parse_phone(value) -> str:
+    """A phone as text: a number cell has lost its «+» and any leading zero, and a long one shows
+    as 7.9E+10 in Excel (RELIABILITY #35), so it is refused rather than guessed."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise CellError(
+            "телефон записан числом; задайте ячейке формат «Текстовый» и введите номер как +7 900 000-00-00"
+        )
+    text = parse_text(value, 30)
+    if text and not PHONE_PATTERN.match(text):
+        raise CellError(f"«{text}» не похоже на телефон: цифры, пробелы, скобки, дефисы и «+» в начале")
+    return text
+
+
 def parse_url(value) -> str:
     text = parse_text(value, 200)
     if text and not re.match(r"https?://\S+\Z", text):
@@ -434,7 +450,7 @@ MENTORS = SheetSpec(
         *_person_columns("Иванова Мария Петровна", datetime.date(1985, 4, 12), 15),
         Column("Обучен", "trained_as_mentor", parse_bool, choices=("да", "нет"), example="да"),
         Column("Email", "email", parse_email, example="ivanova@example.ru"),
-        Column("Телефон", "phone", text(30)),
+        Column("Телефон", "phone", parse_phone),
         *_consent_columns(),
     ),
 )
@@ -444,7 +460,7 @@ MENTEES = SheetSpec(
     (
         *_person_columns("Смирнов Олег Игоревич", datetime.date(1999, 9, 1), 1),
         Column("Email", "email", parse_email),
-        Column("Телефон", "phone", text(30)),
+        Column("Телефон", "phone", parse_phone),
         *_consent_columns(),
     ),
 )

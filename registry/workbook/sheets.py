@@ -38,7 +38,7 @@ from registry.models import (
     normalize_form_name,
     school_year_label,
 )
-from registry.people import MIN_STUDENT_AGE, age_on
+from registry.people import MAX_STUDENT_AGE, MIN_STUDENT_AGE, age_on
 
 from . import copy, schema
 from .engine import CHANGE_REASON, ImportContext, Row, SheetHandler, register
@@ -636,6 +636,18 @@ class PeopleSheet(SheetHandler):
                 row,
                 "birth_date",
                 f"обучающемуся меньше {MIN_STUDENT_AGE} лет: целевая модель охватывает обучающихся с 10 лет",
+            )
+            ok = False
+        elif (
+            v["category"] == Category.STUDENT
+            and age_on(v["birth_date"], v.get("consent_date") or ctx.today) > MAX_STUDENT_AGE
+        ):
+            ctx.row_error(
+                spec,
+                row,
+                "birth_date",
+                f"обучающемуся на дату согласия больше {MAX_STUDENT_AGE} лет; "
+                "проверьте дату рождения или категорию («студент», «выпускник»)",
             )
             ok = False
         if v["category"] == Category.STUDENT and v.get("teaching_experience"):

@@ -567,6 +567,28 @@ def test_a_code_stored_as_a_number_is_refused(area, book):
     ]
 
 
+def test_a_phone_stored_as_a_number_is_refused_and_a_typed_one_kept(area, book):
+    """RELIABILITY #35: 7.9E+10 has lost its «+»; a phone must be text, and look like one."""
+    path = book(
+        {
+            "Наставники": [
+                MENTORS,
+                mentor("D0116", *MARIA, Телефон=79001234567),
+                mentor("D0116", *PAVEL, Телефон="звонить вечером"),
+            ]
+        }
+    )
+    assert refused(path) == [
+        "Лист «Наставники», строка 2, столбец «Телефон»: телефон записан числом; задайте ячейке формат "
+        "«Текстовый» и введите номер как +7 900 000-00-00",
+        "Лист «Наставники», строка 3, столбец «Телефон»: «звонить вечером» не похоже на телефон: цифры, "
+        "пробелы, скобки, дефисы и «+» в начале",
+    ]
+    path = book({"Наставники": [MENTORS, mentor("D0116", *MARIA, Телефон="+7 (900) 123-45-67")]})
+    import_workbook(path)
+    assert Person.objects.get().phone == "+7 (900) 123-45-67"
+
+
 def test_a_32767_character_cell_is_refused(area, book):
     path = book({"Наставники": [MENTORS, mentor("D0116", *MARIA, Должность="ж" * 32767)]})
     assert refused(path) == ["Лист «Наставники», строка 2, столбец «Должность»: текст длиннее 2000 символов"]
