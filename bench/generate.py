@@ -191,6 +191,7 @@ class Org:
     org_type: str
     people: int = 0
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)  # category -> (first, count)
+    young: int = 0  # teachers with < 3 years' experience in the registry
 
 
 class Loader:
@@ -416,6 +417,7 @@ class Loader:
             max_experience = min(45, 2024 - year - 21)
             young = category == "teacher" and rng.random() < 0.12
             years = rng.randint(0, 2) if young else rng.randint(min(3, max_experience), max_experience)
+            org.young += category == "teacher" and years < 3
             experience = str(years)
             subject = rng.choice(SUBJECTS) if category == "teacher" else ""
         elif category == "student":
@@ -466,7 +468,9 @@ class Loader:
                 teachers_known = sum(org.ranges.get(c, (0, 0))[1] for c in ("teacher", "head"))
                 students_known = sum(org.ranges.get(c, (0, 0))[1] for c in ("student", "college_student"))
                 teachers = round(teachers_known * rng.uniform(1.2, 2.5))
-                young = min(teachers, round(teachers * rng.uniform(0.05, 0.2)))
+                # At least the registry's own young specialists: a school's monitoring form checks
+                # that its young mentees do not outnumber the headcount's young specialists.
+                young = min(teachers, max(org.young, round(teachers * rng.uniform(0.05, 0.2))))
                 students = round(students_known * rng.uniform(3, 8))
                 ten_plus = str(round(students * rng.uniform(0.5, 0.7))) if students else NULL
                 w.row(

@@ -182,9 +182,13 @@ def samples(made: dict, opened, seed: int) -> dict:
     submissions = dict(Submission.objects.filter(campaign=opened).values_list("organization_id", "pk"))
     out: dict = {"password": LOAD_PASSWORD, "campaign": opened.pk, "curators": [], "coordinators": []}
     for name, org_id in made["curator"]:
+        # Adults only: generated pupils may be younger than the form's minimum age (a save would be refused).
         mentors = list(
             BaseMembership.objects.filter(
-                organization_id=org_id, base="mentors", person__organization_id=org_id
+                organization_id=org_id,
+                base="mentors",
+                person__organization_id=org_id,
+                person__category__in=["teacher", "head"],
             )
             .order_by("person_id")
             .values_list("person_id", flat=True)
