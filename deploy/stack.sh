@@ -12,6 +12,7 @@
 #   STACK_BIND       127.0.0.1:8001
 #   WEB_WORKERS      gunicorn workers (default 2 × cores + 1)
 #   TASK_WORKERS     db_worker processes (default 1)
+#   MAX_REQUESTS     recycle a gunicorn worker after this many requests (2000; 0: never)
 #   STACK_DIR        state: secret key, pid files, logs, static and media roots (/tmp/mentoring-stack)
 #   PYTHON           interpreter of the virtualenv (default .venv/bin/python)
 #
@@ -70,7 +71,7 @@ start() {
 
     "$VENV_BIN/gunicorn" mentoring_portal.wsgi \
         --bind "$STACK_BIND" --workers "$WEB_WORKERS" --timeout 60 --graceful-timeout 30 \
-        --max-requests 2000 --max-requests-jitter 200 \
+        --max-requests "${MAX_REQUESTS:-2000}" --max-requests-jitter 200 \
         --pid "$STACK_DIR/gunicorn.pid" --daemon \
         --access-logfile "$STACK_DIR/log/access.log" --error-logfile "$STACK_DIR/log/gunicorn.log"
     for n in $(seq 1 "$TASK_WORKERS"); do

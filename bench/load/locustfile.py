@@ -29,7 +29,8 @@ from html.parser import HTMLParser
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
-from locust import HttpUser, between, task
+import gevent
+from locust import HttpUser, between, events, task
 
 USERS_FILE = Path(os.environ.get("LOAD_USERS", Path(__file__).with_name(".users.json")))
 DATA = json.loads(USERS_FILE.read_text(encoding="utf-8"))
@@ -111,6 +112,93 @@ def post_form(html: str, needs: str) -> list[list[str]] | None:
     return None
 
 
+# The measurement starts when every user has logged in: a login is ≈ 0.5 s of CPU (PBKDF2, 10⁶
+# iterations), so the ramp is dominated by them. Statistics are reset then, and the test stops
+# LOAD_MEASURE seconds later; the load average is sampled every 10 s meanwhile.
+MEASURE = float(os.environ.get("LOAD_MEASURE", "0"))
+LOADAVG_FILE = os.environ.get("LOAD_LOADAVG_FILE", "")
+logged_in = 0
+
+
+def sample_load(path: str) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        while True:
+            out.write(Path("/proc/loadavg").read_text())
+            out.flush()
+            gevent.sleep(10)
+
+
+# Server CPU per request: what gunicorn's workers and their PostgreSQL backends burn during the
+# measurement, read from /proc (the machine is shared, so wall-clock latency alone says little).
+GUNICORN_PID = int(os.environ.get("LOAD_GUNICORN_PID", "0") or 0)
+DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", "")
+CPU_FILE = os.environ.get("LOAD_CPU_FILE", "")
+TICKS = os.sysconf("SC_CLK_TCK")
+cpu_start: dict[int, float] = {}
+
+
+def cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def server_processes() -> dict[int, str]:
+    found = {GUNICORN_PID: "gunicorn"} if GUNICORN_PID else {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if GUNICORN_PID and ppid == GUNICORN_PID:
+            found[int(stat.parent.name)] = "gunicorn"
+    if DATABASE_URL:
+        import psycopg
+
+        with psycopg.connect(DATABASE_URL) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            found.update({pid: "postgres" for (pid,) in rows})
+    return found
+
+
+def cpu_snapshot() -> dict[int, tuple[str, float]]:
+    return {pid: (kind, cpu_of(pid)) for pid, kind in server_processes().items()}
+
+
+@events.quitting.add_listener
+def _write_cpu(environment, **kwargs):
+    if not (CPU_FILE and cpu_start):
+        return
+    used = {"gunicorn": 0.0, "postgres": 0.0}
+    for pid, (kind, seconds) in cpu_snapshot().items():
+        used[kind] += seconds - cpu_start.get(pid, (kind, 0.0))[1]
+    used["locust"] = cpu_of(os.getpid()) - cpu_start.get(-1, ("locust", 0.0))[1]
+    used["requests"] = environment.stats.total.num_requests
+    Path(CPU_FILE).write_text(json.dumps(used), encoding="utf-8")
+
+
+def start_measurement(environment) -> None:
+    cpu_start.update(cpu_snapshot())
+    cpu_start[-1] = ("locust", cpu_of(os.getpid()))
+    environment.stats.reset_all()
+    print(f"all {logged_in} users logged in: statistics reset, measuring for {MEASURE:.0f} s", flush=True)
+    if LOADAVG_FILE:
+        gevent.spawn(sample_load, LOADAVG_FILE)
+    if MEASURE:
+        gevent.spawn_later(MEASURE, environment.runner.quit)
+
+
+@events.test_start.add_listener
+def _reset_counter(environment, **kwargs):
+    global logged_in
+    logged_in = 0
+
+
 class PortalUser(HttpUser):
     abstract = True
     wait_time = between(0.5, 2.5)
@@ -120,6 +208,10 @@ class PortalUser(HttpUser):
         self.client.headers.update({"X-Forwarded-Proto": "https", "X-Real-IP": "127.0.0.1"})
         self.origin = "https://" + self.host.split("://", 1)[1].rstrip("/")
         self.login()
+        global logged_in
+        logged_in += 1
+        if logged_in == self.environment.parsed_options.num_users:
+            start_measurement(self.environment)
 
     def login(self):
         page = self.client.get("/login/", name="login form")
