@@ -57,7 +57,9 @@ pg_restore --exit-on-error --no-owner --jobs="$RESTORE_JOBS" --dbname="$target" 
 step "pg_restore" "$t"
 
 t=$(date +%s.%N)
-(cd "$APP_DIR" && DATABASE_URL=$target DEBUG=0 SECRET_KEY=restore-check-only-not-a-secret-0123456789 \
+# The check needs production settings only to start: the environment's SECRET_KEY, or a random one.
+key=${SECRET_KEY:-$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')}
+(cd "$APP_DIR" && DATABASE_URL=$target DEBUG=0 SECRET_KEY=$key ALLOWED_HOSTS=${ALLOWED_HOSTS:-localhost} \
     "$PYTHON" manage.py migrate --check --noinput >/dev/null) \
     || { echo "restore.sh: migrate --check failed: the restored schema does not match this code" >&2; exit 5; }
 step "manage.py migrate --check" "$t"
