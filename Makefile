@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint check bench clean
+.PHONY: install run test lint check bench stack stack-stop load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,20 @@ check: install
 bench: install
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/bench_selectors.py
+
+# The production-like stack on one machine (DEBUG=0, gunicorn, a task worker, local PostgreSQL):
+# deploy/stack.sh; STACK_DATABASE=… picks the database (default mentoring_stack).
+stack: install
+	PYTHON=$(BIN)/python deploy/stack.sh start
+
+stack-stop:
+	PYTHON=$(BIN)/python deploy/stack.sh stop
+
+# The load test on the national-scale data (bench/load/README.md): ≈ 10 min the first time.
+load: install
+	$(BIN)/python -m pip install --quiet -e ".[load]"
+	test -s bench/load/.users.json || ( $(BIN)/python bench/generate.py && $(BIN)/python bench/load/prepare.py )
+	PYTHON=$(BIN)/python bench/load/run.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles *.egg-info

@@ -116,6 +116,12 @@ FIRST_DAY = datetime.date(1958, 1, 1)
 LAST_DAY = datetime.date(2027, 12, 31)
 DAYS = [(FIRST_DAY + datetime.timedelta(n)).isoformat() for n in range((LAST_DAY - FIRST_DAY).days + 1)]
 NULL = "\\N"
+# Person's consent to processing (152-ФЗ), added to the model by the personal-data change: written
+# when registry.models.Person has these columns, left out while it has not (see Loader.load).
+CONSENT_COLUMNS = ("consent_date", "consent_giver", "consent_text_version")
+CONSENT_TEXT_VERSION = "2024-1"
+CONSENT_LAST_DAY = datetime.date(2024, 9, 2)
+CONSENT_SPREAD_DAYS = 365
 CATEGORIES = ["student", "college_student", "teacher", "head", "employer_rep", "graduate"]
 CHUNK = 1 << 20  # characters per COPY write
 
@@ -156,14 +162,15 @@ class CopyWriter:
     """Buffers tab-separated lines and streams them into one COPY. Our text holds no tab,
     newline or backslash, so no escaping is needed; ``NULL`` is written as ``\\N``."""
 
-    def __init__(self, copy):
+    def __init__(self, copy, width: int | None = None):
         self.copy = copy
+        self.width = width  # write only the first ``width`` values of each row (columns the model lacks)
         self.lines: list[str] = []
         self.size = 0
         self.rows = 0
 
     def row(self, *values: str) -> None:
-        line = "\t".join(values)
+        line = "\t".join(values if self.width is None else values[: self.width])
         self.lines.append(line)
         self.size += len(line) + 1
         self.rows += 1
@@ -184,6 +191,7 @@ class Org:
     org_type: str
     people: int = 0
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)  # category -> (first, count)
+    young: int = 0  # teachers with < 3 years' experience in the registry
 
 
 class Loader:
@@ -206,10 +214,22 @@ class Loader:
     def person_uuid(self, index: int) -> str:
         return str(uuid.UUID(bytes=bytes(self.person_ids[16 * index : 16 * index + 16])))
 
-    def load(self, model, columns: list[str], rows_into) -> None:
-        """COPY into ``model``'s table the rows ``rows_into(writer)`` writes; commit; time it."""
+    def load(self, model, columns: list[str], rows_into, pending: tuple[str, ...] = ()) -> None:
+        """COPY into ``model``'s table the rows ``rows_into(writer)`` writes; commit; time it.
+
+        ``pending`` names trailing columns that a branch not merged yet adds to the model: they are
+        written when the model has them and dropped (from the column list and every row) when it
+        has none of them, so the generator works on both sides of that merge.
+        """
         table = model._meta.db_table
         expected = {f.column for f in model._meta.concrete_fields}
+        width = None
+        if pending:
+            if columns[-len(pending) :] != list(pending):
+                raise ValueError("pending columns must come last")
+            if not expected & set(pending):
+                columns = columns[: -len(pending)]
+                width = len(columns)
         if set(columns) != expected:
             raise SystemExit(
                 f"{table}: the model's columns changed; missing {sorted(expected - set(columns))}, "
@@ -220,7 +240,7 @@ class Loader:
         )
         started = time.perf_counter()
         with self.conn.transaction(), self.conn.cursor() as cursor, cursor.copy(statement) as copy:
-            writer = CopyWriter(copy)
+            writer = CopyWriter(copy, width)
             rows_into(writer)
             writer.flush()
         # the deferred foreign keys were checked at the commit above
@@ -326,6 +346,8 @@ class Loader:
         from registry.models import Person
 
         rng = self.rng("people")
+        # A separate stream for the consent, so the people themselves stay what they were before it.
+        self.consent_rng = self.rng("consent")
         n_people = max(4 * len(self.orgs), round(PEOPLE * self.scale))
         sizes = apportion(
             n_people, [ORG_TYPES[o.org_type][1] * rng.lognormvariate(0, 0.6) for o in self.orgs], minimum=4
@@ -369,8 +391,10 @@ class Loader:
                 "version",
                 "created_at",
                 "updated_at",
+                *CONSENT_COLUMNS,
             ],
             rows,
+            pending=CONSENT_COLUMNS,
         )
 
     def person_row(self, rng, org: Org, category: str, index: int, names: set[str], stamp: str) -> list[str]:
@@ -393,6 +417,7 @@ class Loader:
             max_experience = min(45, 2024 - year - 21)
             young = category == "teacher" and rng.random() < 0.12
             years = rng.randint(0, 2) if young else rng.randint(min(3, max_experience), max_experience)
+            org.young += category == "teacher" and years < 3
             experience = str(years)
             subject = rng.choice(SUBJECTS) if category == "teacher" else ""
         elif category == "student":
@@ -400,6 +425,19 @@ class Loader:
         self.person_category[index] = CATEGORIES.index(category)
         self.person_experience[index] = 255 if experience == NULL else int(experience)
         self.person_birth[index] = birth_day
+        # 152-ФЗ consent: given when the person entered the registry, by a parent for a minor.
+        consent_day = day(CONSENT_LAST_DAY) - self.consent_rng.randrange(CONSENT_SPREAD_DAYS)
+        minor = category == "student" or birth_day > consent_day - 18 * 365
+        giver = ""
+        if minor:
+            parent_sex = self.consent_rng.getrandbits(1)
+            parent_surname = surname[:-1] if sex and not parent_sex else surname
+            if parent_sex and not sex:
+                parent_surname += "а"
+            giver = (
+                f"{parent_surname} {self.consent_rng.choice(FIRST_NAMES[parent_sex])} "
+                f"{self.consent_rng.choice(PATRONYMICS)}{PATRONYMIC_ENDINGS[parent_sex]}"
+            )
         return [
             str(person_id),
             str(org.id),
@@ -415,6 +453,9 @@ class Loader:
             "1",
             stamp,
             stamp,
+            DAYS[consent_day],
+            giver,
+            CONSENT_TEXT_VERSION,
         ]
 
     def headcounts(self):
@@ -427,7 +468,9 @@ class Loader:
                 teachers_known = sum(org.ranges.get(c, (0, 0))[1] for c in ("teacher", "head"))
                 students_known = sum(org.ranges.get(c, (0, 0))[1] for c in ("student", "college_student"))
                 teachers = round(teachers_known * rng.uniform(1.2, 2.5))
-                young = min(teachers, round(teachers * rng.uniform(0.05, 0.2)))
+                # At least the registry's own young specialists: a school's monitoring form checks
+                # that its young mentees do not outnumber the headcount's young specialists.
+                young = min(teachers, max(org.young, round(teachers * rng.uniform(0.05, 0.2))))
                 students = round(students_known * rng.uniform(3, 8))
                 ten_plus = str(round(students * rng.uniform(0.5, 0.7))) if students else NULL
                 w.row(
