@@ -47,7 +47,6 @@ environment() {
     export SECURE_SSL_REDIRECT=0
     export STATIC_ROOT="$STACK_DIR/static"
     export MEDIA_ROOT="$STACK_DIR/media"
-    export AUDIT_CLIENT_IP_HEADER=HTTP_X_REAL_IP
     export LOG_LEVEL=${LOG_LEVEL:-WARNING}
 }
 

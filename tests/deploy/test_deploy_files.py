@@ -63,7 +63,7 @@ def test_env_example_is_production_and_matches_nginx():
     env = example_environment()
     assert env["DEBUG"] == "0"
     assert env["SECURE_SSL_REDIRECT"] == "1"
-    assert env["AUDIT_CLIENT_IP_HEADER"] == "HTTP_X_REAL_IP"
+    assert env["CLIENT_IP_HEADER"] == "X-Real-IP"
     assert env["DATABASE_URL"].startswith("postgres://")
     nginx = (DEPLOY / "nginx" / "mentoring.conf").read_text(encoding="utf-8")
     assert "proxy_set_header X-Real-IP $remote_addr;" in nginx
