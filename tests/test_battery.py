@@ -1,13 +1,14 @@
+# ruff: noqa: E501 — test node ids are kept whole, one per line, to be grepped and copied
 """The map of RELIABILITY.md §4: each case of the battery and the tests that prove it.
 
 Issue 7 is done "when each case of the battery has a test that passes". ``BATTERY`` maps every
-case number to the test functions that prove it (a parametrized test by its function name); a
-case another engineer is still building is in ``PENDING`` with who builds it, and the lead moves
-it to ``BATTERY`` on merging. A test is listed only for what it proves, read test by test; a test
-proving part of a case is listed only when the other tests of the case prove the rest.
+case number to the test functions that prove it (a parametrized test by its function name); the
+load cases (F) are measured by benchmark scripts (``MEASURED``), #58's queueing is also a test. A
+test is listed only for what it proves, read test by test; a test proving part of a case is listed
+only when the other tests of the case prove the rest.
 
-This module checks the map itself: every case 1–67 is in exactly one of the two, and every listed
-test exists (its file is read, not run: no pytest inside pytest).
+This module checks the map itself: every case 1–67 is proven or measured, and every listed test
+exists (its file is read, not run: no pytest inside pytest).
 """
 
 import ast
@@ -326,67 +327,79 @@ BATTERY: dict[int, list[str]] = {
     ],
 }
 
-# Cases still being built (by whom); the lead moves each into BATTERY on merging. "lead": the case
-# does not hold yet and the fix lies outside the battery's files (see the notes).
-PENDING: dict[int, str] = {
-    1: "audit",  # 404 and nothing changed: PROVEN_IN_PART[1]; `authz_denied` in the access log: audit
-    12: "lead",  # people, pairs, imports and report files: UUIDs; documents, practices, contests, courses,
-    # methodists, road maps, campaigns, submissions and reports: sequential ints (strangers get 404)
-    15: "security",
-    16: "security",
-    17: "security",
-    24: "lead",  # future dates and < 10 hold (PROVEN_IN_PART); nothing refuses a student older than 18
-    35: "lead",  # a code typed as a number is refused; a phone typed as a number is taken silently
-    39: "lead",  # markup is escaped everywhere (PROVEN_IN_PART); an RTL override reaches the pages raw
-    44: "lead",  # list and workbook exports escape; the admin's csv/xlsx export leaves + - @ formulas
-    47: "faults",
-    48: "faults",
-    49: "faults",
-    50: "faults",
-    51: "deploy",
-    52: "faults",
-    54: "faults",  # overlapping files one after the other: PROVEN_IN_PART; at the same time: faults
-    56: "deploy",
-    57: "deploy",
-    58: "deploy",
-    60: "audit",
-    61: "audit",
-    62: "audit",
-    63: "pd",
-    64: "audit",
-    65: "security",
-    66: "security",
-    67: "security",
-}
+SEC = "tests/test_security.py"
+AUDIT = "tests/test_audit.py"
+ERRORS = "tests/test_error_pages.py"
+SETTINGS = "tests/test_settings.py"
+PRIVACY = R + "test_privacy.py"
+FAULTS = "tests/faults/"
+DEPLOY = "tests/deploy/"
 
-# What already holds of a pending case, for the lead to merge with the rest.
-PROVEN_IN_PART: dict[int, list[str]] = {
-    12: [
-        MATRIX + "::test_people_and_pairs_are_addressed_by_random_uuids",
-        MATRIX + "::test_walking_ids_gives_a_stranger_only_404",
-        PEOPLE + "::test_malformed_id_is_404",
-        PAIRS + "::test_a_malformed_or_unknown_id_is_404",
-    ],
+# Cases built with issue 7 after the map above was drawn (security, audit, personal data, faults,
+# deploy); merged into BATTERY below.
+LATER: dict[int, list[str]] = {
     1: [
+        AUDIT + "::test_a_curator_of_another_school_gets_404_and_authz_denied_is_logged",
+        AUDIT + "::test_an_unknown_id_is_a_refusal_too",
         PEOPLE + "::test_strangers_get_404_on_card_edit_and_archive",
         PEOPLE + "::test_curator_of_the_neighbour_school_gets_404",
         PAIRS + "::test_strangers_get_404_for_every_pair_page",
         PAIRS + "::test_strangers_cannot_act_on_a_pair",
         ORGS + "::test_strangers_get_404_on_the_card_the_file_and_every_write",
     ],
+    # People, pairs, imports and report files have random UUIDs; documents, practices, contests,
+    # courses, methodists, road maps, campaigns and reports keep integer ids, which a stranger
+    # walking them meets only as 404s (and as authz_denied entries of the access log).
+    12: [
+        MATRIX + "::test_people_and_pairs_are_addressed_by_random_uuids",
+        MATRIX + "::test_walking_ids_gives_a_stranger_only_404",
+        PEOPLE + "::test_malformed_id_is_404",
+        PAIRS + "::test_a_malformed_or_unknown_id_is_404",
+        AUDIT + "::test_an_unknown_id_is_a_refusal_too",
+    ],
+    15: [
+        SEC + "::test_ten_failed_logins_lock_the_username_from_that_address_and_every_attempt_is_logged",
+        SEC + "::test_a_success_before_the_limit_forgets_the_failures",
+        SEC + "::test_the_proxy_header_names_the_client_only_when_configured",
+        SEC + "::test_login_rotates_the_session_key",
+        SEC + "::test_logout_kills_the_session_on_the_server",
+        SEC + "::test_the_session_cookie_is_httponly_lax_and_ends_after_twelve_hours",
+        SEC + "::test_an_idle_session_ends_after_its_roles_limit",
+        SEC + "::test_the_activity_cookie_counts_only_for_its_own_session_and_unforged",
+        SEC + "::test_the_idle_clock_starts_at_login",
+        SETTINGS + "::test_production_settings_are_the_secure_ones",
+    ],
+    16: [
+        SEC + "::test_an_admin_signed_in_by_password_alone_reaches_neither_admin_nor_import",
+        SEC + "::test_a_totp_code_verifies_the_session_and_opens_admin_and_import",
+        SEC + "::test_an_admin_without_a_device_is_told_how_to_get_one",
+        SEC + "::test_a_user_made_admin_after_signing_in_needs_the_code_for_admin_and_import",
+        SEC + "::test_the_admin_site_itself_refuses_an_unverified_admin",
+        SEC + "::test_add_totp_device_prints_a_secret_that_makes_working_codes",
+        SEC + "::test_the_demo_admins_backup_codes_work_once_and_a_reseed_restores_them",
+    ],
+    17: [
+        SEC + "::test_a_post_without_a_csrf_token_is_refused_by_every_view",
+        SEC + "::test_confirming_a_real_import_without_a_token_is_refused_and_changes_nothing",
+    ],
     24: [
         IMPORT + "::test_a_birth_date_in_the_future_is_refused",
         IMPORT + "::test_a_student_younger_than_10_is_refused",
+        IMPORT + "::test_a_pupil_older_than_19_on_the_consent_date_is_refused",
         PEOPLE + "::test_student_younger_than_10_is_refused_next_to_the_birth_date",
+        PEOPLE + "::test_a_pupil_older_than_19_is_refused_next_to_the_birth_date",
         R + "test_registry_models.py::test_a_birth_date_in_the_future_is_refused",
     ],
     35: [
         IMPORT + "::test_a_code_stored_as_a_number_is_refused",
+        IMPORT + "::test_a_phone_stored_as_a_number_is_refused_and_a_typed_one_kept",
         R + "test_workbook_fast_paths.py::test_a_code_with_a_cyrillic_letter_names_it",
     ],
     39: [
         RENDERING + "::test_markup_typed_into_a_form_is_stored_as_text_and_shown_escaped",
-        RENDERING + "::test_an_rtl_override_typed_into_a_form_never_reaches_a_page_active",  # xfail
+        RENDERING + "::test_an_rtl_override_typed_into_a_form_never_reaches_a_page_active",
+        "tests/test_form_text.py::test_every_form_of_the_portal_refuses_invisible_characters",
+        "tests/test_form_text.py::test_a_pair_goal_with_an_rtl_override_is_refused_next_to_the_field_and_nothing_changes",
         PORTAL + "::test_names_are_escaped_on_the_card",
         M + "test_roadmap_views.py::test_text_is_escaped",
         REPORT_VIEWS + "::test_a_script_in_the_conclusions_is_text_on_the_page_and_in_the_html_file",
@@ -397,15 +410,97 @@ PROVEN_IN_PART: dict[int, list[str]] = {
     44: [
         EXPORTS + "::test_every_list_download_writes_formula_looking_text_as_text",
         EXPORTS + "::test_the_workbook_export_writes_formula_looking_text_as_text",
-        EXPORTS + "::test_the_admin_export_writes_formula_looking_text_as_text",  # xfail until fixed
+        EXPORTS + "::test_the_admin_export_writes_formula_looking_text_as_text",
         R + "test_exports.py::test_text_that_looks_like_a_formula_is_written_as_text",
         R
         + "test_workbook_export.py::test_formula_looking_text_is_written_as_text_and_imports_back_as_it_was",
     ],
-    54: [IMPORT + "::test_overlapping_files_imported_one_after_the_other_make_no_duplicates"],
+    47: [FAULTS + "test_import_connection_lost.py::test_connection_lost_mid_import_fails_the_job_saves_nothing_and_a_rerun_succeeds"],
+    48: [
+        R + "test_import_worker.py::test_worker_killed_mid_import_commits_nothing_and_a_retry_imports_every_row_once",
+        FAULTS + "test_report_worker_killed.py::test_worker_killed_mid_report_leaves_nothing_and_the_file_is_rendered_again",
+    ],
+    49: [
+        FAULTS + "test_disk_full.py::test_uploads_onto_a_full_disk_are_refused_cleanly_and_logged",
+        FAULTS + "test_report_disk_full.py::test_a_report_file_that_does_not_fit_on_the_disk_fails_cleanly",
+        FAULTS + "test_fault_pages.py::test_a_write_to_a_full_device_is_recognised_as_a_full_disk",
+    ],
+    50: [
+        FAULTS + "test_postgres_restart.py::test_postgres_restart_gives_a_russian_503_and_the_portal_recovers_by_itself",
+        FAULTS + "test_fault_pages.py::test_a_database_error_in_a_view_becomes_a_generic_503",
+        FAULTS + "test_fault_pages.py::test_503_page_is_russian_standalone_and_needs_no_inline_style_or_script",
+    ],
+    51: [
+        DEPLOY + "test_restore_drill.py::test_backup_restores_into_an_empty_database_with_the_same_rows_and_contents",
+        DEPLOY + "test_restore_drill.py::test_a_damaged_backup_is_refused_before_anything_is_restored",
+    ],
+    52: [FAULTS + "test_concurrent_imports.py::test_two_overlapping_imports_at_once_leave_no_duplicates_and_count_right"],
+    54: [
+        FAULTS + "test_concurrent_imports.py::test_two_overlapping_imports_at_once_leave_no_duplicates_and_count_right",
+        IMPORT + "::test_overlapping_files_imported_one_after_the_other_make_no_duplicates",
+    ],
+    60: [
+        AUDIT + "::test_a_card_view_writes_who_when_what_and_where_with_ids_only",
+        AUDIT + "::test_pair_and_organization_cards_are_logged",
+        AUDIT + "::test_exports_are_logged",
+        AUDIT + "::test_a_report_download_is_logged",
+        AUDIT + "::test_an_import_upload_and_its_confirmation_are_logged",
+        AUDIT + "::test_a_403_and_a_csrf_failure_are_logged",
+        AUDIT + "::test_login_failed_login_and_logout_are_logged",
+        AUDIT + "::test_every_view_that_answers_with_a_file_is_audited",
+        AUDIT + "::test_admins_read_the_log_with_filters_and_nobody_edits_it",
+    ],
+    61: [
+        AUDIT + "::test_the_database_refuses_update_and_delete_of_log_rows",
+        AUDIT + "::test_postgresql_refuses_truncate_of_the_log",
+        AUDIT + "::test_the_apps_least_privilege_role_gets_permission_denied",
+    ],
+    62: [
+        ERRORS + "::test_a_path_with_control_characters_stays_on_one_encoded_line",
+        ERRORS + "::test_an_audit_entry_for_a_forged_code_is_one_line_too",
+        ERRORS + "::test_the_development_server_lines_go_through_the_same_formatter",
+        AUDIT + "::test_a_code_with_control_characters_is_stored_escaped",
+    ],
+    63: [
+        PRIVACY + "::test_destruction_wipes_the_live_row_and_its_history_and_logs_the_act",
+        PRIVACY + "::test_a_person_in_an_active_pair_is_not_destroyed",
+        PRIVACY + "::test_destruction_needs_the_act_and_the_tick",
+        PRIVACY + "::test_destruction_access",
+        PRIVACY + "::test_one_person_export_holds_his_data_and_nobody_elses",
+        PRIVACY + "::test_the_mentors_export_names_his_course_and_his_mentees_by_id_only",
+        PRIVACY + "::test_one_person_export_access",
+    ],
+    64: [
+        ERRORS + "::test_a_500_shows_a_request_id_and_nothing_internal_and_is_logged_with_it",
+        ERRORS + "::test_a_404_out_of_scope_shows_no_personal_data",
+        ERRORS + "::test_a_403_shows_the_russian_page_and_no_internals",
+    ],
+    65: [
+        SETTINGS + "::test_deploy_check_passes_with_production_settings",
+        SETTINGS + "::test_production_settings_are_the_secure_ones",
+        SETTINGS + "::test_production_refuses_a_weak_secret_key",
+    ],
+    66: [
+        "tests/test_dependencies.py::test_installed_and_pinned_versions_include_the_fix",
+        "tests/test_dependencies.py::test_openpyxl_parses_workbooks_through_defusedxml",
+        SETTINGS + "::test_the_portal_does_not_start_without_defusedxml",
+        SETTINGS + "::test_the_startup_check_names_openpyxl_without_defusedxml",
+    ],
+    67: [
+        SEC + "::test_no_template_or_static_file_loads_anything_from_another_host",
+        SEC + "::test_no_setting_sends_errors_or_mail_to_a_foreign_service_by_default",
+    ],
+}
+BATTERY.update({case: BATTERY.get(case, []) + tests for case, tests in LATER.items()})
+
+# The load cases are measured, not asserted: a benchmark run prints figures against the target
+# (bench/load/README.md; the closing note of issue 7 has the numbers). #58's queueing part is a test.
+MEASURED: dict[int, str] = {
+    56: "bench/load/wrk.sh",
+    57: "bench/load/run.sh",
+    58: "bench/load/run.sh",
 }
 
-BUILDERS = {"audit", "pd", "security", "faults", "deploy", "lead"}
 
 
 def _functions(path: Path) -> set[str]:
@@ -424,18 +519,16 @@ def _functions(path: Path) -> set[str]:
 
 
 def _all_listed():
-    for source in (BATTERY, PROVEN_IN_PART):
+    for source in (BATTERY,):
         for case, node_ids in source.items():
             for node_id in node_ids:
                 yield case, node_id
 
 
-def test_every_case_is_proven_or_pending_and_never_both():
-    assert set(BATTERY) | set(PENDING) == set(CASES)
-    assert set(BATTERY) & set(PENDING) == set()
+def test_every_case_is_proven_or_measured():
+    assert set(BATTERY) | set(MEASURED) == set(CASES)
     assert all(BATTERY[case] for case in BATTERY), "a case of BATTERY without a test"
-    assert set(PENDING.values()) <= BUILDERS
-    assert set(PROVEN_IN_PART) <= set(PENDING)
+    assert all((ROOT / script).is_file() for script in MEASURED.values())
 
 
 def test_every_listed_test_exists():
@@ -471,6 +564,5 @@ def test_a_case_listed_is_named_by_the_battery_module_that_proves_it():
 
 
 def test_no_test_is_listed_twice_for_one_case():
-    for source in (BATTERY, PROVEN_IN_PART):
-        for case, node_ids in source.items():
-            assert len(node_ids) == len(set(node_ids)), case
+    for case, node_ids in BATTERY.items():
+        assert len(node_ids) == len(set(node_ids)), case

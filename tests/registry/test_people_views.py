@@ -374,6 +374,22 @@ def test_student_younger_than_10_is_refused_next_to_the_birth_date(client_for, c
     assert BaseMembership.objects.count() == memberships
 
 
+def test_a_pupil_older_than_19_is_refused_next_to_the_birth_date(client_for, curator):
+    """RELIABILITY #24: a «pupil» of 25 is a wrong birth date or a wrong category."""
+    persons = Person.objects.count()
+    data = person_post(
+        full_name="Взрослый Ученик",
+        category=Category.STUDENT,
+        birth_date=years_ago(25, today()).isoformat(),
+        teaching_experience="",
+        grade="11А",
+    )
+    response = client_for(curator).post(create_url("mentees"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["birth_date"] == [people.STUDENT_TOO_OLD]
+    assert Person.objects.count() == persons
+
+
 def test_student_of_exactly_10_is_accepted(client_for, curator):
     data = person_post(
         full_name="Юбиляр Ученик",

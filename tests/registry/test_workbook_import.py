@@ -355,6 +355,27 @@ def test_a_student_younger_than_10_is_refused(area, book):
     ]
 
 
+def test_a_pupil_older_than_19_on_the_consent_date_is_refused(area, book):
+    """RELIABILITY #24, DOMAIN F1 (pupils of 10–19): measured on the consent date, so that a pupil
+    entered in 2021 at 17 is not refused later for having grown up."""
+    grown = D(TODAY.year - 21, 1, 15)
+    now = {"Дата согласия": TODAY}
+    then = {"Дата согласия": D(TODAY.year - 4, 1, 10)}
+    path = book(
+        {
+            "Наставляемые": [
+                MENTEES,
+                mentee("D0116", "Взрослый Ученик Петрович", grown, "обучающийся", **now),
+                mentee("D0116", "Давний Ученик Петрович", grown, "обучающийся", **then),
+            ]
+        }
+    )
+    assert refused(path) == [
+        "Лист «Наставляемые», строка 2, столбец «Дата рождения»: обучающемуся на дату согласия больше "
+        "19 лет; проверьте дату рождения или категорию («студент», «выпускник»)"
+    ]
+
+
 # ---------------------------------------------------------------- people: natural keys (B 25, A10)
 
 
