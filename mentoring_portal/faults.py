@@ -99,6 +99,9 @@ class FaultsMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if getattr(request, _MARK, False) and response.status_code == 500:
+            # The database failed in a middleware (the session, the user, the second factor's
+            # device), where process_exception does not see it: Django made a 500 of it.
+            log.warning("database unavailable: %s %s: in a middleware", request.method, request.path)
             return unavailable()
         return response
 

@@ -24,6 +24,7 @@ from reports import services
 from reports.models import Kind, ReportFile
 from reports.sources import resolve
 from tests import factories as f
+from tests.conftest import verify_second_factor
 from tests.registry.factories_people import make_member
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,7 @@ def test_markup_typed_into_a_form_is_stored_as_text_and_shown_escaped(client, cu
     assert (person.full_name, person.position) == (SCRIPT, IMG)
     admin_client = Client()
     admin_client.force_login(admin_user)
+    verify_second_factor(admin_client, admin_user)
     for response in _pages(client, admin_client, person):
         assert response.status_code == 200
         body = response.content.decode()
@@ -91,6 +93,7 @@ def test_an_rtl_override_typed_into_a_form_never_reaches_a_page_active(client, c
     person = Person.objects.get(organization=school)
     admin_client = Client()
     admin_client.force_login(admin_user)
+    verify_second_factor(admin_client, admin_user)
     for page in _pages(client, admin_client, person):
         body = page.content.decode().lower()
         assert "\u202e" not in body and "&#8238;" not in body and "&#x202e;" not in body
