@@ -16,6 +16,9 @@
 # (at most BACKUP_KEEP_MONTHS months); the destruction act says so.
 # Prints the path of the database dump as its last line.
 set -euo pipefail
+# `dump=$(seal …)` runs seal in a command substitution, where bash drops `set -e` unless told:
+# without this a failed gpg would go on to delete the plain dump and report success.
+shopt -s inherit_errexit
 umask 077
 
 : "${DATABASE_URL:?DATABASE_URL is not set (EnvironmentFile=/etc/mentoring/env)}"
@@ -39,8 +42,13 @@ seal() {  # file → encrypted (or not) final file; prints the final path
     local src=$1 dst=$1
     if [ "$BACKUP_ENCRYPT" = 1 ]; then
         dst=$1.gpg
-        gpg --batch --yes --trust-model always --recipient "$BACKUP_GPG_RECIPIENT" \
-            --output "$dst.partial" --encrypt "$src"
+        if ! gpg --batch --yes --trust-model always --recipient "$BACKUP_GPG_RECIPIENT" \
+            --output "$dst.partial" --encrypt "$src"; then
+            rm -f "$dst.partial"
+            echo "backup.sh: gpg failed; the unencrypted $src is removed, no copy made" >&2
+            rm -f "$src"
+            return 1
+        fi
         rm -f "$src"
         mv "$dst.partial" "$dst"
     fi

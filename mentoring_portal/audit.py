@@ -82,6 +82,8 @@ MAX_DETAILS = 200
 def _rule(request, match, response) -> Rule | None:
     rule = AUDITED.get(match.view_name)
     if rule is not None and request.method in rule.methods:
+        if rule.action == Action.DESTROY and not 300 <= response.status_code < 400:
+            return None  # the form came back with errors: nothing was destroyed
         return rule
     if request.method in READ and request.GET.get("format") == "xlsx":
         return Rule(Action.EXPORT, "", READ)

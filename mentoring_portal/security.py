@@ -208,9 +208,12 @@ class SecondFactorMiddleware:
 
 
 def _guarded(match) -> bool:
-    """The admin site and the workbook import: never without a second factor (RELIABILITY #16)."""
-    return match.app_name == "admin" or match.view_name == "registry:workbook" or match.view_name.startswith(
-        "registry:import-job"
+    """The admin site, the workbook import and the person's export and destruction (the most personal
+    data in one request): never without a second factor (RELIABILITY #16)."""
+    return (
+        match.app_name == "admin"
+        or match.view_name in ("registry:workbook", "registry:person-export", "registry:person-destroy")
+        or match.view_name.startswith("registry:import-job")
     )
 
 
@@ -280,7 +283,9 @@ class PortalAdminSite(OTPAdminSite):
 
     def login(self, request, extra_context=None):
         """No login form of its own: the portal's (password, then the code) is the one way in."""
-        target = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        target = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            target = reverse("admin:index", current_app=self.name)
         if self.has_permission(request):
             return redirect(target)
         if request.user.is_authenticated:

@@ -17,6 +17,8 @@ import datetime
 import io
 import re
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -125,6 +127,10 @@ def destroy_personal_data(
             membership._change_reason = stored._change_reason
             membership.save()
         anonymised += BaseMembership.history.filter(person_id=stored.pk).update(**free_text)
+        # The Django admin's own log names the object it changed (``str(person)``).
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Person), object_id=str(stored.pk)
+        ).update(object_repr=wiped["full_name"][:200])
         # A certificate number leads to the holder's name in the federal register (ФИС ФРДО).
         TrainingCompletion.objects.filter(person=stored).update(certificate_number="")
 

@@ -561,3 +561,22 @@ def test_the_admins_person_page_is_a_card_view(client_for, admin_user, pupil):
     entry = only_entry(action=Action.VIEW)
     assert (entry.object_type, entry.object_id, entry.role) == ("registry.person", str(pupil.pk), "admin")
     assert_no_personal_values(pupil)
+
+
+def test_a_destruction_is_logged_when_it_happened_and_not_when_the_form_came_back(client_for, curator, pupil):
+    url = reverse("registry:person-destroy", args=[pupil.pk])
+    client = client_for(curator)
+    assert client.post(url, {"reason": "consent_withdrawn", "act_number": ""}).status_code == 200
+    assert entries(action=Action.DESTROY) == []
+    done = client.post(
+        url,
+        {
+            "reason": "consent_withdrawn",
+            "act_number": "5/ПД",
+            "act_date": timezone.localdate().isoformat(),
+            "confirm": "on",
+        },
+    )
+    assert done.status_code == 302
+    entry = only_entry(action=Action.DESTROY)
+    assert (entry.object_type, entry.object_id, entry.user) == ("registry.person", str(pupil.pk), curator)

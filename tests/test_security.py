@@ -336,8 +336,11 @@ def test_a_user_made_admin_after_signing_in_needs_the_code_for_admin_and_import(
     client = client_for(curator)
     assert client.get(reverse("registry:workbook")).status_code == 200
     UserScope.objects.filter(user=curator).update(role="admin", organization=None)
+    # The person's export and destruction: the most personal data in one request.
+    person = f.make_person()
+    person_pages = [reverse(f"registry:person-{view}", args=[person.pk]) for view in ("export", "destroy")]
 
-    for url in [reverse("registry:workbook"), "/admin/"]:
+    for url in [reverse("registry:workbook"), "/admin/", *person_pages]:
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.url.startswith(SECOND_FACTOR_URL), url
@@ -361,6 +364,14 @@ def test_the_admin_login_page_sends_to_the_portals_login(client):
     response = client.get(reverse("admin:login") + "?next=/admin/registry/person/")
     assert response.status_code == 302
     assert response.url == reverse("login") + "?next=/admin/registry/person/"
+
+
+def test_the_admin_login_page_never_sends_a_signed_in_admin_off_site(client_for, admin_user):
+    client = client_for(admin_user)
+    response = client.get(reverse("admin:login") + "?next=https://evil.example/")
+    assert response.status_code == 302 and response.url == reverse("admin:index")
+    response = client.get(reverse("admin:login") + "?next=/admin/registry/person/")
+    assert response.url == "/admin/registry/person/"
 
 
 def test_add_totp_device_prints_a_secret_that_makes_working_codes(db, admin_user):

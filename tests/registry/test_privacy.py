@@ -10,6 +10,7 @@ import datetime
 import io
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -325,6 +326,9 @@ def test_destruction_wipes_the_live_row_and_its_history_and_logs_the_act(
     people.person_update(person=pupil, expected_version=pupil.version, phone="+7 900 000-00-77")
     links_before = MentorshipLink.objects.filter(mentee_person=pupil).count()
     assert Person.history.filter(id=pupil.pk, full_name=PUPIL_NAME).count() >= 2
+    # The Django admin's own log of a change names the person (str(person)).
+    LogEntry.objects.log_actions(curator.pk, [pupil], CHANGE, change_message="[]")
+    assert LogEntry.objects.get(object_id=str(pupil.pk)).object_repr == PUPIL_NAME
 
     client = client_for(curator)
     page = client.get(destroy_url(pupil)).content.decode()
@@ -346,6 +350,7 @@ def test_destruction_wipes_the_live_row_and_its_history_and_logs_the_act(
     assert not history.filter(consent_giver=PARENT_NAME).exists()
     assert not BaseMembership.history.filter(person_id=pupil.pk).exclude(request="").exists()
     assert not BaseMembership.objects.filter(person=pupil).exclude(request="").exists()
+    assert LogEntry.objects.get(object_id=str(pupil.pk)).object_repr == pupil.full_name
     # Pairs and their counting copies stay, with the generalised birth date.
     assert MentorshipLink.objects.filter(mentee_person=pupil).count() == links_before
     assert MentorshipLink.objects.get(mentee_person=pupil).mentee_birth_date == datetime.date(2011, 1, 1)

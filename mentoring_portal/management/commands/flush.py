@@ -7,6 +7,9 @@ wiping a database on purpose, so the triggers are dropped, the tables emptied an
 created again, in one transaction: if the flush fails, the triggers are back as they were.
 """
 
+import os
+
+from django.core.management.base import CommandError
 from django.core.management.commands import flush
 from django.db import connections, transaction
 
@@ -18,7 +21,19 @@ class Command(flush.Command):
         connection = connections[options["database"]]
         if not append_only.installed(connection):
             return super().handle(**options)
+        if not _test_database(connection) and os.environ.get("ALLOW_ACCESS_LOG_WIPE") != "1":
+            # A production database's access log is evidence (RELIABILITY #61, 152-ФЗ): never wiped
+            # by a routine command.
+            raise CommandError(
+                "flush удалил бы журнал доступа, который хранится без изменений. Если база должна быть "
+                "очищена целиком (не рабочая), запустите с ALLOW_ACCESS_LOG_WIPE=1."
+            )
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             append_only.uninstall_with(connection.vendor, cursor.execute)
             super().handle(**options)
             append_only.install_with(connection.vendor, cursor.execute)
+
+
+def _test_database(connection) -> bool:
+    """The test suite's own database (pytest-django flushes it after transactional tests)."""
+    return connection.settings_dict["NAME"] == connection.creation._get_test_db_name()

@@ -7,12 +7,16 @@ codes, the same printed ones on every run (each code works once; running ``seed_
 ``make run`` does, restores them all).
 """
 
+import os
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+from mentoring_portal.management.commands.flush import _test_database
 from monitoring.demo import seed_monitoring
 from registry.demo import PASSWORD, seed_demo
 from reports.demo import seed_reports
@@ -35,6 +39,13 @@ class Command(BaseCommand):
     help = "Загружает демонстрационный регион и демо-учётные записи (повторный запуск ничего не дублирует)."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not _test_database(connection) and os.environ.get("ALLOW_DEMO_DATA") != "1":
+            # The demo accounts' password and backup codes are public (README): never on a
+            # production database by mistake.
+            raise CommandError(
+                "seed_demo создаёт учётные записи с известными паролем и кодами: при DEBUG=0 он не "
+                "запускается. Для демонстрационного стенда задайте ALLOW_DEMO_DATA=1."
+            )
         today = timezone.localdate()  # one date for both parts: the current school year is the same
         with transaction.atomic():
             result = seed_demo(today)
