@@ -3,8 +3,8 @@ keeps answering the other pages within its target (p95 ≤ 500 ms, RELIABILITY �
 
 The cap is the number of task workers, not a setting: a ``manage.py db_worker`` takes one job at a
 time (django-tasks-db claims it with ``SELECT … FOR UPDATE SKIP LOCKED``, an exclusive transaction on
-SQLite), and the recipe (``deploy/``) runs two. A region's report always goes to the worker
-(``reports.services.runs_inline``), so every request below is queued.
+SQLite), and the recipe runs two (``deploy/README.md``: ``mentoring-worker@1`` and ``@2``). A region's
+report always goes to the worker (``reports.services.runs_inline``), so every request below is queued.
 
 Black box (``tests/stack.py``): a fresh database of the session's vendor, gunicorn (sync workers,
 as in production, but DEBUG=1: the production settings make the cookies Secure, which plain HTTP
@@ -13,7 +13,7 @@ through the login page and presses «PDF» on a region's road-map note of ``EVEN
 times at once (ten threads). Then, until every file is finished:
 
 - the main thread reads the database every ``POLL`` s: never more than two files «формируется»
-  (nor two task rows running), and files wait «в очереди» while two render;
+  (nor more than two task rows running), and files wait «в очереди» while two render;
 - a second thread opens other pages (the login page, the report list, the start page) every
   ``EVERY`` s and times each answer.
 
