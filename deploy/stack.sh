@@ -11,7 +11,7 @@
 #   PG_SERVER        postgres://postgres@127.0.0.1:5432
 #   STACK_BIND       127.0.0.1:8001
 #   WEB_WORKERS      gunicorn workers (default 2 × cores + 1)
-#   TASK_WORKERS     db_worker processes (default 1)
+#   TASK_WORKERS     db_worker processes (default 2, as in the recipe: at most two PDFs render at once)
 #   MAX_REQUESTS     recycle a gunicorn worker after this many requests (2000; 0: never)
 #   STACK_DIR        state: secret key, pid files, logs, static and media roots (/tmp/mentoring-stack)
 #   PYTHON           interpreter of the virtualenv (default .venv/bin/python)
@@ -29,7 +29,7 @@ STACK_DATABASE=${STACK_DATABASE:-mentoring_stack}
 PG_SERVER=${PG_SERVER:-postgres://postgres@127.0.0.1:5432}
 STACK_BIND=${STACK_BIND:-127.0.0.1:8001}
 WEB_WORKERS=${WEB_WORKERS:-$((2 * $(nproc) + 1))}
-TASK_WORKERS=${TASK_WORKERS:-1}
+TASK_WORKERS=${TASK_WORKERS:-2}
 STACK_DIR=${STACK_DIR:-/tmp/mentoring-stack}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 VENV_BIN=$(dirname "$PYTHON")

@@ -114,6 +114,8 @@ def add_person(page: Page, shots, *, step: str, values: dict, checkbox: str | No
             control.select_option(label=value)
         else:
             control.fill(value)
+    # 152-ФЗ: the consent's date (the text version is preselected; adults consent for themselves).
+    labelled(page, "Дата согласия на обработку персональных данных").fill("2024-09-02")
     if checkbox:
         labelled(page, checkbox).check()
     if request:
@@ -361,6 +363,8 @@ def test_form_errors_are_shown_in_russian_next_to_the_field_and_nothing_is_creat
     labelled(page, "Дата рождения").fill(datetime.date(today.year - 8, 1, 1).isoformat())
     labelled(page, "Категория").select_option(label="обучающийся")
     labelled(page, "Класс").fill("2А")
+    labelled(page, "Дата согласия на обработку персональных данных").fill("2024-09-02")
+    labelled(page, "Законный представитель, давший согласие").fill("Синицына Ольга Петровна")
     page.get_by_role("button", name="Сохранить").click()
     expect(page).to_have_url(base + "/people/new/?base=mentees")
     expect(field_error(page, "id_birth_date")).to_have_text(STUDENT_TOO_YOUNG)
