@@ -78,6 +78,9 @@ def files_under(*roots) -> list[str]:
     return sorted(str(p) for root in roots for p in root.rglob("*") if p.is_file())
 
 
+BACKUP_CODE = "61803398"
+
+
 def signed_in(url: str) -> requests.Session:
     browser = requests.Session()
     browser.get(url + "/login/", timeout=10)
@@ -85,6 +88,12 @@ def signed_in(url: str) -> requests.Session:
         url + "/login/",
         data={"username": "admin", "password": PASSWORD, "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
         timeout=10,
+    )
+    # The admin's second factor (RELIABILITY #16): a one-time backup code made with the account.
+    assert "/login/code/" in answer.url, answer.url
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', answer.text).group(1)
+    answer = browser.post(
+        answer.url, data={"otp_token": BACKUP_CODE, "csrfmiddlewaretoken": token}, timeout=10
     )
     assert answer.status_code == 200 and "/login/" not in answer.url, answer.url
     return browser
@@ -113,7 +122,10 @@ def assert_told_and_clean(answer: requests.Response, stack) -> None:
 def test_uploads_onto_a_full_disk_are_refused_cleanly_and_logged(stack, tmp_path):
     stack.shell(
         "from django.contrib.auth import get_user_model; "
-        f"get_user_model().objects.create_superuser('admin', password={PASSWORD!r})"
+        "from django_otp.plugins.otp_static.models import StaticDevice; "
+        f"admin = get_user_model().objects.create_superuser('admin', password={PASSWORD!r}); "
+        "device = StaticDevice.objects.create(user=admin, name='backup', confirmed=True); "
+        f"device.token_set.create(token={BACKUP_CODE!r})"
     )
     url = stack.start_server()
     browser = signed_in(url)
