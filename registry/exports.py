@@ -41,20 +41,8 @@ def safe_cell(value):
     return text
 
 
-def workbook_bytes(
-    *, title: str, columns: Sequence[str], rows: Iterable[Sequence], user=None, sheet: str | None = None
-) -> bytes:
-    workbook = Workbook(write_only=True)
-    # Excel refuses : \ / ? * [ ] in a sheet's name.
-    worksheet = workbook.create_sheet(re.sub(r"[:\\/?*\[\]]", " ", sheet or title)[:31].strip())
-    bold = Font(bold=True)
-    heading = WriteOnlyCell(worksheet, value=safe_cell(title))
-    heading.font = bold
-    worksheet.append([heading])
-    if user is not None:
-        moment = timezone.localtime().strftime("%d.%m.%Y %H:%M")
-        worksheet.append([f"Выгрузил: {user.get_username()}, {moment}. {PERSONAL_DATA_NOTICE}"])
-    worksheet.append([])
+def append_table(worksheet, columns: Sequence[str], rows: Iterable[Sequence], bold: Font) -> None:
+    """A bold header row, then the rows: dates as dates, text never as a formula."""
     header = []
     for name in columns:
         cell = WriteOnlyCell(worksheet, value=name)
@@ -69,6 +57,23 @@ def workbook_bytes(
                 cell.number_format = "DD.MM.YYYY"
             cells.append(cell)
         worksheet.append(cells)
+
+
+def workbook_bytes(
+    *, title: str, columns: Sequence[str], rows: Iterable[Sequence], user=None, sheet: str | None = None
+) -> bytes:
+    workbook = Workbook(write_only=True)
+    # Excel refuses : \ / ? * [ ] in a sheet's name.
+    worksheet = workbook.create_sheet(re.sub(r"[:\\/?*\[\]]", " ", sheet or title)[:31].strip())
+    bold = Font(bold=True)
+    heading = WriteOnlyCell(worksheet, value=safe_cell(title))
+    heading.font = bold
+    worksheet.append([heading])
+    if user is not None:
+        moment = timezone.localtime().strftime("%d.%m.%Y %H:%M")
+        worksheet.append([f"Выгрузил: {user.get_username()}, {moment}. {PERSONAL_DATA_NOTICE}"])
+    worksheet.append([])
+    append_table(worksheet, columns, rows, bold)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -28,7 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from . import people, services
-from .exports import PERSONAL_DATA_NOTICE, safe_cell
+from .exports import PERSONAL_DATA_NOTICE, append_table, safe_cell
 from .models import (
     BaseMembership,
     Mentorship,
@@ -150,20 +150,7 @@ def destroy_personal_data(
 
 def _sheet(workbook, name: str, columns: list[str], rows, bold: Font) -> None:
     worksheet = workbook.create_sheet(re.sub(r"[:\\/?*\[\]]", " ", name)[:31])
-    header = []
-    for title in columns:
-        cell = WriteOnlyCell(worksheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    worksheet.append(header)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(worksheet, value=safe_cell(value))
-            if isinstance(cell.value, datetime.date):
-                cell.number_format = "DD.MM.YYYY"
-            cells.append(cell)
-        worksheet.append(cells)
+    append_table(worksheet, columns, rows, bold)
 
 
 def _field_rows(person: Person) -> list[tuple]:

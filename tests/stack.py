@@ -445,3 +445,38 @@ def open_stack(tmp_path: Path, *, server: dict | None = None):
         stack.close()
         if drop is not None:
             drop()
+
+
+def seed_region_roadmap_report(stack: "Stack", *, events: int, password: str = "x-unused-x") -> int:
+    """A region with an operator (``password``) and a road map of ``events`` events, and a draft
+    road-map note of it: a report whose PDF takes the worker seconds to lay out (#48, #58). Its id."""
+    code = f"""
+from django.contrib.auth import get_user_model
+from monitoring.models import RoadMap, RoadMapEvent
+from registry.models import Municipality, Region, UserScope
+from reports import services
+from reports.models import Kind
+from reports.sources import resolve
+
+region = Region.objects.create(code="R32", name="Брянская область")
+Municipality.objects.create(code="M01", name="Октябрьский район", region=region)
+operator = get_user_model().objects.create_user("operator", password={password!r})
+UserScope.objects.create(user=operator, role="operator", region=region)
+roadmap = RoadMap.objects.create(
+    title="Мероприятия регионального плана наставничества", level="region", region=region,
+    basis_number="1205", basis_title="Приказ департамента образования",
+)
+statuses = ["done", "postponed", "planned"]
+RoadMapEvent.objects.bulk_create(
+    RoadMapEvent(
+        roadmap=roadmap, number=f"{{i // 10 + 1}}.{{i % 10 + 1}}",
+        title=f"Семинар кураторов наставничества № {{i + 1}} «Наставничество в образовательной организации»",
+        timing_text="Ноябрь 2025 года", status=statuses[i % 3], responsible="ИРО",
+        goal="Развитие наставничества", expected_result="Проведено", sort_order=i,
+    )
+    for i in range({events})
+)
+report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=operator)
+print(report.pk)
+"""
+    return int(stack.shell(code).strip())

@@ -36,7 +36,7 @@ import time
 import pytest
 import requests
 
-from tests.stack import open_stack
+from tests.stack import open_stack, seed_region_roadmap_report
 
 EVENTS = 300  # rows of the road map's table: a render takes the worker a few seconds
 FILES = 10
@@ -47,35 +47,6 @@ P95_LIMIT = 0.5  # seconds: the web target of RELIABILITY §1
 MIN_SAMPLES = 20
 PASSWORD = "queue-Operator-2026"  # noqa: S105 — a throwaway account of a throwaway database
 
-SEED = f"""
-from django.contrib.auth import get_user_model
-from monitoring.models import RoadMap, RoadMapEvent
-from registry.models import Municipality, Region, UserScope
-from reports import services
-from reports.models import Kind
-from reports.sources import resolve
-
-region = Region.objects.create(code="R32", name="Брянская область")
-Municipality.objects.create(code="M01", name="Октябрьский район", region=region)
-operator = get_user_model().objects.create_user("operator", password={PASSWORD!r})
-UserScope.objects.create(user=operator, role="operator", region=region)
-roadmap = RoadMap.objects.create(
-    title="Мероприятия регионального плана наставничества", level="region", region=region,
-    basis_number="1205", basis_title="Приказ департамента образования",
-)
-statuses = ["done", "postponed", "planned"]
-RoadMapEvent.objects.bulk_create(
-    RoadMapEvent(
-        roadmap=roadmap, number=f"{{i // 10 + 1}}.{{i % 10 + 1}}",
-        title=f"Семинар кураторов наставничества № {{i + 1}} «Наставничество в образовательной организации»",
-        timing_text="Ноябрь 2025 года", status=statuses[i % 3], responsible="ИРО",
-        goal="Развитие наставничества", expected_result="Проведено", sort_order=i,
-    )
-    for i in range({EVENTS})
-)
-report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=operator)
-print(report.pk)
-"""
 FILE_URL = re.compile(r"/reports/files/([0-9a-f-]{36})/$")
 RENDERED = re.compile(r"report file ([0-9a-f-]{36}): pdf, (\d+) bytes")
 
@@ -83,7 +54,7 @@ RENDERED = re.compile(r"report file ([0-9a-f-]{36}): pdf, (\d+) bytes")
 @pytest.fixture
 def stack(tmp_path):
     with open_stack(tmp_path) as stack:
-        stack.report_id = int(stack.shell(SEED).strip())
+        stack.report_id = seed_region_roadmap_report(stack, events=EVENTS, password=PASSWORD)
         yield stack
 
 

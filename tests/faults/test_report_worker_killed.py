@@ -14,40 +14,11 @@ import time
 
 import pytest
 
-from tests.stack import open_stack, wait_for
+from tests.stack import open_stack, seed_region_roadmap_report, wait_for
 
 EVENTS = 400
 STALE_AFTER = 2  # seconds: REPORT_STALE_AFTER_SECONDS of the reaping process
 
-SEED = f"""
-from django.contrib.auth import get_user_model
-from monitoring.models import RoadMap, RoadMapEvent
-from registry.models import Municipality, Region, UserScope
-from reports import services
-from reports.models import Kind
-from reports.sources import resolve
-
-region = Region.objects.create(code="R32", name="Брянская область")
-Municipality.objects.create(code="M01", name="Октябрьский район", region=region)
-operator = get_user_model().objects.create_user("operator", password="x-unused-x")
-UserScope.objects.create(user=operator, role="operator", region=region)
-roadmap = RoadMap.objects.create(
-    title="Мероприятия регионального плана наставничества", level="region", region=region,
-    basis_number="1205", basis_title="Приказ департамента образования",
-)
-statuses = ["done", "postponed", "planned"]
-RoadMapEvent.objects.bulk_create(
-    RoadMapEvent(
-        roadmap=roadmap, number=f"{{i // 10 + 1}}.{{i % 10 + 1}}",
-        title=f"Семинар кураторов наставничества № {{i + 1}} «Наставничество в образовательной организации»",
-        timing_text="Ноябрь 2025 года", status=statuses[i % 3], responsible="ИРО",
-        goal="Развитие наставничества", expected_result="Проведено", sort_order=i,
-    )
-    for i in range({EVENTS})
-)
-report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=operator)
-print(report.pk)
-"""
 
 REQUEST = """
 from django.contrib.auth import get_user_model
@@ -62,7 +33,7 @@ print(job.pk, job.status)
 @pytest.fixture
 def stack(tmp_path):
     with open_stack(tmp_path) as stack:
-        stack.report_id = int(stack.shell(SEED).strip())
+        stack.report_id = seed_region_roadmap_report(stack, events=EVENTS)
         yield stack
 
 
