@@ -15,8 +15,8 @@ import subprocess
 import pytest
 
 from tests.faults.test_disk_full import can_mount, mount_tmpfs
-from tests.faults.test_report_worker_killed import SEED, file_row
-from tests.stack import open_stack, session_database, wait_for
+from tests.faults.test_report_worker_killed import EVENTS, file_row
+from tests.stack import open_stack, seed_region_roadmap_report, session_database, wait_for
 
 pytestmark = pytest.mark.skipif(
     session_database()["ENGINE"] != "django.db.backends.sqlite3",
@@ -57,7 +57,7 @@ def disk(tmp_path):
 @pytest.fixture
 def stack(tmp_path, disk):
     with open_stack(tmp_path) as stack:
-        stack.report_id = int(stack.shell(SEED).strip())
+        stack.report_id = seed_region_roadmap_report(stack, events=EVENTS)
         yield stack
 
 
