@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.test import Client
@@ -580,3 +580,12 @@ def test_a_destruction_is_logged_when_it_happened_and_not_when_the_form_came_bac
     assert done.status_code == 302
     entry = only_entry(action=Action.DESTROY)
     assert (entry.object_type, entry.object_id, entry.user) == ("registry.person", str(pupil.pk), curator)
+
+
+def test_flush_refuses_to_wipe_a_production_databases_log(monkeypatch, entry):
+    """Outside the test suite's own database the log is evidence: ``flush`` refuses, nothing goes."""
+    monkeypatch.setitem(connection.settings_dict, "NAME", "mentoring")
+    monkeypatch.setitem(connection.settings_dict, "TEST", {})
+    with pytest.raises(CommandError, match="ALLOW_ACCESS_LOG_WIPE=1"):
+        call_command("flush", "--noinput")
+    assert AccessLogEntry.objects.filter(pk=entry.pk).exists()

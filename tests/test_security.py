@@ -573,3 +573,17 @@ def test_no_setting_sends_errors_or_mail_to_a_foreign_service_by_default():
             if host and host not in {"localhost", "127.0.0.1", "testserver"} and not host.endswith(".local"):
                 foreign.append(f"{name}: {text}")
     assert foreign == []
+
+
+def test_seed_demo_refuses_a_production_database(db, monkeypatch, settings):
+    """The demo password and backup codes are public (README): never seeded with DEBUG=0."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    settings.DEBUG = False
+    monkeypatch.setitem(connection.settings_dict, "NAME", "mentoring")
+    monkeypatch.setitem(connection.settings_dict, "TEST", {})
+    monkeypatch.delenv("ALLOW_DEMO_DATA", raising=False)
+    with pytest.raises(CommandError, match="ALLOW_DEMO_DATA=1"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not get_user_model().objects.filter(username="admin").exists()

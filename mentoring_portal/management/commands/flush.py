@@ -12,6 +12,7 @@ import os
 from django.core.management.base import CommandError
 from django.core.management.commands import flush
 from django.db import connections, transaction
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from mentoring_portal import append_only
 
@@ -35,5 +36,9 @@ class Command(flush.Command):
 
 
 def _test_database(connection) -> bool:
-    """The test suite's own database (pytest-django flushes it after transactional tests)."""
-    return connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
+    """The test suite's own database (pytest-django flushes it after transactional tests): by the
+    name Django gives it (``test_…``, or the TEST NAME setting), or SQLite's in-memory one."""
+    name = str(connection.settings_dict["NAME"])
+    test_name = (connection.settings_dict.get("TEST") or {}).get("NAME")
+    in_memory = getattr(connection.creation, "is_in_memory_db", lambda _: False)(name)
+    return in_memory or name == test_name or name.startswith(TEST_DATABASE_PREFIX)
