@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -215,6 +216,19 @@ def _guarded(match) -> bool:
         or match.view_name in ("registry:workbook", "registry:person-export", "registry:person-destroy")
         or match.view_name.startswith("registry:import-job")
     )
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, whose username is cut to the user model's length before authenticating.
+
+    ``AuthenticationForm`` sets the field's ``max_length`` after the field is built, so no length
+    validator runs and a 300-character name reached ``authenticate()``: django-axes then failed to
+    store the attempt in its varchar(255) on PostgreSQL, a 500 on the login page. No account has a
+    longer name, so the cut name fails as a wrong password does (and is throttled and logged).
+    """
+
+    def clean_username(self):
+        return (self.cleaned_data.get("username") or "")[: self.fields["username"].max_length]
 
 
 class SecondFactorForm(forms.Form):
