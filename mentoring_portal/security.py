@@ -27,6 +27,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -246,11 +247,15 @@ class SecondFactorForm(forms.Form):
 
     def clean_otp_token(self):
         token = "".join(self.cleaned_data["otp_token"].split())
-        # Each device counts its own failures and refuses for a growing pause after them.
-        for device in devices_for_user(self.user, for_verify=True):
-            if device.verify_token(token):
-                self.device = device
-                return token
+        # Each device counts its own failures and refuses for a growing pause after them. The devices
+        # are read FOR UPDATE (a backup code works once even if sent twice at the same moment), which
+        # PostgreSQL allows only inside a transaction; it commits on leaving the block, the failure
+        # counts of a wrong code included.
+        with transaction.atomic():
+            for device in devices_for_user(self.user, for_verify=True):
+                if device.verify_token(token):
+                    self.device = device
+                    return token
         raise forms.ValidationError(
             "Код не подошёл. Введите шесть цифр, которые приложение показывает сейчас "
             "(проверьте время на телефоне), или неиспользованный резервный код. "
