@@ -20,6 +20,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mentoring_portal.models import AccessLogEntry, LoginFailure
+from mentoring_portal.throttle import address_key
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +229,17 @@ def test_wrong_second_factor_codes_alone_slow_the_address(db, settings):
         assert client.post(reverse("second-factor"), {"otp_token": "000000"}).status_code == 200
     response = client.post(reverse("second-factor"), {"otp_token": "000000"})
     assert response.status_code == 429 and SLOW_MESSAGE in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # an IPv4 client seen by a dual-stack socket
+        ("2001:db8:aa:bb:1:2:3:4", "2001:db8:aa:bb::/64"),
+        ("2001:DB8:AA:BB::9", "2001:db8:aa:bb::/64"),
+        (None, "unknown"),
+    ],
+)
+def test_what_the_throttle_counts_by(address, counted_as):
+    assert address_key(address) == counted_as
