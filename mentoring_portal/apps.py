@@ -17,6 +17,7 @@ class PortalConfig(AppConfig):
         from . import (
             audit,  # noqa: F401
             checks,  # noqa: F401 — registers the checks
+            throttle,  # noqa: F401 — failed logins count for their address
         )
         from .security import start_activity_clock
 

@@ -7,7 +7,12 @@
 - ``SingleLineFormatter`` escapes control characters (CR, LF, ANSI escapes…) in the message, so a
   request path such as ``/%0D%0Afake record`` or ``/%1B[31m`` cannot forge or colour log lines
   (CVE-2025-48432 for Django's own messages, ASVS 16.4.1 for everything else). A traceback keeps
-  its lines, each indented and escaped: no line of it can pass for a record of its own.
+  its lines, each indented and escaped (no line of it can pass for a record of its own) and each
+  led by the record's request id: journald stores every line as an entry of its own and mixes the
+  lines of the nine web workers, so ``journalctl --grep <код обращения>`` must find the traceback's
+  lines as well as the record's, in their order. One line per record with the traceback's line
+  breaks escaped was the other choice; it was left because a long traceback then becomes one
+  line that journald cuts at its LineMax and nobody can read without unescaping it.
 """
 
 import contextvars
@@ -70,7 +75,8 @@ class RequestIdFilter(logging.Filter):
 
 
 class SingleLineFormatter(logging.Formatter):
-    """``logging.Formatter`` with the message escaped and tracebacks indented.
+    """``logging.Formatter`` with the message escaped and the traceback's lines indented, escaped
+    and tagged with the request id (``    [<id>] File "…", line 12, in view``).
 
     The traceback is formatted here every time rather than taken from ``record.exc_text``, which
     another handler may have cached unescaped.
@@ -81,20 +87,24 @@ class SingleLineFormatter(logging.Formatter):
         if self.usesTime():
             record.asctime = self.formatTime(record, self.datefmt)
         text = self.formatMessage(record)
+        # RequestIdFilter has set it on the records of the portal's handler; another handler's
+        # record takes the id of the request being served.
+        tag = f"[{getattr(record, 'request_id', None) or current_request_id()}] "
         if record.exc_info:
-            text += "\n" + self.formatException(record.exc_info)
+            text += "\n" + _continued(super().formatException(record.exc_info), tag)
         elif record.exc_text:
-            text += "\n" + _indented(record.exc_text)
+            text += "\n" + _continued(record.exc_text, tag)
         if record.stack_info:
-            text += "\n" + self.formatStack(record.stack_info)
+            text += "\n" + _continued(super().formatStack(record.stack_info), tag)
         return text
 
     def formatException(self, ei):
-        return _indented(super().formatException(ei))
+        return _continued(super().formatException(ei), f"[{current_request_id()}] ")
 
     def formatStack(self, stack_info):
-        return _indented(super().formatStack(stack_info))
+        return _continued(super().formatStack(stack_info), f"[{current_request_id()}] ")
 
 
-def _indented(text: str) -> str:
-    return "\n".join("    " + escape_controls(line) for line in text.splitlines())
+def _continued(text: str, tag: str) -> str:
+    """Continuation lines: four spaces (never a record's start), the request id, the escaped line."""
+    return "\n".join("    " + tag + escape_controls(line) for line in text.splitlines())

@@ -34,6 +34,10 @@ class AccessLogEntry(models.Model):
         LOGIN = "login", "вход"
         LOGIN_FAILED = "login_failed", "неудачный вход"
         LOGOUT = "logout", "выход"
+        # The per-address login throttle (mentoring_portal.throttle): an attempt refused without
+        # checking the password, during the slowdown or the address lock.
+        IP_THROTTLED = "ip_throttled", "замедление входа с адреса"
+        IP_LOCKED = "ip_locked", "блокировка адреса"
 
     timestamp = models.DateTimeField("когда", default=timezone.now)
     user = models.ForeignKey(
@@ -80,3 +84,30 @@ class AccessLogEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Записи журнала доступа не удаляются.")
+
+
+class LoginFailure(models.Model):
+    """One failed password or second-factor code, by the address it came from: what the per-address
+    login throttle (``mentoring_portal.throttle``) counts.
+
+    Unlike django-axes' attempts these rows are not deleted by a successful login (one person
+    signing in must not wipe the failures against every other name from the same address); rows
+    older than the throttle's windows are deleted as new failures arrive.
+    """
+
+    # The client's address, an IPv6 client's /64 network (one subscriber's whole prefix).
+    address = models.CharField("адрес", max_length=64)
+    # The typed name, trimmed and case-folded: «Ivanova» and «ivanova » are one name.
+    name = models.CharField("имя пользователя", max_length=150, blank=True)
+    at = models.DateTimeField("когда", default=timezone.now)
+
+    class Meta:
+        verbose_name = "неудачная попытка входа с адреса"
+        verbose_name_plural = "неудачные попытки входа с адресов"
+        indexes = [
+            models.Index(fields=["address", "at"], name="loginfailure_address_at"),
+            models.Index(fields=["at"], name="loginfailure_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.address} · {self.name or '—'} · {self.at:%Y-%m-%d %H:%M:%S}"

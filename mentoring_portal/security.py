@@ -287,6 +287,11 @@ def second_factor(request):
             logger.info("second factor verified: user id %s", user.pk)
             return redirect(_next_url(request))
         logger.warning("second factor refused: user id %s", user.pk)
+        from . import throttle  # here: throttle imports this module (client_ip)
+
+        # A wrong code counts for the address as a wrong password does: the address lock and
+        # slowdown cover the second step too, beyond the device's own growing pause.
+        throttle.record_failure(request, user.get_username())
     return render(
         request,
         "registration/second_factor.html",

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "mentoring_portal.audit.AccessLogMiddleware",
+    "mentoring_portal.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "mentoring_portal.security.IdleTimeoutMiddleware",
     "mentoring_portal.security.SecondFactorMiddleware",
@@ -240,6 +241,20 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "mentoring_portal.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "mentoring_portal.security.client_ip"
 AXES_VERBOSE = False  # no «AXES: BEGIN …» line at every manage.py start
+# Password spraying (one address, one password, many names): axes counts per name and address, so a
+# second limit counts the failures of each address across names (mentoring_portal.throttle). An
+# IPv6 client counts by its /64. Within LOGIN_IP_WINDOW_MINUTES:
+# - after LOGIN_IP_SLOWDOWN_FAILURES failures (any names) each further attempt from the address
+#   must wait LOGIN_IP_SLOWDOWN_SECONDS after its previous failure, or is refused unchecked (429);
+# - LOGIN_IP_LOCKOUT_NAMES different names failing lock the address for LOGIN_IP_LOCKOUT_MINUTES.
+# A school of 60 staff behind one NAT address, all signing in within the same quarter of an hour
+# with one typo in five, makes about 12 failures under a dozen names: far below both limits.
+LOGIN_IP_WINDOW = timedelta(minutes=int(os.environ.get("LOGIN_IP_WINDOW_MINUTES", "15")))
+LOGIN_IP_SLOWDOWN_FAILURES = int(os.environ.get("LOGIN_IP_SLOWDOWN_FAILURES", "20"))
+LOGIN_IP_SLOWDOWN_SECONDS = int(os.environ.get("LOGIN_IP_SLOWDOWN_SECONDS", "10"))
+LOGIN_IP_LOCKOUT_NAMES = int(os.environ.get("LOGIN_IP_LOCKOUT_NAMES", "30"))
+LOGIN_IP_LOCKOUT_TIME = timedelta(minutes=int(os.environ.get("LOGIN_IP_LOCKOUT_MINUTES", "30")))
+LOGIN_IP_V6_PREFIX = 64
 # Behind nginx: the request header that carries the client's address, "X-Real-IP" (nginx sets it to
 # $remote_addr) or "X-Forwarded-For" (its last entry is taken). Empty, the default, trusts only
 # REMOTE_ADDR: a header is believed only when a proxy that sets it stands in front.

@@ -102,7 +102,7 @@ def test_a_500_shows_a_request_id_and_nothing_internal_and_is_logged_with_it(pro
     assert "style=" not in body and "<style" not in body and "<script" not in body
     [record] = [line for line in lines(log_output) if "Internal Server Error" in line]
     assert f"ERROR [{request_id}] django.request: Internal Server Error: /boom/" in record
-    assert any(line.startswith("    RuntimeError: SELECT") for line in lines(log_output))
+    assert any(line.startswith(f"    [{request_id}] RuntimeError: SELECT") for line in lines(log_output))
     assert_single_line_records(log_output)
 
 
