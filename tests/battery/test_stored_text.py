@@ -7,17 +7,25 @@ Going out, a character stored some other way (a shell, an SQL update, an old row
 warning names the model, field and id (or the file's column), never the text.
 """
 
+import csv
 import datetime
+import io
 import logging
+import zipfile
 
 import lxml.html
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
+from openpyxl import load_workbook
 
-from mentoring_portal.text import printable, validate_plain_text
-from registry.models import Organization, OrganizationStatus, Region
+from mentoring_portal.text import HIDDEN, printable, validate_plain_text
+from monitoring.models import RoadMap, RoadMapEvent
+from registry.models import Organization, OrganizationStatus, Person, Region
+from reports import render
 from tests import factories as f
+from tests.registry.factories_people import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +168,168 @@ def test_printable_drops_every_hidden_character_and_logs_where_not_what(caplog):
     (record,) = caplog.records
     assert "registry.Person.position id=7" in record.getMessage()
     assert "Иванова" not in record.getMessage()
+
+
+# ---------------------------------------------------------------- every file writes it out
+
+
+@pytest.fixture
+def hidden(request, db):
+    """The character under test; PostgreSQL cannot store a NUL at all, so that case is SQLite's."""
+    char = request.param
+    if char == "\x00" and connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL refuses NUL in text: no row can hold one")
+    return char
+
+
+def _hidden_warnings(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "mentoring_portal.text" and record.levelno == logging.WARNING
+    ]
+
+
+def _xlsx_texts(content: bytes) -> list[str]:
+    book = load_workbook(io.BytesIO(content))
+    return [
+        cell
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if isinstance(cell, str)
+    ]
+
+
+def _assert_written_out(response, char, expected: set[str]) -> list[str]:
+    """A readable .xlsx holding ``expected`` (the stored texts without the character), and no hidden one."""
+    assert response.status_code == 200
+    texts = _xlsx_texts(response.content)
+    assert not [text for text in texts if HIDDEN.search(text)]
+    assert expected <= set(texts), expected - set(texts)
+    return texts
+
+
+@pytest.mark.parametrize("hidden", HIDDEN_CHARACTERS, ids=CHAR_IDS, indirect=True)
+def test_list_exports_leave_a_stored_hidden_character_out_and_log_where(
+    client_for, curator, operator, school, hidden, caplog
+):
+    person = make_member(organization=school, base="mentors", position="учитель")
+    Person.objects.filter(pk=person.pk).update(position=f"учи{hidden}тель")
+    Organization.objects.filter(pk=school.pk).update(
+        full_name=f"МБОУ{hidden} «СОШ № 1»", short_name=f"СОШ{hidden} № 1"
+    )
+    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+        response = client_for(curator).get(reverse("registry:mentor-list") + "?format=xlsx")
+        _assert_written_out(response, hidden, {"учитель", "СОШ № 1"})
+        response = client_for(operator).get(reverse("registry:organization-list") + "?format=xlsx")
+        _assert_written_out(response, hidden, {"МБОУ «СОШ № 1»"})
+    warnings = _hidden_warnings(caplog)
+    assert any("column «Должность / класс»" in message for message in warnings), warnings
+    assert any("column «Наименование»" in message for message in warnings), warnings
+    assert not [message for message in warnings if "учи" in message or "СОШ" in message]  # no stored text
+
+
+@pytest.mark.parametrize("hidden", HIDDEN_CHARACTERS, ids=CHAR_IDS, indirect=True)
+def test_the_one_person_export_leaves_a_stored_hidden_character_out(
+    client_for, curator, school, hidden, caplog
+):
+    person = make_member(organization=school, base="mentors", position="учитель", full_name="Иванова Анна")
+    Person.objects.filter(pk=person.pk).update(
+        position=f"учи{hidden}тель", full_name=f"Иванова\u202e{hidden} Анна"
+    )
+    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+        response = client_for(curator).get(reverse("registry:person-export", args=[person.pk]))
+    _assert_written_out(response, hidden, {"учитель", "Иванова Анна"})
+    disposition = response["Content-Disposition"]
+    assert "%E2%80%AE" not in disposition and "\u202e" not in disposition  # no override in the file's name
+    warnings = _hidden_warnings(caplog)
+    assert any(f"registry.Person id={person.pk}" in message for message in warnings), warnings
+    assert not [message for message in warnings if "Иванова" in message]
+
+
+@pytest.mark.parametrize("hidden", HIDDEN_CHARACTERS, ids=CHAR_IDS, indirect=True)
+def test_the_regional_workbook_export_leaves_a_stored_hidden_character_out(
+    client_for, curator, school, hidden, caplog
+):
+    """The registry's sheets and monitoring's «Мероприятия» sheet (XlsxWriter) alike."""
+    person = make_member(organization=school, base="mentors", position="учитель")
+    Person.objects.filter(pk=person.pk).update(position=f"учи{hidden}тель")
+    Organization.objects.filter(pk=school.pk).update(short_name=f"СОШ{hidden} № 1")
+    roadmap = RoadMap.objects.create(
+        title="План",
+        level=RoadMap.Level.ORGANIZATION,
+        region=school.municipality.region,
+        municipality=school.municipality,
+        organization=school,
+    )
+    event = RoadMapEvent.objects.create(roadmap=roadmap, title="Совещание", timing_text="Январь 2021 года")
+    RoadMapEvent.objects.filter(pk=event.pk).update(title=f"Сове{hidden}щание")
+    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+        response = client_for(curator).get(reverse("registry:workbook-export"))
+    texts = _assert_written_out(response, hidden, {"учитель", "СОШ № 1", "Совещание"})
+    assert not [text for text in texts if "_x00" in text]  # nor XlsxWriter's escape of it
+    warnings = _hidden_warnings(caplog)
+    assert len(warnings) >= 3 and all("workbook sheet" in message for message in warnings), warnings
+
+
+@pytest.mark.parametrize("hidden", HIDDEN_CHARACTERS, ids=CHAR_IDS, indirect=True)
+def test_the_admins_export_leaves_a_stored_hidden_character_out(
+    client_for, admin_user, school, hidden, caplog
+):
+    person = f.make_person(organization=school, position="учитель")
+    Person.objects.filter(pk=person.pk).update(position=f"учи{hidden}тель")
+    client = client_for(admin_user)
+    url = reverse("admin:registry_person_export")
+    fields = {f"personresource_{name}": "on" for name in ("organization", "full_name", "position")}
+    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+        response = client.post(url, {"format": "0", "resource": "0", **fields})  # csv
+        assert response.status_code == 200
+        values = {
+            value for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for value in row
+        }
+        assert "учитель" in values and not [value for value in values if HIDDEN.search(value)]
+        response = client.post(url, {"format": "1", "resource": "0", **fields})  # xlsx
+        _assert_written_out(response, hidden, {"учитель"})
+    warnings = _hidden_warnings(caplog)
+    assert any(f"registry.Person.position id={person.pk}" in message for message in warnings), warnings
+
+
+def _report(text: str) -> dict:
+    """A report's document as the builders make it: stored names copied into its texts."""
+    return {
+        "title": f"Справка{text}",
+        "running_header": f"Справка{text}",
+        "blocks": [
+            {"type": "heading", "text": f"Школа{text}", "level": 1},
+            {"type": "paragraph", "label": "Цель —", "text": f"Нас{text}тавничество"},
+            {"type": "list", "items": [f"пункт{text}"], "ordered": False},
+            {
+                "type": "table",
+                "caption": "Таблица 1",
+                "columns": [{"title": "Организация", "width": 100, "align": "left"}],
+                "rows": [{"cells": [f"СОШ{text} № 1"], "kind": "row"}],
+            },
+        ],
+    }
+
+
+@pytest.mark.parametrize("hidden", HIDDEN_CHARACTERS, ids=CHAR_IDS, indirect=True)
+def test_report_files_leave_a_stored_hidden_character_out(hidden, caplog):
+    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+        html = render.to_html(_report(hidden))
+        content = render.to_docx(_report(hidden))
+    assert "СОШ № 1" in html and "Наставничество" in html and hidden not in html
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        xml = archive.read("word/document.xml").decode()
+    assert "СОШ № 1" in xml and "Наставничество" in xml and hidden not in xml
+    assert hidden not in render.file_name(f"Справка{hidden}", "pdf")
+    warnings = _hidden_warnings(caplog)
+    assert any("report document.blocks[3].rows[0].cells[0]" in message for message in warnings), warnings
+
+
+def test_a_pdf_report_renders_with_stored_hidden_characters(caplog):
+    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+        content, pages = render.render(_report("\x07\x1b\u202e\ufeff"), "pdf")
+    assert content.startswith(b"%PDF") and pages == 1
+    assert _hidden_warnings(caplog)
