@@ -21,9 +21,9 @@ from registry.workbook.schema import CONTROL, CONTROL_CHARS, INVISIBLE, INVISIBL
 logger = logging.getLogger(__name__)
 
 TEXT_CONTROLS_ALLOWED = "\t\n\r"  # a text area's own line breaks
-# What an output leaves out: the refused characters, C1 controls (invisible, and some readers take
-# them for line ends) and the two non-characters XML refuses. Tab and line breaks stay.
-HIDDEN = re.compile(f"[{INVISIBLE_CHARS}{CONTROL_CHARS}\x80-\x9f\ufffe\uffff]")
+# What an output leaves out: the refused characters and the two non-characters XML refuses.
+# Tab and line breaks stay.
+HIDDEN = re.compile(f"[{INVISIBLE_CHARS}{CONTROL_CHARS}\ufffe\uffff]")
 
 
 def text_character_error(text: str) -> str | None:

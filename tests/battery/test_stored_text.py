@@ -333,3 +333,21 @@ def test_a_pdf_report_renders_with_stored_hidden_characters(caplog):
         content, pages = render.render(_report("\x07\x1b\u202e\ufeff"), "pdf")
     assert content.startswith(b"%PDF") and pages == 1
     assert _hidden_warnings(caplog)
+
+
+@pytest.mark.parametrize(
+    "char, kind",
+    [("\x85", "Управляющий"), ("\x9b", "Управляющий"), ("\u2028", "Управляющий"), ("\u200f", "Невидимый")],
+    ids=["c1-next-line", "c1-csi", "line-separator", "rtl-mark"],
+)
+def test_c1_controls_separators_and_bidi_marks_are_refused_like_the_rest(client_for, admin_user, char, kind):
+    """The neighbours of the refused characters: C1 controls (U+0085 is a line end to some
+    readers, U+009B starts an escape sequence), U+2028 and the right-to-left mark."""
+    client = client_for(admin_user)
+    url = reverse("admin:registry_region_add")
+    data = _admin_form(client.get(url))
+    data.update({"code": ["R78"], "name": [f"Тестовая{char} область"], "education_authority": [""]})
+    response = client.post(url, data)
+    assert f"{kind} символ U+{ord(char):04X} в позиции 9" in _field_errors(response, "name")
+    assert not Region.objects.filter(code="R78").exists()
+    assert printable(f"Тестовая{char} область", "test") == "Тестовая область"
