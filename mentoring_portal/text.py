@@ -51,7 +51,8 @@ def printable(text: str, where=None) -> str:
     ``where`` is a string or a callable returning one (called only when something is dropped),
     e.g. "registry.Person.position id=42" or "«Педагоги», столбец «Должность», строка 7".
     """
-    if not HIDDEN.search(text):
+    # Every hidden character is one that str.isprintable() refuses: most texts stop at that test.
+    if text.isprintable() or not HIDDEN.search(text):
         return text
     found = sorted({f"U+{ord(char):04X}" for char in HIDDEN.findall(text)})
     place = where() if callable(where) else where

@@ -146,7 +146,9 @@ class _Book:
             kind = type(value)
             if kind is str:
                 if value:
-                    if HIDDEN.search(value):
+                    # isprintable() (C, no regex) is True for nearly every cell and for none
+                    # with a hidden character: the search runs on the few that remain.
+                    if not value.isprintable() and HIDDEN.search(value):
                         value = _printable(sheet, number, index, value)
                     write_string(number, index, escape_text(value) if value[0:1] in ESCAPE_FIRST else value)
             elif kind is int or kind is float:
