@@ -224,9 +224,17 @@ def test_list_exports_leave_a_stored_hidden_character_out_and_log_where(
         _assert_written_out(response, hidden, {"учитель", "СОШ № 1"})
         response = client_for(operator).get(reverse("registry:organization-list") + "?format=xlsx")
         _assert_written_out(response, hidden, {"МБОУ «СОШ № 1»"})
+        # Monitoring's lists go through the same writer: the road maps of the region.
+        roadmap = RoadMap.objects.create(
+            title="План", level=RoadMap.Level.REGION, region=school.municipality.region
+        )
+        RoadMap.objects.filter(pk=roadmap.pk).update(title=f"Пл{hidden}ан")
+        response = client_for(operator).get(reverse("monitoring:roadmap-list") + "?format=xlsx")
+        _assert_written_out(response, hidden, {"План"})
     warnings = _hidden_warnings(caplog)
     assert any("column «Должность / класс»" in message for message in warnings), warnings
     assert any("column «Наименование»" in message for message in warnings), warnings
+    assert any("column «Дорожная карта»" in message for message in warnings), warnings
     assert not [message for message in warnings if "учи" in message or "СОШ" in message]  # no stored text
 
 
