@@ -359,3 +359,40 @@ def test_c1_controls_separators_and_bidi_marks_are_refused_like_the_rest(client_
     assert f"{kind} символ U+{ord(char):04X} в позиции 9" in _field_errors(response, "name")
     assert not Region.objects.filter(code="R78").exists()
     assert printable(f"Тестовая{char} область", "test") == "Тестовая область"
+
+
+@pytest.mark.parametrize("hidden", ["\x07", "\u202e"], ids=["bell", "rtl-override"], indirect=True)
+def test_a_report_built_from_stored_hidden_characters_downloads_without_them(
+    client_for, coordinator, municipality, hidden, caplog
+):
+    """End to end: a road-map event stored with the character, its municipal note as DOCX and HTML."""
+    from reports import services
+    from reports.models import Kind, ReportFile
+    from reports.sources import resolve
+
+    roadmap = RoadMap.objects.create(
+        title="План района",
+        level=RoadMap.Level.MUNICIPALITY,
+        region=municipality.region,
+        municipality=municipality,
+    )
+    event = RoadMapEvent.objects.create(
+        roadmap=roadmap, number="1.1", title="Совещание", timing_text="Ноябрь 2020 года"
+    )
+    RoadMapEvent.objects.filter(pk=event.pk).update(title=f"Сове{hidden}щание")
+    report = services.create(resolve(coordinator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=coordinator)
+    client = client_for(coordinator)
+    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+        for fmt in ("docx", "html"):
+            created = client.post(reverse("reports:report-file", args=[report.pk, fmt]))
+            assert created.status_code == 302
+            response = client.get(created.url)
+            assert response.status_code == 200
+            assert ReportFile.objects.filter(report=report, format=fmt, status="done").exists()
+            if fmt == "docx":
+                with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+                    text = archive.read("word/document.xml").decode()
+            else:
+                text = response.content.decode()
+            assert "Совещание" in text and hidden not in text
+    assert _hidden_warnings(caplog)
