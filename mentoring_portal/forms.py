@@ -5,31 +5,28 @@ characters: a right-to-left override (U+202E) turns «Иванов.xlsx» into s
 otherwise on every page, list and PDF it reaches, and zero-width characters make two names
 that look the same differ. The workbook import refuses the same characters with the same
 words (``registry.workbook.schema.REFUSED``); a form says it next to the field and saves nothing.
+The check itself lives in ``mentoring_portal.text`` (also the validator an API would use).
 """
 
-from registry.workbook.schema import CONTROL, INVISIBLE
+from django import forms
 
-TEXT_CONTROLS_ALLOWED = "\t\n\r"  # a text area's own line breaks
-
-
-def text_character_error(text: str) -> str | None:
-    match = INVISIBLE.search(text)
-    if match:
-        return f"Невидимый символ U+{ord(match.group()):04X} в позиции {match.start() + 1}; удалите его."
-    match = CONTROL.search(text)
-    if match and match.group() not in TEXT_CONTROLS_ALLOWED:
-        return f"Управляющий символ U+{ord(match.group()):04X} в позиции {match.start() + 1}; удалите его."
-    return None
+from .text import TEXT_CONTROLS_ALLOWED, text_character_error  # noqa: F401 — the forms' vocabulary
 
 
 class PlainTextMixin:
-    """Refuses invisible and control characters in every submitted value of the form's fields."""
+    """Refuses invisible and control characters in every submitted value of the form's fields.
+
+    Passwords are left alone: they are never shown or exported, and a password manager may
+    generate any character; refusing one would lock its owner out.
+    """
 
     def full_clean(self):
         super().full_clean()
         if not self.is_bound:
             return
-        for name in self.fields:
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.PasswordInput):
+                continue
             key = self.add_prefix(name)
             values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]
             for value in values:
@@ -37,3 +34,37 @@ class PlainTextMixin:
                 if error:
                     self.add_error(name, error)
                     break
+
+
+def plain_text_form(form_class):
+    """``form_class`` with ``PlainTextMixin`` in front (itself when it already has it)."""
+    if issubclass(form_class, PlainTextMixin):
+        return form_class
+    return type(form_class.__name__, (PlainTextMixin, form_class), {"__module__": form_class.__module__})
+
+
+def plain_text_formset(formset_class):
+    """A formset class whose forms are ``plain_text_form``'s."""
+    if issubclass(formset_class.form, PlainTextMixin):
+        return formset_class
+    return type(formset_class.__name__, (formset_class,), {"form": plain_text_form(formset_class.form)})
+
+
+class PlainTextAdminMixin:
+    """A ModelAdmin whose add/change form, inline formsets and list-editable formset refuse what
+    the portal's forms refuse, with the same message next to the field.
+
+    The admin site (``mentoring_portal.security.PortalAdminSite.register``) puts it in front of
+    every ModelAdmin registered with it, the portal's and third-party apps' alike, so a new
+    admin class or inline cannot forget it.
+    """
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return plain_text_form(super().get_form(request, obj, change=change, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            yield plain_text_formset(formset), inline
+
+    def get_changelist_formset(self, request, **kwargs):
+        return plain_text_formset(super().get_changelist_formset(request, **kwargs))

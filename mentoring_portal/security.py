@@ -10,7 +10,8 @@ RELIABILITY §4 #15 (throttling, sessions) and #16 (admins' second factor):
   «администратор» role) on the «Код подтверждения» page until a TOTP or backup code verifies the
   session: the admin site, the import and every other page stay out of reach until then;
 - ``PortalAdminSite`` is django-otp's admin site, which refuses an unverified session by itself,
-  so the admin holds even if the middleware were taken out.
+  so the admin holds even if the middleware were taken out; every ModelAdmin registered with it
+  refuses invisible and control characters like the portal's forms (RELIABILITY #39).
 """
 
 import hashlib
@@ -21,6 +22,7 @@ import time
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin import ModelAdmin
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -37,6 +39,7 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
 
+from mentoring_portal.forms import PlainTextAdminMixin
 from registry import access
 from registry.models import UserScope
 
@@ -304,6 +307,14 @@ class PortalAdminSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Text typed into the admin is checked like the portal's forms: one place for every admin.
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, PlainTextAdminMixin):
+            bases = (PlainTextAdminMixin, admin_class)
+            admin_class = type(admin_class.__name__, bases, {"__module__": admin_class.__module__})
+        super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):
         """No login form of its own: the portal's (password, then the code) is the one way in."""

@@ -2,10 +2,13 @@
 
 Exports are copies of personal data (RELIABILITY §3.8): the sheet says who exported it and
 when, the response is never cached, and text that Excel would take for a formula is
-written with a leading apostrophe (RELIABILITY #44).
+written with a leading apostrophe (RELIABILITY #44). Control and invisible characters stored
+by some way round the forms are left out of the cell, with a warning (RELIABILITY #39):
+openpyxl refuses C0 controls, so one such character made the whole download fail.
 """
 
 import datetime
+import functools
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -17,6 +20,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from mentoring_portal.text import printable
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERSONAL_DATA_NOTICE = (
     "Файл содержит персональные данные (152-ФЗ). Храните его только на рабочем компьютере, "
@@ -25,8 +30,12 @@ PERSONAL_DATA_NOTICE = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value):
-    """A value as it goes into a cell: dates as dates, text never as a formula."""
+def safe_cell(value, *, source=None):
+    """A value as it goes into a cell: dates as dates, text never as a formula, nothing hidden.
+
+    ``source`` says where the value was stored (a string, or a callable giving one), for the
+    warning logged when hidden characters are left out (``mentoring_portal.text.printable``).
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -35,10 +44,15 @@ def safe_cell(value):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if isinstance(value, (int, float, datetime.date)):
         return value
-    text = str(value)
+    text = printable(str(value), source)
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
+
+
+def _where(sheet: str, columns: Sequence[str], index: int, number: int) -> str:
+    column = columns[index] if index < len(columns) else index + 1
+    return f"export sheet «{sheet}», column «{column}», table row {number}"
 
 
 def append_table(worksheet, columns: Sequence[str], rows: Iterable[Sequence], bold: Font) -> None:
@@ -49,10 +63,12 @@ def append_table(worksheet, columns: Sequence[str], rows: Iterable[Sequence], bo
         cell.font = bold
         header.append(cell)
     worksheet.append(header)
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         cells = []
-        for value in row:
-            cell = WriteOnlyCell(worksheet, value=safe_cell(value))
+        for index, value in enumerate(row):
+            # The rows are plain values: the warning names the sheet, the column and the row.
+            where = functools.partial(_where, worksheet.title, columns, index, number)
+            cell = WriteOnlyCell(worksheet, value=safe_cell(value, source=where))
             if isinstance(cell.value, datetime.date):
                 cell.number_format = "DD.MM.YYYY"
             cells.append(cell)

@@ -27,6 +27,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from mentoring_portal.text import printable, source_of
+
 from . import people, services
 from .exports import PERSONAL_DATA_NOTICE, append_table, safe_cell
 from .models import (
@@ -241,7 +243,8 @@ def person_export_bytes(*, person: Person, user) -> bytes:
     info.append([PERSONAL_DATA_NOTICE])
     info.append([])
     for label, value in _field_rows(person):
-        cell = WriteOnlyCell(info, value=safe_cell(value))
+        where = f"person export of registry.Person id={person.pk}, row «{label}»"  # the label, not the value
+        cell = WriteOnlyCell(info, value=safe_cell(value, source=where))
         if isinstance(cell.value, datetime.date):
             cell.number_format = "DD.MM.YYYY HH:MM" if isinstance(value, datetime.datetime) else "DD.MM.YYYY"
         info.append([label, cell])
@@ -325,4 +328,6 @@ def _history_rows(history):
 
 
 def export_filename(person: Person, today: datetime.date) -> str:
-    return f"Сведения об участнике {person.full_name} на {today:%d.%m.%Y}.xlsx"
+    # A right-to-left override stored in the name would turn the download's name around.
+    name = printable(person.full_name, lambda: source_of(person, "full_name") + " (file name)")
+    return f"Сведения об участнике {name} на {today:%d.%m.%Y}.xlsx"

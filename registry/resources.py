@@ -8,6 +8,8 @@ are the baseline the import benchmark compares against (bench/bench_workbook.py)
 
 from import_export import fields, resources, widgets
 
+from mentoring_portal import text
+
 from . import exports
 from .models import Headcount, Municipality, Organization, Person
 from .people import PERSON_FIELDS
@@ -47,11 +49,25 @@ class SafeExportMixin:
 
     django-import-export's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading «=»
     (RELIABILITY A8, #44); «+», «-», «@» and tabs need the same treatment as the portal's own exports.
+    Hidden characters stored some other way are left out of the file (``exports.safe_cell``);
+    coming in, a text cell with one is refused like in the portal's own import (RELIABILITY #39).
     """
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
-        return exports.safe_cell(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        return exports.safe_cell(
+            value, source=lambda: text.source_of(instance, field.attribute or field.column_name)
+        )
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        value = row.get(field.column_name)
+        error = text.text_character_error(value) if isinstance(value, str) else None
+        if error:
+            # django-import-export shows it on the row, under the model field's name: say the column.
+            raise ValueError(f"Столбец «{field.column_name}»: {error}")
+        return super().import_field(field, instance, row, is_m2m, **kwargs)
 
 
 class OrganizationResource(SafeExportMixin, resources.ModelResource):

@@ -15,6 +15,8 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
+from mentoring_portal.text import HIDDEN, printable
+
 from . import charts
 from .models import Format
 
@@ -55,9 +57,25 @@ def _view(document: dict, *, preview_rows: int | None = None) -> dict:
     return {**document, "blocks": blocks}
 
 
+def printable_document(document, path: str = "document"):
+    """The document with hidden characters left out of every text (``mentoring_portal.text``).
+
+    A report's texts are copies of stored names and notes: one written round the forms (a
+    right-to-left override, a byte-order mark, a C0 control) would read otherwise in the HTML
+    and the PDF and break the DOCX's XML. The warning names the path inside the document.
+    """
+    if isinstance(document, str):
+        return printable(document, lambda: f"report {path}") if HIDDEN.search(document) else document
+    if isinstance(document, dict):
+        return {key: printable_document(value, f"{path}.{key}") for key, value in document.items()}
+    if isinstance(document, (list, tuple)):
+        return [printable_document(value, f"{path}[{index}]") for index, value in enumerate(document)]
+    return document
+
+
 def blocks_html(document: dict) -> str:
     """The document's body for a portal page (long tables cut, with a note)."""
-    view = _view(document, preview_rows=PREVIEW_ROWS)
+    view = _view(printable_document(document), preview_rows=PREVIEW_ROWS)
     return render_to_string("reports/_blocks.html", {"document": view})
 
 
@@ -68,7 +86,8 @@ def stylesheet_text() -> str:
 def to_html(document: dict) -> str:
     """The standalone HTML file, its stylesheet inlined (the PDF is rendered from this same file)."""
     return render_to_string(
-        "reports/document.html", {"document": _view(document), "inline_css": stylesheet_text()}
+        "reports/document.html",
+        {"document": _view(printable_document(document)), "inline_css": stylesheet_text()},
     )
 
 
@@ -78,13 +97,14 @@ def to_pdf(document: dict, *, created: datetime.datetime | None = None, progress
     # The stylesheet inlined: the PDF is WeasyPrint's rendering of exactly the HTML file a user
     # downloads; the safe fetcher still stands guard over any other resource.
     html = to_html(document)
-    return render_document(html, title=document["title"], created=created, progress=progress)
+    title = printable_document(document["title"], "document.title")
+    return render_document(html, title=title, created=created, progress=progress)
 
 
 def to_docx(document: dict, *, created: datetime.datetime | None = None) -> bytes:
     from . import docx
 
-    return docx.render(document, created=created)
+    return docx.render(printable_document(document), created=created)
 
 
 def render(document: dict, fmt: str, *, created=None, progress=None) -> tuple[bytes, int | None]:
@@ -98,7 +118,7 @@ def render(document: dict, fmt: str, *, created=None, progress=None) -> tuple[by
 
 def file_name(title: str, fmt: str, *, on: datetime.date | None = None, version: int | None = None) -> str:
     """«Аналитическая справка … 24.11.2026.pdf»: Russian, no characters a file system refuses."""
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f«»]+', " ", title)
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f«»]+', " ", HIDDEN.sub("", title))
     name = re.sub(r"\s+", " ", name).strip() or "Отчет"
     suffix = f", версия {version}" if version is not None else ""
     suffix += f" {on:%d.%m.%Y}" if on is not None else ""

@@ -29,6 +29,7 @@ import xlsxwriter
 from django.conf import settings
 from django.utils import timezone
 
+from mentoring_portal.text import HIDDEN, printable
 from registry.exports import FORMULA_STARTS, PERSONAL_DATA_NOTICE
 from registry.models import MentoringForm, Region
 
@@ -145,7 +146,11 @@ class _Book:
             kind = type(value)
             if kind is str:
                 if value:
-                    write_string(number, index, escape_text(value) if value[0] in ESCAPE_FIRST else value)
+                    # isprintable() (C, no regex) is True for nearly every cell and for none
+                    # with a hidden character: the search runs on the few that remain.
+                    if not value.isprintable() and HIDDEN.search(value):
+                        value = _printable(sheet, number, index, value)
+                    write_string(number, index, escape_text(value) if value[0:1] in ESCAPE_FIRST else value)
             elif kind is int or kind is float:
                 write_number(number, index, value)
             elif kind is datetime.date:
@@ -166,11 +171,22 @@ class _Book:
             sheet.write_number(number, index, float(value) if isinstance(value, decimal.Decimal) else value)
         else:
             text = str(value)  # str subclasses (choices, lazy text), UUIDs
+            if HIDDEN.search(text):
+                text = _printable(sheet, number, index, text)
             if text:
                 sheet.write_string(number, index, escape_text(text))
 
     def close(self) -> None:
         self.book.close()
+
+
+def _printable(sheet, number: int, index: int, text: str) -> str:
+    """Text stored with control or invisible characters (bypassing the forms), written without them.
+
+    XlsxWriter would write a control character as ``_x0007_``, which Excel reads back as the
+    character itself; the warning says where it was, never the text (RELIABILITY #39).
+    """
+    return printable(text, lambda: f"workbook sheet «{sheet.name}», column {index + 1}, row {number + 1}")
 
 
 @contextlib.contextmanager

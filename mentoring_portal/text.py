@@ -1,0 +1,68 @@
+"""Hidden characters in text: refused where text comes in, left out where it goes out (RELIABILITY #39).
+
+Coming in, every way of writing text (the portal's forms, the workbook import, the Django admin
+with its inlines and django-import-export's import, any future API) refuses the same characters
+with the same Russian words: ``text_character_error`` says what is wrong, ``validate_plain_text``
+is the same check as a Django validator (an API serializer's field can list it in ``validators``).
+
+Going out, text that was stored some other way (a shell, an SQL update, an old row) must not make
+a file fail: openpyxl and python-docx raise on C0 control characters, and a right-to-left override
+turns a name around in any file. ``printable`` drops them and logs a warning that says where the
+text came from (model, field, id or the file's column), never the text itself (personal data).
+"""
+
+import logging
+import re
+
+from django.core.exceptions import ValidationError
+
+from registry.workbook.schema import CONTROL, CONTROL_CHARS, INVISIBLE, INVISIBLE_CHARS
+
+logger = logging.getLogger(__name__)
+
+TEXT_CONTROLS_ALLOWED = "\t\n\r"  # a text area's own line breaks
+# What an output leaves out: the refused characters and the two non-characters XML refuses.
+# Tab and line breaks stay.
+HIDDEN = re.compile(f"[{INVISIBLE_CHARS}{CONTROL_CHARS}\ufffe\uffff]")
+
+
+def text_character_error(text: str) -> str | None:
+    """The Russian message for the first invisible or control character of ``text``; None if clean."""
+    match = INVISIBLE.search(text)
+    if match:
+        return f"Невидимый символ U+{ord(match.group()):04X} в позиции {match.start() + 1}; удалите его."
+    match = CONTROL.search(text)
+    if match and match.group() not in TEXT_CONTROLS_ALLOWED:
+        return f"Управляющий символ U+{ord(match.group()):04X} в позиции {match.start() + 1}; удалите его."
+    return None
+
+
+def validate_plain_text(value) -> None:
+    """A Django validator: raises ``ValidationError`` with ``text_character_error``'s message."""
+    if isinstance(value, str):
+        error = text_character_error(value)
+        if error:
+            raise ValidationError(error, code="hidden_character")
+
+
+def printable(text: str, where=None) -> str:
+    """``text`` without hidden characters; a warning names ``where`` (no text) when some were dropped.
+
+    ``where`` is a string or a callable returning one (called only when something is dropped),
+    e.g. "registry.Person.position id=42" or "«Педагоги», столбец «Должность», строка 7".
+    """
+    # Every hidden character is one that str.isprintable() refuses: most texts stop at that test.
+    if text.isprintable() or not HIDDEN.search(text):
+        return text
+    found = sorted({f"U+{ord(char):04X}" for char in HIDDEN.findall(text)})
+    place = where() if callable(where) else where
+    logger.warning(
+        "stored text with hidden characters %s written without them: %s", ", ".join(found), place or "?"
+    )
+    return HIDDEN.sub("", text)
+
+
+def source_of(instance, field_name: str) -> str:
+    """«app.Model.field id=…» of a stored value, for ``printable``'s warning."""
+    meta = instance._meta
+    return f"{meta.app_label}.{meta.object_name}.{field_name} id={instance.pk}"
