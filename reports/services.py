@@ -195,9 +195,7 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
         if version is not None:
             # One rendering per version and format, however many click at once.
             ReportVersion.objects.select_for_update().filter(pk=version.pk).only("pk").first()
-            existing = (
-                version.files.filter(format=fmt, status__in=REUSABLE).order_by("created_at").first()
-            )
+            existing = version.files.filter(format=fmt, status__in=REUSABLE).order_by("created_at").first()
             if existing is not None:
                 return existing
         existing = _same_file(report, fingerprint)
