@@ -191,7 +191,9 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
     with transaction.atomic():
         if user is not None and user.pk is not None:
             # One user's requests are taken one at a time: the count of its renders below is exact.
-            get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+            # FOR NO KEY UPDATE: rows of other tables may still refer to the user meanwhile.
+            users = get_user_model().objects.select_for_update(no_key=True)
+            users.filter(pk=user.pk).values_list("pk").first()
         if version is not None:
             # One rendering per version and format, however many click at once.
             ReportVersion.objects.select_for_update().filter(pk=version.pk).only("pk").first()
