@@ -221,6 +221,11 @@ REPORT_MAX_TABLE_ROWS = int(os.environ.get("REPORT_MAX_TABLE_ROWS", "12000"))
 REPORT_STALE_AFTER_SECONDS = int(os.environ.get("REPORT_STALE_AFTER_SECONDS", "300"))
 REPORT_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("REPORT_QUEUE_TIMEOUT_SECONDS", "1800"))
 REPORT_DRAFT_FILE_DAYS = int(os.environ.get("REPORT_DRAFT_FILE_DAYS", "7"))
+# New renders one user may start in a minute, every format and report together (0: no limit); a file
+# already rendered from the same content is given again without counting. Ten cover a person checking
+# PDF, DOCX and HTML after each of three edits a minute; they bound one user to about 15 s of a web
+# process's CPU a minute (a 300-row PDF lays out in ≈ 1.5 s) and the worker queue to ten of its jobs.
+REPORT_RENDERS_PER_MINUTE = int(os.environ.get("REPORT_RENDERS_PER_MINUTE", "10"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

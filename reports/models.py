@@ -142,6 +142,9 @@ class ReportFile(models.Model):
 
     Rendered in the request when small, otherwise by the task worker with its progress on this row.
     A version's file is rendered once and kept: downloading it again gives the same bytes.
+    A draft's file is rendered again only when what it is rendered from changed: ``content_hash``
+    fingerprints the document (data and text), the format, the file's date and the renderer, and at
+    most one queued, running or finished file of a report holds a given fingerprint.
     """
 
     class Status(models.TextChoices):
@@ -167,6 +170,7 @@ class ReportFile(models.Model):
     # The draft's document as it stood at the click (the worker renders exactly that, without
     # building it again); emptied when the file is done. A version's file reads the version.
     document = models.JSONField("документ на момент запроса", null=True, blank=True, editable=False)
+    content_hash = models.CharField("отпечаток содержимого", max_length=64, blank=True, editable=False)
     status = models.CharField("состояние", max_length=12, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField("этап", max_length=200, blank=True)
     progress = models.PositiveSmallIntegerField("готовность, %", default=0)
@@ -192,7 +196,20 @@ class ReportFile(models.Model):
         verbose_name = "файл отчёта"
         verbose_name_plural = "файлы отчётов"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "heartbeat_at"], name="report_file_running_idx")]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="report_file_running_idx"),
+            # The renders of one user in the last minute (the per-user render limit).
+            models.Index(fields=["created_by", "created_at"], name="report_file_user_recent_idx"),
+        ]
+        constraints = [
+            # Two identical clicks at once: the second insert fails and that request takes the first
+            # one's file. A failed or interrupted file does not count, so it may be requested again.
+            models.UniqueConstraint(
+                fields=["report", "content_hash"],
+                condition=models.Q(status__in=["queued", "running", "done"]) & ~models.Q(content_hash=""),
+                name="report_file_content_unique",
+            ),
+        ]
 
     def __str__(self):
         return self.file_name or f"{self.report} ({self.format})"

@@ -8,12 +8,14 @@ own static files (``reports.pdf``).
 
 import datetime
 import functools
+import hashlib
 import json
 import re
+from importlib import metadata
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 
 from mentoring_portal.text import HIDDEN, printable
 
@@ -114,6 +116,44 @@ def render(document: dict, fmt: str, *, created=None, progress=None) -> tuple[by
     if fmt == Format.DOCX:
         return to_docx(document, created=created), None
     return to_html(document).encode("utf-8"), None
+
+
+#: What turns a document into bytes besides the document itself: the templates and stylesheets, this
+#: module and its helpers, and the libraries that lay out, draw and write the files.
+RENDERER_TEMPLATES = ("reports/document.html", "reports/_blocks.html")
+RENDERER_STATIC = (STYLESHEET,)
+RENDERER_MODULES = ("render.py", "pdf.py", "docx.py", "charts.py")
+RENDERER_LIBRARIES = ("weasyprint", "pydyf", "matplotlib", "python-docx")
+
+
+@functools.cache
+def renderer_version() -> str:
+    """A digest of the renderer: a changed template, stylesheet, renderer module or library version
+    gives files rendered from then on another fingerprint (computed once per process)."""
+    digest = hashlib.sha256()
+    sources = [Path(get_template(name).origin.name) for name in RENDERER_TEMPLATES]
+    sources += [Path(finders.find(name)) for name in RENDERER_STATIC]
+    sources += [Path(__file__).with_name(name) for name in RENDERER_MODULES]
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    for library in RENDERER_LIBRARIES:
+        try:
+            digest.update(f"{library}={metadata.version(library)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}=?\0".encode())
+    return digest.hexdigest()
+
+
+def content_hash(document: dict, fmt: str, *, on: datetime.date, version: int | None = None) -> str:
+    """The fingerprint of a file: the same document (figures and text), format, date of the file's name,
+    version number and renderer give the same bytes, so the file already rendered may be given again."""
+    payload = json.dumps(
+        {"document": document, "format": fmt, "on": on.isoformat(), "version": version},
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(f"{renderer_version()}\n{payload}".encode()).hexdigest()
 
 
 def file_name(title: str, fmt: str, *, on: datetime.date | None = None, version: int | None = None) -> str:

@@ -5,15 +5,19 @@
   happens to the registry afterwards reaches it.
 - ``request_file`` renders a draft or a version into PDF, DOCX or HTML: in the request when the report is
   small, by the task worker otherwise (a region's report, or more than ``REPORT_INLINE_MAX_ROWS`` table
-  rows), with the progress on the ``ReportFile`` row. A version's file is rendered once and kept.
+  rows), with the progress on the ``ReportFile`` row. A version's file is rendered once and kept; a
+  draft's file is rendered again only when its content fingerprint changed (``render.content_hash``),
+  and one user renders at most ``REPORT_RENDERS_PER_MINUTE`` files a minute.
 """
 
 import datetime
 import logging
+import math
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -27,6 +31,18 @@ log = logging.getLogger(__name__)
 
 class TooLarge(Exception):
     """The report has more table rows than a file may hold; the message says how to narrow it."""
+
+
+class TooManyRenders(Exception):
+    """The user rendered ``REPORT_RENDERS_PER_MINUTE`` files in the last minute; nothing is rendered."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(
+            f"Слишком много запросов файлов отчётов: не более {settings.REPORT_RENDERS_PER_MINUTE} "
+            f"формирований в минуту. Повторите запрос через {retry_after} с. "
+            "Уже сформированный файл неизменённого отчёта выдаётся без ограничения."
+        )
 
 
 NARRATIVE_FIELDS = ("title", "conclusions", "recommendations", "signature_position", "signature_name")
@@ -145,44 +161,98 @@ def runs_inline(report: Report, document: dict) -> bool:
     return documents.table_rows(document) <= settings.REPORT_INLINE_MAX_ROWS
 
 
+RENDER_WINDOW = datetime.timedelta(minutes=1)
+REUSABLE = (ReportFile.Status.DONE, *ReportFile.ACTIVE)  # a file of these states is given again
+
+
 def request_file(report: Report, fmt: str, *, user, version: ReportVersion | None = None) -> ReportFile:
     """A file of the report's draft (or of ``version``): done now when small, else queued.
 
-    A version's finished file is reused: every download of a published version gives the same bytes.
-    The render itself runs outside any transaction (it holds no lock while WeasyPrint works).
+    The same content is never rendered twice: a draft's file whose fingerprint (document, format, date,
+    renderer) matches a file queued, running or done is that file, and a version's file is rendered
+    once and kept (every download of a published version gives the same bytes). Two identical requests
+    at once meet on the unique fingerprint: the second takes the first one's file. A new render beyond
+    the user's per-minute limit raises ``TooManyRenders`` with nothing created or queued. The render
+    itself runs outside any transaction (it holds no lock while WeasyPrint works).
     """
     if fmt not in Format.values:
         raise ValueError(fmt)
     reap_stale_files()
     purge_draft_files()
-    # A draft's figures are read before the transaction: no lock is held while the builders run.
-    document = document_of(report) if version is None else None
+    if version is None:
+        # A draft's figures are read before the transaction: no lock is held while the builders run.
+        document = document_of(report)
+        on, number = timezone.localdate(), None
+    else:
+        document = version.document
+        on, number = timezone.localdate(version.published_at), version.number
+    check_size(document)
+    fingerprint = render.content_hash(document, fmt, on=on, version=number)
     with transaction.atomic():
+        if user is not None and user.pk is not None:
+            # One user's requests are taken one at a time: the count of its renders below is exact.
+            # FOR NO KEY UPDATE: rows of other tables may still refer to the user meanwhile.
+            users = get_user_model().objects.select_for_update(no_key=True)
+            users.filter(pk=user.pk).values_list("pk").first()
         if version is not None:
             # One rendering per version and format, however many click at once.
             ReportVersion.objects.select_for_update().filter(pk=version.pk).only("pk").first()
-            existing = (
-                version.files.filter(format=fmt, status__in=(ReportFile.Status.DONE, *ReportFile.ACTIVE))
-                .order_by("created_at")
-                .first()
-            )
+            existing = version.files.filter(format=fmt, status__in=REUSABLE).order_by("created_at").first()
             if existing is not None:
                 return existing
-            document = version.document
-        check_size(document)
-        job = ReportFile.objects.create(
-            report=report,
-            version=version,
-            format=fmt,
-            created_by=user,
-            document=None if version is not None else document,
-        )
+        existing = _same_file(report, fingerprint)
+        if existing is not None:
+            return existing
+        check_render_rate(user)
+        try:
+            with transaction.atomic():
+                job = ReportFile.objects.create(
+                    report=report,
+                    version=version,
+                    format=fmt,
+                    content_hash=fingerprint,
+                    created_by=user,
+                    document=None if version is not None else document,
+                )
+        except IntegrityError:
+            # Another request inserted the same fingerprint meanwhile (it waited for that one's commit).
+            existing = _same_file(report, fingerprint)
+            if existing is None:
+                raise
+            return existing
     if fmt == Format.HTML or runs_inline(report, document):
         return run_file(job.pk, document=document)
     from .tasks import run_report_file
 
     run_report_file.enqueue(str(job.pk))
     return job
+
+
+def _same_file(report: Report, fingerprint: str) -> ReportFile | None:
+    return (
+        report.files.filter(content_hash=fingerprint, status__in=REUSABLE)
+        .defer("content", "document")
+        .order_by("created_at")
+        .first()
+    )
+
+
+def check_render_rate(user) -> None:
+    """Refuse a new render when ``user`` started ``REPORT_RENDERS_PER_MINUTE`` of them in the last minute.
+
+    Counted from the files themselves (every format, every report, whatever became of them), so the
+    limit holds across the web processes; ``TooManyRenders`` says when the oldest leaves the minute.
+    """
+    limit = settings.REPORT_RENDERS_PER_MINUTE
+    if user is None or user.pk is None or limit <= 0:
+        return
+    now = timezone.now()
+    recent = ReportFile.objects.filter(created_by=user, created_at__gt=now - RENDER_WINDOW)
+    times = list(recent.order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    if len(times) < limit:
+        return
+    wait = (times[-1] + RENDER_WINDOW - now).total_seconds()
+    raise TooManyRenders(max(1, math.ceil(wait)))
 
 
 class _Progress:

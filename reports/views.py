@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from registry import access
@@ -168,6 +169,19 @@ def _version(report: Report, number) -> ReportVersion:
     return version
 
 
+def _too_many(request, report: Report, exc: services.TooManyRenders, back: str):
+    """429 with the Russian reason and when to try again; nothing was rendered or queued."""
+    response = render(
+        request,
+        "reports/too_many_renders.html",
+        {"report": report, "message": str(exc), "back": back},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _file_response(request, job: ReportFile):
     if job.status == ReportFile.Status.DONE:
         return redirect("reports:file-download", job.pk)
@@ -188,6 +202,8 @@ def report_file(request, pk, fmt):
     except services.TooLarge as exc:
         messages.error(request, str(exc))
         return redirect("reports:detail", report.pk)
+    except services.TooManyRenders as exc:
+        return _too_many(request, report, exc, reverse("reports:detail", args=[report.pk]))
     return _file_response(request, job)
 
 
@@ -203,6 +219,8 @@ def version_file(request, pk, number, fmt):
     except services.TooLarge as exc:
         messages.error(request, str(exc))
         return redirect("reports:version", report.pk, version.number)
+    except services.TooManyRenders as exc:
+        return _too_many(request, report, exc, reverse("reports:version", args=[report.pk, version.number]))
     return _file_response(request, job)
 
 

@@ -5,12 +5,14 @@ The cap is the number of task workers, not a setting: a ``manage.py db_worker`` 
 time (django-tasks-db claims it with ``SELECT … FOR UPDATE SKIP LOCKED``, an exclusive transaction on
 SQLite), and the recipe runs two (``deploy/README.md``: ``mentoring-worker@1`` and ``@2``). A region's
 report always goes to the worker (``reports.services.runs_inline``), so every request below is queued.
+Ten presses on one report would give one file (an unchanged draft is rendered once), so each of the
+ten presses is on its own report of the same road map: ten files, each its own render.
 
 Black box (``tests/stack.py``): a fresh database of the session's vendor, gunicorn (sync workers,
 as in production, but DEBUG=1: the production settings make the cookies Secure, which plain HTTP
 on loopback would not send back) and two real ``db_worker`` processes. An operator signs in
-through the login page and presses «PDF» on a region's road-map note of ``EVENTS`` events ten
-times at once (ten threads). Then, until every file is finished:
+through the login page and presses «PDF» on ten region's road-map notes of ``EVENTS`` events, all
+at once (ten threads). Then, until every file is finished:
 
 - the main thread reads the database every ``POLL`` s: never more than two files «формируется»
   (nor more than two task rows running), and files wait «в очереди» while two render;
@@ -54,8 +56,24 @@ RENDERED = re.compile(r"report file ([0-9a-f-]{36}): pdf, (\d+) bytes")
 @pytest.fixture
 def stack(tmp_path):
     with open_stack(tmp_path) as stack:
-        stack.report_id = seed_region_roadmap_report(stack, events=EVENTS, password=PASSWORD)
+        first = seed_region_roadmap_report(stack, events=EVENTS, password=PASSWORD)
+        stack.report_ids = [first, *more_notes_of_the_same_map(stack, first, FILES - 1)]
         yield stack
+
+
+def more_notes_of_the_same_map(stack, report_id: int, n: int) -> list[int]:
+    """``n`` more drafts of the first report's road map by its operator (each a file of its own)."""
+    code = f"""
+from reports import services
+from reports.models import Report
+from reports.sources import resolve
+
+first = Report.objects.get(pk={report_id})
+operator = first.created_by
+for i in range({n}):
+    print(services.create(resolve(operator, first.kind, roadmap=first.roadmap), user=operator).pk)
+"""
+    return [int(line) for line in stack.shell(code).split()]
 
 
 def signed_in(url: str) -> requests.Session:
@@ -78,16 +96,17 @@ def csrf_token(page: requests.Response) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
 
 
-def ask_for_pdfs(browser: requests.Session, url: str, report_id: int) -> tuple[list[str], list[float]]:
-    """The «PDF» button pressed ``FILES`` times at once (each a thread with the operator's cookies)."""
-    detail = browser.get(f"{url}/reports/{report_id}/", timeout=30)
+def ask_for_pdfs(browser: requests.Session, url: str, report_ids: list[int]) -> tuple[list[str], list[float]]:
+    """The «PDF» button of each report pressed at once (each a thread with the operator's cookies)."""
+    detail = browser.get(f"{url}/reports/{report_ids[0]}/", timeout=30)
     assert detail.status_code == 200, detail.status_code
     token = csrf_token(detail)
-    assert f"/reports/{report_id}/file/pdf/" in detail.text, "the page offers the PDF button"
+    assert f"/reports/{report_ids[0]}/file/pdf/" in detail.text, "the page offers the PDF button"
     start = threading.Barrier(FILES)
     answers: list = [None] * FILES
 
     def press(i: int) -> None:
+        report_id = report_ids[i]
         session = requests.Session()
         session.cookies.update(browser.cookies)
         start.wait()
@@ -173,7 +192,7 @@ def test_ten_pdfs_at_once_render_two_at_a_time_and_other_pages_stay_fast(stack):
     url = stack.start_gunicorn(workers=3)
     browser = signed_in(url)
 
-    ids, press_seconds = ask_for_pdfs(browser, url, stack.report_id)
+    ids, press_seconds = ask_for_pdfs(browser, url, stack.report_ids)
     asked_at = time.monotonic()
     assert len(set(ids)) == FILES, "each press asks for its own file"
     pages = Pages(url, browser)
