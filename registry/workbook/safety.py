@@ -165,6 +165,21 @@ def _too_many_rows(name: str, limit: int) -> str:
     return f"Лист «{name}»: более {_human_count(limit)} строк данных; разделите файл на несколько частей."
 
 
+def _cell_right_of_table(name: str, ref: str, max_columns: int) -> str:
+    return (
+        f"Лист «{name}», ячейка {ref}: ячейка за пределами таблицы — на этом листе данные допускаются "
+        f"только до столбца {_column_letters(max_columns)}; очистите ячейки правее и сохраните файл заново."
+    )
+
+
+def _cell_below_table(name: str, ref: str, max_rows: int) -> str:
+    return (
+        f"Лист «{name}», ячейка {ref}: ячейка за пределами таблицы — данные допускаются только до строки "
+        f"{_human_count(max_rows + 1)} (не более {_human_count(max_rows)} строк данных); очистите её "
+        "или разделите файл на несколько частей."
+    )
+
+
 def _human_bytes(n: int) -> str:
     for unit, size in (("ГБ", 1024**3), ("МБ", 1024**2), ("КБ", 1024)):
         if n >= size:
@@ -255,9 +270,31 @@ def _inspect_archive(archive: zipfile.ZipFile, limits: _Limits) -> dict[str, She
     _check_package(archive, names, budget)
     _check_xml_heads(archive, infos, budget)
     scans = {}
+    bounds = _column_bounds()
     for name, part in _sheet_parts(archive, names, budget):
-        scans[name] = _scan_sheet(archive, name, part, limits, budget)
+        scans[name] = _scan_sheet(archive, name, part, limits, budget, bounds.get(_sheet_key(name)))
     return scans
+
+
+# How many columns a sheet of the format may use: its own columns, and as many again for misplaced or
+# spacer columns, which the import then reports with its hints («неизвестный столбец», «значение в
+# столбце без заголовка»). calamine builds the sheet as a dense rectangle from the first to the last
+# cell holding anything, so this bound, with the row limit, is what bounds the import's memory.
+_COLUMN_ALLOWANCE = 2
+
+
+def _column_bounds() -> dict[str, int]:
+    """The column bound of every sheet of the format, keyed like the import engine matches sheets.
+    Other sheets are never read by the import, so they are not bounded."""
+    from .engine import handlers  # registered by the apps; the engine imports this module
+
+    return {_sheet_key(h.spec.name): _COLUMN_ALLOWANCE * len(h.spec.columns) for h in handlers()}
+
+
+def _sheet_key(name: str) -> str:
+    from .schema import header_key
+
+    return header_key(name)
 
 
 # ------------------------------------------------------------------------- 2. magic bytes, not a zip
@@ -560,11 +597,13 @@ class _NeedsExactScan(Exception):
     """The fast scan met a cell without its r="…" reference, or a second namespace prefix."""
 
 
-def _scan_sheet(archive, name: str, part: str, limits: _Limits, budget: _Budget) -> SheetScan:
+def _scan_sheet(
+    archive, name: str, part: str, limits: _Limits, budget: _Budget, max_columns: int | None = None
+) -> SheetScan:
     used = budget.used
     if _FAST_SCAN:
         try:
-            return _run_scanner(_FastScanner(name, limits.rows), archive, part, budget)
+            return _run_scanner(_FastScanner(name, limits.rows, max_columns), archive, part, budget)
         except _NeedsExactScan:
             budget.used = used
     if archive.getinfo(part).file_size > _EXACT_SCAN_MAX_BYTES:
@@ -572,7 +611,7 @@ def _scan_sheet(archive, name: str, part: str, limits: _Limits, budget: _Budget)
         raise WorkbookRejected(
             f"Лист «{name}» записан в нестандартном виде: откройте файл в Excel и сохраните его заново."
         )
-    return _run_scanner(_ExactScanner(name, limits.rows), archive, part, budget)
+    return _run_scanner(_ExactScanner(name, limits.rows, max_columns), archive, part, budget)
 
 
 def _run_scanner(scanner, archive, part: str, budget: _Budget) -> SheetScan:
@@ -597,6 +636,7 @@ _WS = b" \t\r\n"
 _TAG_END = b" \t\r\n/>"
 _R_ATTR_RE = re.compile(rb"""\sr\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF_RE = re.compile(rb"([A-Za-z]{1,3})([1-9][0-9]{0,6})")
+_SPACED_R_RE = re.compile(rb"\sr(?:\s+=|=\s)")
 _ROW_R_RE = re.compile(rb"""\sr\s*=\s*(?:"\s*([0-9]{1,7})\s*"|'\s*([0-9]{1,7})\s*')""")
 _ROOT_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet[\s/>]")
 _SHEET_DATA_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?sheetData(?=[\s/>])([^>]*)>")
@@ -608,6 +648,18 @@ def _v_has_content(buf: bytes, start: int) -> bool:
     """Whether the <v> element starting at ``start`` holds something: not <v/>, not <v></v>."""
     gt = buf.find(b">", start)
     if gt == -1 or buf[gt - 1] == 0x2F:  # "/"
+        return False
+    i = gt + 1
+    n = len(buf)
+    while i < n and buf[i] in _WS:
+        i += 1
+    return i < n and not buf.startswith(b"</", i)
+
+
+def _cell_has_content(buf: bytes, gt: int) -> bool:
+    """Whether the cell whose open tag ends at ``gt`` has any child (<v>, <is>, <f>, even empty):
+    not <c …/>, not <c …></c>. Conservative: calamine keeps a cell for <v> </v> or <is/>."""
+    if buf[gt - 1] == 0x2F:  # "/"
         return False
     i = gt + 1
     n = len(buf)
@@ -629,9 +681,10 @@ def _parse_ref(tag: bytes, sheet: str) -> tuple[str, int] | None:
 
 
 class _ScannerBase:
-    def __init__(self, name: str, max_rows: int):
+    def __init__(self, name: str, max_rows: int, max_columns: int | None = None):
         self.name = name
         self.max_rows = max_rows
+        self.max_columns = max_columns  # None: the sheet is not read by the import
         self.formulas: list[str] = []
         self.has_more = False
         self.merges: list[str] = []
@@ -648,6 +701,17 @@ class _ScannerBase:
             self.last_row = row
             if row - 1 > self.max_rows:  # row 1 holds the headers
                 raise WorkbookRejected(_too_many_rows(self.name, self.max_rows))
+
+    def _bounded_cell(self, ref: str, row: int, column: int) -> None:
+        """A cell that is not self-closing (<c r="…"/>) lies inside the rectangle the reader builds.
+        calamine keeps even a lone space (<v> </v>), an empty inline string or an error value, so any
+        content counts here, not only what ``last_data_row`` calls a value."""
+        if self.max_columns is None:
+            return  # not a sheet of the format: the import never reads it
+        if row - 1 > self.max_rows:
+            raise WorkbookRejected(_cell_below_table(self.name, ref, self.max_rows))
+        if column > self.max_columns:
+            raise WorkbookRejected(_cell_right_of_table(self.name, ref, self.max_columns))
 
     def _merge_matches(self, pattern: re.Pattern, buf: bytes, start: int, end: int) -> None:
         for m in pattern.finditer(buf, start, end):
@@ -675,8 +739,8 @@ class _FastScanner(_ScannerBase):
     """Byte searches, mostly from the end of each chunk: the last value in a chunk gives its row
     (rows are written in ascending order), formulas and merged cells are rare and found directly."""
 
-    def __init__(self, name: str, max_rows: int):
-        super().__init__(name, max_rows)
+    def __init__(self, name: str, max_rows: int, max_columns: int | None = None):
+        super().__init__(name, max_rows, max_columns)
         self.prefix: bytes | None = None
         self.state = _BEFORE
         self.seen = 0
@@ -696,6 +760,19 @@ class _FastScanner(_ScannerBase):
         # A <c>, <f>, <v> or <is> under another prefix than the root's: calamine would read it.
         own = rb"(?!" + p + rb")" if prefix else b""
         self.foreign_re = re.compile(rb"<" + own + rb"[A-Za-z_][\w.-]*:(?:c|f|v|is)[\s/>]")
+        # Cells that may lie outside the bounds, in a sheet the import reads: a row number of as many
+        # digits as the first row beyond the limit, or a column past the bound. Rare in a real sheet;
+        # each is then checked. ``far_re`` starts with a literal, so it costs little per cell; a chunk
+        # where some r attribute has spaces around "=" is searched with ``far_spaced_re``.
+        self.far_re = self.far_spaced_re = None
+        if self.max_columns is not None:
+            far = [rb"[A-Za-z]{1,3}[0-9]{%d}" % len(str(self.max_rows + 2)), rb"[A-Za-z]{2,3}[0-9]"]
+            if self.max_columns < 26:
+                beyond = bytes(range(65 + self.max_columns, 91))
+                far.append(b"[" + beyond + beyond.lower() + b"][0-9]")
+            value = rb"[\"']\s*(?:" + b"|".join(far) + b")"
+            self.far_re = re.compile(rb"r=" + value)
+            self.far_spaced_re = re.compile(rb"\sr\s*=\s*" + value)
 
     def _rfind_tag(self, buf: bytes, tok: bytes, lo: int, hi: int) -> int:
         """Start of the last tag named exactly ``tok`` (not <color for <c) inside buf[lo:hi]."""
@@ -794,6 +871,21 @@ class _FastScanner(_ScannerBase):
                     raise _NeedsExactScan
                 self._data_row(found[1])
 
+        if self.far_re is not None:
+            self._far_cells(buf, start, end)
+
+    def _far_cells(self, buf: bytes, start: int, end: int) -> None:
+        far_re = self.far_spaced_re if _SPACED_R_RE.search(buf, start, end) else self.far_re
+        for m in far_re.finditer(buf, start, end):
+            lt = buf.rfind(b"<", start, m.start())
+            if lt == -1 or not buf.startswith(self.c_tok, lt) or buf[lt + len(self.c_tok)] not in _TAG_END:
+                continue  # the r of a row, or an attribute ending in r of another tag
+            gt = buf.find(b">", lt)
+            if not _cell_has_content(buf, gt):
+                continue  # formatting only: calamine builds nothing for it
+            ref, row = _parse_ref(buf[lt : gt + 1], self.name)
+            self._bounded_cell(ref, row, _column_index(ref.rstrip("0123456789").encode("ascii")))
+
     def _formula_owner(self, buf: bytes, start: int, f_pos: int) -> str | None:
         """The ref of the cell whose open tag the <f> at ``f_pos`` directly follows, else None."""
         gt = buf.rfind(b">", start, f_pos)
@@ -849,8 +941,8 @@ class _ExactScanner(_ScannerBase):
     """A tokenizer over every row, cell and value tag (about 2.5 s for a 50 MB sheet): cells without
     r="…" take the next column, rows without r="…" the next row, as Excel and openpyxl read them."""
 
-    def __init__(self, name: str, max_rows: int):
-        super().__init__(name, max_rows)
+    def __init__(self, name: str, max_rows: int, max_columns: int | None = None):
+        super().__init__(name, max_rows, max_columns)
         self.in_sheet_data = False
         self.row = 0
         self.letters = b""  # column of the last cell that had r="…"
@@ -873,7 +965,8 @@ class _ExactScanner(_ScannerBase):
                     self._data_row(self.cell[1])
             elif cell_rest is not None:
                 if self.in_sheet_data:
-                    self._open_cell(ref_dq if ref_dq is not None else ref_sq, cell_rest.endswith(b"/"))
+                    ref = ref_dq if ref_dq is not None else ref_sq
+                    self._open_cell(ref, cell_rest.endswith(b"/"), _cell_has_content(buf, m.end() - 1))
             elif closing or tag == b"sheetData":
                 self.in_sheet_data = not closing and not attrs.endswith(b"/")
                 self.cell = None
@@ -891,10 +984,9 @@ class _ExactScanner(_ScannerBase):
             elif not self.cell[2]:  # <f>
                 self.cell[2] = True
                 if not self.has_more:
-                    ref = self.cell[0]
-                    self._formula(ref if isinstance(ref, str) else ref.decode("ascii").upper())
+                    self._formula(self.cell[0])
 
-    def _open_cell(self, ref: bytes | None, empty: bool) -> None:
+    def _open_cell(self, ref: bytes | None, empty: bool, content: bool) -> None:
         if ref is None:
             index = (self.column if self.column is not None else _column_index(self.letters)) + 1
             self.column = index
@@ -906,7 +998,11 @@ class _ExactScanner(_ScannerBase):
                 raise WorkbookRejected(_bad_sheet(self.name))
             self.letters, self.column = found.group(1).upper(), None
             row = int(found.group(2))
-        self.cell = None if empty else [ref.strip() if isinstance(ref, bytes) else ref, row, False]
+            index = _column_index(self.letters)
+            ref = ref.strip().decode("ascii").upper()
+        if content:
+            self._bounded_cell(ref, row, index)
+        self.cell = None if empty else [ref, row, False]
 
 
 def _column_letters(index: int) -> str:
