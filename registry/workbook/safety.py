@@ -165,6 +165,35 @@ def _too_many_rows(name: str, limit: int) -> str:
     return f"Лист «{name}»: более {_human_count(limit)} строк данных; разделите файл на несколько частей."
 
 
+def _linked_book(where: str) -> str:
+    return (
+        f"Книга содержит ссылки на другие книги ({where}): разорвите связи (Данные → Изменить связи → "
+        "Разорвать связь) и сохраните файл заново."
+    )
+
+
+def _macros_in(where: str) -> str:
+    return f"Книга содержит макросы ({where}): сохраните её в Excel как «Книга Excel (.xlsx)» без макросов."
+
+
+def _embedded_in(where: str) -> str:
+    return (
+        f"Книга содержит встроенные объекты OLE или элементы ActiveX ({where}): удалите их "
+        "и сохраните файл заново."
+    )
+
+
+def _external_target(where: str) -> str:
+    return f"Книга ссылается на внешний файл или адрес ({where}): удалите ссылку и сохраните файл заново."
+
+
+def _dde_link(part: str) -> str:
+    return (
+        f"Книга содержит связь DDE или OLE с другой программой (часть «{part}»): удалите связь "
+        "и сохраните файл заново."
+    )
+
+
 def _cell_right_of_table(name: str, ref: str, max_columns: int) -> str:
     return (
         f"Лист «{name}», ячейка {ref}: ячейка за пределами таблицы — на этом листе данные допускаются "
@@ -269,9 +298,12 @@ def _inspect_archive(archive: zipfile.ZipFile, limits: _Limits) -> dict[str, She
     budget = _Budget(limits.unpacked_bytes)
     _check_package(archive, names, budget)
     _check_xml_heads(archive, infos, budget)
+    _check_active_parts(archive, infos, budget)
+    sheets = _sheet_parts(archive, names, budget)
+    _check_link_elements(archive, infos, {part for _, part in sheets}, budget)
     scans = {}
     bounds = _column_bounds()
-    for name, part in _sheet_parts(archive, names, budget):
+    for name, part in sheets:
         scans[name] = _scan_sheet(archive, name, part, limits, budget, bounds.get(_sheet_key(name)))
     return scans
 
@@ -485,6 +517,105 @@ def _prolog_ends(text: bytes) -> bool:
     return False
 
 
+# ------------------------------------------- 5b. active parts, by relationship type and content type
+
+# The folder checks of step 4 catch what Excel writes; a part may be put anywhere and still be what its
+# relationship type or content type says it is. Every .rels part and [Content_Types].xml decide here.
+_MACRO_WORDS = ("vbaproject", "macroenabled", "macrosheet", "attachedtoolbars", "vbadata")
+_EMBEDDED_WORDS = ("oleobject", "activex")
+_EMBEDDED_REL_KINDS = {"package", "control"}  # an embedded document; an ActiveX control
+_EMBEDDED_CONTENT_TYPES = {  # whole documents embedded in the workbook (an OLE package)
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+    "application/vnd.ms-excel",
+    "application/msword",
+    "application/vnd.ms-powerpoint",
+    "application/x-msdownload",
+}
+_LINK_ELEMENT_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:ddeLink|oleLink)[\s/>]")
+_LINK_HINT = b"eLink"  # in "ddeLink" and "oleLink": a cheap test before the regex
+
+
+def _active_kind(value: str, *, relationship: bool) -> str | None:
+    """ "macros", "external", "embedded" or None for a relationship type or a content type."""
+    value = value.split(";")[0].strip().lower()
+    if "externallink" in value:  # externalLink, xlExternalLinkPath/…
+        return "external"
+    if any(word in value for word in _MACRO_WORDS):
+        return "macros"
+    if any(word in value for word in _EMBEDDED_WORDS):
+        return "embedded"
+    if relationship and value.rstrip("/").rsplit("/", 1)[-1] in _EMBEDDED_REL_KINDS:
+        return "embedded"
+    if not relationship and value in _EMBEDDED_CONTENT_TYPES:
+        return "embedded"
+    return None
+
+
+def _refuse_active(kind: str, where: str) -> None:
+    message = {"macros": _macros_in, "external": _linked_book, "embedded": _embedded_in}[kind]
+    raise WorkbookRejected(message(where))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _check_active_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], budget: _Budget) -> None:
+    content_types = _read_meta(archive, _CONTENT_TYPES, budget)
+    extensions = {}  # extension → the first part carrying it, for a Default that applies to a part
+    for info in infos:
+        if not info.is_dir() and "." in posixpath.basename(info.filename):
+            extensions.setdefault(info.filename.rsplit(".", 1)[1].lower(), info.filename)
+    for entry in content_types:
+        kind = _active_kind(entry.get("ContentType") or "", relationship=False)
+        if kind is None:
+            continue
+        if _local(entry.tag) == "Override":
+            _refuse_active(kind, f"часть «{_short((entry.get('PartName') or '').lstrip('/'))}»")
+        elif _local(entry.tag) == "Default":
+            part = extensions.get((entry.get("Extension") or "").strip().lstrip(".").lower())
+            if part is not None:  # a Default no part uses changes nothing
+                _refuse_active(kind, f"часть «{part}»")
+
+    for info in infos:
+        if info.is_dir() or not info.filename.lower().endswith(".rels"):
+            continue
+        for rel in _read_meta(archive, info.filename, budget):
+            if _local(rel.tag) != "Relationship":
+                continue
+            target = _short(rel.get("Target") or "")
+            where = f"связь в части «{info.filename}» с «{target}»"
+            kind = _active_kind(rel.get("Type") or "", relationship=True)
+            if kind is not None:
+                _refuse_active(kind, where)
+            if (rel.get("TargetMode") or "").strip().lower() == "external":
+                # Links to web pages in cells are ordinary; anything else external (a linked picture,
+                # a template, a path) makes Excel reach out of the file.
+                if (rel.get("Type") or "").strip().lower().rsplit("/", 1)[-1] != "hyperlink":
+                    raise WorkbookRejected(_external_target(where))
+
+
+def _check_link_elements(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], sheets: set[str], budget: _Budget
+) -> None:
+    """A <ddeLink> or <oleLink> element in any part (worksheets: while they are scanned)."""
+    for info in infos:
+        if info.is_dir() or info.filename in sheets:
+            continue
+        tail = b""
+        for chunk in _chunks(archive, info.filename, budget):
+            window = tail + chunk
+            if _LINK_HINT in window and _LINK_ELEMENT_RE.search(window):
+                raise WorkbookRejected(_dde_link(info.filename))
+            tail = window[-64:]
+
+
 # ------------------------------------------------------------------------ 6. sheet names and parts
 
 
@@ -621,6 +752,8 @@ def _run_scanner(scanner, archive, part: str, budget: _Budget) -> SheetScan:
     carry = b""
     for chunk in _chunks(archive, part, budget):
         buf = carry + chunk if carry else chunk
+        if _LINK_HINT in buf and _LINK_ELEMENT_RE.search(buf):
+            raise WorkbookRejected(_dde_link(part))
         limit = scanner.safe_limit(buf)
         scanner.process(buf, limit)
         carry = buf[limit:]
@@ -702,16 +835,18 @@ class _ScannerBase:
             if row - 1 > self.max_rows:  # row 1 holds the headers
                 raise WorkbookRejected(_too_many_rows(self.name, self.max_rows))
 
-    def _bounded_cell(self, ref: str, row: int, column: int) -> None:
-        """A cell that is not self-closing (<c r="…"/>) lies inside the rectangle the reader builds.
-        calamine keeps even a lone space (<v> </v>), an empty inline string or an error value, so any
-        content counts here, not only what ``last_data_row`` calls a value."""
+    def _bounded_cell(self, ref: str, row: int, column: int) -> str | None:
+        """A cell with content lies inside the rectangle the reader builds: one right of the sheet's
+        columns is refused here; for one below the row limit the message is returned, for the caller
+        to raise. calamine keeps even a lone space (<v> </v>), an empty inline string or an error
+        value, so any content counts here, not only what ``last_data_row`` calls a value."""
         if self.max_columns is None:
-            return  # not a sheet of the format: the import never reads it
-        if row - 1 > self.max_rows:
-            raise WorkbookRejected(_cell_below_table(self.name, ref, self.max_rows))
+            return None  # not a sheet of the format: the import never reads it
         if column > self.max_columns:
             raise WorkbookRejected(_cell_right_of_table(self.name, ref, self.max_columns))
+        if row - 1 > self.max_rows:
+            return _cell_below_table(self.name, ref, self.max_rows)
+        return None
 
     def _merge_matches(self, pattern: re.Pattern, buf: bytes, start: int, end: int) -> None:
         for m in pattern.finditer(buf, start, end):
@@ -862,6 +997,9 @@ class _FastScanner(_ScannerBase):
                     if self.has_more:
                         break
 
+        # Cells right of the table first; cells below it after the row count, which names a sheet
+        # that is simply too long.
+        below = self._far_cells(buf, start, end) if self.far_re is not None else None
         value = self._last_value(buf, start, end)
         if value != -1:
             cell = self._rfind_tag(buf, self.c_tok, start, value)
@@ -870,11 +1008,11 @@ class _FastScanner(_ScannerBase):
                 if found is None:
                     raise _NeedsExactScan
                 self._data_row(found[1])
+        if below is not None:
+            raise WorkbookRejected(below)
 
-        if self.far_re is not None:
-            self._far_cells(buf, start, end)
-
-    def _far_cells(self, buf: bytes, start: int, end: int) -> None:
+    def _far_cells(self, buf: bytes, start: int, end: int) -> str | None:
+        below = None
         far_re = self.far_spaced_re if _SPACED_R_RE.search(buf, start, end) else self.far_re
         for m in far_re.finditer(buf, start, end):
             lt = buf.rfind(b"<", start, m.start())
@@ -883,8 +1021,13 @@ class _FastScanner(_ScannerBase):
             gt = buf.find(b">", lt)
             if not _cell_has_content(buf, gt):
                 continue  # formatting only: calamine builds nothing for it
-            ref, row = _parse_ref(buf[lt : gt + 1], self.name)
-            self._bounded_cell(ref, row, _column_index(ref.rstrip("0123456789").encode("ascii")))
+            found = _parse_ref(buf[lt : gt + 1], self.name)
+            if found is None:
+                raise _NeedsExactScan  # "r=" was the end of another attribute's name
+            ref, row = found
+            outside = self._bounded_cell(ref, row, _column_index(ref.rstrip("0123456789").encode("ascii")))
+            below = below or outside  # the first one named
+        return below
 
     def _formula_owner(self, buf: bytes, start: int, f_pos: int) -> str | None:
         """The ref of the cell whose open tag the <f> at ``f_pos`` directly follows, else None."""
@@ -1000,8 +1143,8 @@ class _ExactScanner(_ScannerBase):
             row = int(found.group(2))
             index = _column_index(self.letters)
             ref = ref.strip().decode("ascii").upper()
-        if content:
-            self._bounded_cell(ref, row, index)
+        if content and (below := self._bounded_cell(ref, row, index)):
+            raise WorkbookRejected(below)
         self.cell = None if empty else [ref, row, False]
 
 
