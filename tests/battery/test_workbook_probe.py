@@ -226,6 +226,12 @@ def test_a_value_far_down_before_the_header_is_refused_naming_its_cell(area):
     assert report.errors == [below("A1048576")] and Person.objects.count() == 0
 
 
+def test_a_far_reference_written_with_spaces_and_single_quotes_is_found(area):
+    data = with_rows(valid_book(), "<row r='7'><c r = ' xfd7 ' ><v>1</v></c></row>")
+    report = import_workbook(io.BytesIO(data))
+    assert report.errors == [right_of("XFD7")] and Person.objects.count() == 0
+
+
 def test_cells_without_a_reference_are_placed_like_excel_places_them(area):
     # No r="…": the exact scanner counts them across the row, as calamine does.
     cells = "".join(f"<c><v>{i}</v></c>" for i in range(40))
