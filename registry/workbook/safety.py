@@ -10,12 +10,19 @@
    links to other workbooks;
 5. the first 4 KB of every XML part: a DOCTYPE or ENTITY (XXE, billion laughs), or a prolog padded so
    that one could hide after 4 KB, refuses the file before any XML parser reads it;
+5b. active parts known by what they are, not where they lie: every relationship type (any .rels part)
+   and every content type ([Content_Types].xml, Override or Default) of an external link, a VBA project
+   or macro sheet, an OLE object, an ActiveX control or an embedded document; an external target other
+   than a hyperlink; a <ddeLink> or <oleLink> element in any part;
 6. ``[Content_Types].xml``, ``xl/workbook.xml`` and its relationships, parsed with defusedxml, give the
    sheet names and their parts, resolved so that openpyxl and calamine would read the same parts;
 7. every worksheet part is decompressed in 1 MB chunks and scanned with byte regexes, never held
    whole: formula cells, merged ranges and the last row holding a value (trailing formatted-but-empty
    rows do not count); the decompressed bytes are counted, and a sheet with more than
-   ``IMPORT_MAX_ROWS`` data rows is refused as soon as the scan passes that row.
+   ``IMPORT_MAX_ROWS`` data rows is refused as soon as the scan passes that row. In a sheet of the
+   format, a cell with any content right of its column bound or below the row limit is refused by
+   name: calamine lays a sheet out as one dense rectangle up to its farthest such cell, whatever the
+   declared ``<dimension>`` (which it does not use to allocate).
 
 The limits are read from ``django.conf.settings`` at call time. Every refusal is a ``WorkbookRejected``
 whose ``message`` is one Russian sentence for people.
