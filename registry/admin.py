@@ -18,6 +18,7 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import access, resources, services
@@ -42,6 +43,8 @@ from .models import (
     TrainingCourse,
     UserScope,
 )
+from .workbook.admin_format import CheckedXLSX
+from .workbook.safety import WorkbookRejected
 
 admin.site.site_header = "Наставничество — администрирование"
 admin.site.site_title = "Наставничество"
@@ -142,6 +145,15 @@ class WorkbookAdminMixin(ImportExportMixin):
     Imports there cannot be scoped row by row (RELIABILITY #9), so curators, coordinators and
     operators with staff status get neither button; whole workbooks go through «Импорт и экспорт».
     """
+
+    # The .xlsx goes through the portal's pre-check and is read by its own cells, not its declared size.
+    import_formats = [CheckedXLSX if f is base_formats.XLSX else f for f in base_formats.DEFAULT_FORMATS]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, WorkbookRejected):
+            form.add_error("import_file", e.message)
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def has_import_permission(self, request):
         return access.is_admin(request.user)
