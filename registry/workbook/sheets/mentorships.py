@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 from django.utils import timezone
 
+from registry import services
 from registry.models import MentoringForm, Mentorship, MentorshipLink, Organization
 
 from .. import schema
@@ -64,21 +65,14 @@ MENTORSHIP_COLUMNS = (
     "end_date",
     "termination_reason",
 )
+# What a link copies is services' (LINK_MENTORSHIP_FIELDS, MENTOR_COPIES, MENTEE_COPIES).
 LINK_COLUMNS = (
     "mentorship_id",
-    "organization_id",
-    "mentoring_form_id",
-    "mentor_person_id",
-    "mentor_organization_id",
-    "mentor_category",
-    "status",
-    "start_date",
-    "end_date",
+    *services.LINK_MENTORSHIP_FIELDS,
+    *services.MENTOR_COPIES,
     "mentee_person_id",
     "mentee_organization_id",
-    "mentee_category",
-    "mentee_birth_date",
-    "mentee_teaching_experience",
+    *services.MENTEE_COPIES,
 )
 
 
@@ -370,10 +364,8 @@ class MentorshipsSheet(SheetHandler):
         group, individual = Mentorship.Mode.GROUP, Mentorship.Mode.INDIVIDUAL
         for item in creates:
             pk, organization = uuid.uuid4(), org_id(item.org)
-            if isinstance(item.mentor, PersonRef):
-                mentor_person, mentor_org, mentor_category = item.mentor.id, None, item.mentor.category
-            else:
-                mentor_person, mentor_org, mentor_category = None, org_id(item.mentor), ""
+            mentor = item.mentor if isinstance(item.mentor, PersonRef) else None
+            mentor_person, mentor_org = (mentor.id, None) if mentor else (None, org_id(item.mentor))
             mentorships.append(
                 (
                     pk,
@@ -389,23 +381,24 @@ class MentorshipsSheet(SheetHandler):
                     TERMINATED_REASON if item.status == Mentorship.Status.TERMINATED else "",
                 )
             )
-            common = (pk, organization, item.form.pk, mentor_person, mentor_org, mentor_category, item.status)
-            dates = (item.start_date, item.end_date)
+            own = {
+                "organization_id": organization,
+                "mentoring_form_id": item.form.pk,
+                "mentor_person_id": mentor_person,
+                "mentor_organization_id": mentor_org,
+                "status": item.status,
+                "start_date": item.start_date,
+                "end_date": item.end_date,
+            }
+            common = (
+                pk,
+                *(own[name] for name in services.LINK_MENTORSHIP_FIELDS),
+                *services.mentor_link_fields(mentor).values(),
+            )
             for mentee in item.mentees:
-                if isinstance(mentee, PersonRef):
-                    links.append(
-                        (
-                            *common,
-                            *dates,
-                            mentee.id,
-                            None,
-                            mentee.category,
-                            mentee.birth_date,
-                            mentee.experience,
-                        )
-                    )
-                else:
-                    links.append((*common, *dates, None, org_id(mentee), "", None, None))
+                person = mentee if isinstance(mentee, PersonRef) else None
+                ids = (person.id, None) if person else (None, org_id(mentee))
+                links.append((*common, *ids, *services.mentee_link_fields(person).values()))
         if updates:  # first: a stored pair that the file completes makes room for its successor
             self._apply_updates(updates, ctx)
         insert(Mentorship, MENTORSHIP_COLUMNS, mentorships, ctx)
@@ -533,22 +526,11 @@ def _mentee_id(ref) -> tuple:
 
 
 def _link(ms: Mentorship, mentor, mentee) -> MentorshipLink:
-    link = MentorshipLink(
+    person = mentee if isinstance(mentee, PersonRef) else None
+    return MentorshipLink(
         mentorship=ms,
-        organization_id=ms.organization_id,
-        mentoring_form_id=ms.mentoring_form_id,
-        mentor_person_id=ms.mentor_person_id,
-        mentor_organization_id=ms.mentor_organization_id,
-        mentor_category=mentor.category if isinstance(mentor, PersonRef) else "",
-        status=ms.status,
-        start_date=ms.start_date,
-        end_date=ms.end_date,
+        mentee_person_id=person.id if person else None,
+        mentee_organization_id=None if person else org_id(mentee),
+        **services.mentorship_link_fields(ms, mentor=mentor if isinstance(mentor, PersonRef) else None),
+        **services.mentee_link_fields(person),
     )
-    if isinstance(mentee, PersonRef):
-        link.mentee_person_id = mentee.id
-        link.mentee_category = mentee.category
-        link.mentee_birth_date = mentee.birth_date
-        link.mentee_teaching_experience = mentee.experience
-    else:
-        link.mentee_organization_id = org_id(mentee)
-    return link

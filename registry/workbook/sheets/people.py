@@ -11,6 +11,7 @@ from operator import itemgetter
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from registry import services
 from registry.models import ADULT_AGE, BaseMembership, Category, MentorshipLink, Person
 from registry.people import MAX_STUDENT_AGE, MIN_STUDENT_AGE, PERSON_FIELDS, age_on
 
@@ -93,7 +94,10 @@ class PeopleSheet(SheetHandler):
                 person_changed = membership_changed = False
                 if person is not None and person.sheet not in (None, spec.name):
                     # Defined earlier in this file (the other people sheet): the two rows must agree.
-                    if (person.category, person.experience) != (v["category"], v.get("teaching_experience")):
+                    if (person.category, person.teaching_experience) != (
+                        v["category"],
+                        v.get("teaching_experience"),
+                    ):
                         ctx.row_error(
                             spec,
                             row,
@@ -129,7 +133,7 @@ class PeopleSheet(SheetHandler):
                         person_changed = True
                         if {"category", "birth_date", "teaching_experience"} & diff.keys():
                             relinked.append(person.id)
-                    person.category, person.experience = stored[CATEGORY], stored[EXPERIENCE]
+                    person.category, person.teaching_experience = stored[CATEGORY], stored[EXPERIENCE]
                     person.sheet, person.row = spec.name, row.number
                 current = memberships.get((person.id, org_id(ref))) if person.values is not None else None
                 trained = v.get("trained_as_mentor") if mentors else None
@@ -313,14 +317,12 @@ def _refresh_link_copies(person_ids: list) -> None:
     def of(column: str, field: str) -> Subquery:
         return Subquery(Person.objects.filter(pk=OuterRef(column)).values(field)[:1])
 
-    # The fields of services.mentee_link_fields, each from the person's field of the same name.
-    mentee_copies = {f"mentee_{field}": field for field in ("category", "teaching_experience", "birth_date")}
     for batch in chunks(person_ids):
         MentorshipLink.objects.filter(mentor_person_id__in=batch).update(
-            mentor_category=of("mentor_person_id", "category")
+            **{copy: of("mentor_person_id", field) for copy, field in services.MENTOR_COPIES.items()}
         )
         MentorshipLink.objects.filter(mentee_person_id__in=batch).update(
-            **{copy: of("mentee_person_id", field) for copy, field in mentee_copies.items()}
+            **{copy: of("mentee_person_id", field) for copy, field in services.MENTEE_COPIES.items()}
         )
 
 

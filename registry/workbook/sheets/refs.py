@@ -55,7 +55,7 @@ class PersonRef:
     values: tuple | None  # stored values of PERSON_FIELDS (from the database); None: new in this file
     sheet: str | None = None  # the sheet and row of the file that defines them
     row: int | None = None
-    experience: int | None = None
+    teaching_experience: int | None = None
 
 
 CATEGORY, EXPERIENCE = PERSON_FIELDS.index("category"), PERSON_FIELDS.index("teaching_experience")
@@ -91,7 +91,7 @@ def load_people(ctx: ImportContext, refs: Iterable[OrgRef]) -> None:
                 ambiguous.add(key)
                 continue
             known[key] = PersonRef(
-                pk, code, full_name, birth_date, category, stored, experience=stored[EXPERIENCE]
+                pk, code, full_name, birth_date, category, stored, teaching_experience=stored[EXPERIENCE]
             )
     loaded.update(ids)
 
