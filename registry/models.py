@@ -416,6 +416,13 @@ class MentoringForm(models.Model):
     def links_organizations(self) -> bool:
         return ORGANIZATION_SIDE in self.mentor_categories
 
+    def admits(self, role: str, category: str) -> bool:
+        """Whether a participant of ``category`` (``ORGANIZATION_SIDE`` for an organization) may be
+        the ``role``, "mentor" or "mentee", of a pair in this form. The one check of a pair's
+        validation, the services, a person's edit and the workbook's import; the pair form offers
+        the people of these same lists (``category__in``)."""
+        return category in (self.mentor_categories if role == "mentor" else self.mentee_categories)
+
     def clean(self):
         allowed = set(Category.values) | {ORGANIZATION_SIDE}
         for field in ("mentor_categories", "mentee_categories"):
@@ -575,7 +582,7 @@ class Mentorship(models.Model):
                     )
                 elif not self.mentor_person_id:
                     errors["mentor_person"] = "Укажите наставника."
-                elif self.mentor_person.category not in form.mentor_categories:
+                elif not form.admits("mentor", self.mentor_person.category):
                     errors["mentor_person"] = (
                         f"В форме «{form.name}» наставником не может быть "
                         f"{self.mentor_person.get_category_display()}."

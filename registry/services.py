@@ -34,12 +34,12 @@ def mentorship_check_mentees(mentorship: Mentorship, mentees: list) -> None:
     errors = []
     for mentee in mentees:
         if isinstance(mentee, Organization):
-            if ORGANIZATION_SIDE not in form.mentee_categories:
+            if not form.admits("mentee", ORGANIZATION_SIDE):
                 errors.append(MENTEE_WRONG_KIND.format(form=form.name, what="организация", name=mentee))
             elif mentee.pk == mentorship.mentor_organization_id:
                 errors.append(ORG_MENTEE_IS_MENTOR)
         else:
-            if mentee.category not in form.mentee_categories:
+            if not form.admits("mentee", mentee.category):
                 errors.append(
                     MENTEE_WRONG_KIND.format(form=form.name, what=mentee.get_category_display(), name=mentee)
                 )

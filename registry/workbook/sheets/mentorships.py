@@ -243,10 +243,8 @@ class MentorshipsSheet(SheetHandler):
             if mentor_org not in refs:
                 ctx.row_error(spec, row, "mentor_organization", unknown_org(mentor_org))
                 return None
-            mentor = self._person(row, v, "mentor", mentor_org, known, form.mentor_categories, form, ctx)
-            mentee = self._person(
-                row, v, "mentee", v["organization"], known, form.mentee_categories, form, ctx
-            )
+            mentor = self._person(row, v, "mentor", mentor_org, known, form, ctx)
+            mentee = self._person(row, v, "mentee", v["organization"], known, form, ctx)
             if mentor and mentee and mentor.id == mentee.id:
                 ctx.row_error(spec, row, "mentee_name", "наставник не может быть своим наставляемым")
                 ok = False
@@ -265,7 +263,7 @@ class MentorshipsSheet(SheetHandler):
             ctx.row_error(self.spec, row, field, unknown_org(code))
         return ref
 
-    def _person(self, row, v, side, org_code, known, categories, form, ctx):
+    def _person(self, row, v, side, org_code, known, form, ctx):
         spec = self.spec
         name, birth = v.get(f"{side}_name"), v.get(f"{side}_birth_date")
         who = "наставника" if side == "mentor" else "наставляемого"
@@ -290,7 +288,7 @@ class MentorshipsSheet(SheetHandler):
                 f"ни в реестре организации {org_code}",
             )
             return None
-        if person.category not in categories:
+        if not form.admits(side, person.category):
             role = "наставником" if side == "mentor" else "наставляемым"
             label = label_of(CATEGORY_LABELS, person.category)
             ctx.row_error(spec, row, f"{side}_name", f"в форме «{form.name}» {role} не может быть {label}")
