@@ -99,7 +99,7 @@ class MentorshipsSheet(SheetHandler):
         load_people(ctx, [refs[c] for c in codes if c in refs])
         known = people(ctx)
         all_forms = forms(ctx)
-        stored = self._stored(ctx, [org_id(refs[c]) for c in codes if c in refs and org_id(refs[c])])
+        stored = stored_mentorships(ctx, [org_id(refs[c]) for c in codes if c in refs and org_id(refs[c])])
 
         planned: dict[tuple, PlannedMentorship] = {}
         seen_rows = {}
@@ -295,67 +295,6 @@ class MentorshipsSheet(SheetHandler):
             return None
         return person
 
-    def _stored(self, ctx, ids: list[int]) -> dict:
-        """The stored mentorships of these organizations, keyed like the planned ones."""
-        rows = []
-        for batch in chunks(ids):
-            rows.extend(
-                MentorshipLink.objects.filter(
-                    Q(organization_id__in=batch) | Q(mentor_organization_id__in=batch)
-                )
-                .values_list(
-                    "mentorship_id",
-                    "organization_id",
-                    "mentorship__group_name",
-                    "mentoring_form_id",
-                    "mentor_person_id",
-                    "mentor_organization_id",
-                    "mentee_person_id",
-                    "mentee_organization_id",
-                    "start_date",
-                    "status",
-                    "end_date",
-                    "mentorship__version",
-                )
-                .iterator(chunk_size=BATCH)
-            )
-        # The codes of every organization these links name, in a few queries.
-        codes = {org_id(r): r.code for r in organizations(ctx).values() if org_id(r)}
-        named = {pk for row in rows for pk in (row[1], row[5], row[7]) if pk is not None}
-        for batch in chunks(sorted(named - codes.keys())):
-            codes.update(Organization.objects.filter(id__in=batch).values_list("id", "code"))
-        by_id: dict = {}
-        active = {}
-        for ms, org, group, form, mentor_p, mentor_o, mentee_p, mentee_o, start, status, end, version in rows:
-            mentor = ("p", mentor_p.int) if mentor_p else ("o", codes[mentor_o])
-            mentee = ("p", mentee_p.int) if mentee_p else ("o", codes[mentee_o])
-            entry = by_id.setdefault(
-                ms,
-                {
-                    "id": ms,
-                    "org": codes[org],
-                    "group": group,
-                    "form": form,
-                    "mentor": mentor,
-                    "start": start,
-                    "status": status,
-                    "end_date": end,
-                    "mentees": set(),
-                    "version": version,
-                },
-            )
-            entry["mentees"].add(mentee)
-            if status == Mentorship.Status.ACTIVE:
-                active[(mentor, mentee, form)] = ms
-        by_key = {}
-        for entry in by_id.values():
-            if entry["group"]:
-                by_key[(entry["org"], entry["form"], entry["mentor"], entry["group"], entry["start"])] = entry
-            elif len(entry["mentees"]) == 1:
-                mentee = next(iter(entry["mentees"]))
-                by_key[(entry["org"], entry["form"], entry["mentor"], mentee, entry["start"])] = entry
-        return {"by_key": by_key, "active": active}
-
     def apply(self, plan, ctx: ImportContext) -> None:
         creates, updates = plan
         mentorships, links = [], []
@@ -508,6 +447,67 @@ class MentorshipsSheet(SheetHandler):
                 end,
                 statuses.get(status, status),
             )
+
+
+def stored_mentorships(ctx: ImportContext, ids: list[int]) -> dict:
+    """The stored mentorships of these organizations, keyed like the planned ones (``by_key``), and
+    the active (mentor, mentee, form) links (``active``), read from the links in a few queries."""
+    rows = []
+    for batch in chunks(ids):
+        rows.extend(
+            MentorshipLink.objects.filter(Q(organization_id__in=batch) | Q(mentor_organization_id__in=batch))
+            .values_list(
+                "mentorship_id",
+                "organization_id",
+                "mentorship__group_name",
+                "mentoring_form_id",
+                "mentor_person_id",
+                "mentor_organization_id",
+                "mentee_person_id",
+                "mentee_organization_id",
+                "start_date",
+                "status",
+                "end_date",
+                "mentorship__version",
+            )
+            .iterator(chunk_size=BATCH)
+        )
+    # The codes of every organization these links name, in a few queries.
+    codes = {org_id(r): r.code for r in organizations(ctx).values() if org_id(r)}
+    named = {pk for row in rows for pk in (row[1], row[5], row[7]) if pk is not None}
+    for batch in chunks(sorted(named - codes.keys())):
+        codes.update(Organization.objects.filter(id__in=batch).values_list("id", "code"))
+    by_id: dict = {}
+    active = {}
+    for ms, org, group, form, mentor_p, mentor_o, mentee_p, mentee_o, start, status, end, version in rows:
+        mentor = ("p", mentor_p.int) if mentor_p else ("o", codes[mentor_o])
+        mentee = ("p", mentee_p.int) if mentee_p else ("o", codes[mentee_o])
+        entry = by_id.setdefault(
+            ms,
+            {
+                "id": ms,
+                "org": codes[org],
+                "group": group,
+                "form": form,
+                "mentor": mentor,
+                "start": start,
+                "status": status,
+                "end_date": end,
+                "mentees": set(),
+                "version": version,
+            },
+        )
+        entry["mentees"].add(mentee)
+        if status == Mentorship.Status.ACTIVE:
+            active[(mentor, mentee, form)] = ms
+    by_key = {}
+    for entry in by_id.values():
+        if entry["group"]:
+            by_key[(entry["org"], entry["form"], entry["mentor"], entry["group"], entry["start"])] = entry
+        elif len(entry["mentees"]) == 1:
+            mentee = next(iter(entry["mentees"]))
+            by_key[(entry["org"], entry["form"], entry["mentor"], mentee, entry["start"])] = entry
+    return {"by_key": by_key, "active": active}
 
 
 def _ref_key(ref) -> tuple:
