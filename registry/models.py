@@ -4,9 +4,11 @@ Rules that SQL can state are named database constraints (``registry_<model>_<rul
 rules that span rows or tables live in ``clean()`` and in ``services.py``.
 """
 
+import dataclasses
 import datetime
 import re
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -414,6 +416,13 @@ class MentoringForm(models.Model):
     def links_organizations(self) -> bool:
         return ORGANIZATION_SIDE in self.mentor_categories
 
+    def admits(self, role: str, category: str) -> bool:
+        """Whether a participant of ``category`` (``ORGANIZATION_SIDE`` for an organization) may be
+        the ``role``, "mentor" or "mentee", of a pair in this form. The one check of a pair's
+        validation, the services, a person's edit and the workbook's import; the pair form offers
+        the people of these same lists (``category__in``)."""
+        return category in (self.mentor_categories if role == "mentor" else self.mentee_categories)
+
     def clean(self):
         allowed = set(Category.values) | {ORGANIZATION_SIDE}
         for field in ("mentor_categories", "mentee_categories"):
@@ -427,6 +436,28 @@ class MentoringForm(models.Model):
 
 
 # ---------------------------------------------------------------- mentorships
+
+
+class MentorshipQuerySet(models.QuerySet):
+    """Pairs by what their curator must act on; each rule is written once, in ``PAIR_ALERTS``."""
+
+    def alert(self, code: str, today: datetime.date | None = None) -> "MentorshipQuerySet":
+        return self.filter(PAIR_ALERTS[code].condition(today))
+
+    def ending_soon(self, today: datetime.date) -> "MentorshipQuerySet":
+        return self.alert("ending", today)
+
+    def overdue(self, today: datetime.date) -> "MentorshipQuerySet":
+        return self.alert("overdue", today)
+
+    def without_agreement(self) -> "MentorshipQuerySet":
+        return self.alert("no_agreement")
+
+    def completed_without_result(self) -> "MentorshipQuerySet":
+        return self.alert("no_result")
+
+    def drafts(self) -> "MentorshipQuerySet":
+        return self.alert("draft")
 
 
 class Mentorship(models.Model):
@@ -491,6 +522,8 @@ class Mentorship(models.Model):
     updated_at = models.DateTimeField("изменена", auto_now=True)
     history = HistoricalRecords(verbose_name="история пары")
 
+    objects = MentorshipQuerySet.as_manager()
+
     class Meta:
         verbose_name = "наставническая пара"
         verbose_name_plural = "наставнические пары"
@@ -549,7 +582,7 @@ class Mentorship(models.Model):
                     )
                 elif not self.mentor_person_id:
                     errors["mentor_person"] = "Укажите наставника."
-                elif self.mentor_person.category not in form.mentor_categories:
+                elif not form.admits("mentor", self.mentor_person.category):
                     errors["mentor_person"] = (
                         f"В форме «{form.name}» наставником не может быть "
                         f"{self.mentor_person.get_category_display()}."
@@ -564,6 +597,64 @@ class Mentorship(models.Model):
             errors["termination_reason"] = "Укажите причину досрочного прекращения."
         if errors:
             raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------- what a pair's curator must act on
+
+ENDING_SOON_DAYS = 30  # «заканчиваются в ближайшие 30 дней»
+
+
+@dataclasses.dataclass(frozen=True)
+class PairAlert:
+    """One rule, in its two forms side by side.
+
+    ``condition`` selects the pairs in the database: ``Mentorship.objects.alert(code, today)``,
+    the list's filters and the dashboard's counts (``Count(filter=condition)``). ``holds`` tells
+    it of one loaded pair, without a query: the warnings of the list and the card. Change both
+    together; tests/registry/test_pair_alerts.py holds them to agree on a table of pairs.
+    """
+
+    condition: Callable[[datetime.date | None], Q]
+    holds: Callable[[Mentorship, datetime.date | None], bool]
+
+
+def _ending_by(today: datetime.date) -> datetime.date:
+    return today + datetime.timedelta(days=ENDING_SOON_DAYS)
+
+
+_ACTIVE, _COMPLETED, _DRAFT = Mentorship.Status.ACTIVE, Mentorship.Status.COMPLETED, Mentorship.Status.DRAFT
+
+# By the code the list's filters, the warnings and the dashboard's links share.
+PAIR_ALERTS: dict[str, PairAlert] = {
+    # Active, the planned end today or within ENDING_SOON_DAYS days.
+    "ending": PairAlert(
+        lambda today: Q(status=_ACTIVE, planned_end_date__gte=today, planned_end_date__lte=_ending_by(today)),
+        lambda pair, today: (
+            pair.status == _ACTIVE
+            and pair.planned_end_date is not None
+            and today <= pair.planned_end_date <= _ending_by(today)
+        ),
+    ),
+    # Active, the planned end has passed.
+    "overdue": PairAlert(
+        lambda today: Q(status=_ACTIVE, planned_end_date__lt=today),
+        lambda pair, today: (
+            pair.status == _ACTIVE and pair.planned_end_date is not None and pair.planned_end_date < today
+        ),
+    ),
+    # Active without the date of its agreement.
+    "no_agreement": PairAlert(
+        lambda today: Q(status=_ACTIVE, agreement_date__isnull=True),
+        lambda pair, today: pair.status == _ACTIVE and pair.agreement_date is None,
+    ),
+    # Completed, its result not written (the field is never NULL).
+    "no_result": PairAlert(
+        lambda today: Q(status=_COMPLETED, result=""),
+        lambda pair, today: pair.status == _COMPLETED and not pair.result,
+    ),
+    # Not started yet: a draft.
+    "draft": PairAlert(lambda today: Q(status=_DRAFT), lambda pair, today: pair.status == _DRAFT),
+}
 
 
 COUNTED_STATUSES = [Mentorship.Status.ACTIVE, Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED]

@@ -289,10 +289,10 @@ def person_create(
 def _check_category_fits_active_pairs(person: Person, today: datetime.date) -> None:
     links = active_links(today).select_related("mentoring_form")
     for base, side in SIDE.items():
-        categories_field = "mentor_categories" if base == Base.MENTORS else "mentee_categories"
+        role = "mentor" if base == Base.MENTORS else "mentee"
         for link in links.filter(**{side: person}):
             form = link.mentoring_form
-            if person.category not in getattr(form, categories_field):
+            if not form.admits(role, person.category):
                 raise ValidationError(
                     {
                         "category": CATEGORY_DOES_NOT_FIT.format(

@@ -261,26 +261,21 @@ def organizations_with_document(
     return published.values("organization").distinct().count(), organizations.count()
 
 
-ENDING_SOON_DAYS = 30
+# The dashboard's counts by the rule each stands for (models.PAIR_ALERTS), one FILTER each.
+ALERT_COUNTS = {
+    "ending_soon": "ending",
+    "overdue": "overdue",
+    "no_agreement": "no_agreement",
+    "no_result": "no_result",
+    "drafts": "draft",
+}
 
 
 def _alert_aggregates(today: datetime.date) -> dict:
-    from .models import Mentorship
+    from .models import PAIR_ALERTS
 
-    active = Q(status=Mentorship.Status.ACTIVE)
     return {
-        "ending_soon": Count(
-            "pk",
-            filter=active
-            & Q(
-                planned_end_date__gte=today,
-                planned_end_date__lte=today + datetime.timedelta(days=ENDING_SOON_DAYS),
-            ),
-        ),
-        "overdue": Count("pk", filter=active & Q(planned_end_date__lt=today)),
-        "no_agreement": Count("pk", filter=active & Q(agreement_date__isnull=True)),
-        "no_result": Count("pk", filter=Q(status=Mentorship.Status.COMPLETED, result="")),
-        "drafts": Count("pk", filter=Q(status=Mentorship.Status.DRAFT)),
+        name: Count("pk", filter=PAIR_ALERTS[code].condition(today)) for name, code in ALERT_COUNTS.items()
     }
 
 

@@ -34,12 +34,12 @@ def mentorship_check_mentees(mentorship: Mentorship, mentees: list) -> None:
     errors = []
     for mentee in mentees:
         if isinstance(mentee, Organization):
-            if ORGANIZATION_SIDE not in form.mentee_categories:
+            if not form.admits("mentee", ORGANIZATION_SIDE):
                 errors.append(MENTEE_WRONG_KIND.format(form=form.name, what="организация", name=mentee))
             elif mentee.pk == mentorship.mentor_organization_id:
                 errors.append(ORG_MENTEE_IS_MENTOR)
         else:
-            if mentee.category not in form.mentee_categories:
+            if not form.admits("mentee", mentee.category):
                 errors.append(
                     MENTEE_WRONG_KIND.format(form=form.name, what=mentee.get_category_display(), name=mentee)
                 )
@@ -90,28 +90,57 @@ def new_link(mentorship: Mentorship, mentee: Person | Organization) -> Mentorshi
     )
 
 
-def mentorship_link_fields(mentorship: Mentorship) -> dict:
-    """The mentorship's fields that its links carry (see ``MentorshipLink``)."""
-    return {
-        "organization_id": mentorship.organization_id,
-        "mentoring_form_id": mentorship.mentoring_form_id,
-        "mentor_person_id": mentorship.mentor_person_id,
-        "mentor_organization_id": mentorship.mentor_organization_id,
-        "mentor_category": mentorship.mentor_person.category if mentorship.mentor_person_id else "",
-        "status": mentorship.status,
-        "start_date": mentorship.start_date,
-        "end_date": mentorship.end_date,
-    }
+# What a link copies (MentorshipLink's docstring), written once for every path that writes
+# links: the forms, the admin, the demo and the workbook's import (which COPYs these columns).
+# The mentorship's own fields, by name:
+LINK_MENTORSHIP_FIELDS = (
+    "organization_id",
+    "mentoring_form_id",
+    "mentor_person_id",
+    "mentor_organization_id",
+    "status",
+    "start_date",
+    "end_date",
+)
+# Its participants' attributes: the link's field → the person's field. An organization on that
+# side («ОО – ОО») leaves them empty.
+MENTOR_COPIES = {"mentor_category": "category"}
+MENTEE_COPIES = {
+    "mentee_category": "category",
+    "mentee_teaching_experience": "teaching_experience",
+    "mentee_birth_date": "birth_date",
+}
 
 
-def mentee_link_fields(mentee: Person | None) -> dict:
-    """The mentee's attributes that the counting selectors read from the link."""
-    if mentee is None:  # an organization («ОО – ОО»)
-        return {"mentee_category": "", "mentee_teaching_experience": None, "mentee_birth_date": None}
+def _copies(copies: dict[str, str], person) -> dict:
+    if person is None:
+        return {copy: "" if field == "category" else None for copy, field in copies.items()}
+    return {copy: getattr(person, field) for copy, field in copies.items()}
+
+
+def mentor_link_fields(mentor) -> dict:
+    """The mentor's attributes that a link carries; ``mentor``: a Person, or anything with its
+    fields (the workbook's PersonRef); None for an organization."""
+    return _copies(MENTOR_COPIES, mentor)
+
+
+def mentee_link_fields(mentee) -> dict:
+    """The mentee's attributes that the counting selectors read from the link (``mentee`` as in
+    ``mentor_link_fields``)."""
+    return _copies(MENTEE_COPIES, mentee)
+
+
+def mentorship_link_fields(mentorship: Mentorship, *, mentor=None) -> dict:
+    """The mentorship's fields that its links carry, with its mentor's attributes.
+
+    ``mentor``: the mentor person as the caller already holds it (the workbook's PersonRef);
+    by default the mentorship's own ``mentor_person`` (a query unless it is loaded).
+    """
+    if mentor is None and mentorship.mentor_person_id:
+        mentor = mentorship.mentor_person
     return {
-        "mentee_category": mentee.category,
-        "mentee_teaching_experience": mentee.teaching_experience,
-        "mentee_birth_date": mentee.birth_date,
+        **{name: getattr(mentorship, name) for name in LINK_MENTORSHIP_FIELDS},
+        **mentor_link_fields(mentor),
     }
 
 
@@ -121,7 +150,7 @@ def person_sync_links(person: Person) -> int:
     Called by every path that edits a person (registry.people, the admin). The copies are
     excluded from the links' history, so ``update()`` loses nothing here.
     """
-    as_mentor = MentorshipLink.objects.filter(mentor_person=person).update(mentor_category=person.category)
+    as_mentor = MentorshipLink.objects.filter(mentor_person=person).update(**mentor_link_fields(person))
     as_mentee = MentorshipLink.objects.filter(mentee_person=person).update(**mentee_link_fields(person))
     return as_mentor + as_mentee
 

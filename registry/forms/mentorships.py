@@ -20,6 +20,7 @@ from mentoring_portal.forms import PlainTextMixin
 from registry import access, services
 from registry.models import (
     ORGANIZATION_SIDE,
+    PAIR_ALERTS,
     Category,
     MentoringForm,
     Mentorship,
@@ -29,7 +30,6 @@ from registry.models import (
     Person,
     UserScope,
 )
-from registry.selectors import ENDING_SOON_DAYS
 
 FORM_FIRST = "Сначала выберите форму наставничества."
 ORGANIZATION_FIRST = "Сначала выберите организацию."
@@ -365,23 +365,6 @@ MINOR_CATEGORIES = access.MINOR_CATEGORIES
 sees_minor_names = access.sees_minor_names
 
 
-# The dashboard's alert counts (registry.selectors.mentorship_alerts) link here: same rules.
-def ending_soon_q(today: datetime.date) -> Q:
-    return Q(
-        status=Mentorship.Status.ACTIVE,
-        planned_end_date__gte=today,
-        planned_end_date__lte=today + datetime.timedelta(days=ENDING_SOON_DAYS),
-    )
-
-
-def overdue_q(today: datetime.date) -> Q:
-    return Q(status=Mentorship.Status.ACTIVE, planned_end_date__lt=today)
-
-
-NO_AGREEMENT_Q = Q(status=Mentorship.Status.ACTIVE, agreement_date__isnull=True)
-NO_RESULT_Q = Q(status=Mentorship.Status.COMPLETED, result="")
-
-
 NAMED_CATEGORIES = [c for c in Category.values if c not in MINOR_CATEGORIES]
 
 
@@ -454,6 +437,7 @@ class MentorshipFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+
         # Matched on the pair's own participants (joins), not on every person of the country first:
         # on national data the subquery over 2 M people took 11 s (bench/load/README.md).
         def person_q(path: str) -> Q:
@@ -476,13 +460,8 @@ class MentorshipFilter(django_filters.FilterSet):
         )
 
     def filter_alert(self, queryset, name, value):
-        condition = {
-            "ending": lambda: ending_soon_q(self.today),
-            "overdue": lambda: overdue_q(self.today),
-            "no_agreement": lambda: NO_AGREEMENT_Q,
-            "no_result": lambda: NO_RESULT_Q,
-        }[name]()
-        return queryset.filter(condition)
+        # The filter's name is the rule's code: the dashboard's counts link here, same rules.
+        return queryset.filter(PAIR_ALERTS[name].condition(self.today))
 
     @property
     def has_wider_filters(self) -> bool:

@@ -31,8 +31,15 @@ from registry.forms.mentorships import (
     active_mentees_count,
     sees_minor_names,
 )
-from registry.models import MentoringForm, Mentorship, MentorshipLink, Organization, Person, UserScope
-from registry.selectors import ENDING_SOON_DAYS
+from registry.models import (
+    PAIR_ALERTS,
+    MentoringForm,
+    Mentorship,
+    MentorshipLink,
+    Organization,
+    Person,
+    UserScope,
+)
 
 PAGE_SIZE = 50
 EXPORT_FILENAME = "Наставнические пары.xlsx"
@@ -112,26 +119,26 @@ def pair_warnings(pair: Mentorship, today: datetime.date) -> list[PairWarning]:
                 f"У наставника наставляемых в действующих парах: {load} (рекомендуется не более {limit}).",
             )
         )
-    if pair.status == Status.ACTIVE:
-        if pair.agreement_date is None:
-            warnings.append(
-                PairWarning("no_agreement", "нет соглашения", "Не указана дата соглашения о наставничестве.")
+    # Each rule is PAIR_ALERTS's, as the list's filters and the dashboard's counts apply it.
+    if PAIR_ALERTS["no_agreement"].holds(pair, today):
+        warnings.append(
+            PairWarning("no_agreement", "нет соглашения", "Не указана дата соглашения о наставничестве.")
+        )
+    planned = pair.planned_end_date
+    if PAIR_ALERTS["overdue"].holds(pair, today):
+        warnings.append(
+            PairWarning(
+                "overdue",
+                "срок прошёл",
+                f"Плановая дата окончания {planned:%d.%m.%Y} прошла: завершите пару "
+                "или укажите новую плановую дату.",
             )
-        planned = pair.planned_end_date
-        if planned and planned < today:
-            warnings.append(
-                PairWarning(
-                    "overdue",
-                    "срок прошёл",
-                    f"Плановая дата окончания {planned:%d.%m.%Y} прошла: завершите пару "
-                    "или укажите новую плановую дату.",
-                )
-            )
-        elif planned and planned <= today + datetime.timedelta(days=ENDING_SOON_DAYS):
-            warnings.append(
-                PairWarning("ending", "скоро конец", f"Плановая дата окончания — {planned:%d.%m.%Y}.")
-            )
-    if pair.status == Status.COMPLETED and not pair.result:
+        )
+    elif PAIR_ALERTS["ending"].holds(pair, today):
+        warnings.append(
+            PairWarning("ending", "скоро конец", f"Плановая дата окончания — {planned:%d.%m.%Y}.")
+        )
+    if PAIR_ALERTS["no_result"].holds(pair, today):
         warnings.append(PairWarning("no_result", "нет результата", "Пара завершена, но результат не внесён."))
     return warnings
 

@@ -24,7 +24,7 @@ ALLOWED = {
         {"mentor_category", "mentee_category", "mentee_teaching_experience", "mentee_birth_date"},
         "copies of the person's attributes; the person's own history holds the change",
     ),
-    ("registry/workbook/sheets.py", "_refresh_link_copies", "MentorshipLink", "update"): (
+    ("registry/workbook/sheets/people.py", "_refresh_link_copies", "MentorshipLink", "update"): (
         {"mentor_category", "mentee_category", "mentee_teaching_experience", "mentee_birth_date"},
         "the same copies, refreshed for the people an import changed",
     ),

@@ -270,7 +270,7 @@ def test_a_copy_that_breaks_a_constraint_leaves_nothing(region, tmp_path, monkey
     f.make_person(organization=school, full_name=OLEG[0], birth_date=OLEG[1])
     path = write_workbook(tmp_path / "book.xlsx", {"Наставляемые": [MENTEES, mentee("D0116", *OLEG)]})
     # The plan thinks the stored Олег is a stranger: the COPY meets the natural-key constraint.
-    monkeypatch.setattr("registry.workbook.sheets.load_people", lambda ctx, refs: None)
+    monkeypatch.setattr("registry.workbook.sheets.people.load_people", lambda ctx, refs: None)
     with pytest.raises(IntegrityError):
         import_workbook(path)
     assert Person.objects.count() == 1 and not BaseMembership.objects.exists()
