@@ -5,11 +5,14 @@ when, the response is never cached, and text that Excel would take for a formula
 written with a leading apostrophe (RELIABILITY #44).
 """
 
+import contextvars
 import datetime
 import io
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -79,10 +82,56 @@ def workbook_bytes(
     return buffer.getvalue()
 
 
+# The request being answered (set by ``ExportRequestMiddleware``): a list export too long for the
+# request is queued with its address and filters. Outside a request (a view called directly, the
+# worker itself) there is none and the export is answered here, as it always was.
+_current_request: contextvars.ContextVar = contextvars.ContextVar("export_request", default=None)
+# Set by the worker while it runs a list again for a job: ``xlsx_response`` writes the job's file.
+_worker_run: contextvars.ContextVar = contextvars.ContextVar("export_worker_run", default=None)
+
+
+class ExportRequestMiddleware:
+    """Keeps the current request where ``xlsx_response`` finds it (after the authentication)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)
+
+
 def xlsx_response(
-    *, filename: str, title: str, columns: Sequence[str], rows: Iterable[Sequence], user
+    *,
+    filename: str,
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    user,
+    total: int | Callable[[], int] | None = None,
 ) -> HttpResponse:
-    """An .xlsx download named in Russian (RFC 6266/5987), private and never cached."""
+    """An .xlsx download named in Russian (RFC 6266/5987), private and never cached.
+
+    A list of more than ``EXPORT_INLINE_MAX_ROWS`` rows is not written here: the request queues an
+    export job (``registry.export_jobs``) and answers with its page. Finding out costs at most that
+    many rows: they are read, then either written or dropped. ``total`` (the row count, or a callable
+    giving it) only feeds the worker's progress bar.
+    """
+    run = _worker_run.get()
+    if run is not None:
+        return run.write(filename=filename, title=title, columns=columns, rows=rows, user=user, total=total)
+    request = _current_request.get()
+    if request is not None and request.method in ("GET", "HEAD") and request.GET.get("format") == "xlsx":
+        rows = iter(rows)
+        head = list(itertools.islice(rows, settings.EXPORT_INLINE_MAX_ROWS + 1))
+        if len(head) > settings.EXPORT_INLINE_MAX_ROWS:
+            from .export_jobs import queue
+
+            return queue(request, title=title)
+        rows = head
     content = workbook_bytes(title=title, columns=columns, rows=rows, user=user)
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, filename)
