@@ -13,6 +13,8 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -207,3 +209,23 @@ def test_abandoned_jobs_are_reaped_and_finished_files_expire(client_for, coordin
     call_command("purge_exports", verbosity=0)
     assert not ExportJob.objects.filter(pk__in=[done.pk, never_taken.pk]).exists()
     assert ExportJob.objects.filter(pk=worker_died.pk).exists()  # interrupted lately: still listed
+
+
+def test_the_worker_reports_its_progress_row_by_row(client_for, curator, pairs, settings, monkeypatch):
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    client = client_for(curator)
+    job = queued(client, PAIRS + "?format=xlsx")
+    status = client.get(reverse("registry:export-job-status", args=[job.pk])).json()
+    assert status == {**status, "running": True, "label": "в очереди", "percent": 0}
+    monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 0)  # every row, not twice a second
+    with CaptureQueriesContext(connection) as queries:
+        export_jobs.run_job(job.pk)
+    stages = [
+        stage
+        for query in queries.captured_queries
+        if query["sql"].startswith('UPDATE "registry_exportjob"')
+        for stage in ("Записано строк: 0 из 3", "Записано строк: 1 из 3", "Записано строк: 2 из 3")
+        if stage in query["sql"]
+    ]
+    # The bar moves while the rows are written (the page polls these), the total read beforehand.
+    assert stages == ["Записано строк: 0 из 3", "Записано строк: 1 из 3", "Записано строк: 2 из 3"]
