@@ -116,22 +116,27 @@ def xlsx_response(
     """An .xlsx download named in Russian (RFC 6266/5987), private and never cached.
 
     A list of more than ``EXPORT_INLINE_MAX_ROWS`` rows is not written here: the request queues an
-    export job (``registry.export_jobs``) and answers with its page. Finding out costs at most that
-    many rows: they are read, then either written or dropped. ``total`` (the row count, or a callable
-    giving it) only feeds the worker's progress bar.
+    export job (``registry.export_jobs``) and answers with its page. ``total`` (the row count, or a
+    callable giving it, e.g. ``queryset.count``) tells the length at the cost of one COUNT and feeds
+    the worker's progress bar; without it the request reads at most that many rows plus one to find
+    out, then writes them or drops them.
     """
     run = _worker_run.get()
     if run is not None:
         return run.write(filename=filename, title=title, columns=columns, rows=rows, user=user, total=total)
     request = _current_request.get()
     if request is not None and request.method in ("GET", "HEAD") and request.GET.get("format") == "xlsx":
-        rows = iter(rows)
-        head = list(itertools.islice(rows, settings.EXPORT_INLINE_MAX_ROWS + 1))
-        if len(head) > settings.EXPORT_INLINE_MAX_ROWS:
+        limit = settings.EXPORT_INLINE_MAX_ROWS
+        if total is not None:
+            too_long = (total() if callable(total) else total) > limit
+        else:
+            head = list(itertools.islice(iter(rows), limit + 1))
+            too_long = len(head) > limit
+            rows = head
+        if too_long:
             from .export_jobs import queue
 
             return queue(request, title=title)
-        rows = head
     content = workbook_bytes(title=title, columns=columns, rows=rows, user=user)
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, filename)

@@ -120,6 +120,20 @@ def test_the_people_list_goes_to_the_worker_too(client_for, curator, school, set
     assert table(download.content) == table(inline.content) and len(table(download.content)) == 4
 
 
+def test_a_list_that_gives_no_count_is_measured_by_its_rows(client_for, coordinator, pairs, settings):
+    """The organizations' export gives no ``total``: the request reads rows up to the limit plus one."""
+    client = client_for(coordinator)
+    organizations = reverse("registry:organization-list")
+    inline = client.get(organizations + "?format=xlsx")
+    assert len(table(inline.content)) == 1 + 2  # the header, the school and its neighbour
+    settings.EXPORT_INLINE_MAX_ROWS = 2
+    assert client.get(organizations + "?format=xlsx").status_code == 200  # exactly the limit: inline
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    job = export_jobs.run_job(queued(client, organizations + "?format=xlsx").pk)
+    assert job.status == "done" and job.rows_done == 2 and job.title == "Организации"
+    assert table(bytes(job.content)) == table(inline.content)
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_task_worker_runs_the_queued_export(client_for, curator, pairs, settings):
     settings.EXPORT_INLINE_MAX_ROWS = 1
