@@ -16,7 +16,9 @@ worker took up, is marked «прерван» (``reap_stale_jobs``); finished fil
 
 import datetime
 import logging
+import re
 import time
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -84,6 +86,14 @@ def queue(request, *, title: str) -> HttpResponse:
 
     run_export_job.enqueue(str(job.pk))
     return redirect("registry:export-job", job.pk)
+
+
+def queue_if_too_long(request, *, rows: int, title: str) -> HttpResponse | None:
+    """For an export that writes its own file (not through ``xlsx_response``): the job's page when
+    ``rows`` is over the limit, or None to write the file now (it is short, or this is the worker)."""
+    if exports._worker_run.get() is not None or rows <= settings.EXPORT_INLINE_MAX_ROWS:
+        return None
+    return queue(request, title=title)
 
 
 class _Run:
@@ -159,6 +169,8 @@ def run_job(job_id) -> ExportJob:
         return _fail(job, INTERNAL)
     finally:
         exports._worker_run.reset(token)
+    if not run.file_name and response.status_code == 200:
+        run.file_name = _attachment_name(response)  # a view that writes its own file
     if not run.file_name or response.status_code != 200:
         # The view answered with a page (a filter out of scope, a redirect), not with the file.
         return _fail(job, NOT_A_FILE)
@@ -183,6 +195,18 @@ def run_job(job_id) -> ExportJob:
              time.monotonic() - started)  # fmt: skip
     job.refresh_from_db()
     return job
+
+
+def _attachment_name(response: HttpResponse) -> str:
+    """The file name of an .xlsx attachment (``filename*=utf-8''…``, RFC 6266/5987), else ""."""
+    disposition = response.get("Content-Disposition", "")
+    if response.get("Content-Type") != exports.XLSX or not disposition.startswith("attachment"):
+        return ""
+    match = re.search(r"filename\*=utf-8''([^;]+)", disposition)
+    if match:
+        return unquote(match.group(1))
+    match = re.search(r'filename="([^"]+)"', disposition)
+    return match.group(1) if match else "выгрузка.xlsx"
 
 
 def _fail(job: ExportJob, message: str) -> ExportJob:

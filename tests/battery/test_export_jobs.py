@@ -243,3 +243,36 @@ def test_the_worker_reports_its_progress_row_by_row(client_for, curator, pairs, 
     ]
     # The bar moves while the rows are written (the page polls these), the total read beforehand.
     assert stages == ["Записано строк: 0 из 3", "Записано строк: 1 из 3", "Записано строк: 2 из 3"]
+
+
+def workbook_sheets(content: bytes) -> dict[str, list[tuple]]:
+    """Every data sheet of a registry workbook (the last one, «Сведения о выгрузке», holds the moment)."""
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return {
+        sheet.title: list(sheet.iter_rows(values_only=True))
+        for sheet in book.worksheets
+        if sheet.title != "Сведения о выгрузке"
+    }
+
+
+def test_a_large_registry_workbook_is_written_by_the_worker_too(
+    client_for, curator, other_curator, pairs, school, settings
+):
+    client = client_for(curator)
+    url = reverse("registry:workbook-export")
+    inline = client.get(url)
+    assert inline.status_code == 200 and ExportJob.objects.count() == 0
+    settings.EXPORT_INLINE_MAX_ROWS = 2  # the school has three pairs and six people
+    job = queued(client, url)
+    assert job.content is None and job.title.startswith("Реестр наставничества — ")
+    job = export_jobs.run_job(job.pk)
+    assert job.status == "done" and job.file_name.startswith("Реестр наставничества — ")
+    download = client.get(reverse("registry:export-job-download", args=[job.pk]))
+    assert download["Cache-Control"] == "private, no-store"
+    sheets = workbook_sheets(download.content)
+    assert sheets == workbook_sheets(inline.content)
+    assert {row[0] for row in sheets["Наставнические пары"][1:]} == {school.code}
+    assert (
+        client_for(other_curator).get(reverse("registry:export-job-download", args=[job.pk])).status_code
+        == 404
+    )
