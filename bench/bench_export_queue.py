@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -126,14 +127,14 @@ def figures(samples: list[float]) -> str:
     )
 
 
-def run(mode: str, database: str, exports: int, workers: int, logs: Path) -> None:
+def run(mode: str, database: str, exports: int, workers: int, limit: int, logs: Path) -> None:
     from registry.models import ExportJob
 
     env = {
         **os.environ,
         "DATABASE_URL": database_url(database),
         "DEBUG": "1",
-        "EXPORT_MAX_CONCURRENT_PER_USER": str(exports),
+        "EXPORT_MAX_CONCURRENT_PER_USER": str(limit),
     }
     if mode == "inline":
         env["EXPORT_INLINE_MAX_ROWS"] = str(10**9)
@@ -186,7 +187,7 @@ def run(mode: str, database: str, exports: int, workers: int, logs: Path) -> Non
         finished = time.monotonic() - began
         timer.stopping.set()
         timer.join()
-        statuses = sorted({status for status, _, _ in answers})
+        statuses = dict(sorted(Counter(status for status, _, _ in answers).items()))
         slowest = max(seconds for _, seconds, _ in answers)
         jobs = ExportJob.objects.filter(created_by__username=USERNAME)
         done = jobs.filter(status=ExportJob.Status.DONE)
@@ -210,13 +211,15 @@ def main() -> None:
     parser.add_argument("--exports", type=int, default=10)
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--modes", default="inline,queued")
+    parser.add_argument("--limit", type=int, help="EXPORT_MAX_CONCURRENT_PER_USER (default: --exports)")
     args = parser.parse_args()
     setup_django(args.database)
     region, pairs = prepare()
     print(f"region «{region}»: {pairs} pairs, exported by {USERNAME} (operator)")
     with tempfile.TemporaryDirectory() as logs:
         for mode in args.modes.split(","):
-            run(mode, args.database, args.exports, args.gunicorn_workers, Path(logs))
+            limit = args.limit or args.exports
+            run(mode, args.database, args.exports, args.gunicorn_workers, limit, Path(logs))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.messages.api import MessageFailure
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 from django.db.models import Q
@@ -164,6 +165,9 @@ def run_job(job_id) -> ExportJob:
         response = match.func(_request_for(job, user), *match.args, **match.kwargs)
     except (Http404, PermissionDenied, Resolver404):
         return _fail(job, NO_ACCESS)
+    except MessageFailure:
+        # The view wanted to show the owner a message (a filter no longer valid): no file to keep.
+        return _fail(job, NOT_A_FILE)
     except Exception:
         log.exception("export job %s failed", job.pk)
         return _fail(job, INTERNAL)
