@@ -5,7 +5,7 @@ Every one of them is its owner's only: anybody else, whatever their role, gets a
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.http import content_disposition_header
@@ -29,7 +29,11 @@ def _own_job(request, pk, *, content: bool = False) -> ExportJob:
 @login_required
 def export_job(request, pk):
     job = _own_job(request, pk)
-    context = {"job": job, "hours": settings.EXPORT_FILE_HOURS}
+    # Back to the list with its filters, without ``format=xlsx`` (which would export it again).
+    filters = QueryDict(job.query, mutable=True)
+    filters.pop("format", None)
+    back = job.path + (f"?{filters.urlencode()}" if filters else "")
+    context = {"job": job, "hours": settings.EXPORT_FILE_HOURS, "back": back}
     response = render(request, "registry/exports/job.html", context)
     response["Cache-Control"] = "no-store"
     return response

@@ -90,6 +90,7 @@ def test_a_long_list_is_queued_and_the_worker_writes_the_rows_of_the_inline_expo
     page = client.get(reverse("registry:export-job", args=[job.pk]))
     assert page["Cache-Control"] == "no-store"
     assert 'id="job-progress"' in page.content.decode() and "Ожидает обработчика" in page.content.decode()
+    assert f'<a id="export-back" href="{PAIRS}?status=active">' in page.content.decode()  # not exported again
 
     job = export_jobs.run_job(job.pk)
     assert job.status == "done" and job.rows_done == job.rows_total == 3 and job.progress == 100
