@@ -59,6 +59,7 @@ AUDITED: dict[str, Rule] = {
     "registry:person-export": Rule(Action.EXPORT, "registry.person", READ + POST),
     # report files (PDF, DOCX, HTML) and uploaded documents
     "reports:file-download": Rule(Action.DOWNLOAD, "reports.reportfile", READ),
+    "registry:export-job-download": Rule(Action.DOWNLOAD, "registry.exportjob", READ),
     "registry:document-file": Rule(Action.FILE, "registry.normativedocument", READ),
     "registry:practice-file": Rule(Action.FILE, "registry.practicebankentry", READ),
     "registry:practice-public-file": Rule(Action.FILE, "registry.practicebankentry", READ),

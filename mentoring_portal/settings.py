@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "registry.exports.ExportRequestMiddleware",
     "mentoring_portal.audit.AccessLogMiddleware",
     "mentoring_portal.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -226,6 +227,21 @@ REPORT_DRAFT_FILE_DAYS = int(os.environ.get("REPORT_DRAFT_FILE_DAYS", "7"))
 # PDF, DOCX and HTML after each of three edits a minute; they bound one user to about 15 s of a web
 # process's CPU a minute (a 300-row PDF lays out in ≈ 1.5 s) and the worker queue to ten of its jobs.
 REPORT_RENDERS_PER_MINUTE = int(os.environ.get("REPORT_RENDERS_PER_MINUTE", "10"))
+
+# List exports (?format=xlsx): a list of more rows than this is written by the task worker with a
+# progress bar, the download appearing when ready; a shorter one is answered in the request as before.
+# A region's pairs cost about 1 ms a row to export alone and 2-3 ms on a busy 2-core machine (the
+# per-pair warnings and mentees; bench/bench_export_queue.py: two exports of 4,126 pairs took the
+# workers 8 s, ten held two gunicorn workers 66 s), so 1,000 rows keep an inline export within
+# 1-3 s, and a list that only learns its length by reading rows spends at most that before queuing.
+# Each user may have this many exports queued or running at once; a finished file is kept this many
+# hours, then deleted; a job whose worker went silent, or that no worker took up, is marked «прерван»
+# after these many seconds.
+EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "1000"))
+EXPORT_MAX_CONCURRENT_PER_USER = int(os.environ.get("EXPORT_MAX_CONCURRENT_PER_USER", "2"))
+EXPORT_FILE_HOURS = int(os.environ.get("EXPORT_FILE_HOURS", "24"))
+EXPORT_STALE_AFTER_SECONDS = int(os.environ.get("EXPORT_STALE_AFTER_SECONDS", "300"))
+EXPORT_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("EXPORT_QUEUE_TIMEOUT_SECONDS", "1800"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

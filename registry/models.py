@@ -1211,6 +1211,59 @@ class ImportJob(models.Model):
         return min(100, round(100 * self.progress_done / self.progress_total)) if self.progress_total else 0
 
 
+class ExportJob(models.Model):
+    """One list export too large for the request, written by the task worker (``registry.export_jobs``).
+
+    The row keeps the list's address and filters, not its rows: the worker runs the list again as
+    its owner, with the owner's scope as it stands then. The finished file is kept here until it
+    expires (``EXPORT_FILE_HOURS``) and is downloaded only by its owner.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "в очереди"
+        RUNNING = "running", "формируется"
+        DONE = "done", "готов"
+        FAILED = "failed", "сбой"
+        INTERRUPTED = "interrupted", "прерван"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)  # not finished yet
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The file is a copy of personal data: it goes with its owner's account.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name="кто"
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    title = models.CharField("список", max_length=255)
+    path = models.CharField("адрес списка", max_length=500)
+    query = models.TextField("фильтры (строка запроса)", blank=True)
+    status = models.CharField("состояние", max_length=12, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField("этап", max_length=200, blank=True)
+    progress = models.PositiveSmallIntegerField("готовность, %", default=0)
+    rows_done = models.PositiveIntegerField("записано строк", default=0)
+    rows_total = models.PositiveIntegerField("всего строк", default=0)
+    file_name = models.CharField("имя файла", max_length=255, blank=True)
+    content = models.BinaryField("содержимое", null=True, blank=True, editable=False)
+    size = models.PositiveBigIntegerField("размер, байт", default=0)
+    error = models.TextField("ошибка", blank=True)
+    started_at = models.DateTimeField("начат", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("последний отчёт обработчика", null=True, blank=True)
+    finished_at = models.DateTimeField("завершён", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "выгрузка списка"
+        verbose_name_plural = "выгрузки списков"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "status"], name="export_job_owner_idx")]
+
+    def __str__(self):
+        return f"{self.title} ({self.created_at:%d.%m.%Y %H:%M})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.ACTIVE
+
+
 # ---------------------------------------------------------------- personal data
 
 

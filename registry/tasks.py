@@ -9,3 +9,11 @@ def run_import_job(job_id: str) -> str:
     from .imports import run_job
 
     return run_job(job_id).status
+
+
+@task()
+def run_export_job(job_id: str) -> str:
+    """Write one list export too long for the request (``export_jobs.run_job``); returns its status."""
+    from .export_jobs import run_job
+
+    return run_job(job_id).status

@@ -1,4 +1,4 @@
-from .views import mentorships, organizations, people, regional, workbook
+from .views import export_jobs, mentorships, organizations, people, regional, workbook
 
 app_name = "registry"
 urlpatterns = [
@@ -7,4 +7,5 @@ urlpatterns = [
     *mentorships.urlpatterns,
     *regional.urlpatterns,
     *workbook.urlpatterns,
+    *export_jobs.urlpatterns,
 ]

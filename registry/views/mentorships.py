@@ -223,7 +223,12 @@ def _export(user, pairs: QuerySet, today: datetime.date, show_minor_names: bool)
             ]
 
     return exports.xlsx_response(
-        filename=EXPORT_FILENAME, title="Наставнические пары", columns=EXPORT_COLUMNS, rows=rows(), user=user
+        filename=EXPORT_FILENAME,
+        title="Наставнические пары",
+        columns=EXPORT_COLUMNS,
+        rows=rows(),
+        user=user,
+        total=pairs.count,
     )
 
 

@@ -152,6 +152,7 @@ def _export(request, base, rows, *, today, archived, show_pd):
         columns=columns,
         rows=lines(),
         user=request.user,
+        total=rows.count,
     )
 
 

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from registry import access, imports
+from registry import access, export_jobs, imports
 from registry.exports import XLSX
-from registry.models import ImportJob, Municipality, Organization, UserScope
+from registry.models import ImportJob, Mentorship, Municipality, Organization, Person, UserScope
 from registry.uploads import DiskFull
 
 Role = UserScope.Role
@@ -159,6 +159,12 @@ def export_download(request):
         region_wide = label == "все организации"
     else:
         label = access.territory_label(user)
+    # A large book is written by the task worker: its page answers now, the download appears there.
+    rows = Person.objects.filter(organization__in=organizations).count()
+    rows += Mentorship.objects.filter(organization__in=organizations).count()
+    queued = export_jobs.queue_if_too_long(request, rows=rows, title=f"Реестр наставничества — {label}")
+    if queued is not None:
+        return queued
     content = export_workbook(organizations, user=user, region_wide=region_wide)
     stamp = timezone.localtime().strftime("%d.%m.%Y")
     return _xlsx(content, f"Реестр наставничества — {label} — {stamp}.xlsx")
