@@ -21,6 +21,7 @@ import time
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin import ModelAdmin
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -39,6 +40,8 @@ from django_otp.admin import OTPAdminSite
 
 from registry import access
 from registry.models import UserScope
+
+from .filters import SafeChangeListMixin
 
 Role = UserScope.Role
 
@@ -299,6 +302,18 @@ class PortalAdminSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin, the portal's and the libraries' (axes, django-otp, tasks…), gets
+        ``SafeChangeListMixin``: a filter value out of range in its changelist is a note, not a 500."""
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, SafeChangeListMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (SafeChangeListMixin, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):
         """No login form of its own: the portal's (password, then the code) is the one way in."""
