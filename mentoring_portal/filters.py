@@ -71,7 +71,7 @@ def date_hierarchy_error(year: str | None, month: str | None, day: str | None) -
     if year_n is None:
         return "не указан год."
     try:
-        start = datetime.date(year_n, month_n or 1, day_n or 1)
+        start = datetime.date(year_n, 1 if month_n is None else month_n, 1 if day_n is None else day_n)
     except ValueError:
         return "такой даты нет."
     # Django's end of the period, computed the same way: the next day, month or year.

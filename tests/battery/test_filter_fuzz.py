@@ -336,3 +336,87 @@ def test_admin_changelist_survives_hostile_filter_values(model, world, client_fo
             params = {key: value for key, value in params.items() if value is not None}
             _check(client, url, params, failures, model, follow=True)
     assert not failures, "\n".join(map(repr, failures))
+
+
+# ---------------------------------------------------------------- the main ones, what the person sees
+
+OUT_OF_RANGE_YEARS = ["-1", "0", "10000", HUGE, "²", "1.5"]
+
+
+@pytest.mark.parametrize("name", ["registry:contest-list", "registry:course-list"])
+def test_a_year_out_of_range_is_a_note_and_the_list_unfiltered(name, world, client_for):
+    client = client_for(world.operator)
+    url = reverse(name)
+    assert client.get(url, {"year": "2024"}).context["page"].paginator.count == 1  # the filter works
+    for year in OUT_OF_RANGE_YEARS:
+        response = client.get(url, {"year": year})
+        assert response.status_code == 200, year
+        assert response.context["page"].paginator.count == 2, year  # both years: not filtered
+        assert "Фильтр «Год» не применён: введите год целым числом от 1 до 9999." in response.content.decode()
+        export = client.get(url, {"year": year, "format": "xlsx"})
+        assert export.status_code == 200, year
+        assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+@pytest.mark.parametrize("base", ["mentor", "mentee"])
+def test_a_municipality_id_out_of_range_in_the_people_list_is_refused_in_russian(base, world, client_for):
+    client = client_for(world.operator)
+    url = reverse(f"registry:{base}-list")
+    for value in (HUGE, "-1", "²", "9" * 19):
+        response = client.get(url, {"municipality": value})
+        assert response.status_code == 200, value
+        # The list's rule for a tampered filter: its error and no rows rather than everything.
+        assert "Выберите корректный вариант" in response.content.decode(), value
+        assert client.get(url, {"municipality": value, "format": "xlsx"}).status_code == 200, value
+
+
+def test_a_headcount_year_out_of_range_opens_the_current_year(world, client_for):
+    client = client_for(world.curator)
+    url = reverse("registry:headcount-edit", args=[world.school.code])
+    expected = client.get(url).context["form"].initial["school_year"]
+    for year in ("²", HUGE, "-1", "0"):
+        response = client.get(url, {"year": year})
+        assert response.status_code == 200, year
+        assert response.context["form"].initial["school_year"] == expected, year
+
+
+DATE_HIERARCHY_REFUSED = [
+    ({"year": "99999"}, "год «99999» — не число от 1 до 9999."),
+    ({"year": HUGE}, f"год «{HUGE}» — не число от 1 до 9999."),
+    ({"year": "2024", "month": "13"}, "такой даты нет."),
+    ({"year": "2024", "month": "2", "day": "30"}, "такой даты нет."),
+    ({"year": "2024", "month": "1", "day": "0"}, "такой даты нет."),
+    ({"year": "2024", "day": HUGE}, f"день «{HUGE}» — не число от 1 до 9999."),
+    ({"year": "9999"}, "период выходит за 9999 год."),
+    ({"year": "9999", "month": "12"}, "период выходит за 9999 год."),
+    ({"year": "9999", "month": "12", "day": "31"}, "период выходит за 9999 год."),
+    ({"month": "1"}, "не указан год."),
+]
+
+
+@pytest.mark.parametrize(
+    ("parts", "reason"),
+    DATE_HIERARCHY_REFUSED,
+    ids=["-".join(p.values())[:30] for p, _ in DATE_HIERARCHY_REFUSED],
+)
+def test_the_admins_date_hierarchy_out_of_range_is_a_note_and_the_list_unfiltered(
+    parts, reason, world, client_for
+):
+    client = client_for(world.admin)
+    url = reverse("admin:registry_contest_changelist")
+    assert client.get(url, {"start_date__year": "2024"}).context["cl"].result_count == 1  # it works
+    response = client.get(url, {f"start_date__{part}": value for part, value in parts.items()})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 2  # not filtered
+    assert f"Фильтр по дате «начало» не применён: {reason} Показан весь список." in [
+        str(message) for message in response.context["messages"]
+    ]
+
+
+def test_every_model_admin_refuses_out_of_range_values_the_same_way():
+    """The site's ``register`` gives the mixin to every ModelAdmin, the libraries' ones too."""
+    from mentoring_portal.filters import SafeChangeListMixin
+
+    assert admin.site._registry
+    for model, model_admin in admin.site._registry.items():
+        assert isinstance(model_admin, SafeChangeListMixin), model
