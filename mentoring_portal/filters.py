@@ -8,7 +8,8 @@ field, with a Russian message naming the filter; the list is then shown without 
 
 The admin's changelists get the same treatment from ``SafeChangeListMixin``: its date
 hierarchy (``?<field>__year=…&__month=…&__day=…``) is checked before Django turns it into
-dates, and a refused value is dropped with a note instead of a 500.
+dates, a parameter with a NUL is dropped before any sidebar filter reaches PostgreSQL, and
+each refused value leaves a note instead of a 500.
 """
 
 import datetime
@@ -57,6 +58,7 @@ class YearFilter(django_filters.NumberFilter):
 
 # ---------------------------------------------------------------- the admin
 
+NUL_REFUSED = "Параметр «{name}» не применён: в нём управляющий символ U+0000. Показан весь список."
 DATE_HIERARCHY_REFUSED = "Фильтр по дате «{label}» не применён: {reason} Показан весь список."
 
 
@@ -91,6 +93,13 @@ class SafeChangeListMixin:
     """For every ModelAdmin of the portal: refused filter values give a note, not a 500."""
 
     def changelist_view(self, request, extra_context=None):
+        # PostgreSQL refuses a NUL character in text: any list filter would be a DataError.
+        refused = [name for name, values in request.GET.lists() if "\x00" in name + "".join(values)]
+        if refused:
+            request.GET = request.GET.copy()
+            for name in refused:
+                request.GET.pop(name)
+                messages.warning(request, NUL_REFUSED.format(name=name.replace("\x00", "")))
         hierarchy = self.date_hierarchy
         if hierarchy:
             names = [f"{hierarchy}__{part}" for part in ("year", "month", "day")]
