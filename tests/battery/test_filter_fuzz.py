@@ -40,6 +40,8 @@ HOSTILE = [
     "\x00",  # PostgreSQL refuses NUL in text
     "я" * 3000,
     "31.02.2024",
+    "31.12.9999",  # a real date at the edge: the day after it is no Python date
+    "01.01.0001",
     "not-a-uuid",
 ]
 # Values tried with every parameter at once, as every role.
@@ -154,11 +156,7 @@ class GetFormFields(HTMLParser):
         if tag == "form":
             self._in_get_form = (attrs.get("method") or "get").lower() == "get"
         elif self._in_get_form and tag in ("input", "select", "textarea") and attrs.get("name"):
-            if (
-                attrs.get("type") not in ("submit", "button", "hidden")
-                or attrs["name"] != "csrfmiddlewaretoken"
-            ):
-                self.names.add(attrs["name"])
+            self.names.add(attrs["name"])
 
     def handle_endtag(self, tag):
         if tag == "form":
