@@ -43,6 +43,8 @@ from mentoring_portal.forms import PlainTextAdminMixin
 from registry import access
 from registry.models import UserScope
 
+from .filters import SafeChangeListMixin
+
 Role = UserScope.Role
 
 logger = logging.getLogger(__name__)
@@ -309,11 +311,18 @@ class PortalAdminSite(OTPAdminSite):
         super().__init__(name)
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        # Text typed into the admin is checked like the portal's forms: one place for every admin.
+        """Every ModelAdmin, the portal's and the libraries' (axes, django-otp, tasks…), gets
+        ``PlainTextAdminMixin`` (typed text is checked like the portal's forms) and
+        ``SafeChangeListMixin`` (a filter value out of range in its changelist is a note, not a 500)."""
         admin_class = admin_class or ModelAdmin
-        if not issubclass(admin_class, PlainTextAdminMixin):
-            bases = (PlainTextAdminMixin, admin_class)
-            admin_class = type(admin_class.__name__, bases, {"__module__": admin_class.__module__})
+        wanted = (PlainTextAdminMixin, SafeChangeListMixin)
+        mixins = tuple(m for m in wanted if not issubclass(admin_class, m))
+        if mixins:
+            admin_class = type(
+                admin_class.__name__,
+                (*mixins, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
         super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):

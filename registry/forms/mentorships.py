@@ -105,7 +105,7 @@ def _chosen(form: forms.Form, name: str, queryset: QuerySet, key: str):
         value = form.initial.get(name)
     if isinstance(value, queryset.model):
         value = getattr(value, key)
-    if value in (None, ""):
+    if value in (None, "") or "\x00" in str(value):  # PostgreSQL refuses NUL in text
         return None
     try:
         return queryset.get(**{key: value})

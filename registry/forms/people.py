@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from mentoring_portal.filters import int_param
 from mentoring_portal.forms import PlainTextMixin
 from registry import access, people
 from registry.models import (
@@ -198,8 +199,8 @@ class BaseFilter(django_filters.FilterSet):
             del self.filters["municipality"]
         if role in (Role.COORDINATOR, Role.OPERATOR, Role.ADMIN):
             organizations = access.scope_organizations(user).order_by("short_name", "full_name")
-            municipality = (data or {}).get("municipality", "")
-            if "municipality" in self.filters and municipality.isdigit():
+            municipality = int_param((data or {}).get("municipality"))
+            if "municipality" in self.filters and municipality is not None:
                 organizations = organizations.filter(municipality_id=municipality)
             self.filters["organization"].queryset = organizations
         else:

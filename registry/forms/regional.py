@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from mentoring_portal.filters import YearFilter
 from mentoring_portal.forms import PlainTextMixin
 from registry import access
 from registry.models import (
@@ -174,7 +175,7 @@ class ContestEntryForm(PlainTextMixin, forms.ModelForm):
 class ContestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Поиск", method="search")
     level = django_filters.ChoiceFilter(empty_label="все", label="Уровень", choices=Contest.Level.choices)
-    year = django_filters.NumberFilter(label="Год", field_name="start_date", lookup_expr="year")
+    year = YearFilter(label="Год", field_name="start_date")
 
     class Meta:
         model = Contest
@@ -282,7 +283,7 @@ class CompletionForm(PlainTextMixin, forms.Form):
 
 class CourseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Поиск", method="search")
-    year = django_filters.NumberFilter(label="Год", field_name="start_date", lookup_expr="year")
+    year = YearFilter(label="Год", field_name="start_date")
 
     class Meta:
         model = TrainingCourse

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from mentoring_portal.filters import int_param
 from registry import access, exports, selectors
 from registry import organizations as services
 from registry.forms.organizations import (
@@ -289,7 +290,9 @@ def headcount_edit(request, code):
 def _headcount_initial(organization: Organization, year: str | None, today) -> dict:
     """The stored figures of the chosen year (the current one by default), to be corrected."""
     allowed = {choice for choice, _ in HeadcountForm(today=today).fields["school_year"].choices}
-    school_year = int(year) if year and year.isdigit() and int(year) in allowed else school_year_of(today)
+    school_year = int_param(year)
+    if school_year not in allowed:
+        school_year = school_year_of(today)
     headcount = Headcount.objects.filter(organization=organization, school_year=school_year).first()
     initial = {"school_year": school_year}
     if headcount is not None:
