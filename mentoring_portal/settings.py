@@ -210,8 +210,10 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))  # per sheet
 # Workbooks up to this many data rows are checked and imported inside the request; larger
 # ones go to the task worker with a progress bar.
 IMPORT_INLINE_MAX_ROWS = int(os.environ.get("IMPORT_INLINE_MAX_ROWS", "2000"))
-# A running import whose worker has not reported for this long is marked «прервано».
+# A running import whose worker has not reported for this long is marked «прерван»; so is one that
+# waited in the queue this long without a worker taking it up (docs/architecture.md §6).
 IMPORT_STALE_AFTER_SECONDS = int(os.environ.get("IMPORT_STALE_AFTER_SECONDS", "300"))
+IMPORT_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("IMPORT_QUEUE_TIMEOUT_SECONDS", "1800"))
 
 # Reports (DESIGN §5): a region's report, or one with more table rows than this, is rendered by the
 # task worker with a progress bar; beyond the maximum the user is asked to narrow the territory.

@@ -9,8 +9,9 @@ as on screen, so the file holds exactly what the owner would see now, with the s
 line and personal-data notice.
 
 Each user has at most ``EXPORT_MAX_CONCURRENT_PER_USER`` exports queued or running; a further
-request is refused (429) and nothing is queued. A job whose worker stopped reporting, or that no
-worker took up, is marked «прерван» (``reap_stale_jobs``); finished files are deleted after
+request is refused (429) and nothing is queued. The lifecycle (claim, progress, failure, the
+reaper that marks «прерван» a job whose worker went silent or that no worker took up) is the common
+one of ``registry.jobs`` (docs/architecture.md §6); finished files are deleted after
 ``EXPORT_FILE_HOURS`` (``purge_expired``, also ``manage.py purge_exports``).
 """
 
@@ -25,13 +26,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages.api import MessageFailure
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from . import exports
+from . import exports, jobs, tasks
 from .models import ExportJob
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ NOT_A_FILE = (
 )
 INTERNAL = "Внутренняя ошибка при формировании файла. Сообщите администратору портала."
 NOT_SAVED = "Файл не сохранён: база данных недоступна или переполнена. Запросите выгрузку ещё раз позже."
-REAPED = "Прерван: обработчик не ответил. Запросите выгрузку ещё раз."
 
 
 def active_jobs(user):
@@ -83,9 +82,7 @@ def queue(request, *, title: str) -> HttpResponse:
         response["Cache-Control"] = "no-store"
         response["Retry-After"] = "60"
         return response
-    from .tasks import run_export_job
-
-    run_export_job.enqueue(str(job.pk))
+    tasks.start(job, inline=False)
     return redirect("registry:export-job", job.pk)
 
 
@@ -102,19 +99,13 @@ class _Run:
 
     def __init__(self, job: ExportJob):
         self.job = job
-        self.last = 0.0
+        self.progress = jobs.Progress(job, every=PROGRESS_EVERY)
         self.file_name = ""
 
     def _report(self, done: int, total: int, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < PROGRESS_EVERY:
-            return
-        self.last = now
         percent = min(99, round(100 * done / total)) if total else 0
         stage = f"Записано строк: {done}" + (f" из {total}" if total else "")
-        ExportJob.objects.filter(pk=self.job.pk).update(
-            rows_done=done, rows_total=total, progress=percent, stage=stage, heartbeat_at=timezone.now()
-        )
+        self.progress(force=force, rows_done=done, rows_total=total, progress=percent, stage=stage)
 
     def write(self, *, filename, title, columns, rows, user, total) -> HttpResponse:
         total = total() if callable(total) else (total or 0)
@@ -147,16 +138,12 @@ def _request_for(job: ExportJob, user) -> HttpRequest:
 def run_job(job_id) -> ExportJob:
     """Write one export (in the worker). Never raises: a failure is written on the job."""
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.status != ExportJob.Status.QUEUED:
+    if not jobs.claim(job, ExportJob.Status.RUNNING, stage="Сбор данных"):
         return job  # reaped while it waited, or taken up twice
-    job.status = ExportJob.Status.RUNNING
-    job.started_at = job.heartbeat_at = timezone.now()
-    job.stage = "Сбор данных"
-    job.save(update_fields=["status", "started_at", "heartbeat_at", "stage"])
     # The owner read again now: a deactivated account or a changed role counts, not the one at the click.
     user = get_user_model().objects.filter(pk=job.created_by_id, is_active=True).first()
     if user is None:
-        return _fail(job, NO_ACCESS)
+        return jobs.fail(job, NO_ACCESS)
     run = _Run(job)
     token = exports._worker_run.set(run)
     started = time.monotonic()
@@ -164,24 +151,25 @@ def run_job(job_id) -> ExportJob:
         match = resolve(job.path)
         response = match.func(_request_for(job, user), *match.args, **match.kwargs)
     except (Http404, PermissionDenied, Resolver404):
-        return _fail(job, NO_ACCESS)
+        return jobs.fail(job, NO_ACCESS)
     except MessageFailure:
         # The view wanted to show the owner a message (a filter no longer valid): no file to keep.
-        return _fail(job, NOT_A_FILE)
+        return jobs.fail(job, NOT_A_FILE)
     except Exception:
         log.exception("export job %s failed", job.pk)
-        return _fail(job, INTERNAL)
+        return jobs.fail(job, INTERNAL)
     finally:
         exports._worker_run.reset(token)
     if not run.file_name and response.status_code == 200:
         run.file_name = _attachment_name(response)  # a view that writes its own file
     if not run.file_name or response.status_code != 200:
         # The view answered with a page (a filter out of scope, a redirect), not with the file.
-        return _fail(job, NOT_A_FILE)
+        return jobs.fail(job, NOT_A_FILE)
     content = response.content
     try:
-        # One UPDATE: the content and «готов» are stored together or not at all.
-        ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
+        # One UPDATE: the content and «готов» are stored together or not at all (and not over «прерван»).
+        finished = jobs.finish(
+            job,
             file_name=run.file_name[:255],
             content=content,
             size=len(content),
@@ -190,13 +178,13 @@ def run_job(job_id) -> ExportJob:
             status=ExportJob.Status.DONE,
             stage="Готово",
             progress=100,
-            finished_at=timezone.now(),
         )
     except DatabaseError as error:
         log.error("export job %s: the file could not be stored: %s", job.pk, error)
-        return _fail(job, NOT_SAVED)
-    log.info("export job %s: %d rows, %d bytes in %.2f s", job.pk, job.rows_done, len(content),
-             time.monotonic() - started)  # fmt: skip
+        return jobs.fail(job, NOT_SAVED)
+    if finished:
+        log.info("export job %s: %d rows, %d bytes in %.2f s", job.pk, job.rows_done, len(content),
+                 time.monotonic() - started)  # fmt: skip
     job.refresh_from_db()
     return job
 
@@ -213,28 +201,9 @@ def _attachment_name(response: HttpResponse) -> str:
     return match.group(1) if match else "выгрузка.xlsx"
 
 
-def _fail(job: ExportJob, message: str) -> ExportJob:
-    job.status = ExportJob.Status.FAILED
-    job.error = message
-    job.finished_at = timezone.now()
-    try:
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=job.status, error=message, finished_at=job.finished_at, stage="", progress=0
-        )
-    except DatabaseError:
-        log.exception("export job %s: could not be marked failed", job.pk)
-    return job
-
-
 def reap_stale_jobs() -> int:
     """Jobs whose worker stopped reporting, or that no worker took up in time, become «прерван»."""
-    now = timezone.now()
-    silent = now - datetime.timedelta(seconds=settings.EXPORT_STALE_AFTER_SECONDS)
-    waiting = now - datetime.timedelta(seconds=settings.EXPORT_QUEUE_TIMEOUT_SECONDS)
-    return ExportJob.objects.filter(
-        Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=silent)
-        | Q(status=ExportJob.Status.QUEUED, created_at__lt=waiting)
-    ).update(status=ExportJob.Status.INTERRUPTED, stage=REAPED, finished_at=now)
+    return jobs.reap(ExportJob)
 
 
 def purge_expired() -> int:

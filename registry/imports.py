@@ -1,24 +1,24 @@
 """Import jobs: an uploaded workbook is checked (dry run), confirmed, then imported — inline or in the worker.
 
 The same ``run_job`` runs in a request (small workbooks), in the django-tasks worker (large
-ones) and behind ``manage.py import_workbook``. A job reports its progress to its own row;
-while the import's transaction is open on PostgreSQL it does so through a second
-connection, so the page sees the bar move although nothing of the import is visible yet.
-A job whose worker died stops reporting and is marked «прерван» (``reap_stale_jobs``):
-the transaction died with the worker, so nothing was written.
+ones) and behind ``manage.py import_workbook``. Its lifecycle (queue, progress, failure, reaper)
+is the common one of ``registry.jobs`` (docs/architecture.md §6). While the import's transaction
+is open on PostgreSQL the progress goes through a second connection, so the page sees the bar move
+although nothing of the import is visible yet. A job whose worker died stops reporting and is
+marked «прерван» (``reap_stale_jobs``): the transaction died with the worker, so nothing was
+written; an import whose job was reaped while it ran rolls back instead of committing.
 """
 
-import datetime
 import hashlib
 import logging
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import InterfaceError, OperationalError, connection, connections
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from . import jobs, tasks
 from .models import ImportJob
 from .uploads import save_file
 from .workbook.engine import import_workbook
@@ -37,7 +37,7 @@ CHECK_DATABASE_LOST = (
     "Проверка прервана: соединение с базой данных потеряно. "
     "Запустите проверку снова, когда база данных будет доступна."
 )
-PROGRESS_EVERY = 0.5  # seconds
+INTERNAL = "Внутренняя ошибка: ничего не записано. Сообщите администратору портала."
 
 
 def size_label(size: int) -> str:
@@ -95,17 +95,14 @@ def is_inline(job: ImportJob) -> bool:
 
 def start(job: ImportJob, *, commit: bool) -> None:
     """Run the dry run (or, once confirmed, the import) now if the file is small, else queue it."""
-    job.status = ImportJob.Status.QUEUED
-    job.commit_requested = commit
-    job.phase = "Ожидает обработчика"
-    job.progress_done, job.progress_total = 0, max(job.rows, 1)
-    job.save(update_fields=["status", "commit_requested", "phase", "progress_done", "progress_total"])
-    if is_inline(job):
-        run_job(job.pk)
-    else:
-        from .tasks import run_import_job
-
-        run_import_job.enqueue(str(job.pk))
+    jobs.queue(
+        job,
+        commit_requested=commit,
+        stage="Ожидает обработчика",
+        progress_done=0,
+        progress_total=max(job.rows, 1),
+    )
+    tasks.start(job, inline=is_inline(job))
 
 
 def confirm(job: ImportJob) -> str | None:
@@ -119,92 +116,73 @@ def confirm(job: ImportJob) -> str | None:
     return None
 
 
-class _Progress:
-    """Writes a job's progress to its row at most twice a second, visible to other connections."""
+def _progress(job: ImportJob):
+    """The engine's ``progress(done, total, phase)`` written on the job's row (``jobs.Progress``)."""
+    write = jobs.Progress(job, in_transaction=True)
 
-    def __init__(self, job: ImportJob):
-        self.job = job
-        self.last = 0.0
-        self.side = None
+    def report(done: int, total: int, phase: str) -> None:
+        percent = min(100, round(100 * done / total)) if total else 0
+        write(progress_done=done, progress_total=total, progress=percent, stage=phase[:200])
 
-    def __call__(self, done: int, total: int, phase: str) -> None:
-        now = time.monotonic()
-        if now - self.last < PROGRESS_EVERY:
-            return
-        self.last = now
-        values = {
-            "progress_done": done,
-            "progress_total": total,
-            "phase": phase[:200],
-            "heartbeat_at": timezone.now(),
-        }
-        if not connection.in_atomic_block:
-            ImportJob.objects.filter(pk=self.job.pk).update(**values)
-        elif connection.vendor == "postgresql":
-            self._side_update(values)
-        # SQLite inside the import's transaction: one writer only, the bar waits for the commit.
-
-    def _side_update(self, values: dict) -> None:
-        if self.side is None:
-            self.side = connections.create_connection("default")
-        table = self.side.ops.quote_name(ImportJob._meta.db_table)
-        columns = ", ".join(f"{self.side.ops.quote_name(k)} = %s" for k in values)
-        with self.side.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {columns} WHERE id = %s",  # noqa: S608 — names from the model
-                [*values.values(), self.job.pk],
-            )
-
-    def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
+    report.close = write.close
+    return report
 
 
 def run_job(job_id, *, file_path: str | None = None) -> ImportJob:
-    """Check (or import, when the job is confirmed) the job's workbook. Never raises for bad input."""
+    """Check (or import, when the job is confirmed) the job's workbook. Never raises for bad input.
+
+    A job that is not queued (reaped while it waited, or taken up twice) is left as it is.
+    """
     job = ImportJob.objects.get(pk=job_id)
     commit = job.commit_requested
-    job.status = ImportJob.Status.IMPORTING if commit else ImportJob.Status.CHECKING
-    job.started_at = job.heartbeat_at = timezone.now()
-    job.phase = "Загрузка в реестр" if commit else "Проверка файла"
-    job.save(update_fields=["status", "started_at", "heartbeat_at", "phase"])
-    progress = _Progress(job)
+    working = ImportJob.Status.IMPORTING if commit else ImportJob.Status.CHECKING
+    if not jobs.claim(job, working, stage="Загрузка в реестр" if commit else "Проверка файла"):
+        return job
+    progress = _progress(job)
+
+    def still_ours() -> bool:
+        # Inside the import's transaction, just before its commit: the job's row is touched (and so
+        # locked until the commit) only if the reaper has not marked it «прерван» meanwhile; if it
+        # has, the import rolls back, so «ничего не записано» stays true.
+        progress.close()
+        return bool(ImportJob.objects.filter(pk=job.pk, status=working).update(heartbeat_at=timezone.now()))
+
     try:
         path = file_path or job.file.path
-        report = import_workbook(path, user=job.created_by, dry_run=not commit, progress=progress)
+        report = import_workbook(
+            path, user=job.created_by, dry_run=not commit, progress=progress, before_commit=still_ours
+        )
     except (OperationalError, InterfaceError) as error:
         # The connection died (server restarted, backend terminated): its transaction went with it.
         # ``atomic`` closed the broken connection, so the job's row is written on a new one.
         log.error("import job %s: database connection lost: %s", job.pk, error)
-        return _fail(job, DATABASE_LOST if commit else CHECK_DATABASE_LOST)
+        return jobs.fail(job, DATABASE_LOST if commit else CHECK_DATABASE_LOST)
     except Exception:
         log.exception("import job %s failed", job.pk)
-        return _fail(job, "Внутренняя ошибка: ничего не записано. Сообщите администратору портала.")
+        return jobs.fail(job, INTERNAL)
     finally:
         progress.close()
     if commit:
-        job.report = report.as_dict()
-        job.status = ImportJob.Status.DONE if report.committed else ImportJob.Status.REJECTED
+        values = {
+            "report": report.as_dict(),
+            "status": ImportJob.Status.DONE if report.committed else ImportJob.Status.REJECTED,
+        }
     else:
-        job.check_report = report.as_dict()
-        job.status = ImportJob.Status.CHECKED if report.ok else ImportJob.Status.REJECTED
-    job.phase = ""
-    job.progress_done = job.progress_total
-    job.finished_at = timezone.now()
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.REJECTED) and job.file:
-        # Keep the checksum, not the personal data: the file goes with the same save that
+        values = {
+            "check_report": report.as_dict(),
+            "status": ImportJob.Status.CHECKED if report.ok else ImportJob.Status.REJECTED,
+        }
+    # The bar ends full: as many done as the job announced when it was queued.
+    values.update(stage="", progress=100, progress_done=job.progress_total, progress_total=job.progress_total)
+    stored = job.file.name if values["status"] in (ImportJob.Status.DONE, ImportJob.Status.REJECTED) else ""
+    if stored:
+        # Keep the checksum, not the personal data: the file goes with the same UPDATE that
         # finishes the job, so no finished job is left holding its workbook.
-        job.file.delete(save=False)
-    job.save()
-    return job
-
-
-def _fail(job: ImportJob, message: str) -> ImportJob:
-    """A job that ended without a result: «сбой», its file kept for a retry."""
-    job.status = ImportJob.Status.FAILED
-    job.phase = message[:200]
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "phase", "finished_at"])
+        values["file"] = ""
+    if not jobs.finish(job, **values):
+        return job  # reaped meanwhile: «прерван» stays, and its file is kept for a retry
+    if stored:
+        job.file.storage.delete(stored)
     return job
 
 
@@ -221,19 +199,8 @@ def import_path(path: str, *, user=None, dry_run: bool = False) -> ImportJob:
 
 
 def reap_stale_jobs() -> int:
-    """Jobs whose worker stopped reporting (killed, host lost) are marked «прерван»."""
-    limit = timezone.now() - datetime.timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
-    stale = ImportJob.objects.filter(
-        status__in=[ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING], heartbeat_at__lt=limit
-    )
-    count = 0
-    for job in stale:
-        job.status = ImportJob.Status.INTERRUPTED
-        job.phase = "Обработчик перестал отвечать; ничего не записано. Запустите загрузку снова."
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "phase", "finished_at"])
-        count += 1
-    return count
+    """Jobs whose worker stopped reporting, or that no worker took up in time, become «прерван»."""
+    return jobs.reap(ImportJob)
 
 
 def job_report(job: ImportJob) -> dict | None:

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from .jobs import Job
+
 YOUNG_SPECIALIST_MAX_YEARS = 3  # a teacher in the first three years of work (0, 1 or 2 full years)
 ADULT_AGE = 18  # below it, consent to processing personal data is given by a legal representative
 # Versions of the consent text (152-ФЗ art. 9): a new text gets a new version, old consents keep theirs.
@@ -1156,8 +1158,12 @@ def _import_file_name(instance, filename: str) -> str:
     return f"imports/{uuid.uuid4().hex}.xlsx"
 
 
-class ImportJob(models.Model):
-    """One upload of the regional workbook: who, when, which file, what it did (RELIABILITY §2 "Import")."""
+class ImportJob(Job):
+    """One upload of the regional workbook: who, when, which file, what it did (docs/reliability.md §2).
+
+    Its lifecycle is the common one of ``registry.jobs`` (docs/architecture.md §6): queued, then
+    checking (the dry run) or importing (once confirmed).
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "в очереди"
@@ -1169,13 +1175,16 @@ class ImportJob(models.Model):
         FAILED = "failed", "сбой, ничего не записано"
         INTERRUPTED = "interrupted", "прерван, ничего не записано"
 
-    RUNNING = (Status.QUEUED, Status.CHECKING, Status.IMPORTING)
+    WORKING_STATES = (Status.CHECKING, Status.IMPORTING)
+    STALE_AFTER_SETTING = "IMPORT_STALE_AFTER_SECONDS"
+    QUEUE_TIMEOUT_SETTING = "IMPORT_QUEUE_TIMEOUT_SECONDS"
+    REAPED_MESSAGE = "Обработчик перестал отвечать; ничего не записано. Запустите загрузку снова."
+    JOB_RUNNER = "registry.imports.run_job"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="кто"
     )
-    created_at = models.DateTimeField("когда", auto_now_add=True)
     file = models.FileField("файл", upload_to=_import_file_name, blank=True)
     file_name = models.CharField("имя файла", max_length=255)
     file_sha256 = models.CharField("контрольная сумма SHA-256", max_length=64)
@@ -1185,12 +1194,8 @@ class ImportJob(models.Model):
     commit_requested = models.BooleanField("загрузка подтверждена", default=False)
     check_report = models.JSONField("итог проверки", null=True, blank=True)
     report = models.JSONField("итог загрузки", null=True, blank=True)
-    phase = models.CharField("этап", max_length=200, blank=True)
     progress_done = models.PositiveIntegerField("обработано строк", default=0)
     progress_total = models.PositiveIntegerField("всего строк", default=0)
-    heartbeat_at = models.DateTimeField("последний отчёт обработчика", null=True, blank=True)
-    started_at = models.DateTimeField("начат", null=True, blank=True)
-    finished_at = models.DateTimeField("завершён", null=True, blank=True)
 
     class Meta:
         verbose_name = "импорт книги Excel"
@@ -1201,22 +1206,19 @@ class ImportJob(models.Model):
         return f"{self.file_name} ({self.created_at:%d.%m.%Y %H:%M})"
 
     @property
-    def is_running(self) -> bool:
-        return self.status in self.RUNNING
-
-    @property
     def percent(self) -> int:
         if self.status in (self.Status.DONE, self.Status.CHECKED):
             return 100
         return min(100, round(100 * self.progress_done / self.progress_total)) if self.progress_total else 0
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """One list export too large for the request, written by the task worker (``registry.export_jobs``).
 
     The row keeps the list's address and filters, not its rows: the worker runs the list again as
     its owner, with the owner's scope as it stands then. The finished file is kept here until it
-    expires (``EXPORT_FILE_HOURS``) and is downloaded only by its owner.
+    expires (``EXPORT_FILE_HOURS``) and is downloaded only by its owner. Its lifecycle is the common
+    one of ``registry.jobs`` (docs/architecture.md §6).
     """
 
     class Status(models.TextChoices):
@@ -1226,29 +1228,27 @@ class ExportJob(models.Model):
         FAILED = "failed", "сбой"
         INTERRUPTED = "interrupted", "прерван"
 
+    WORKING_STATES = (Status.RUNNING,)
     ACTIVE = (Status.QUEUED, Status.RUNNING)  # not finished yet
+    STALE_AFTER_SETTING = "EXPORT_STALE_AFTER_SECONDS"
+    QUEUE_TIMEOUT_SETTING = "EXPORT_QUEUE_TIMEOUT_SECONDS"
+    REAPED_MESSAGE = "Прерван: обработчик не ответил. Запросите выгрузку ещё раз."
+    JOB_RUNNER = "registry.export_jobs.run_job"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The file is a copy of personal data: it goes with its owner's account.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name="кто"
     )
-    created_at = models.DateTimeField("создан", auto_now_add=True)
     title = models.CharField("список", max_length=255)
     path = models.CharField("адрес списка", max_length=500)
     query = models.TextField("фильтры (строка запроса)", blank=True)
     status = models.CharField("состояние", max_length=12, choices=Status.choices, default=Status.QUEUED)
-    stage = models.CharField("этап", max_length=200, blank=True)
-    progress = models.PositiveSmallIntegerField("готовность, %", default=0)
     rows_done = models.PositiveIntegerField("записано строк", default=0)
     rows_total = models.PositiveIntegerField("всего строк", default=0)
     file_name = models.CharField("имя файла", max_length=255, blank=True)
     content = models.BinaryField("содержимое", null=True, blank=True, editable=False)
     size = models.PositiveBigIntegerField("размер, байт", default=0)
-    error = models.TextField("ошибка", blank=True)
-    started_at = models.DateTimeField("начат", null=True, blank=True)
-    heartbeat_at = models.DateTimeField("последний отчёт обработчика", null=True, blank=True)
-    finished_at = models.DateTimeField("завершён", null=True, blank=True)
 
     class Meta:
         verbose_name = "выгрузка списка"
@@ -1258,10 +1258,6 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.created_at:%d.%m.%Y %H:%M})"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in self.ACTIVE
 
 
 # ---------------------------------------------------------------- personal data

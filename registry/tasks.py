@@ -1,19 +1,31 @@
-"""Background work of the registry, run by the django-tasks worker (`manage.py db_worker`)."""
+"""The one task the django-tasks worker (`manage.py db_worker`) runs: a job of any kind.
+
+A job is named by its kind (its model's label) and id; ``registry.jobs.run`` finds the kind's
+runner (docs/architecture.md §6). ``start`` is the one decision between running a job in the
+request and queueing it for the worker.
+"""
+
+import gc
 
 from django_tasks import task
 
-
-@task()
-def run_import_job(job_id: str) -> str:
-    """Check or import one uploaded workbook (``registry.imports.run_job``); returns the job's status."""
-    from .imports import run_job
-
-    return run_job(job_id).status
+from . import jobs
 
 
 @task()
-def run_export_job(job_id: str) -> str:
-    """Write one list export too long for the request (``export_jobs.run_job``); returns its status."""
-    from .export_jobs import run_job
+def run_job(kind: str, job_id: str) -> str:
+    """Run one job in the worker; returns its status."""
+    status = jobs.run(kind, job_id).status
+    # A job (a PDF's layout above all) leaves a large graph of cyclic garbage: collected now, once
+    # its result is saved, rather than in the middle of the next job.
+    gc.collect()
+    return status
 
-    return run_job(job_id).status
+
+def start(job: jobs.Job, *, inline: bool, **options):
+    """Run ``job`` here and now when ``inline`` (with the runner's ``options``), else queue it for
+    the worker; returns the job."""
+    if inline:
+        return jobs.run(job.kind, job.pk, **options)
+    run_job.enqueue(job.kind, str(job.pk))
+    return job

@@ -9,6 +9,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from monitoring.models import Campaign, RoadMap
+from registry.jobs import Job
 from registry.models import Municipality, Organization, Region
 
 
@@ -137,14 +138,15 @@ class ReportVersion(models.Model):
         return f"{self.title}, версия {self.number}"
 
 
-class ReportFile(models.Model):
+class ReportFile(Job):
     """One rendering of a report (its draft) or of a published version into a file.
 
     Rendered in the request when small, otherwise by the task worker with its progress on this row.
     A version's file is rendered once and kept: downloading it again gives the same bytes.
     A draft's file is rendered again only when what it is rendered from changed: ``content_hash``
     fingerprints the document (data and text), the format, the file's date and the renderer, and at
-    most one queued, running or finished file of a report holds a given fingerprint.
+    most one queued, running or finished file of a report holds a given fingerprint. Its lifecycle is
+    the common one of ``registry.jobs`` (docs/architecture.md §6).
     """
 
     class Status(models.TextChoices):
@@ -154,7 +156,12 @@ class ReportFile(models.Model):
         FAILED = "failed", "сбой"
         INTERRUPTED = "interrupted", "прерван"
 
+    WORKING_STATES = (Status.RUNNING,)
     ACTIVE = (Status.QUEUED, Status.RUNNING)  # not finished yet
+    STALE_AFTER_SETTING = "REPORT_STALE_AFTER_SECONDS"
+    QUEUE_TIMEOUT_SETTING = "REPORT_QUEUE_TIMEOUT_SECONDS"
+    REAPED_MESSAGE = "Прерван: обработчик не ответил. Запросите файл ещё раз."
+    JOB_RUNNER = "reports.services.run_file"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     report = models.ForeignKey(Report, models.CASCADE, related_name="files", verbose_name="отчёт")
@@ -172,13 +179,10 @@ class ReportFile(models.Model):
     document = models.JSONField("документ на момент запроса", null=True, blank=True, editable=False)
     content_hash = models.CharField("отпечаток содержимого", max_length=64, blank=True, editable=False)
     status = models.CharField("состояние", max_length=12, choices=Status.choices, default=Status.QUEUED)
-    stage = models.CharField("этап", max_length=200, blank=True)
-    progress = models.PositiveSmallIntegerField("готовность, %", default=0)
     file_name = models.CharField("имя файла", max_length=255, blank=True)
     content = models.BinaryField("содержимое", null=True, blank=True, editable=False)
     size = models.PositiveBigIntegerField("размер, байт", default=0)
     pages = models.PositiveIntegerField("страниц", null=True, blank=True)
-    error = models.TextField("ошибка", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -187,10 +191,6 @@ class ReportFile(models.Model):
         related_name="+",
         verbose_name="кто",
     )
-    created_at = models.DateTimeField("создан", auto_now_add=True)
-    started_at = models.DateTimeField("начат", null=True, blank=True)
-    heartbeat_at = models.DateTimeField("последний отчёт обработчика", null=True, blank=True)
-    finished_at = models.DateTimeField("завершён", null=True, blank=True)
 
     class Meta:
         verbose_name = "файл отчёта"
@@ -213,7 +213,3 @@ class ReportFile(models.Model):
 
     def __str__(self):
         return self.file_name or f"{self.report} ({self.format})"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in self.ACTIVE

@@ -5,7 +5,8 @@
   happens to the registry afterwards reaches it.
 - ``request_file`` renders a draft or a version into PDF, DOCX or HTML: in the request when the report is
   small, by the task worker otherwise (a region's report, or more than ``REPORT_INLINE_MAX_ROWS`` table
-  rows), with the progress on the ``ReportFile`` row. A version's file is rendered once and kept; a
+  rows), with the progress on the ``ReportFile`` row; its lifecycle is the common one of ``registry.jobs``
+  (docs/architecture.md §6). A version's file is rendered once and kept; a
   draft's file is rendered again only when its content fingerprint changed (``render.content_hash``),
   and one user renders at most ``REPORT_RENDERS_PER_MINUTE`` files a minute.
 """
@@ -18,10 +19,11 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from mentoring_portal.faults import is_database_full, is_disk_full
+from registry import jobs, tasks
 
 from . import builders, documents, narrative, render
 from .models import Format, Report, ReportFile, ReportVersion
@@ -220,12 +222,7 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
             if existing is None:
                 raise
             return existing
-    if fmt == Format.HTML or runs_inline(report, document):
-        return run_file(job.pk, document=document)
-    from .tasks import run_report_file
-
-    run_report_file.enqueue(str(job.pk))
-    return job
+    return tasks.start(job, inline=fmt == Format.HTML or runs_inline(report, document), document=document)
 
 
 def _same_file(report: Report, fingerprint: str) -> ReportFile | None:
@@ -257,7 +254,7 @@ def check_render_rate(user) -> None:
 
 class _Progress:
     def __init__(self, job: ReportFile):
-        self.job = job
+        self.write = jobs.Progress(job)
 
     def __call__(self, stage: str, percent: int) -> None:
         labels = {
@@ -265,21 +262,14 @@ class _Progress:
             "write": "Запись файла",
             "done": "Готово",
         }
-        ReportFile.objects.filter(pk=self.job.pk).update(
-            stage=labels.get(stage, stage), progress=percent, heartbeat_at=timezone.now()
-        )
+        self.write(force=True, stage=labels.get(stage, stage), progress=percent)
 
 
 def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     """Render one ``ReportFile`` (in the request or in the worker). Never raises for a render failure."""
     job = ReportFile.objects.select_related("report", "version").get(pk=job_id)
-    if job.status not in ReportFile.ACTIVE:
-        return job
-    job.status = ReportFile.Status.RUNNING
-    job.started_at = job.heartbeat_at = timezone.now()
-    job.stage = "Сбор данных"
-    job.progress = 5
-    job.save(update_fields=["status", "started_at", "heartbeat_at", "stage", "progress"])
+    if not jobs.claim(job, ReportFile.Status.RUNNING, stage="Сбор данных", progress=5):
+        return job  # reaped while it waited, taken up twice, or already done
     progress = _Progress(job)
     started = time.monotonic()
     try:
@@ -290,73 +280,45 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     except Exception as error:
         if is_disk_full(error) or is_database_full(error):
             log.error("report file %s: the disk is full: %s", job.pk, error)
-            return _fail(job, DISK_FULL)
+            return jobs.fail(job, DISK_FULL)
         log.exception("report file %s failed", job.pk)
-        return _fail(job, "Внутренняя ошибка при формировании файла. Сообщите администратору портала.")
+        return jobs.fail(job, "Внутренняя ошибка при формировании файла. Сообщите администратору портала.")
     on = timezone.localdate(job.version.published_at) if job.version_id else timezone.localdate()
-    job.file_name = render.file_name(
+    name = render.file_name(
         document["title"], job.format, on=on, version=job.version.number if job.version_id else None
     )
-    job.content = content
-    job.document = None
-    job.size = len(content)
-    job.pages = pages
-    job.status = ReportFile.Status.DONE
-    job.stage = "Готово"
-    job.progress = 100
-    job.finished_at = timezone.now()
     try:
-        # One UPDATE: the content and «готов» are stored together or not at all.
-        job.save(
-            update_fields=[
-                "file_name", "content", "document", "size", "pages", "status", "stage", "progress",
-                "finished_at",
-            ]
-        )  # fmt: skip
+        # One UPDATE: the content and «готов» are stored together or not at all (and not over «прерван»).
+        finished = jobs.finish(
+            job,
+            file_name=name,
+            content=content,
+            document=None,
+            size=len(content),
+            pages=pages,
+            status=ReportFile.Status.DONE,
+            stage="Готово",
+            progress=100,
+        )
     except DatabaseError as error:
         # A full database volume (PostgreSQL «could not extend file», SQLite «database or disk is full»)
         # or a lost connection: nothing of the file was stored; say so instead of leaving it «формируется».
         log.error("report file %s: the file could not be stored: %s", job.pk, error)
-        job.content, job.size, job.pages, job.file_name = None, 0, None, ""
-        return _fail(job, DISK_FULL if is_database_full(error) else NOT_SAVED)
+        return jobs.fail(job, DISK_FULL if is_database_full(error) else NOT_SAVED)
+    if not finished:
+        return job  # reaped meanwhile: «прерван» stays
     log.info(
         "report file %s: %s, %d bytes in %.2f s", job.pk, job.format, job.size, time.monotonic() - started
     )
     return job
 
 
-def _fail(job: ReportFile, message: str) -> ReportFile:
-    """Mark the file «сбой» with ``message``; if even that cannot be written, the reaper marks it later."""
-    job.status = ReportFile.Status.FAILED
-    job.error = message
-    job.finished_at = timezone.now()
-    try:
-        ReportFile.objects.filter(pk=job.pk).update(
-            status=job.status, error=message, finished_at=job.finished_at, stage="", progress=0
-        )
-    except DatabaseError:
-        log.exception("report file %s: could not be marked failed", job.pk)
-    return job
-
-
 def reap_stale_files() -> int:
-    """Mark files whose worker stopped reporting, or that no worker took up, as interrupted.
-
-    A running file silent for ``REPORT_STALE_AFTER_SECONDS``; a queued one waiting for
-    ``REPORT_QUEUE_TIMEOUT_SECONDS`` (the worker is down, or the queue lost it). Either can be requested
-    again; a worker that takes an interrupted file up later leaves it alone.
-    """
-    now = timezone.now()
-    silent = now - datetime.timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
-    waiting = now - datetime.timedelta(seconds=settings.REPORT_QUEUE_TIMEOUT_SECONDS)
-    return ReportFile.objects.filter(
-        Q(status=ReportFile.Status.RUNNING, heartbeat_at__lt=silent)
-        | Q(status=ReportFile.Status.QUEUED, created_at__lt=waiting)
-    ).update(
-        status=ReportFile.Status.INTERRUPTED,
-        stage="Прерван: обработчик не ответил. Запросите файл ещё раз.",
-        finished_at=now,
-    )
+    """Mark «прерван» the files whose worker stopped reporting for ``REPORT_STALE_AFTER_SECONDS``, or
+    that no worker took up in ``REPORT_QUEUE_TIMEOUT_SECONDS`` (the worker is down, or the queue lost
+    it). Either can be requested again; a worker that takes an interrupted file up later leaves it
+    alone (``registry.jobs.reap``)."""
+    return jobs.reap(ReportFile)
 
 
 def purge_draft_files() -> int:

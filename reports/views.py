@@ -235,7 +235,7 @@ def _fresh_job(request, pk) -> ReportFile:
     job = _job(request, pk)
     if job.is_running:
         services.reap_stale_files()
-        job.refresh_from_db(fields=["status", "stage", "progress"])
+        job.refresh_from_db(fields=["status", "stage", "progress", "error", "finished_at"])
     return job
 
 

@@ -199,7 +199,7 @@ def import_job_status(request, pk):
             "label": job.get_status_display(),
             "running": job.is_running,
             "percent": job.percent,
-            "phase": job.phase,
+            "phase": job.stage,
             "done": job.progress_done,
             "total": job.progress_total,
         },

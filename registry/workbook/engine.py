@@ -322,9 +322,19 @@ def read_sheet(workbook, scan: SheetScan, spec: SheetSpec, ctx: ImportContext) -
 
 
 def import_workbook(
-    file, *, user=None, dry_run: bool = False, progress: Callable | None = None
+    file,
+    *,
+    user=None,
+    dry_run: bool = False,
+    progress: Callable | None = None,
+    before_commit: Callable[[], bool] | None = None,
 ) -> ImportReport:
-    """Import ``file`` (a path or a binary file object). Never raises for bad input: see ``report.errors``."""
+    """Import ``file`` (a path or a binary file object). Never raises for bad input: see ``report.errors``.
+
+    ``before_commit``, called inside the import's transaction once every row is written, may refuse
+    the commit by returning False: everything is rolled back (the job was reaped meanwhile,
+    docs/architecture.md §6).
+    """
     try:
         scans = inspect_workbook(file)
     except WorkbookRejected as rejected:
@@ -364,7 +374,7 @@ def import_workbook(
             with transaction.atomic():
                 _lock()
                 _run(ordered, workbook, ctx)
-                if ctx.has_errors:
+                if ctx.has_errors or (before_commit is not None and not before_commit()):
                     transaction.set_rollback(True)
                 else:
                     committed = True

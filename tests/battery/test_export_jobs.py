@@ -226,6 +226,26 @@ def test_abandoned_jobs_are_reaped_and_finished_files_expire(client_for, coordin
     assert ExportJob.objects.filter(pk=worker_died.pk).exists()  # interrupted lately: still listed
 
 
+def test_an_export_that_ends_after_the_reaper_keeps_interrupted(
+    client_for, curator, pairs, settings, monkeypatch
+):
+    """The reaper gave up on a silent worker; the worker ends after all: «прерван» stays, no file."""
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    job = queued(client_for(curator), PAIRS + "?format=xlsx")
+    write_workbook = export_jobs.exports.workbook_bytes
+
+    def slow_write(**kwargs):
+        content = write_workbook(**kwargs)
+        ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+        assert export_jobs.reap_stale_jobs() == 1
+        return content
+
+    monkeypatch.setattr(export_jobs.exports, "workbook_bytes", slow_write)
+    job = export_jobs.run_job(job.pk)
+    assert (job.status, job.get_status_display(), job.content) == ("interrupted", "прерван", None)
+    assert job.error == "Прерван: обработчик не ответил. Запросите выгрузку ещё раз."
+
+
 def test_the_worker_reports_its_progress_row_by_row(client_for, curator, pairs, settings, monkeypatch):
     settings.EXPORT_INLINE_MAX_ROWS = 1
     client = client_for(curator)

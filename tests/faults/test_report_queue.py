@@ -262,7 +262,8 @@ def test_ten_pdfs_at_once_render_two_at_a_time_and_other_pages_stay_fast(stack):
     assert len(tasks) == FILES, tasks
     decoded = [(s, a if isinstance(a, dict) else json.loads(a), w if isinstance(w, list) else json.loads(w))
                for s, a, w in tasks]  # fmt: skip
-    assert sorted(args["args"][0] for _, args, _ in decoded) == sorted(ids)
+    assert sorted(args["args"][1] for _, args, _ in decoded) == sorted(ids)
+    assert {args["args"][0] for _, args, _ in decoded} == {"reports.reportfile"}
     assert [(status, len(worker)) for status, _, worker in decoded] == [("SUCCESSFUL", 1)] * FILES, [
         (status, worker) for status, _, worker in decoded
     ]

@@ -94,7 +94,7 @@ print(json.dumps({{"reaped": n, "after": time.time() - {killed_at}}}))
     assert reaped["reaped"] == 1
     row = file_row(stack, first)
     assert row["status"] == "interrupted", row
-    assert "Запросите файл ещё раз" in row["stage"]
+    assert "Запросите файл ещё раз" in row["error"]
     assert row["empty"]
 
     # Asked for again: a new file, rendered by a fresh worker; the interrupted one stays as it was.

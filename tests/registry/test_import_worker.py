@@ -43,7 +43,11 @@ def stack(tmp_path):
 
 
 def job_row(stack) -> tuple:
-    rows = stack.query("SELECT status, progress_done, progress_total, phase, file FROM registry_importjob")
+    """status, rows done, rows total, what the page says (the error of an ended job, else its stage), file."""
+    rows = stack.query(
+        "SELECT status, progress_done, progress_total, CASE WHEN error <> '' THEN error ELSE stage END, file "
+        "FROM registry_importjob"
+    )
     assert len(rows) == 1, rows
     return rows[0]
 

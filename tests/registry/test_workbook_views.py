@@ -318,6 +318,63 @@ def test_a_job_whose_worker_stopped_reporting_is_marked_interrupted(client_for, 
     assert "прерван" in body and "ничего не записано" in body
 
 
+def test_an_import_no_worker_took_up_in_time_is_marked_interrupted(admin_user, school, settings):
+    """A confirmed import waits in the queue; without a worker it was left «в очереди» for good."""
+    settings.IMPORT_QUEUE_TIMEOUT_SECONDS = 60
+    settings.IMPORT_INLINE_MAX_ROWS = 0  # every import goes to the worker
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
+    forgotten = imports.create_job(workbook(school), user=admin_user)
+    imports.start(forgotten, commit=False)
+    ImportJob.objects.filter(pk=forgotten.pk).update(queued_at=long_ago)
+    # Checked long ago, confirmed just now: it waits since the confirmation, not since the upload.
+    confirmed = imports.create_job(workbook(school), user=admin_user)
+    ImportJob.objects.filter(pk=confirmed.pk).update(created_at=long_ago)
+    imports.start(confirmed, commit=True)
+
+    assert imports.reap_stale_jobs() == 1
+    forgotten.refresh_from_db()
+    confirmed.refresh_from_db()
+    assert (forgotten.status, forgotten.get_status_display()) == (
+        "interrupted",
+        "прерван, ничего не записано",
+    )
+    assert "Запустите загрузку снова" in forgotten.error and forgotten.finished_at is not None
+    assert confirmed.status == ImportJob.Status.QUEUED
+    # The worker that takes the reaped job up at last leaves it alone.
+    assert imports.run_job(forgotten.pk).status == ImportJob.Status.INTERRUPTED
+    assert imports.run_job(confirmed.pk).status == ImportJob.Status.DONE
+    assert Person.objects.filter(organization=school).count() == 3
+
+
+def test_a_check_that_ends_after_the_reaper_keeps_interrupted(admin_user, school, monkeypatch):
+    """The reaper gave up on a silent worker; the worker ends after all: «прерван» stays."""
+    job = imports.create_job(workbook(school), user=admin_user)
+    engine_import = imports.import_workbook
+
+    def slow_import(*args, **kwargs):
+        report = engine_import(*args, **kwargs)
+        ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+        assert imports.reap_stale_jobs() == 1
+        return report
+
+    monkeypatch.setattr(imports, "import_workbook", slow_import)
+    imports.start(job, commit=False)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.INTERRUPTED and job.check_report is None
+    assert job.error.startswith("Обработчик перестал отвечать") and job.file
+
+
+def test_an_import_refused_just_before_its_commit_writes_nothing(school):
+    """An import whose job was reaped while it ran rolls back instead of committing (``before_commit``)."""
+    from registry.workbook.engine import import_workbook
+
+    report = import_workbook(workbook(school), before_commit=lambda: False)
+    assert not report.committed and not report.errors
+    assert not Person.objects.filter(organization=school).exists()
+    assert import_workbook(workbook(school), before_commit=lambda: True).committed
+    assert Person.objects.filter(organization=school).count() == 3
+
+
 # ---------------------------------------------------------------- export and template
 
 

@@ -184,6 +184,25 @@ def test_a_file_no_worker_took_up_is_interrupted_and_can_be_requested_again(road
     assert services.run_file(again.pk).status == ReportFile.Status.DONE
 
 
+def test_a_file_that_ends_after_the_reaper_keeps_interrupted(roadmap, operator, settings, monkeypatch):
+    """The reaper gave up on a silent worker; the worker ends after all: «прерван» stays, no file."""
+    settings.REPORT_INLINE_MAX_ROWS = 0
+    report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    job = services.request_file(report, "docx", user=operator)
+    real_render = render.render
+
+    def slow_render(*args, **kwargs):
+        result = real_render(*args, **kwargs)
+        ReportFile.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+        assert services.reap_stale_files() == 1
+        return result
+
+    monkeypatch.setattr(render, "render", slow_render)
+    job = services.run_file(job.pk)
+    assert (job.status, job.get_status_display(), job.content) == ("interrupted", "прерван", None)
+    assert job.error == "Прерван: обработчик не ответил. Запросите файл ещё раз."
+
+
 def test_publishing_twice_gives_two_versions_with_the_text_saved_at_each(roadmap, operator):
     report = services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
     stale = Report.objects.get(pk=report.pk)

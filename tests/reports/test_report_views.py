@@ -649,7 +649,8 @@ def test_a_region_report_is_rendered_by_the_worker_with_its_progress(
     assert response.status_code == 302 and response.url == reverse("reports:file", args=[job.pk])
     assert job.status == "queued" and not job.content
     task = DBTaskResult.objects.get()
-    assert task.task_path == "reports.tasks.run_report_file" and task.args_kwargs["args"] == [str(job.pk)]
+    assert task.task_path == "registry.tasks.run_job"
+    assert task.args_kwargs["args"] == ["reports.reportfile", str(job.pk)]
 
     page = body(client.get(response.url))
     assert 'id="job-progress"' in page and '<progress id="job-bar" max="100" value="0">' in page

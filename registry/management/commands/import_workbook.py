@@ -31,7 +31,7 @@ class Command(BaseCommand):
             for error in errors:
                 self.stderr.write(error)
             if not errors:
-                self.stderr.write(job.phase)
+                self.stderr.write(job.error)
             raise CommandError(f"Ошибок: {len(errors)}. Ничего не записано.", returncode=1)
         if dry_run:
             self.stdout.write(self.style.SUCCESS("Проверка пройдена, ничего не записано (--dry-run)."))
