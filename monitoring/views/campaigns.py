@@ -818,21 +818,6 @@ def submission_review(request, pk):
 # ---------------------------------------------------------------- for the dashboard
 
 
-def open_tasks_for(user) -> QuerySet:
-    """The curator's submissions still to fill: not sent or returned, in open campaigns, earliest
-    deadline first (for the dashboard's «Открытые мониторинги»). Other roles fill nothing: empty."""
-    if access.role_of(user) != Role.CURATOR:
-        return Submission.objects.none()
-    return (
-        access.scoped(
-            user,
-            Submission.objects.filter(status__in=EDITABLE_SUBMISSION, campaign__status=CStatus.OPEN),
-        )
-        .select_related("campaign", "organization")
-        .order_by("campaign__deadline", "campaign__title", "pk")
-    )
-
-
 urlpatterns = [
     path("campaigns/", campaign_list, name="campaign-list"),
     path("campaigns/new/", campaign_create, name="campaign-create"),
