@@ -39,7 +39,7 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
 
-from mentoring_portal.forms import PlainTextAdminMixin
+from common.forms import PlainTextAdminMixin
 from registry import access
 from registry.models import UserScope
 

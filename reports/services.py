@@ -21,7 +21,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from mentoring_portal.faults import is_database_full, is_disk_full
+from common.faults import is_database_full, is_disk_full
 
 from . import builders, documents, narrative, render
 from .models import Format, Report, ReportFile, ReportVersion

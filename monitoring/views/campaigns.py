@@ -28,7 +28,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mentoring_portal.formats import ru_date
+from common.formats import ru_date
 from monitoring import campaigns as svc
 from monitoring import forms, selectors
 from monitoring import indicators as ind

@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from mentoring_portal.forms import PlainTextMixin
+from common.forms import PlainTextMixin
 from registry import access, people
 from registry.models import (
     CONSENT_DATE_MISSING,
