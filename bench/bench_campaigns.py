@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 import psycopg
 from bench_pages import EXIT_UNMIGRATED, SqlTimer, p95, pending_migrations, pin_today
 from bench_selectors import p90
-from common import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, database_url, setup_django
+from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, database_url, setup_django
 
 # The databases that hold generate.py's national data, in order of preference.
 CANDIDATES = (DEFAULT_DATABASE, "mentoring_helper_campaigns_bench")

@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from common import DEFAULT_DATABASE, ROOT, database_url, setup_django
+from benchdb import DEFAULT_DATABASE, ROOT, database_url, setup_django
 
 PASSWORD = "Vygruzka-2026-bench"  # noqa: S105 — a throwaway account of a bench database
 USERNAME = "bench_export_operator"

@@ -48,7 +48,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from common import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django
+from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django
 
 EXIT_UNMIGRATED = 4
 TARGET_MS = 200.0  # p95 of one request

@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from common import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django
+from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django
 
 TARGETS_MS = {"region": 50.0, "country": 1000.0}  # median of one report (the four selectors)
 SELECTOR_NAMES = ("form_counts", "category_counts", "totals", "headcount_totals")

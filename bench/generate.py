@@ -23,7 +23,7 @@ from bisect import bisect
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from common import DEFAULT_DATABASE, maintenance_connection, setup_django
+from benchdb import DEFAULT_DATABASE, maintenance_connection, setup_django
 from psycopg import sql
 
 # ---------------------------------------------------------------- sizes at scale 1.0

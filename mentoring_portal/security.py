@@ -39,11 +39,10 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.admin import OTPAdminSite
 
-from mentoring_portal.forms import PlainTextAdminMixin
+from common.filters import SafeChangeListMixin
+from common.forms import PlainTextAdminMixin
 from registry import access
 from registry.models import UserScope
-
-from .filters import SafeChangeListMixin
 
 Role = UserScope.Role
 

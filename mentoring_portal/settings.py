@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The base package under the apps (docs/architecture.md §2), for its template tags only.
+    "common",
     "registry",
     "monitoring",
     "reports",
@@ -74,7 +76,7 @@ MIDDLEWARE = [
     "mentoring_portal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "mentoring_portal.faults.FaultsMiddleware",
+    "common.faults.FaultsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -154,7 +156,7 @@ USE_I18N = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_TZ = True
 DATE_INPUT_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
-FORMAT_MODULE_PATH = ["mentoring_portal.formats"]
+FORMAT_MODULE_PATH = ["common.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
@@ -163,7 +165,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     # FileSystemStorage that removes a half-written file when the disk fills (RELIABILITY #49).
-    "default": {"BACKEND": "mentoring_portal.storage.MediaStorage"},
+    "default": {"BACKEND": "common.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 
-from monitoring.views.campaigns import open_tasks_for
+from monitoring.selectors import open_tasks_for
 from registry import access, selectors
 from registry.models import Municipality, Organization, Region, UserScope
 

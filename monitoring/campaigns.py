@@ -38,7 +38,7 @@ from django.http import Http404
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from mentoring_portal.formats import ru_date
+from common.formats import ru_date
 from registry import access
 from registry.models import Municipality, Organization, Region, UserScope
 

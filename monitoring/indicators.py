@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q
 
-from mentoring_portal import formats
+from common import formats
 from registry.models import (
     YOUNG_SPECIALIST_MAX_YEARS,
     Category,

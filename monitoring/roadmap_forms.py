@@ -9,7 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from mentoring_portal.forms import PlainTextMixin
+from common.forms import PlainTextMixin
 from registry import access
 from registry.models import Municipality, Organization, Region
 

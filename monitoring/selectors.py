@@ -551,3 +551,21 @@ def submission_figures(submission: Submission) -> list[FigureRow]:
         )
         for row in rows
     ]
+
+
+def open_tasks_for(user) -> QuerySet:
+    """The curator's submissions still to fill: not sent or returned, in open campaigns, earliest
+    deadline first (for the dashboard's «Открытые мониторинги»). Other roles fill nothing: empty."""
+    if access.role_of(user) != UserScope.Role.CURATOR:
+        return Submission.objects.none()
+    return (
+        access.scoped(
+            user,
+            Submission.objects.filter(
+                status__in=(Submission.Status.DRAFT, Submission.Status.RETURNED),
+                campaign__status=Campaign.Status.OPEN,
+            ),
+        )
+        .select_related("campaign", "organization")
+        .order_by("campaign__deadline", "campaign__title", "pk")
+    )

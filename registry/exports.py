@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from mentoring_portal.text import printable
+from common.text import printable
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERSONAL_DATA_NOTICE = (
@@ -37,7 +37,7 @@ def safe_cell(value, *, source=None):
     """A value as it goes into a cell: dates as dates, text never as a formula, nothing hidden.
 
     ``source`` says where the value was stored (a string, or a callable giving one), for the
-    warning logged when hidden characters are left out (``mentoring_portal.text.printable``).
+    warning logged when hidden characters are left out (``common.text.printable``).
     """
     if value is None:
         return ""

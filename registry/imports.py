@@ -18,9 +18,10 @@ from django.core.files import File
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from common.uploads import save_file
+
 from . import jobs, tasks
 from .models import ImportJob
-from .uploads import save_file
 from .workbook.engine import import_workbook
 from .workbook.safety import WorkbookRejected, inspect_workbook
 

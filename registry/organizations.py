@@ -17,7 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from . import uploads
+from common import uploads
+
 from .models import Headcount, NormativeDocument, Organization, OrganizationStatus
 
 ORGANIZATION_STALE_VERSION = (
@@ -133,7 +134,7 @@ def document_file_check(file: UploadedFile) -> str:
         raise wrong_content
     if ext in (".docx", ".odt"):
         # A renamed .jar or .zip starts with the same four bytes: look at the archive's contents,
-        # from its central directory, refusing zip bombs and macros (registry.uploads).
+        # from its central directory, refusing zip bombs and macros (common.uploads).
         names = uploads.zip_names_if_safe(file)
         if names is None:
             raise wrong_content

@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from mentoring_portal.text import printable, source_of
+from common.text import printable, source_of
 
 from . import people, services
 from .exports import PERSONAL_DATA_NOTICE, append_table, safe_cell

@@ -14,9 +14,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
-from mentoring_portal.formats import share
+from common import uploads
+from common.formats import share
 
-from . import uploads
 from .models import (
     Category,
     Contest,

@@ -8,7 +8,7 @@ are the baseline the import benchmark compares against (bench/bench_workbook.py)
 
 from import_export import fields, resources, widgets
 
-from mentoring_portal import text
+from common import text
 
 from . import exports
 from .models import Headcount, Municipality, Organization, Person

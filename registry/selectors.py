@@ -1,7 +1,7 @@
 """Counting selectors: the figures every report is built from.
 
 Counts, never shares: a share is a numerator and a denominator summed over the scope,
-then divided once (``mentoring_portal.formats.share``). Each figure family is one SQL
+then divided once (``common.formats.share``). Each figure family is one SQL
 query with GROUP BY; nothing loops over rows in Python.
 
 A scope is a Region, a Municipality or an Organization. "As of a date" counts a

@@ -12,7 +12,7 @@ import re
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from mentoring_portal.formats import ru_date
+from common.formats import ru_date
 from monitoring import selectors as monitoring_selectors
 from monitoring import timing
 from monitoring.models import Campaign, RoadMap, RoadMapEvent

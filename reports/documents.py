@@ -5,7 +5,7 @@ for WeasyPrint, ``reports.docx`` writes the same blocks into Word, so the three 
 text and tables by construction. Every share is written here from its counts: «228 из 340, 67 %».
 """
 
-from mentoring_portal.formats import plural, share, share_of
+from common.formats import plural, share, share_of
 
 from .models import Kind
 

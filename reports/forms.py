@@ -2,7 +2,7 @@
 
 from django import forms
 
-from mentoring_portal.forms import PlainTextMixin
+from common.forms import PlainTextMixin
 from monitoring.models import Campaign, RoadMap
 from registry import access
 from registry.models import Municipality

@@ -5,7 +5,7 @@ completeness, the events not done — and the operator edits it before publishin
 paragraphs separated by a blank line; recommendations one per line.
 """
 
-from mentoring_portal.formats import plural, share, share_of
+from common.formats import plural, share, share_of
 
 from .models import Kind
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 from django.template.loader import get_template, render_to_string
 
-from mentoring_portal.text import HIDDEN, printable
+from common.text import HIDDEN, printable
 
 from . import charts
 from .models import Format
@@ -60,7 +60,7 @@ def _view(document: dict, *, preview_rows: int | None = None) -> dict:
 
 
 def printable_document(document, path: str = "document"):
-    """The document with hidden characters left out of every text (``mentoring_portal.text``).
+    """The document with hidden characters left out of every text (``common.text``).
 
     A report's texts are copies of stored names and notes: one written round the forms (a
     right-to-left override, a byte-order mark, a C0 control) would read otherwise in the HTML

@@ -22,7 +22,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from mentoring_portal.faults import is_database_full, is_disk_full
+from common.faults import is_database_full, is_disk_full
 from registry import jobs, tasks
 
 from . import builders, documents, narrative, render

@@ -7,7 +7,7 @@ import pytest
 from django import forms
 from django.urls import reverse
 
-from mentoring_portal.forms import PlainTextMixin, text_character_error
+from common.forms import PlainTextMixin, text_character_error
 from registry.models import Mentorship
 from tests.factories import make_mentorship
 from tests.registry.factories_mentorships import edit_post

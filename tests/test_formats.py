@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from mentoring_portal.formats import parse_ru_date, percent, ru_date, share, share_of
+from common.formats import parse_ru_date, percent, ru_date, share, share_of
 
 
 @pytest.mark.parametrize(

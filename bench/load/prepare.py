@@ -31,9 +31,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # bench/common.py
+sys.path.insert(0, str(HERE.parent))  # bench/benchdb.py
 
-from common import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django  # noqa: E402
+from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django  # noqa: E402
 
 LOAD_PASSWORD = "Nagruzka-2026-load-test"  # known on purpose: the bench database holds no real data
 PREFIX = "load_"

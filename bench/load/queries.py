@@ -17,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import DEFAULT_DATABASE, setup_django  # noqa: E402
+from benchdb import DEFAULT_DATABASE, setup_django  # noqa: E402
 
 
 def pages(account: dict) -> dict[str, str]:

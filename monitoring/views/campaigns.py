@@ -28,7 +28,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mentoring_portal.formats import ru_date
+from common.formats import ru_date
 from monitoring import campaigns as svc
 from monitoring import forms, selectors
 from monitoring import indicators as ind
@@ -816,21 +816,6 @@ def submission_review(request, pk):
 
 
 # ---------------------------------------------------------------- for the dashboard
-
-
-def open_tasks_for(user) -> QuerySet:
-    """The curator's submissions still to fill: not sent or returned, in open campaigns, earliest
-    deadline first (for the dashboard's «Открытые мониторинги»). Other roles fill nothing: empty."""
-    if access.role_of(user) != Role.CURATOR:
-        return Submission.objects.none()
-    return (
-        access.scoped(
-            user,
-            Submission.objects.filter(status__in=EDITABLE_SUBMISSION, campaign__status=CStatus.OPEN),
-        )
-        .select_related("campaign", "organization")
-        .order_by("campaign__deadline", "campaign__title", "pk")
-    )
 
 
 urlpatterns = [

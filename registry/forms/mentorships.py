@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mentoring_portal.forms import PlainTextMixin
+from common.forms import PlainTextMixin
 from registry import access, services
 from registry.models import (
     ORGANIZATION_SIDE,

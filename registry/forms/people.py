@@ -11,8 +11,8 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from mentoring_portal.filters import int_param
-from mentoring_portal.forms import PlainTextMixin
+from common.filters import int_param
+from common.forms import PlainTextMixin
 from registry import access, people
 from registry.models import (
     CONSENT_DATE_MISSING,

@@ -8,8 +8,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from mentoring_portal.filters import YearFilter
-from mentoring_portal.forms import PlainTextMixin
+from common.filters import YearFilter
+from common.forms import PlainTextMixin
 from registry import access
 from registry.models import (
     Contest,

@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from mentoring_portal.filters import int_param
+from common.filters import int_param
 from registry import access, exports, selectors
 from registry import organizations as services
 from registry.forms.organizations import (

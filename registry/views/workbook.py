@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from common.uploads import DiskFull
 from registry import access, export_jobs, imports
 from registry.exports import XLSX
 from registry.models import ImportJob, Mentorship, Municipality, Organization, Person, UserScope
-from registry.uploads import DiskFull
 
 Role = UserScope.Role
 RECENT_JOBS = 20

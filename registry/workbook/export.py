@@ -29,7 +29,7 @@ import xlsxwriter
 from django.conf import settings
 from django.utils import timezone
 
-from mentoring_portal.text import HIDDEN, printable
+from common.text import HIDDEN, printable
 from registry.exports import FORMULA_STARTS, PERSONAL_DATA_NOTICE
 from registry.models import MentoringForm, Region
 

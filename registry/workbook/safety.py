@@ -48,7 +48,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 from django.conf import settings
 
-from mentoring_portal.formats import plural
+from common.formats import plural
 
 __all__ = ["SheetScan", "WorkbookRejected", "defusedxml_active", "inspect_workbook"]
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from common.text import INVISIBLE, REFUSED
 from registry.models import CONSENT_TEXT_VERSIONS, Category, Mentorship, Organization
 
 BLANK = ""
@@ -85,14 +86,6 @@ CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*\Z")
 SCHOOL_YEAR_PATTERN = re.compile(r"(\d{4})\s*[/\-–]\s*(\d{4})\Z")
 DATE_PATTERN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
-# Zero-width characters, the BOM, the soft hyphen and every bidi control (marks U+200E/F, U+061C,
-# embeddings and overrides, isolates); C0 and C1 controls but tab and line breaks, and the
-# Unicode line and paragraph separators (a line break that no reader of the data expects).
-INVISIBLE_CHARS = "\u200b-\u200f\u061c\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069"
-CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
-INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
-CONTROL = re.compile(f"[{CONTROL_CHARS}]")
-REFUSED = re.compile(f"[{INVISIBLE_CHARS}{CONTROL_CHARS}]")  # one pass; the two above say which
 # Every letter that unicodedata names LATIN … or CYRILLIC … lies in these blocks (a test checks it
 # against the whole of Unicode); a text without letters of both is written in one alphabet.
 MAYBE_LATIN = re.compile(

@@ -420,7 +420,7 @@ def test_the_admins_date_hierarchy_out_of_range_is_a_note_and_the_list_unfiltere
 
 def test_every_model_admin_refuses_out_of_range_values_the_same_way():
     """The site's ``register`` gives the mixin to every ModelAdmin, the libraries' ones too."""
-    from mentoring_portal.filters import SafeChangeListMixin
+    from common.filters import SafeChangeListMixin
 
     assert admin.site._registry
     for model, model_admin in admin.site._registry.items():

@@ -20,7 +20,7 @@ from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from mentoring_portal.text import HIDDEN, printable, validate_plain_text
+from common.text import HIDDEN, printable, validate_plain_text
 from monitoring.models import RoadMap, RoadMapEvent
 from registry.models import Organization, OrganizationStatus, Person, Region
 from reports import render
@@ -163,7 +163,7 @@ def test_the_validator_an_api_would_use_says_the_same():
 
 def test_printable_drops_every_hidden_character_and_logs_where_not_what(caplog):
     text = "Иванова" + "".join(HIDDEN_CHARACTERS) + "\u0085Анна\tи\nдалее"
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         assert printable(text, "registry.Person.position id=7") == "ИвановаАнна\tи\nдалее"
     (record,) = caplog.records
     assert "registry.Person.position id=7" in record.getMessage()
@@ -186,7 +186,7 @@ def _hidden_warnings(caplog) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "mentoring_portal.text" and record.levelno == logging.WARNING
+        if record.name == "common.text" and record.levelno == logging.WARNING
     ]
 
 
@@ -219,7 +219,7 @@ def test_list_exports_leave_a_stored_hidden_character_out_and_log_where(
     Organization.objects.filter(pk=school.pk).update(
         full_name=f"МБОУ{hidden} «СОШ № 1»", short_name=f"СОШ{hidden} № 1"
     )
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         response = client_for(curator).get(reverse("registry:mentor-list") + "?format=xlsx")
         _assert_written_out(response, hidden, {"учитель", "СОШ № 1"})
         response = client_for(operator).get(reverse("registry:organization-list") + "?format=xlsx")
@@ -246,7 +246,7 @@ def test_the_one_person_export_leaves_a_stored_hidden_character_out(
     Person.objects.filter(pk=person.pk).update(
         position=f"учи{hidden}тель", full_name=f"Иванова\u202e{hidden} Анна"
     )
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         response = client_for(curator).get(reverse("registry:person-export", args=[person.pk]))
     _assert_written_out(response, hidden, {"учитель", "Иванова Анна"})
     disposition = response["Content-Disposition"]
@@ -273,7 +273,7 @@ def test_the_regional_workbook_export_leaves_a_stored_hidden_character_out(
     )
     event = RoadMapEvent.objects.create(roadmap=roadmap, title="Совещание", timing_text="Январь 2021 года")
     RoadMapEvent.objects.filter(pk=event.pk).update(title=f"Сове{hidden}щание")
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         response = client_for(curator).get(reverse("registry:workbook-export"))
     texts = _assert_written_out(response, hidden, {"учитель", "СОШ № 1", "Совещание"})
     assert not [text for text in texts if "_x00" in text]  # nor XlsxWriter's escape of it
@@ -290,7 +290,7 @@ def test_the_admins_export_leaves_a_stored_hidden_character_out(
     client = client_for(admin_user)
     url = reverse("admin:registry_person_export")
     fields = {f"personresource_{name}": "on" for name in ("organization", "full_name", "position")}
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         response = client.post(url, {"format": "0", "resource": "0", **fields})  # csv
         assert response.status_code == 200
         values = {
@@ -324,7 +324,7 @@ def _report(text: str) -> dict:
 
 @pytest.mark.parametrize("hidden", HIDDEN_CHARACTERS, ids=CHAR_IDS, indirect=True)
 def test_report_files_leave_a_stored_hidden_character_out(hidden, caplog):
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         html = render.to_html(_report(hidden))
         content = render.to_docx(_report(hidden))
     assert "СОШ № 1" in html and "Наставничество" in html and hidden not in html
@@ -337,7 +337,7 @@ def test_report_files_leave_a_stored_hidden_character_out(hidden, caplog):
 
 
 def test_a_pdf_report_renders_with_stored_hidden_characters(caplog):
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         content, pages = render.render(_report("\x07\x1b\u202e\ufeff"), "pdf")
     assert content.startswith(b"%PDF") and pages == 1
     assert _hidden_warnings(caplog)
@@ -382,7 +382,7 @@ def test_a_report_built_from_stored_hidden_characters_downloads_without_them(
     RoadMapEvent.objects.filter(pk=event.pk).update(title=f"Сове{hidden}щание")
     report = services.create(resolve(coordinator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=coordinator)
     client = client_for(coordinator)
-    with caplog.at_level(logging.WARNING, logger="mentoring_portal.text"):
+    with caplog.at_level(logging.WARNING, logger="common.text"):
         for fmt in ("docx", "html"):
             created = client.post(reverse("reports:report-file", args=[report.pk, fmt]))
             assert created.status_code == 302

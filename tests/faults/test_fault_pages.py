@@ -10,7 +10,7 @@ from django.db import OperationalError, connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from mentoring_portal import faults
+from common import faults
 
 
 def real_operational_error() -> OperationalError:
@@ -40,7 +40,7 @@ def test_a_database_error_in_a_view_becomes_a_generic_503(caplog):
     error = real_operational_error()
     request = RequestFactory().get("/organizations/")
     middleware = faults.FaultsMiddleware(lambda request: None)
-    with caplog.at_level("WARNING", logger="mentoring_portal.faults"):
+    with caplog.at_level("WARNING", logger="common.faults"):
         response = middleware.process_exception(request, error)
     assert response.status_code == 503
     assert response["Retry-After"] == "60"

@@ -1,7 +1,7 @@
 """#49: a file saved through the portal's storage onto a full disk leaves nothing behind.
 
 Documents and practices are saved by their forms through ``default_storage`` (the workbook
-upload has its own path, ``registry.uploads.save_file``, tested in ``test_disk_full.py``). A real
+upload has its own path, ``common.uploads.save_file``, tested in ``test_disk_full.py``). A real
 ENOSPC: the storage's directory is a 64 KB tmpfs mounted for the test (root needed, as in
 ``test_disk_full.py``).
 """
@@ -13,7 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from mentoring_portal.storage import MediaStorage
+from common.storage import MediaStorage
 from tests.faults.test_disk_full import can_mount, mount_tmpfs
 
 

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.utils import timezone
 
-from mentoring_portal.formats import parse_ru_date
+from common.formats import parse_ru_date
 from monitoring import campaigns as svc
 from monitoring import selectors
 from monitoring.demo import MonitoringDemo

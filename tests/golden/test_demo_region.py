@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from mentoring_portal.formats import parse_ru_date, share, share_of
+from common.formats import parse_ru_date, share, share_of
 from registry import selectors
 from registry.models import (
     Contest,

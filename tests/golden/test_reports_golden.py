@@ -34,7 +34,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from PIL import Image
 
-from mentoring_portal.formats import parse_ru_date
+from common.formats import parse_ru_date
 from monitoring.models import Campaign, RoadMap, RoadMapEvent, SubmissionValue
 from registry.demo import CURATOR_SCHOOL_CODE, OKTYABRSKY_CODE
 from reports import builders, documents, narrative, render, services

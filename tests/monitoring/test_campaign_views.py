@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from monitoring import campaigns as svc
 from monitoring.models import Campaign, Indicator, Submission, SubmissionEvent, SubmissionValue
-from monitoring.views.campaigns import open_tasks_for
+from monitoring.selectors import open_tasks_for
 from registry.models import school_year_of
 from tests import factories as f
 

@@ -18,7 +18,8 @@ def test_every_registry_model_has_a_scope_rule():
     models = {
         m
         for m in apps.get_app_config("registry").get_models()
-        if m.__name__ not in ("UserScope", "ImportJob", "ExportJob") and not m.__name__.startswith("Historical")
+        if m.__name__ not in {"UserScope", "ImportJob", "ExportJob"}
+        and not m.__name__.startswith("Historical")
     }
     missing = {m.__name__ for m in models if m not in access.SCOPE_PATHS}
     assert missing == set()

@@ -803,7 +803,7 @@ def test_card_query_count_is_fixed(client_for, curator, school, django_assert_ma
 
 
 def test_a_document_docx_with_macros_or_a_zip_bomb_is_refused(tmp_path, settings):
-    """The school's documents get the same archive checks as the practices (registry.uploads)."""
+    """The school's documents get the same archive checks as the practices (common.uploads)."""
     import io
     import zipfile
 

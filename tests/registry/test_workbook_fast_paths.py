@@ -19,6 +19,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from openpyxl import load_workbook
 
+from common import text as text_module
 from registry import services
 from registry.models import (
     BaseMembership,
@@ -287,12 +288,12 @@ def _old_clean_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFC", str(value))
-    match = schema.INVISIBLE.search(text)
+    match = text_module.INVISIBLE.search(text)
     if match:
         raise schema.CellError(
             f"невидимый символ U+{ord(match.group()):04X} в позиции {match.start() + 1}; удалите его"
         )
-    if schema.CONTROL.search(text):
+    if text_module.CONTROL.search(text):
         raise schema.CellError("управляющий символ в тексте; удалите его")
     text = re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
     text = schema.FORMULA_ESCAPE.sub("", text, count=1) if text.startswith("'") else text

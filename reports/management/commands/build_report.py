@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mentoring_portal.formats import parse_ru_date
+from common.formats import parse_ru_date
 from reports import builders, narrative, render, services
 from reports.models import Format, Kind
 from reports.sources import ReportError, resolve

@@ -1,6 +1,6 @@
 from django import template
 
-from mentoring_portal import formats
+from common import formats
 
 register = template.Library()
 

@@ -3,9 +3,9 @@
 Markup is harmless here: templates escape it. What escaping cannot neutralise are invisible
 characters: a right-to-left override (U+202E) turns «Иванов.xlsx» into something that reads
 otherwise on every page, list and PDF it reaches, and zero-width characters make two names
-that look the same differ. The workbook import refuses the same characters with the same
-words (``registry.workbook.schema.REFUSED``); a form says it next to the field and saves nothing.
-The check itself lives in ``mentoring_portal.text`` (also the validator an API would use).
+that look the same differ. The workbook import refuses the same characters (``common.text.REFUSED``,
+applied to cells by ``registry.workbook.schema``); a form says it next to the field and saves
+nothing. The check itself lives in ``common.text`` (also the validator an API would use).
 """
 
 from django import forms

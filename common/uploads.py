@@ -12,7 +12,7 @@ import zipfile
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models.fields.files import FieldFile
 
-from mentoring_portal.faults import DISK_FULL, is_disk_full
+from common.faults import DISK_FULL, is_disk_full
 
 log = logging.getLogger(__name__)
 

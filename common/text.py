@@ -16,9 +16,17 @@ import re
 
 from django.core.exceptions import ValidationError
 
-from registry.workbook.schema import CONTROL, CONTROL_CHARS, INVISIBLE, INVISIBLE_CHARS
-
 logger = logging.getLogger(__name__)
+
+# The characters refused where text comes in, here for the forms and the workbook alike
+# (docs/workbook.md §3): zero-width characters, the BOM, the soft hyphen and every bidi control
+# (marks U+200E/F, U+061C, embeddings and overrides, isolates); C0 and C1 controls but tab and
+# line breaks, and the Unicode line and paragraph separators (a line break no reader expects).
+INVISIBLE_CHARS = "\u200b-\u200f\u061c\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069"
+CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
+CONTROL = re.compile(f"[{CONTROL_CHARS}]")
+REFUSED = re.compile(f"[{INVISIBLE_CHARS}{CONTROL_CHARS}]")  # one pass; the two above say which
 
 TEXT_CONTROLS_ALLOWED = "\t\n\r"  # a text area's own line breaks
 # What an output leaves out: the refused characters and the two non-characters XML refuses.
