@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = range(1, 68)
+CASES = range(1, 76)
 
 R = "tests/registry/"
 M = "tests/monitoring/"
@@ -494,6 +494,95 @@ LATER: dict[int, list[str]] = {
 }
 BATTERY.update({case: BATTERY.get(case, []) + tests for case, tests in LATER.items()})
 
+# The second battery (docs/reliability.md §5): the classes of attack an outside probe broke, #68–#75.
+WB_PROBE = B + "test_workbook_probe.py"
+STORED = B + "test_stored_text.py"
+FUZZ = B + "test_filter_fuzz.py"
+SPRAY = B + "test_spraying.py"
+EXPORT_JOBS = B + "test_export_jobs.py"
+RENDERS = B + "test_report_renders.py"
+SECOND: dict[int, list[str]] = {
+    68: [
+        WB_PROBE + "::test_a_cell_right_of_the_table_is_refused_naming_sheet_and_cell",
+        WB_PROBE + "::test_a_cell_far_down_after_a_gap_is_refused_in_any_order",
+        WB_PROBE + "::test_a_value_far_down_before_the_header_is_refused_naming_its_cell",
+        WB_PROBE + "::test_a_far_reference_written_with_spaces_and_single_quotes_is_found",
+        WB_PROBE + "::test_cells_without_a_reference_are_placed_like_excel_places_them",
+        WB_PROBE + "::test_the_wide_sheet_is_refused_by_the_upload_the_worker_and_the_command",
+        WB_PROBE + "::test_the_wide_sheet_is_refused_in_flat_memory",
+        WB_PROBE + "::test_the_largest_rectangle_the_limits_let_through_reads_in_bounded_memory_and_time",
+        WB_PROBE + "::test_a_lying_dimension_spans_and_col_ranges_allocate_nothing_and_the_book_imports",
+        WB_PROBE + "::test_the_admin_import_reads_cells_not_the_declared_dimension",
+    ],
+    69: [
+        STORED + "::test_the_admin_add_form_refuses_a_hidden_character_at_the_field",
+        STORED + "::test_the_admin_change_form_refuses_a_hidden_character_in_a_school_name",
+        STORED + "::test_an_admin_inline_refuses_a_hidden_character_at_its_field",
+        STORED + "::test_the_admin_refuses_a_hidden_character_in_a_persons_position",
+        STORED + "::test_the_admins_workbook_import_refuses_a_hidden_character_naming_the_column",
+        STORED + "::test_the_validator_an_api_would_use_says_the_same",
+        STORED + "::test_c1_controls_separators_and_bidi_marks_are_refused_like_the_rest",
+        STORED + "::test_list_exports_leave_a_stored_hidden_character_out_and_log_where",
+        STORED + "::test_the_one_person_export_leaves_a_stored_hidden_character_out",
+        STORED + "::test_the_regional_workbook_export_leaves_a_stored_hidden_character_out",
+        STORED + "::test_the_admins_export_leaves_a_stored_hidden_character_out",
+        STORED + "::test_report_files_leave_a_stored_hidden_character_out",
+        STORED + "::test_a_pdf_report_renders_with_stored_hidden_characters",
+        STORED + "::test_a_report_built_from_stored_hidden_characters_downloads_without_them",
+    ],
+    70: [
+        FUZZ + "::test_every_page_with_an_object_is_classified",
+        FUZZ + "::test_portal_page_survives_hostile_filter_values",
+        FUZZ + "::test_admin_changelist_survives_hostile_filter_values",
+        FUZZ + "::test_a_year_out_of_range_is_a_note_and_the_list_unfiltered",
+        FUZZ + "::test_a_municipality_id_out_of_range_in_the_people_list_is_refused_in_russian",
+        FUZZ + "::test_a_headcount_year_out_of_range_opens_the_current_year",
+        FUZZ + "::test_the_admins_date_hierarchy_out_of_range_is_a_note_and_the_list_unfiltered",
+        FUZZ + "::test_every_model_admin_refuses_out_of_range_values_the_same_way",
+    ],
+    71: [
+        SPRAY + "::test_one_address_spraying_thirty_names_is_slowed_then_locked_while_another_address_signs_in",
+        SPRAY + "::test_a_school_behind_one_nat_address_with_a_few_typos_is_never_refused",
+        SPRAY + "::test_a_successful_login_does_not_reset_the_address_count_of_other_names",
+        SPRAY + "::test_case_variants_of_one_name_count_as_one_name",
+        SPRAY + "::test_the_addresses_of_one_ipv6_64_count_together_and_another_64_is_free",
+        SPRAY + "::test_a_forged_forwarded_for_does_not_change_the_counted_address",
+        SPRAY + "::test_the_admin_login_and_the_second_factor_step_are_refused_from_a_locked_address",
+        SPRAY + "::test_wrong_second_factor_codes_alone_slow_the_address",
+        SPRAY + "::test_what_the_throttle_counts_by",
+    ],
+    72: [
+        WB_PROBE + "::test_an_active_part_is_refused_by_its_type_wherever_it_lies",
+        WB_PROBE + "::test_an_external_link_outside_its_folder_is_refused_by_the_upload_the_worker_and_the_command",
+        WB_PROBE + "::test_a_book_with_a_web_hyperlink_and_an_ordinary_dimension_still_imports",
+        WB_PROBE + "::test_the_admin_import_refuses_what_the_portal_refuses",
+    ],
+    73: [
+        EXPORT_JOBS + "::test_a_long_list_is_queued_and_the_worker_writes_the_rows_of_the_inline_export",
+        EXPORT_JOBS + "::test_the_people_list_goes_to_the_worker_too",
+        EXPORT_JOBS + "::test_a_list_that_gives_no_count_is_measured_by_its_rows",
+        EXPORT_JOBS + "::test_the_task_worker_runs_the_queued_export",
+        EXPORT_JOBS + "::test_nobody_but_the_owner_sees_the_job_or_its_file",
+        EXPORT_JOBS + "::test_the_worker_reads_the_scope_again_not_the_one_at_the_click",
+        EXPORT_JOBS + "::test_a_job_of_a_deactivated_account_is_not_written",
+        EXPORT_JOBS + "::test_the_export_beyond_the_users_limit_is_refused_and_nothing_is_queued",
+        EXPORT_JOBS + "::test_abandoned_jobs_are_reaped_and_finished_files_expire",
+        EXPORT_JOBS + "::test_the_worker_reports_its_progress_row_by_row",
+        EXPORT_JOBS + "::test_a_large_registry_workbook_is_written_by_the_worker_too",
+    ],
+    74: [
+        RENDERS + "::test_twenty_clicks_on_an_unchanged_draft_render_it_once",
+        RENDERS + "::test_a_changed_text_renders_anew_and_the_old_text_is_the_old_file",
+        RENDERS + "::test_over_the_render_limit_the_answer_is_429_in_russian_and_nothing_is_rendered",
+        RENDERS + "::test_a_file_already_rendered_is_given_beyond_the_limit",
+        RENDERS + "::test_over_the_limit_a_region_report_is_not_queued",
+        RENDERS + "::test_a_published_versions_file_is_limited_too",
+        RENDERS + "::test_identical_clicks_at_once_render_once",
+    ],
+    75: [B + "test_error_log.py::test_each_500_is_logged_with_its_traceback_under_its_request_id_and_the_page_shows_none"],
+}
+BATTERY.update(SECOND)
+
 # The load cases are measured, not asserted: a benchmark run prints figures against the target
 # (bench/load/README.md; the closing note of issue 7 has the numbers).
 MEASURED: dict[int, str] = {
@@ -566,3 +655,13 @@ def test_a_case_listed_is_named_by_the_battery_module_that_proves_it():
 def test_no_test_is_listed_twice_for_one_case():
     for case, node_ids in BATTERY.items():
         assert len(node_ids) == len(set(node_ids)), case
+
+
+def test_the_docs_list_every_case_with_the_tests_of_the_map():
+    """docs/reliability.md has a section per case naming exactly the tests the map lists for it."""
+    text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^#### #(\d+)\n(.*?)(?=^#### #|^## |\Z)", text, flags=re.M | re.S))
+    assert {int(n) for n in sections} == set(CASES)
+    for case, node_ids in BATTERY.items():
+        listed = set(re.findall(r"^- `(tests/[^`]+)`", sections[str(case)], flags=re.M))
+        assert listed == set(node_ids), f"#{case}: docs/reliability.md and BATTERY differ"

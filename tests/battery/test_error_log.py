@@ -5,6 +5,8 @@ serves a view, a middleware and a template that fail. For each 500 the page show
 id and nothing of the error; the log has the «Internal Server Error» record with that id and
 then the traceback, every line of it indented and led by the same id, so that
 ``journalctl --grep <код обращения>`` finds the frames too (journald keeps each line apart).
+
+Second battery, #75 of docs/reliability.md §5.
 """
 
 import json

@@ -6,6 +6,8 @@ in the request) and written by the worker as its owner, with the scope read ther
 a progress bar and then the download, which only the owner gets. Each user has at most
 ``EXPORT_MAX_CONCURRENT_PER_USER`` exports waiting or running; a further one is refused with a
 Russian 429 and nothing is queued. Abandoned jobs are reaped and finished files expire.
+
+Second battery, #73 of docs/reliability.md §5.
 """
 
 import datetime

@@ -12,6 +12,8 @@ Year lookups take no year out of 1..9999 (Python's dates), an integer column no 
 its range (PostgreSQL raises on bigint overflow, SQLite beyond 2**63), PostgreSQL no NUL in
 text: such a value is a refused filter, never a server error. The main lists are also checked to
 show the Russian note and the list unfiltered.
+
+Second battery, #70 of docs/reliability.md §5.
 """
 
 import datetime

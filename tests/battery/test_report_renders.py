@@ -11,6 +11,8 @@ A file is shared only within its report: a stranger to the report's territory st
 render and the download (tests/reports/test_report_views.py, strangers).
 
 Renders are counted by what they leave behind (rows, files, the renderer's log line), not by mocks.
+
+Second battery, #74 of docs/reliability.md §5.
 """
 
 import datetime

@@ -7,6 +7,8 @@ the password), after ``LOGIN_IP_LOCKOUT_NAMES`` different names it is locked (42
 nobody. Time is moved by backdating the throttle's real rows, never by mocking.
 
 Every login goes through the real form (``Client.post``) so that axes and the throttle see it.
+
+Second battery, #71 of docs/reliability.md §5.
 """
 
 import datetime

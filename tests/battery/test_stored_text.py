@@ -5,6 +5,8 @@ characters the portal's forms and the workbook import refuse, with the same mess
 Going out, a character stored some other way (a shell, an SQL update, an old row: written here with
 ``QuerySet.update``) must not turn an export into a 500: every file is written without it and a
 warning names the model, field and id (or the file's column), never the text.
+
+Second battery, #69 of docs/reliability.md §5.
 """
 
 import csv

@@ -13,6 +13,8 @@ lies; an external target other than a hyperlink, and a <ddeLink>/<oleLink> in an
 Each refusal is shown through the web upload (nothing stored, nothing queued), the import the
 worker runs (``run_job``) and ``manage.py import_workbook``; memory and time are measured in a
 fresh process.
+
+Second battery, #68 and #72 of docs/reliability.md §5.
 """
 
 import io
