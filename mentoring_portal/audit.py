@@ -1,12 +1,12 @@
 """Recording the access log in one place (issue 7 item 2, RELIABILITY #60, #1).
 
 ``AccessLogMiddleware`` looks at the resolved URL name of each request and writes one
-``AccessLogEntry`` when the name is in ``AUDITED`` (card views, exports, report downloads,
-document files, imports, destruction), when a list is exported with ``?format=xlsx``, when any
-other view answers with a file (``Content-Disposition``; also logged as a warning: add it to the
-table), and whenever access is refused: ``registry.access.ScopeDenied`` (a scoped 404) or a 403
-(``PermissionDenied``, a CSRF failure). Logins, failed logins and logouts come from Django's auth
-signals below.
+``AccessLogEntry`` when the name has an ``Audit`` in ``registry.permissions.AUDITED`` (card views,
+exports, report downloads, document files, imports, destruction), when a list is exported with
+``?format=xlsx``, when any other view answers with a file (``Content-Disposition``; also logged as
+a warning: add it to the table), and whenever access is refused: ``registry.access.ScopeDenied``
+(a scoped 404) or a 403 (``PermissionDenied``, a CSRF failure). Logins, failed logins and logouts
+come from Django's auth signals below.
 
 An entry holds ids only: the URL's own arguments (a UUID, a number, a school code), the user's
 id and username, never a name, birth date or any other value from the rows (ASVS 16.2.5). A
@@ -15,7 +15,6 @@ failure to write one never breaks the response: it goes to the ``mentoring_porta
 
 import inspect
 import logging
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
@@ -25,8 +24,9 @@ from django.db.models.functions import Coalesce
 from django.dispatch import receiver
 from django.urls import Resolver404, resolve
 
-from registry import access
+from registry import access, permissions
 from registry.models import UserScope
+from registry.permissions import Audit
 
 from . import security
 from .logs import NO_REQUEST, current_request_id, escape_controls
@@ -36,40 +36,10 @@ logger = logging.getLogger("mentoring_portal.audit")
 Action = AccessLogEntry.Action
 
 
-@dataclass(frozen=True)
-class Rule:
-    action: str
-    object_type: str = ""
-    methods: tuple[str, ...] = ("GET",)
-
-
-READ = ("GET", "HEAD")
-POST = ("POST",)
-
-# URL name → what a request to it is. Names of lists exported with ?format=xlsx need no entry.
-AUDITED: dict[str, Rule] = {
-    # cards with personal data
-    "registry:person-detail": Rule(Action.VIEW, "registry.person", READ),
-    "registry:mentorship-detail": Rule(Action.VIEW, "registry.mentorship", READ),
-    "registry:organization-detail": Rule(Action.VIEW, "registry.organization", READ),
-    "admin:registry_person_change": Rule(Action.VIEW, "registry.person", READ),
-    # exports
-    "registry:workbook-export": Rule(Action.EXPORT, "registry.organization", READ),
-    "registry:workbook-template": Rule(Action.EXPORT, "", READ),
-    "registry:person-export": Rule(Action.EXPORT, "registry.person", READ + POST),
-    # report files (PDF, DOCX, HTML) and uploaded documents
-    "reports:file-download": Rule(Action.DOWNLOAD, "reports.reportfile", READ),
-    "registry:export-job-download": Rule(Action.DOWNLOAD, "registry.exportjob", READ),
-    "registry:document-file": Rule(Action.FILE, "registry.normativedocument", READ),
-    "registry:practice-file": Rule(Action.FILE, "registry.practicebankentry", READ),
-    "registry:practice-public-file": Rule(Action.FILE, "registry.practicebankentry", READ),
-    # imports: the upload (dry run), the confirmation, a retry
-    "registry:workbook": Rule(Action.IMPORT, "registry.importjob", POST),
-    "registry:import-job-confirm": Rule(Action.IMPORT, "registry.importjob", POST),
-    "registry:import-job-retry": Rule(Action.IMPORT, "registry.importjob", POST),
-    # destruction of a person's data (152-ФЗ)
-    "registry:person-destroy": Rule(Action.DESTROY, "registry.person", POST),
-}
+# The table of audited URL names lives with the rest of each page's rules (docs/architecture.md §7).
+Rule = Audit
+READ, POST = permissions.READ, permissions.POST
+AUDITED = permissions.AUDITED
 
 # URL names that answer with a file and are deliberately not logged (tests/test_audit.py checks
 # that every file-returning view is in AUDITED or here).

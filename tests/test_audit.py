@@ -18,7 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.urls import include, path, reverse
 from django.utils import timezone
 
 from mentoring_portal import audit, security
@@ -28,6 +28,7 @@ from reports import services as report_services
 from reports.models import Kind, ReportFile
 from reports.sources import resolve as report_source
 from tests import factories as f
+from tests.portal_urls import url_patterns
 from tests.registry.test_workbook_views import workbook
 
 pytestmark = pytest.mark.django_db
@@ -441,15 +442,6 @@ FILE_MARKERS = (
 LIST_EXPORT = re.compile(r'_wants_xlsx\(request\)|GET\.get\("format"\) == "xlsx"')
 
 
-def _views(resolver, prefix=""):
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            namespace = f"{pattern.namespace}:" if pattern.namespace else ""
-            yield from _views(pattern, prefix + namespace)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield prefix + pattern.name, pattern.callback
-
-
 def _source_with_helpers(view) -> str:
     """The view's source and that of the same module's functions it calls (``_xlsx``, ``_export``)."""
     function = inspect.unwrap(view)
@@ -468,7 +460,7 @@ def _source_with_helpers(view) -> str:
 def test_every_view_that_answers_with_a_file_is_audited():
     """A new download fails here until it is in ``audit.AUDITED`` (or, with a reason, ``audit.EXEMPT``)."""
     found = {}
-    for name, view in _views(get_resolver()):
+    for name, view in ((name, pattern.callback) for name, pattern in url_patterns(admin=True)):
         text = _source_with_helpers(view)
         if any(marker in text for marker in FILE_MARKERS):
             found[name] = "list export" if LIST_EXPORT.search(text) else "file"

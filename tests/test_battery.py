@@ -94,8 +94,8 @@ BATTERY: dict[int, list[str]] = {
     ],
     7: [
         MATRIX + "::test_every_url_sends_an_anonymous_visitor_to_login",
-        MATRIX + "::test_each_role_gets_exactly_the_pages_its_role_allows",
-        PORTAL + "::test_every_url_has_an_access_rule",
+        MATRIX + "::test_each_role_gets_exactly_what_the_table_of_pages_allows",
+        MATRIX + "::test_every_url_has_its_row_in_the_table_of_pages",
         M + "test_campaign_views.py::test_the_matrix_covers_every_campaign_url",
         M + "test_campaign_views.py::test_who_may_open_what",
         REGIONAL + "::test_the_matrix_covers_every_url_of_the_module",

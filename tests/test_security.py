@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.oath import totp
@@ -31,10 +31,7 @@ from mentoring_portal.security import ACTIVITY_COOKIE, IDLE_MESSAGE, LAST_ACTIVI
 from registry.models import ImportJob, UserScope
 from tests import factories as f
 from tests.conftest import verify_second_factor
-
-ACCESS_RULES = {
-    "second-factor": "a signed-in admin whose session is not yet verified; anyone else is sent on",
-}
+from tests.portal_urls import dummy_url, url_patterns
 
 LOCKOUT_MESSAGE = "Слишком много неудачных попыток входа"
 SECOND_FACTOR_URL = "/login/code/"
@@ -424,22 +421,10 @@ def test_the_demo_admins_backup_codes_work_once_and_a_reseed_restores_them(db):
 # ------------------------------------------------------------------ #17 CSRF
 
 
-DUMMY = {"IntConverter": 1, "UUIDConverter": uuid.UUID(int=1), "StringConverter": "x", "SlugConverter": "x"}
-
-
-def portal_urls(resolver=None, namespace=""):
+def portal_urls():
     """Every named URL of the portal (the admin's are added by hand below), with stand-in arguments."""
-    resolver = resolver or get_resolver()
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.app_name == "admin":
-                continue
-            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
-            yield from portal_urls(pattern, inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            converters = getattr(pattern.pattern, "converters", {})
-            kwargs = {name: DUMMY[type(c).__name__] for name, c in converters.items()}
-            yield namespace + pattern.name, reverse(namespace + pattern.name, kwargs=kwargs)
+    for name, pattern in url_patterns():
+        yield name, dummy_url(name, pattern)
 
 
 ADMIN_URLS = ["admin:index", "admin:logout", "admin:registry_person_add", "admin:auth_user_add"]

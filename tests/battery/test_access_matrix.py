@@ -1,10 +1,13 @@
 """RELIABILITY §4 A: access control seen from the outside, over every URL of the portal.
 
 #7: every URL, found by walking the URL resolver (so a new URL is covered the day it is added),
-sends an anonymous visitor to the login page; every page without an object in its address is
-opened by each role and answers exactly as ``ROLE_MATRIX`` says (a new one fails until it has
-a row). Pages with an object in the address are covered per module (tests/registry/test_*_views,
-tests/monitoring, tests/reports: strangers get 404).
+must have its row in ``registry.permissions.PAGES`` (the one table of who may do what,
+docs/architecture.md §7); it sends an anonymous visitor to the login page unless it is public, and
+is opened by each role: a page without an object answers 200 to the roles of its row and 403 to
+the others; a page with an object (a stand-in id nobody's scope holds) answers 404 as a scoped
+refusal of its model, or 403 where the role is checked first; every refusal and every audited
+page writes the access-log entry the table names. Real objects of another school, municipality
+and region are opened per module (tests/registry/test_*_views, tests/monitoring, tests/reports).
 The anonymous walk also shows that no download (#46) is served without a session.
 #3, #8: lists, search, paging, the admin's sorting and autocomplete give exactly ``scoped()``.
 #11: a curator moved to another school, or deactivated, is judged anew on the next request.
@@ -15,49 +18,34 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
+from mentoring_portal.models import AccessLogEntry
 from registry import access
 from registry.models import BaseMembership, Mentorship, Organization, Person
+from registry.permissions import PAGES, ROLES
 from tests import factories as f
+from tests.portal_urls import dummy_url, url_patterns
 from tests.registry.factories_people import make_member
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = reverse("login")
-
-# Open without signing in; everything else sends an anonymous visitor to the login page.
-PUBLIC = {"login", "registry:practice-public-list", "registry:practice-public-file"}
-
-DUMMY = {"int": 1, "uuid": uuid.UUID(int=1), "string": "x", "path": "x", "slug": "x"}
+DENIED = AccessLogEntry.Action.DENIED
 
 
-def url_patterns(resolver=None, namespace=""):
-    """(name, pattern) of every named URL but the Django admin's (tests/registry/test_admin.py)."""
-    for pattern in (resolver or get_resolver()).url_patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.app_name == "admin":
-                continue
-            inner = f"{pattern.namespace}:" if pattern.namespace else ""
-            yield from url_patterns(pattern, namespace + inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield namespace + pattern.name, pattern
-
-
-def dummy_url(name, pattern) -> str:
-    converters = pattern.pattern.converters
-    kwargs = {
-        key: DUMMY[type(conv).__name__.removesuffix("Converter").lower()] for key, conv in converters.items()
-    }
-    if name.endswith("file") and "fmt" in kwargs:
-        kwargs["fmt"] = "pdf"
-    return reverse(name, kwargs=kwargs)
+def test_every_url_has_its_row_in_the_table_of_pages():
+    """A new view fails here until ``registry.permissions.PAGES`` says who reaches it."""
+    names = {name for name, _ in url_patterns()}
+    assert len(names) > 70  # the walk found the portal's URLs, not an empty list
+    assert names - set(PAGES) == set(), "a URL without a row in registry.permissions.PAGES"
+    assert set(PAGES) - names == set(), "a row in registry.permissions.PAGES without a URL"
 
 
 def test_every_url_sends_an_anonymous_visitor_to_login(client):
     checked = 0
     for name, pattern in url_patterns():
-        if name in PUBLIC:
+        if PAGES[name].public:
             continue
         url = dummy_url(name, pattern)
         for method in ("get", "post"):
@@ -68,61 +56,56 @@ def test_every_url_sends_an_anonymous_visitor_to_login(client):
             assert response.status_code == 302, (name, method, response.status_code)
             assert response["Location"].startswith(LOGIN), (name, method, response["Location"])
         checked += 1
-    assert checked > 70  # the walk found the portal's URLs, not an empty list
+    assert checked > 70
 
 
-# Pages without an object in the address: GET status for each role (nobody = signed in, no scope).
-ROLES = ("curator", "coordinator", "operator", "admin", "nobody")
-ROLE_MATRIX = {
-    "dashboard": (200, 200, 200, 200, 200),
-    "login": (302, 302, 302, 302, 302),  # a signed-in user is sent on to the portal
-    "logout": (405, 405, 405, 405, 405),  # POST only
-    # The second login step: only an admin whose session is not yet verified stays (test_security.py);
-    # these users (the admin verified by client_for) are sent on.
-    "second-factor": (302, 302, 302, 302, 302),
-    "registry:organization-list": (200, 200, 200, 200, 200),
-    "registry:mentor-list": (200, 200, 200, 200, 200),
-    "registry:mentee-list": (200, 200, 200, 200, 200),
-    "registry:person-create": (200, 403, 403, 200, 403),
-    "registry:mentorship-list": (200, 200, 200, 200, 200),
-    "registry:mentorship-create": (200, 403, 403, 200, 403),
-    "registry:practice-list": (200, 200, 200, 200, 200),
-    "registry:practice-create": (200, 403, 403, 403, 403),  # a school submits its own practice
-    "registry:practice-public-list": (200, 200, 200, 200, 200),
-    "registry:contest-list": (200, 200, 200, 200, 200),
-    "registry:contest-create": (403, 403, 200, 200, 403),
-    "registry:course-list": (200, 200, 200, 200, 200),
-    "registry:course-create": (403, 403, 200, 200, 403),
-    "registry:methodist-list": (200, 200, 200, 200, 200),
-    "registry:methodist-create": (403, 403, 200, 200, 403),
-    "registry:workbook": (200, 200, 200, 200, 200),
-    "registry:workbook-template": (200, 200, 200, 200, 200),
-    "registry:workbook-export": (200, 403, 403, 200, 403),
-    "monitoring:roadmap-list": (200, 200, 200, 200, 200),
-    "monitoring:roadmap-create": (200, 200, 200, 200, 403),
-    "monitoring:campaign-list": (200, 200, 200, 200, 200),
-    "monitoring:campaign-create": (403, 200, 200, 200, 403),
-    "reports:list": (200, 200, 200, 200, 403),
-}
 QUERY = {"registry:person-create": "?base=mentors"}
 
 
-def test_each_role_gets_exactly_the_pages_its_role_allows(
+def expected_status(page, role, with_object) -> int:
+    if role in page.statuses:
+        return page.statuses[role]
+    if not with_object:
+        return 200 if role in page.roles else 403
+    if page.role_first and role not in page.roles:
+        return 403
+    return 404  # the stand-in id is in nobody's scope
+
+
+def expected_entry(page, method, status):
+    """(action, object type) the access log must hold after the request, or None."""
+    audit = page.audit if page.audit and method.upper() in page.audit.methods else None
+    if status == 403:
+        return DENIED, audit.object_type if audit else ""
+    if status == 404 and page.scope:
+        return DENIED, page.scope
+    if audit:  # written whatever the answer, a plain 404 too
+        return audit.action, audit.object_type
+    return None
+
+
+def test_each_role_gets_exactly_what_the_table_of_pages_allows(
     client, client_for, curator, coordinator, operator, admin_user
 ):
     users = dict(
         curator=curator, coordinator=coordinator, operator=operator, admin=admin_user, nobody=f.make_user()
     )
-    plain = {name for name, pattern in url_patterns() if not pattern.pattern.converters}
-    assert plain == set(ROLE_MATRIX), "a page without an entry in ROLE_MATRIX (or an entry without a page)"
-    seen = {}
-    for name in sorted(plain):
-        row = []
+    seen, wanted = {}, {}
+    for name, pattern in sorted(url_patterns(), key=lambda item: item[0]):
+        page, with_object = PAGES[name], bool(pattern.pattern.converters)
+        method = "post" if page.post_only and with_object else "get"
+        url = dummy_url(name, pattern) + QUERY.get(name, "")
         for role in ROLES:
             client_for(users[role])  # the admin with its second factor given
-            row.append(client.get(reverse(name) + QUERY.get(name, "")).status_code)
-        seen[name] = tuple(row)
-    assert seen == ROLE_MATRIX
+            last = AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            status = getattr(client, method)(url).status_code
+            entries = AccessLogEntry.objects.filter(pk__gt=last).order_by("pk")
+            seen[name, role] = (status, list(entries.values_list("action", "object_type")))
+            want = expected_status(page, role, with_object)
+            entry = expected_entry(page, method, want)
+            wanted[name, role] = (want, [entry] if entry else [])
+    assert {key: seen[key] for key in seen if seen[key] != wanted[key]} == {}
+    assert {status for status, _ in seen.values()} >= {200, 302, 403, 404, 405}
 
 
 # ---------------------------------------------------------------- #3 lists, search, paging, admin

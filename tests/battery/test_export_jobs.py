@@ -30,11 +30,6 @@ from tests.registry.factories_people import make_member
 
 pytestmark = pytest.mark.django_db
 
-ACCESS_RULES = {
-    "registry:export-job": "the export's owner only; anybody else 404",
-    "registry:export-job-status": "the export's owner only; anybody else 404",
-    "registry:export-job-download": "the export's owner only, once it is ready; anybody else 404",
-}
 
 PAIRS = reverse("registry:mentorship-list")
 MENTORS = reverse("registry:mentor-list")

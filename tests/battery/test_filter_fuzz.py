@@ -22,10 +22,11 @@ from html.parser import HTMLParser
 import pytest
 from django import forms as django_forms
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django_filters import FilterSet
 
 from tests import factories as f
+from tests.portal_urls import url_patterns
 from tests.registry import factories_regional as fr
 from tests.registry.factories_people import make_member
 
@@ -116,18 +117,6 @@ NOT_FILLED = {
     "reports:file-download",
 }
 NOT_PAGES = {"login", "logout", "second-factor", "registry:workbook-template"}
-
-
-def url_patterns(resolver=None, namespace=""):
-    """(name, pattern) of every named URL but the admin's (walked from its registry below)."""
-    for pattern in (resolver or get_resolver()).url_patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.app_name == "admin":
-                continue
-            inner = f"{pattern.namespace}:" if pattern.namespace else ""
-            yield from url_patterns(pattern, namespace + inner)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield namespace + pattern.name, pattern
 
 
 def portal_pages() -> list[str]:

@@ -24,18 +24,6 @@ D = datetime.date
 Level = RoadMap.Level
 Status = RoadMapEvent.Status
 
-ACCESS_RULES = {
-    "monitoring:roadmap-list": "any signed-in user; rows: the maps of its territory (access.scoped)",
-    "monitoring:roadmap-create": "curator (its school's map), coordinator (its municipality's), operator "
-    "(its region's), admin (chooses the owner); a user without a role 403",
-    "monitoring:roadmap-detail": "whoever's scope holds the map's owner, admin; others 404",
-    "monitoring:roadmap-edit": "the owner's own level (operator: region map, coordinator: municipality map, "
-    "curator: school map), admin; read-only in scope 403, out of scope 404",
-    "monitoring:roadmap-event-create": "as roadmap-edit",
-    "monitoring:roadmap-event-edit": "as roadmap-edit; an event of another map 404",
-    "monitoring:roadmap-event-status": "POST only; as roadmap-edit",
-}
-
 
 # ---------------------------------------------------------------- data
 

@@ -17,15 +17,6 @@ from tests.registry import factories_mentorships as fm
 
 pytestmark = pytest.mark.django_db
 
-ACCESS_RULES = {
-    "registry:mentorship-list": "any signed-in user, rows scoped",
-    "registry:mentorship-create": "curator (its school) and admin; coordinator and operator 403",
-    "registry:mentorship-detail": "owner, coordinator of its municipality, operator of its region, admin",
-    "registry:mentorship-edit": "curator of the pair's school and admin; wider roles 403, strangers 404",
-    "registry:mentorship-activate": "pair school curator and admin, POST only; wider 403, strangers 404",
-    "registry:mentorship-complete": "curator of the pair's school and admin; wider roles 403, strangers 404",
-    "registry:mentorship-terminate": "curator of the pair's school and admin; wider roles 403, strangers 404",
-}
 
 INVALID_CHOICE = "Выберите корректный вариант"
 

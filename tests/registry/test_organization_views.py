@@ -24,17 +24,6 @@ from tests.registry import factories_organizations as fo
 
 pytestmark = pytest.mark.django_db
 
-ACCESS_RULES = {
-    "registry:organization-edit": "curator of the school, admin; coordinator, operator 403; strangers 404",
-    "registry:document-create": "curator of the school, admin; coordinator, operator 403; strangers 404",
-    "registry:document-edit": "curator of the document's school, admin; readers 403; strangers 404",
-    "registry:document-delete": "curator of the document's school, admin; readers 403; strangers 404",
-    "registry:document-file": "whoever sees the document (school, municipality, region, admin); else 404",
-    "registry:headcount-edit": "curator of the school, admin; coordinator, operator 403; strangers 404",
-    "registry:status-create": "region's operator, admin; curator, coordinator 403; strangers 404",
-    "registry:status-end": "region's operator, admin; curator, coordinator 403; strangers 404",
-}
-
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):

@@ -22,17 +22,6 @@ from tests.registry.factories_people import make_base_person, make_member, years
 
 pytestmark = pytest.mark.django_db
 
-ACCESS_RULES = {
-    "registry:mentor-list": "any signed-in user, rows scoped; «Добавить» for curator and admin only",
-    "registry:mentee-list": "any signed-in user, rows scoped; «Добавить» for curator and admin only",
-    "registry:person-create": "curator (into own school) and admin; coordinator and operator 403",
-    "registry:person-detail": (
-        "curator of the person's school, coordinator of its municipality, operator of its region, admin; "
-        "others 404; birth date and contacts for the curator and admin only"
-    ),
-    "registry:person-edit": "curator of the person's school and admin; coordinator, operator 403; others 404",
-    "registry:person-archive": "POST only; curator of the person's school and admin; read-only roles 403",
-}
 
 BIRTH = datetime.date(2012, 5, 17)
 

@@ -35,15 +35,6 @@ from tests.registry.factories_people import make_member, years_ago
 
 pytestmark = pytest.mark.django_db
 
-ACCESS_RULES = {
-    "registry:person-export": (
-        "curator of the person's school and admin; coordinator and operator 403 (a pupil 404); others 404"
-    ),
-    "registry:person-destroy": (
-        "curator of the person's school and admin, GET confirms, POST destroys; coordinator and operator 403 "
-        "(a pupil 404); others 404"
-    ),
-}
 
 PUPIL_NAME = "Соколова Дарья Андреевна"
 PARENT_NAME = "Соколов Андрей Петрович"

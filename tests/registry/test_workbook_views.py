@@ -22,16 +22,6 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-ACCESS_RULES = {
-    "registry:workbook": "any signed-in user (template); export for admin and curator; upload admin only",
-    "registry:workbook-template": "any signed-in user",
-    "registry:workbook-export": "admin (any scope) and curator (own school); coordinator and operator 403",
-    "registry:import-job": "admin only; others 403",
-    "registry:import-job-status": "admin only; others 403",
-    "registry:import-job-confirm": "POST, admin only; others 403",
-    "registry:import-job-retry": "POST, admin only; others 403",
-}
-
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):

@@ -30,20 +30,6 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-ACCESS_RULES = {
-    "reports:list": "any user with a territory (no scope 403); rows: reports of the user's scope; "
-    "POST creates (operator, coordinator, admin; a curator its school's note only, other kinds 403)",
-    "reports:detail": "whoever's scope holds the report (access.scoped), else 404; POST edits the narrative: "
-    "operator, coordinator, admin, a curator its school's note; other readers 403",
-    "reports:redraft": "POST only; as the narrative edit of reports:detail",
-    "reports:publish": "POST only; operator, coordinator, admin in scope; a curator 403; out of scope 404",
-    "reports:report-file": "POST only; any reader of the report (out of scope 404); unknown format 404",
-    "reports:version": "any reader of the report; out of scope or unknown number 404",
-    "reports:version-file": "POST only; any reader of the report; out of scope 404",
-    "reports:file": "any reader of the file's report; out of scope 404; reaps stale running files",
-    "reports:file-status": "as reports:file (JSON)",
-    "reports:file-download": "as reports:file; private, no-store attachment with a Cyrillic filename*",
-}
 
 D = datetime.date
 Status = RoadMapEvent.Status

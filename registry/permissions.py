@@ -1,0 +1,401 @@
+"""The one table of the portal's pages: who reaches each URL name and what the access log records.
+
+``PAGES`` holds every named URL of the portal but the Django admin's: the roles that get through
+(each within its own scope, see ``registry.access``), the model whose scope check answers 404 to a
+stranger (logged as refused access), and the access-log action the page records (``Audit``).
+``mentoring_portal.audit`` reads its table from here; ``tests/battery/test_access_matrix.py`` walks
+the URL resolver, fails on a name missing here, and opens every page as every role. See
+docs/architecture.md §7.
+
+Actions are the values of ``mentoring_portal.models.AccessLogEntry.Action`` written as plain text:
+the apps never import the wiring package.
+"""
+
+from dataclasses import dataclass, field
+
+from .models import UserScope
+
+Role = UserScope.Role
+
+CURATOR, COORDINATOR, OPERATOR, ADMIN = Role.CURATOR, Role.COORDINATOR, Role.OPERATOR, Role.ADMIN
+NOBODY = "nobody"  # signed in, without a scope
+ROLES = (CURATOR, COORDINATOR, OPERATOR, ADMIN, NOBODY)
+
+SIGNED_IN = frozenset(ROLES)
+TERRITORY = frozenset({CURATOR, COORDINATOR, OPERATOR, ADMIN})  # any role with a territory
+SCHOOL = frozenset({CURATOR, ADMIN})  # the school's own curator (and the admin)
+REGION = frozenset({OPERATOR, ADMIN})  # the region's operator (and the admin)
+RUNNERS = frozenset({COORDINATOR, OPERATOR, ADMIN})  # those who run campaigns and reports
+ADMINS = frozenset({ADMIN})
+
+READ = ("GET", "HEAD")
+POST = ("POST",)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What a request to the page records in the access log (``AccessLogEntry``)."""
+
+    action: str
+    object_type: str = ""
+    methods: tuple[str, ...] = READ
+
+
+@dataclass(frozen=True)
+class Page:
+    rule: str  # who may do what there, in words
+    roles: frozenset = SIGNED_IN  # who gets through, each in its own scope
+    scope: str = ""  # the model whose scope check answers a stranger 404 (logged as refused)
+    audit: Audit | None = None
+    public: bool = False  # open without signing in
+    post_only: bool = False  # GET answers 405
+    role_first: bool = False  # the role is checked before the object is looked up (403, not 404)
+    # GET statuses that are not «200 for ``roles``, 403 for the others» (pages without an object)
+    statuses: dict = field(default_factory=dict)
+
+
+VIEW, EXPORT, DOWNLOAD, FILE, IMPORT, DESTROY = "view", "export", "download", "file", "import", "destroy"
+
+
+def _same(status: int) -> dict:
+    return dict.fromkeys(ROLES, status)
+
+
+PAGES: dict[str, Page] = {
+    # the portal
+    "dashboard": Page("any signed-in user"),
+    "login": Page("everyone; a signed-in user is sent on to the portal", public=True, statuses=_same(302)),
+    "logout": Page("signed-in user, POST only", post_only=True, statuses=_same(405)),
+    "second-factor": Page(
+        "a signed-in admin whose session is not yet verified; anyone else is sent on", statuses=_same(302)
+    ),
+    # organizations
+    "registry:organization-list": Page("any signed-in user, rows scoped"),
+    "registry:organization-detail": Page(
+        "owner, coordinator of its municipality, operator of its region, admin",
+        TERRITORY,
+        scope="registry.organization",
+        audit=Audit(VIEW, "registry.organization"),
+    ),
+    "registry:organization-edit": Page(
+        "curator of the school, admin; coordinator, operator 403; strangers 404",
+        SCHOOL,
+        "registry.organization",
+    ),
+    "registry:document-create": Page(
+        "curator of the school, admin; coordinator, operator 403; strangers 404",
+        SCHOOL,
+        "registry.organization",
+    ),
+    "registry:document-edit": Page(
+        "curator of the document's school, admin; readers 403; strangers 404",
+        SCHOOL,
+        "registry.normativedocument",
+    ),
+    "registry:document-delete": Page(
+        "curator of the document's school, admin; readers 403; strangers 404",
+        SCHOOL,
+        "registry.normativedocument",
+    ),
+    "registry:document-file": Page(
+        "whoever sees the document (school, municipality, region, admin); else 404",
+        TERRITORY,
+        "registry.normativedocument",
+        audit=Audit(FILE, "registry.normativedocument"),
+    ),
+    "registry:headcount-edit": Page(
+        "curator of the school, admin; coordinator, operator 403; strangers 404",
+        SCHOOL,
+        "registry.organization",
+    ),
+    "registry:status-create": Page(
+        "region's operator, admin; curator, coordinator 403; strangers 404", REGION, "registry.organization"
+    ),
+    "registry:status-end": Page(
+        "region's operator, admin; curator, coordinator 403; strangers 404", REGION, "registry.organization"
+    ),
+    # people
+    "registry:mentor-list": Page("any signed-in user, rows scoped; «Добавить» for curator and admin only"),
+    "registry:mentee-list": Page("any signed-in user, rows scoped; «Добавить» for curator and admin only"),
+    "registry:person-create": Page(
+        "curator (into own school) and admin; coordinator and operator 403", SCHOOL
+    ),
+    "registry:person-detail": Page(
+        "curator of the person's school, coordinator of its municipality, operator of its region, admin; "
+        "others 404; birth date and contacts for the curator and admin only",
+        TERRITORY,
+        "registry.person",
+        audit=Audit(VIEW, "registry.person"),
+    ),
+    "registry:person-edit": Page(
+        "curator of the person's school and admin; coordinator, operator 403; others 404",
+        SCHOOL,
+        "registry.person",
+    ),
+    "registry:person-archive": Page(
+        "POST only; curator of the person's school and admin; read-only roles 403",
+        SCHOOL,
+        "registry.person",
+        post_only=True,
+    ),
+    "registry:person-export": Page(
+        "curator of the person's school and admin; coordinator and operator 403 (a pupil 404); others 404",
+        SCHOOL,
+        "registry.person",
+        audit=Audit(EXPORT, "registry.person", READ + POST),
+    ),
+    "registry:person-destroy": Page(
+        "curator of the person's school and admin, GET confirms, POST destroys; coordinator and operator 403 "
+        "(a pupil 404); others 404",
+        SCHOOL,
+        "registry.person",
+        audit=Audit(DESTROY, "registry.person", POST),
+    ),
+    # mentorships
+    "registry:mentorship-list": Page("any signed-in user, rows scoped"),
+    "registry:mentorship-create": Page(
+        "curator (its school) and admin; coordinator and operator 403", SCHOOL
+    ),
+    "registry:mentorship-detail": Page(
+        "owner, coordinator of its municipality, operator of its region, admin",
+        TERRITORY,
+        "registry.mentorship",
+        audit=Audit(VIEW, "registry.mentorship"),
+    ),
+    "registry:mentorship-edit": Page(
+        "curator of the pair's school and admin; wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
+    "registry:mentorship-activate": Page(
+        "pair school curator and admin, POST only; wider 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+        post_only=True,
+    ),
+    "registry:mentorship-complete": Page(
+        "curator of the pair's school and admin; wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
+    "registry:mentorship-terminate": Page(
+        "curator of the pair's school and admin; wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
+    # the region's registries
+    "registry:practice-list": Page("any signed-in user; rows: own school / municipality / region"),
+    "registry:practice-create": Page("curator (its own school) only; others 403", frozenset({CURATOR})),
+    "registry:practice-detail": Page(
+        "owner curator, coordinator of its municipality, region operator, admin",
+        TERRITORY,
+        "registry.practicebankentry",
+    ),
+    "registry:practice-review": Page(
+        "POST; operator of its region or admin; read-only roles 403, strangers 404",
+        REGION,
+        "registry.practicebankentry",
+        post_only=True,
+    ),
+    "registry:practice-file": Page(
+        "as practice-detail",
+        TERRITORY,
+        "registry.practicebankentry",
+        audit=Audit(FILE, "registry.practicebankentry"),
+    ),
+    "registry:practice-public-list": Page("everyone, no login; published practices only", public=True),
+    "registry:practice-public-file": Page(
+        "everyone, no login; 404 unless the practice is published (a plain 404, logged as a file access)",
+        audit=Audit(FILE, "registry.practicebankentry"),
+        public=True,
+    ),
+    "registry:contest-list": Page("any signed-in user; contests of the region, entry counts scoped"),
+    "registry:contest-create": Page("operator or admin; others 403", REGION),
+    "registry:contest-detail": Page(
+        "region's users (entries scoped to the municipality / school); others 404",
+        TERRITORY,
+        "registry.contest",
+    ),
+    "registry:contest-edit": Page(
+        "operator of its region or admin; read-only 403, other region 404", REGION, "registry.contest"
+    ),
+    "registry:contest-entry-create": Page(
+        "operator of the contest's region or admin; read-only 403", REGION, "registry.contest"
+    ),
+    "registry:contest-entry-edit": Page(
+        "operator of its region or admin; read-only 403, out of scope 404", REGION, "registry.contest"
+    ),
+    "registry:course-list": Page("any signed-in user; courses of the region, completions scoped"),
+    "registry:course-create": Page("operator or admin; others 403", REGION),
+    "registry:course-detail": Page(
+        "region's users (completions scoped); others 404", TERRITORY, "registry.trainingcourse"
+    ),
+    "registry:course-edit": Page(
+        "operator of its region or admin; read-only 403, other region 404", REGION, "registry.trainingcourse"
+    ),
+    "registry:course-completion-add": Page(
+        "operator of its region or admin; read-only 403, other region 404", REGION, "registry.trainingcourse"
+    ),
+    "registry:methodist-list": Page("any signed-in user; rows: own school / municipality / region"),
+    "registry:methodist-create": Page("operator or admin; others 403", REGION),
+    "registry:methodist-edit": Page(
+        "operator of its region or admin; read-only 403, out of scope 404",
+        REGION,
+        "registry.methodistregistryentry",
+    ),
+    # the workbook, imports and list exports
+    "registry:workbook": Page(
+        "any signed-in user (template); export for admin and curator; upload admin only",
+        audit=Audit(IMPORT, "registry.importjob", POST),
+    ),
+    "registry:workbook-template": Page("any signed-in user", audit=Audit(EXPORT)),
+    "registry:workbook-export": Page(
+        "admin (any scope) and curator (own school); coordinator and operator 403",
+        SCHOOL,
+        audit=Audit(EXPORT, "registry.organization"),
+    ),
+    "registry:import-job": Page("admin only; others 403", ADMINS, role_first=True),
+    "registry:import-job-status": Page("admin only; others 403", ADMINS, role_first=True),
+    "registry:import-job-confirm": Page(
+        "POST, admin only; others 403",
+        ADMINS,
+        audit=Audit(IMPORT, "registry.importjob", POST),
+        post_only=True,
+        role_first=True,
+    ),
+    "registry:import-job-retry": Page(
+        "POST, admin only; others 403",
+        ADMINS,
+        audit=Audit(IMPORT, "registry.importjob", POST),
+        post_only=True,
+        role_first=True,
+    ),
+    # Owner-only: a stranger's 404 is a plain one (the job is not a scoped record).
+    "registry:export-job": Page("the export's owner only; anybody else 404"),
+    "registry:export-job-status": Page("the export's owner only; anybody else 404"),
+    "registry:export-job-download": Page(
+        "the export's owner only, once it is ready; anybody else 404 (logged as a download)",
+        audit=Audit(DOWNLOAD, "registry.exportjob"),
+    ),
+    # road maps
+    "monitoring:roadmap-list": Page("any signed-in user; rows: the maps of its territory (access.scoped)"),
+    "monitoring:roadmap-create": Page(
+        "curator (its school's map), coordinator (its municipality's), operator (its region's), admin "
+        "(chooses the owner); a user without a role 403",
+        TERRITORY,
+    ),
+    "monitoring:roadmap-detail": Page(
+        "whoever's scope holds the map's owner, admin; others 404", TERRITORY, "monitoring.roadmap"
+    ),
+    "monitoring:roadmap-edit": Page(
+        "the owner's own level (operator: region map, coordinator: municipality map, curator: school map), "
+        "admin; read-only in scope 403, out of scope 404",
+        TERRITORY,
+        "monitoring.roadmap",
+    ),
+    "monitoring:roadmap-event-create": Page("as roadmap-edit", TERRITORY, "monitoring.roadmap"),
+    "monitoring:roadmap-event-edit": Page(
+        "as roadmap-edit; an event of another map 404", TERRITORY, "monitoring.roadmap"
+    ),
+    "monitoring:roadmap-event-status": Page(
+        "POST only; as roadmap-edit", TERRITORY, "monitoring.roadmap", post_only=True
+    ),
+    # monitoring campaigns
+    "monitoring:campaign-list": Page(
+        "any signed-in user; rows: campaigns_for(user) (a curator: opened campaigns its school answers)"
+    ),
+    "monitoring:campaign-create": Page(
+        "coordinator (its municipality), operator (its region), admin; others 403", RUNNERS
+    ),
+    "monitoring:campaign-detail": Page(
+        "whoever's scope holds the campaign (access.scoped); others 404", TERRITORY, "monitoring.campaign"
+    ),
+    "monitoring:campaign-edit": Page(
+        "the one who runs it (can_manage), admin; read-only in scope 403, else 404",
+        RUNNERS,
+        "monitoring.campaign",
+    ),
+    "monitoring:campaign-transition": Page(
+        "POST only; as campaign-edit", RUNNERS, "monitoring.campaign", post_only=True
+    ),
+    "monitoring:campaign-remind": Page(
+        "POST only; can_manage or a coordinator in scope; other roles 403, else 404",
+        RUNNERS,
+        "monitoring.campaign",
+        post_only=True,
+    ),
+    "monitoring:submission-detail": Page(
+        "the school's curator, coordinator of its municipality, operator of its region, admin; others 404",
+        TERRITORY,
+        "monitoring.submission",
+    ),
+    "monitoring:submission-edit": Page(
+        "the school's curator (can_fill), admin; read-only in scope 403, else 404",
+        SCHOOL,
+        "monitoring.submission",
+    ),
+    "monitoring:submission-review": Page(
+        "POST only; coordinator of the school's municipality, operator, admin (can_review); the curator 403, "
+        "others 404",
+        RUNNERS,
+        "monitoring.submission",
+        post_only=True,
+    ),
+    # reports
+    "reports:list": Page(
+        "any user with a territory (no scope 403); rows: reports of the user's scope; POST creates "
+        "(operator, coordinator, admin; a curator its school's note only, other kinds 403)",
+        TERRITORY,
+    ),
+    "reports:detail": Page(
+        "whoever's scope holds the report (access.scoped), else 404; POST edits the narrative: operator, "
+        "coordinator, admin, a curator its school's note; other readers 403",
+        TERRITORY,
+        "reports.report",
+    ),
+    "reports:redraft": Page(
+        "POST only; as the narrative edit of reports:detail", TERRITORY, "reports.report", post_only=True
+    ),
+    "reports:publish": Page(
+        "POST only; operator, coordinator, admin in scope; a curator 403; out of scope 404",
+        RUNNERS,
+        "reports.report",
+        post_only=True,
+    ),
+    "reports:report-file": Page(
+        "POST only; any reader of the report (out of scope 404); unknown format 404",
+        TERRITORY,
+        "reports.report",
+        post_only=True,
+    ),
+    "reports:version": Page(
+        "any reader of the report; out of scope or unknown number 404", TERRITORY, "reports.report"
+    ),
+    "reports:version-file": Page(
+        "POST only; any reader of the report; out of scope 404", TERRITORY, "reports.report", post_only=True
+    ),
+    "reports:file": Page(
+        "any reader of the file's report; out of scope 404; reaps stale running files",
+        TERRITORY,
+        "reports.reportfile",
+    ),
+    "reports:file-status": Page("as reports:file (JSON)", TERRITORY, "reports.reportfile"),
+    "reports:file-download": Page(
+        "as reports:file; private, no-store attachment with a Cyrillic filename*",
+        TERRITORY,
+        "reports.reportfile",
+        audit=Audit(DOWNLOAD, "reports.reportfile"),
+    ),
+}
+
+# The Django admin's pages that the access log records by name (its imports and exports are
+# recognised by ``mentoring_portal.audit`` from the URL name and the response).
+ADMIN_AUDITED: dict[str, Audit] = {
+    "admin:registry_person_change": Audit(VIEW, "registry.person"),
+}
+
+# URL name → what a request to it records. Lists exported with ?format=xlsx need no entry.
+AUDITED: dict[str, Audit] = {
+    **{name: page.audit for name, page in PAGES.items() if page.audit is not None},
+    **ADMIN_AUDITED,
+}
