@@ -101,6 +101,9 @@ NOT_FILLED = {
     "registry:import-job-status",
     "registry:import-job-confirm",
     "registry:import-job-retry",
+    "registry:export-job",  # its owner's only, reads no filter
+    "registry:export-job-status",
+    "registry:export-job-download",
     "monitoring:roadmap-event-edit",
     "monitoring:roadmap-event-status",
     "monitoring:campaign-transition",
