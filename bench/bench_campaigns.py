@@ -1,4 +1,4 @@
-"""Time the completeness and indicator tables of monitoring campaigns on the national bench data (issue 5).
+"""Time the completeness and indicator tables of monitoring campaigns on the national bench data.
 
     .venv/bin/python bench/bench_campaigns.py [--database NAME] [--runs 15] [--warmups 2]
                                               [--page-runs 30] [--page-warmups 5] [--sent 0.67]
@@ -35,7 +35,7 @@ page shows it, and without), ``indicator_report(campaign)`` and, for the regions
 reads it whole), all with ``user=None`` (the whole campaign). Printed: median and nearest-rank
 p90 ms, SQL queries (counted once apart from the timed runs), and the ratio to a baseline
 measured the same way in the same run: ``SELECT count(*)`` of the campaign's targets. Targets of
-the issue: each table of a region campaign ≤ 50 ms, of a national one ≤ 1 s (median); the two
+the target: each table of a region campaign ≤ 50 ms, of a national one ≤ 1 s (median); the two
 tables together are judged as well.
 
 Then the campaign page ``/monitoring/campaigns/<pk>/`` of the largest region, end to end through

@@ -7,12 +7,12 @@
 No network: each request goes through the middleware (sessions, auth, CSRF, WhiteNoise,
 history), the view, its queries and the template rendering, as under gunicorn minus the socket
 and the HTTP parsing. Requests are made with ``secure=True``, as behind nginx (with DEBUG=0 the
-settings redirect plain http). The pages (issue 3):
+settings redirect plain http). The pages:
 
 - a curator's list of pairs ``/pairs/``: page 1, ``?status=active`` and the export ``?format=xlsx``;
 - the operator's dashboard ``/`` for the median region (by number of organizations);
 - the coordinator's dashboard ``/`` for the median municipality, and the curator's dashboard;
-- extra, not in the issue: the operator's ``/pairs/`` page 1 (a whole region's pairs).
+- extra, beyond the targets: the operator's ``/pairs/`` page 1 (a whole region's pairs).
 
 The curator's school is the median school by number of pairs, the coordinator's municipality
 and the operator's region the median ones by number of organizations (``--size largest``: the
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             "operator pairs",
             "bench_operator",
             "/pairs/",
-            f"extra, not in the issue: {args.size} region {region.code}",
+            f"extra, beyond the targets: {args.size} region {region.code}",
             "Найдено",
         ),
     ]

@@ -1,4 +1,4 @@
-"""Time a region's report from the click to the PDF against WeasyPrint alone on the same HTML (issue 6).
+"""Time a region's report from the click to the PDF against WeasyPrint alone on the same HTML.
 
     .venv/bin/python bench/bench_reports.py [--rounds 5] [--big-rows 2000]
 
@@ -21,7 +21,7 @@ warm up (fonts, imports) and then once timed:
 (Timing both in one process, alternately, gave ratios from 1.1 to 1.5 depending on the order of the
 runs: WeasyPrint's and the allocator's state carried over from one render to the next.)
 
-Printed: each round, the medians, pages, and the ratio ours ÷ baseline. Target of the issue: ≤ 1.3.
+Printed: each round, the medians, pages, and the ratio ours ÷ baseline. Target: ≤ 1.3.
 """
 
 import argparse

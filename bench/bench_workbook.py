@@ -54,7 +54,7 @@ EXIT_ERRORS, EXIT_NO_SERVER = 1, 2
 TARGET_IMPORT_ROWS_S = 20_000
 TARGET_IMPORT_RSS_MB = 300
 TARGET_EXPORT_ROWS_S = 15_000
-ANCHORS = {  # rows/s measured on this kind of machine (issue 4, «Performance»)
+ANCHORS = {  # rows/s measured on this kind of machine (bench/README.md, the workbook benchmark)
     "calamine": 144_000,
     "openpyxl": 9_800,
     "copy": 91_000,

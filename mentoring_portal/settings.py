@@ -355,5 +355,5 @@ LOGGING = {
     },
 }
 
-# Audit and logging (issue 7): the access log takes the client's address as django-axes does
+# Audit and logging (docs/reliability.md §2): the access log takes the client's address as django-axes does
 # (CLIENT_IP_HEADER above, mentoring_portal.security.client_ip).

@@ -1,7 +1,7 @@
 # ruff: noqa: E501 — test node ids are kept whole, one per line, to be grepped and copied
 """The map of RELIABILITY.md §4: each case of the battery and the tests that prove it.
 
-Issue 7 is done "when each case of the battery has a test that passes". ``BATTERY`` maps every
+Every case of the battery has a test that passes, or a measurement. ``BATTERY`` maps every
 case number to the test functions that prove it (a parametrized test by its function name); the
 load cases #56 and #57 are measured by benchmark scripts (``MEASURED``); #58 is a test. A
 test is listed only for what it proves, read test by test; a test proving part of a case is listed
@@ -335,7 +335,7 @@ PRIVACY = R + "test_privacy.py"
 FAULTS = "tests/faults/"
 DEPLOY = "tests/deploy/"
 
-# Cases built with issue 7 after the map above was drawn (security, audit, personal data, faults,
+# Cases built after the map above was drawn (security, audit, personal data, faults,
 # deploy); merged into BATTERY below.
 LATER: dict[int, list[str]] = {
     1: [
@@ -584,7 +584,7 @@ SECOND: dict[int, list[str]] = {
 BATTERY.update(SECOND)
 
 # The load cases are measured, not asserted: a benchmark run prints figures against the target
-# (bench/load/README.md; the closing note of issue 7 has the numbers).
+# (bench/load/README.md).
 MEASURED: dict[int, str] = {
     56: "bench/load/wrk.sh",
     57: "bench/load/run.sh",

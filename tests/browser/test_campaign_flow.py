@@ -1,4 +1,4 @@
-"""Issue 5 in a real browser: a school curator answers a monitoring campaign.
+"""In a real browser: a school curator answers a monitoring campaign.
 
 The coordinator's campaign (R1, R7) is open; the curator logs in, finds it under «Мониторинг»,
 opens the submission, sees the registry's figures pre-filled with their source («из реестра на

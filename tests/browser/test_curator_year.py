@@ -1,4 +1,4 @@
-"""Issue 3 end to end: a school curator's year in a real browser, on the demo region.
+"""End to end: a school curator's year in a real browser, on the demo region.
 
 The demo ``curator`` (password «demo») adds a mentor and a mentee through the menu, forms a
 «учитель – учитель» pair of them, sees the dashboard count it, then completes it. Every step

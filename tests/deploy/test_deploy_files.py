@@ -1,4 +1,4 @@
-"""The deployment recipe is coherent with the code (issue 7, item 6): what ``deploy/`` tells an IT
+"""The deployment recipe is coherent with the code (deploy/): what ``deploy/`` tells an IT
 department to install and run exists, and nothing the settings read is missing from the example
 environment. Plain file checks, no database."""
 

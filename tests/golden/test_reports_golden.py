@@ -1,4 +1,4 @@
-"""Golden tests of the four report kinds on the demo region (issue 6): the seeds' figures in every format.
+"""Golden tests of the four report kinds on the demo region: the seeds' figures in every format.
 
 Each document is built the way the «Отчеты» page and ``manage.py build_report`` build it
 (``sources.resolve`` → ``builders.build`` → ``narrative.draft`` → ``documents.compose``) and rendered

@@ -1,4 +1,4 @@
-"""«Мониторинг» screens (issue 5, items 2–4 and 6): a whole campaign through the client, who may do
+"""«Мониторинг» screens: a whole campaign through the client, who may do
 what on every URL, the exports and a fixed number of queries per page.
 
 Actors (tests/conftest.py): ``curator`` of ``school``, ``coordinator`` of its municipality,

@@ -1,4 +1,4 @@
-"""«Дорожные карты» screens (issue 5, items 1 and 6): list, detail with execution figures and export,
+"""«Дорожные карты» screens: list, detail with execution figures and export,
 the forms of a road map and its events, and who may do what.
 
 Actors (tests/conftest.py): ``curator`` of ``school``, ``coordinator`` of its municipality,

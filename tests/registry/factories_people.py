@@ -1,7 +1,7 @@
 """Factories for the bases of mentors and mentees: a person with his base entry.
 
 People are built here rather than with ``tests.factories.make_person``: its birth dates grow
-with a counter shared by the whole suite (see the report on issue 3), and a base test makes
+with a counter shared by the whole suite (so that names never collide across tests), and a base test makes
 many people.
 """
 

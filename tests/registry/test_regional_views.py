@@ -1,4 +1,4 @@
-"""The operator's regional registries: practices, contests, courses, methodists (issue 3, item 5).
+"""The operator's regional registries: practices, contests, courses, methodists (registry/views/regional.py).
 
 Actors (tests/conftest.py): ``curator`` of ``school``, ``coordinator`` of its municipality,
 ``other_curator``/``other_coordinator`` of the neighbouring municipality of the same region,
