@@ -3,7 +3,8 @@
 The parallel group (pytest-xdist, one test database per worker) must not hold a test that starts
 real processes on a database of its own, mounts a filesystem or restarts a PostgreSQL cluster:
 those carry ``pytest.mark.stack`` and run alone afterwards. The golden modules share one seeding
-of the demo region only if one worker runs them all: they carry ``xdist_group("golden")``.
+of the demo region only if one worker runs them all: they carry ``xdist_group("golden")``. A worker
+runs modules in the scheduler's order, so a transactional test there restores a serialized database.
 """
 
 import importlib
@@ -50,3 +51,15 @@ def test_make_test_runs_the_parallel_group_then_the_stack_group():
     assert '$(BIN)/pytest $(XDIST) -m "not stack"' in recipe
     assert "$(BIN)/pytest -m stack " in recipe
     assert "exit $$status" in recipe  # a failure (or no test, pytest's 5) of either group fails
+
+
+def test_every_transactional_test_of_the_parallel_group_restores_a_serialized_database():
+    plain = []
+    for path, name in modules():
+        text = path.read_text(encoding="utf-8")
+        if "stack" in {m.name for m in marks(name)}:
+            continue
+        for line_number, line in enumerate(text.splitlines(), 1):
+            if "django_db(transaction=True" in line and "serialized_rollback=True" not in line:
+                plain.append(f"{name}:{line_number}")
+    assert not plain, f"transactional without serialized_rollback=True: {plain}"
