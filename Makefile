@@ -24,8 +24,20 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST)
 
+# Two groups (docs/architecture.md §11): everything but the stack tests on two processes
+# (pytest-xdist, one test database each), then the stack tests (real workers, servers, killed
+# processes) alone. Both run even if the first fails; `make test` fails if either does, or if
+# either group collects no test. `make test PYTEST_ARGS=...` is one plain run of those arguments.
+XDIST ?= -n 2 --dist loadgroup
 test: install
+ifeq ($(strip $(PYTEST_ARGS)),)
+	status=0; \
+	$(BIN)/pytest $(XDIST) -m "not stack" || status=$$?; \
+	$(BIN)/pytest -m stack || status=$$?; \
+	exit $$status
+else
 	$(BIN)/pytest $(PYTEST_ARGS)
+endif
 
 lint: install
 	$(BIN)/ruff check .

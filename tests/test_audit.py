@@ -415,7 +415,9 @@ def test_deleting_a_user_keeps_the_entries_and_their_username(entry, curator):
     assert (kept.user_id, kept.username, kept.object_id) == (None, "curator1", entry.object_id)
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test leaves the database empty for the next transactional
+# test to restore the migrations' rows, whatever test follows on this worker (docs/architecture.md §11).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_flush_empties_the_log_and_puts_the_guard_back(school):
     """The test suite's flush between transactional tests (browser tests) must not be refused."""
     curator = f.make_user("curator1", role="curator", organization=school)

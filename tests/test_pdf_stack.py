@@ -6,7 +6,10 @@ import subprocess
 import pytest
 import weasyprint
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) absent")
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) absent"),
+]
 
 
 def test_weasyprint_renders_cyrillic_text(tmp_path):

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from tests.stack import open_stack, people_workbook
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
 PASSWORD = "import-flow-Pass-2024"  # noqa: S105 — a throwaway account of a throwaway database
 BACKUP_CODE = "80417536"  # the admin's second factor (RELIABILITY #16), a one-time backup code

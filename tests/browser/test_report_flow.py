@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from tests.stack import open_stack
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
 PASSWORD = "report-flow-Pass-2026"  # noqa: S105 — a throwaway account of a throwaway database
 WORKER_WAIT = 90_000  # ms: the worker picks the job up, renders the PDF, the page reloads

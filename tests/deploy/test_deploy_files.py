@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.stack
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEPLOY = BASE_DIR / "deploy"
 SETTINGS = BASE_DIR / "mentoring_portal" / "settings.py"

@@ -21,6 +21,8 @@ import pytest
 
 from tests.stack import BASE_DIR, open_stack, session_database
 
+pytestmark = pytest.mark.stack
+
 BACKUP = BASE_DIR / "deploy" / "backup.sh"
 RESTORE = BASE_DIR / "deploy" / "restore.sh"
 RTO_SECONDS = 4 * 3600

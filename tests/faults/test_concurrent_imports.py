@@ -20,6 +20,8 @@ import pytest
 from registry.workbook.engine import IMPORT_LOCK_ID
 from tests.stack import MANAGE, open_stack, people_workbook, session_database, wait_for
 
+pytestmark = pytest.mark.stack
+
 POSTGRESQL = session_database()["ENGINE"] == "django.db.backends.postgresql"
 MUNICIPALITIES = 4
 # Large enough on PostgreSQL (COPY) for the two imports to overlap by seconds; on SQLite small enough

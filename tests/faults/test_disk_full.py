@@ -23,6 +23,8 @@ import requests
 
 from tests.stack import open_stack, people_workbook
 
+pytestmark = pytest.mark.stack
+
 DISK_FULL = "Недостаточно места на диске сервера: файл не сохранён"
 LEAKS = ("Traceback", "OSError", "Errno", "No space left", "/media/", "/tmp/")
 PASSWORD = "disk-full-Pass-2026"  # noqa: S105 — a throwaway account of a throwaway database

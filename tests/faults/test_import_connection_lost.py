@@ -23,10 +23,13 @@ from tests.registry.test_import_worker import (
 )
 from tests.stack import open_stack, people_workbook, session_database, wait_for
 
-pytestmark = pytest.mark.skipif(
-    session_database()["ENGINE"] != "django.db.backends.postgresql",
-    reason="pg_terminate_backend: a PostgreSQL server (SQLite has no server connection to lose)",
-)
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.skipif(
+        session_database()["ENGINE"] != "django.db.backends.postgresql",
+        reason="pg_terminate_backend: a PostgreSQL server (SQLite has no server connection to lose)",
+    ),
+]
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from django.core.files.storage import default_storage
 from common.storage import MediaStorage
 from tests.faults.test_disk_full import can_mount, mount_tmpfs
 
+pytestmark = pytest.mark.stack
+
 
 @pytest.fixture
 def tiny_disk(tmp_path):

@@ -30,6 +30,7 @@ UNAVAILABLE = "Сервис временно недоступен, повтор�
 LEAKS = ("Traceback", "OperationalError", "psycopg", "SELECT", "django_session", "connection")
 
 pytestmark = [
+    pytest.mark.stack,
     pytest.mark.skipif(
         session_database()["ENGINE"] != "django.db.backends.postgresql",
         reason="a PostgreSQL restart: SQLite is a file, not a server that restarts",

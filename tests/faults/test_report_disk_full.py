@@ -18,10 +18,13 @@ from tests.faults.test_disk_full import can_mount, mount_tmpfs
 from tests.faults.test_report_worker_killed import EVENTS, file_row
 from tests.stack import open_stack, seed_region_roadmap_report, session_database, wait_for
 
-pytestmark = pytest.mark.skipif(
-    session_database()["ENGINE"] != "django.db.backends.sqlite3",
-    reason="fills the database's disk: only a SQLite file can be put on a small filesystem here",
-)
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.skipif(
+        session_database()["ENGINE"] != "django.db.backends.sqlite3",
+        reason="fills the database's disk: only a SQLite file can be put on a small filesystem here",
+    ),
+]
 # Room left on the disk while the worker lays the PDF out: the last heartbeat (a few pages of
 # write-ahead log) fits, the file (≈ 150 KB) does not.
 LEFT = 48 * 1024

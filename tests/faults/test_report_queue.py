@@ -40,6 +40,8 @@ import requests
 
 from tests.stack import open_stack, seed_region_roadmap_report
 
+pytestmark = pytest.mark.stack
+
 EVENTS = 300  # rows of the road map's table: a render takes the worker a few seconds
 FILES = 10
 WORKERS = 2

@@ -16,6 +16,8 @@ import pytest
 
 from tests.stack import open_stack, seed_region_roadmap_report, wait_for
 
+pytestmark = pytest.mark.stack
+
 EVENTS = 400
 STALE_AFTER = 2  # seconds: REPORT_STALE_AFTER_SECONDS of the reaping process
 

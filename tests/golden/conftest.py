@@ -1,5 +1,5 @@
 """What every golden test module shares: the golden files, the seeds' «%» as the portal prints it,
-and the demo region seeded once per module."""
+and the demo region seeded once for the package."""
 
 import io
 import json
@@ -22,9 +22,13 @@ def printed(text: str) -> str:
     return text.replace(" %", f"{NBSP}%")
 
 
-@pytest.fixture(scope="module")
+# Package scope: the three golden modules share one seeding (each test still runs in its own
+# rolled-back savepoint, so none sees another's writes). Under pytest-xdist the modules carry
+# ``xdist_group("golden")`` so that one worker runs them all, one after the other, and seeds once
+# (docs/architecture.md §11).
+@pytest.fixture(scope="package")
 def demo(django_db_setup, django_db_blocker):
-    """``seed_demo`` once for the module, inside a transaction rolled back at its end; its output."""
+    """``seed_demo`` once for ``tests/golden/``, inside a transaction rolled back at its end; its output."""
     with django_db_blocker.unblock(), transaction.atomic():
         out = io.StringIO()
         call_command("seed_demo", stdout=out)

@@ -30,7 +30,7 @@ DAY = datetime.timedelta(days=1)
 S = Submission.Status
 
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("golden")]  # one seeding: conftest.py
 
 
 def user(username):

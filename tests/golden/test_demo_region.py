@@ -20,7 +20,7 @@ from registry.models import (
 )
 from tests.golden.conftest import golden
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("golden")]  # one seeding: conftest.py
 
 
 def test_oktyabrsky_shares_of_seed_002(demo):

@@ -51,7 +51,7 @@ OKTYABRSKY_TITLE = "Мониторинг реализации «дорожной
 KINDS = [Kind.MONITORING_REPORT, Kind.ROADMAP_REPORT, Kind.ROADMAP_NOTE, Kind.SCHOOL_NOTE]
 FORMATS = ["html", "pdf", "docx"]
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("golden")]  # one seeding: conftest.py
 
 
 def user(username):

@@ -21,6 +21,8 @@ import pytest
 
 from tests.stack import open_stack, people_workbook, wait_for
 
+pytestmark = pytest.mark.stack
+
 MUNICIPALITIES, ORGANIZATIONS, MENTORS_PER_ORGANIZATION = 10, 200, 100  # 20,000 people
 WRITTEN_BYTES = 1024 * 1024  # about a third of the people's rows on either vendor
 # Tables the import writes, with the rows one import of the workbook leaves in them.

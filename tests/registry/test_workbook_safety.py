@@ -451,9 +451,12 @@ def test_a_fifty_megabyte_sheet_scans_in_well_under_a_second(settings):
     data = package([("Лист", xml)])
     assert len(data) < 10 * 1024 * 1024
 
-    started = time.perf_counter()
+    # The CPU time of this process: the scan is single-threaded work on bytes in memory, so on an idle
+    # core it equals the wall time, and it does not count the time spent waiting for a core while
+    # another test process (make test runs two, docs/architecture.md §11) or another job runs.
+    started = time.process_time()
     result = scan(data)["Лист"]
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
 
     assert result.formula_cells == ("D123456",)
     assert result.last_data_row == 222_000
