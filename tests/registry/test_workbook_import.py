@@ -35,6 +35,7 @@ from registry.models import (
 )
 from registry.workbook import schema
 from registry.workbook.engine import import_workbook
+from registry.workbook.export import export_workbook
 from registry.workbook.sheets.mentorships import TERMINATED_REASON
 from tests import factories as f
 from tests.registry.workbook_files import (
@@ -864,6 +865,41 @@ def test_a_closed_pair_keeps_its_status_while_the_file_corrects_its_end_date(are
     sheets["Наставнические пары"][1] = _oleg(Статус="завершена", **{"Дата окончания": D(2023, 6, 15)})
     assert counts(imported(book(sheets)))["Наставнические пары"] == (0, 1, 3)
     assert Mentorship.objects.get(links__mentee_person__full_name=OLEG[0]).end_date == D(2023, 6, 15)
+
+
+def test_an_export_of_pairs_in_every_status_imports_back_changing_nothing(area, book, tmp_path):
+    """Every status against its own stored pair: no transition is asked of a pair the file leaves as it is."""
+    sheets = full_sheets()
+    sheets["Наставнические пары"][1] = _oleg(Статус="черновик")
+    sheets["Наставнические пары"][2] = pair(
+        "D0116",
+        "ученик – ученик",
+        START,
+        mentor=PETYA,
+        mentee=ANTON,
+        Статус="прекращена досрочно",
+        **{"Дата окончания": D(2023, 1, 20)},
+    )
+    sheets["Наставнические пары"][5] = pair(
+        "D0116",
+        "ОО – ОО",
+        START,
+        Статус="завершена",
+        **{"ОО-наставник код": "D0116", "ОО-наставляемая код": "D0117", "Дата окончания": D(2023, 5, 31)},
+    )
+    imported(book(sheets))
+    assert set(Mentorship.objects.values_list("status", flat=True)) == {
+        "draft",
+        "active",
+        "terminated",
+        "completed",
+    }
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(export_workbook(Organization.objects.all()))
+    before = table_counts()
+    report = imported(path)
+    assert counts(report)["Наставнические пары"] == (0, 0, 4)
+    assert table_counts() == before
 
 
 # ---------------------------------------------------------------- mentorships of every shape
