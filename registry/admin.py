@@ -379,13 +379,11 @@ class MentorshipAdminForm(forms.ModelForm):
         status = cleaned.get("status")
         old = self.instance.status  # _post_clean has not copied the form onto the instance yet
         if not self.instance._state.adding and status and status != old:
-            if status not in services.ALLOWED_TRANSITIONS[old]:
-                self.add_error(
-                    "status",
-                    services.TRANSITION_NOT_ALLOWED.format(
-                        status=Mentorship.Status(old).label, target=Mentorship.Status(status).label
-                    ),
-                )
+            # The card's and the workbook's check (docs/domain.md §4), asked of the stored status.
+            try:
+                services.mentorship_check_transition(Mentorship(status=old), status)
+            except ValidationError as error:
+                self.add_error("status", error.messages)
         return cleaned
 
 

@@ -462,6 +462,11 @@ class MentorshipQuerySet(models.QuerySet):
         return self.alert("draft")
 
 
+END_DATE_REQUIRED = "У завершённой или прекращённой пары укажите дату окончания."
+END_BEFORE_START = "Дата окончания не может быть раньше даты начала."
+TERMINATION_REASON_REQUIRED = "Укажите причину досрочного прекращения."
+
+
 class Mentorship(models.Model):
     """A pair or a group: one mentor (person or organization), one or more mentees."""
 
@@ -566,6 +571,27 @@ class Mentorship(models.Model):
     def is_group(self) -> bool:
         return self.links.count() > 1
 
+    @classmethod
+    def status_errors(
+        cls,
+        status: str,
+        start_date: datetime.date | None,
+        end_date: datetime.date | None,
+        termination_reason: str = "",
+    ) -> dict[str, str]:
+        """What a pair in ``status`` needs (docs/domain.md §4): a closed pair its end date, not
+        before the start; a terminated one its reason. ``clean`` and the workbook import (through
+        ``services.mentorship_check_status``) both ask here. A result is not required: a completed
+        pair without one is the alert «no_result»."""
+        errors = {}
+        if status in (cls.Status.COMPLETED, cls.Status.TERMINATED) and not end_date:
+            errors["end_date"] = END_DATE_REQUIRED
+        if end_date and start_date and end_date < start_date:
+            errors["end_date"] = END_BEFORE_START
+        if status == cls.Status.TERMINATED and not termination_reason.strip():
+            errors["termination_reason"] = TERMINATION_REASON_REQUIRED
+        return errors
+
     def clean(self):
         errors = {}
         form = getattr(self, "mentoring_form", None) if self.mentoring_form_id else None
@@ -589,14 +615,11 @@ class Mentorship(models.Model):
                         f"В форме «{form.name}» наставником не может быть "
                         f"{self.mentor_person.get_category_display()}."
                     )
-        if self.status in (self.Status.COMPLETED, self.Status.TERMINATED) and not self.end_date:
-            errors["end_date"] = "Укажите дату окончания."
-        if self.end_date and self.start_date and self.end_date < self.start_date:
-            errors["end_date"] = "Дата окончания не может быть раньше даты начала."
+        errors.update(
+            self.status_errors(self.status, self.start_date, self.end_date, self.termination_reason)
+        )
         if self.planned_end_date and self.start_date and self.planned_end_date < self.start_date:
             errors["planned_end_date"] = "Плановая дата окончания не может быть раньше даты начала."
-        if self.status == self.Status.TERMINATED and not self.termination_reason.strip():
-            errors["termination_reason"] = "Укажите причину досрочного прекращения."
         if errors:
             raise ValidationError(errors)
 

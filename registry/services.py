@@ -253,12 +253,29 @@ def mentorship_transition(
 
 
 def mentorship_check_transition(mentorship: Mentorship, status: str) -> None:
+    """``ALLOWED_TRANSITIONS``: the card, the admin and the workbook import (a stored pair whose
+    status the file changes) ask here; docs/domain.md §4."""
     if status not in ALLOWED_TRANSITIONS[mentorship.status]:
         raise ValidationError(
             TRANSITION_NOT_ALLOWED.format(
                 status=mentorship.get_status_display(), target=Mentorship.Status(status).label
             )
         )
+
+
+def mentorship_check_status(
+    *,
+    status: str,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    termination_reason: str = "",
+) -> None:
+    """What a pair in ``status`` needs (its end date, its reason), keyed by field like
+    ``full_clean``: the same rule ``mentorship_transition`` and ``mentorship_complete`` meet
+    through ``Mentorship.clean``, asked by the workbook import row by row before it writes."""
+    errors = Mentorship.status_errors(status, start_date, end_date, termination_reason)
+    if errors:
+        raise ValidationError(errors)
 
 
 class Effectiveness(models.TextChoices):

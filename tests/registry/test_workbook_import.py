@@ -14,12 +14,13 @@ import zipfile
 import openpyxl
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from registry import selectors
+from registry import selectors, services
 from registry.models import (
     BaseMembership,
     Category,
@@ -34,6 +35,8 @@ from registry.models import (
 )
 from registry.workbook import schema
 from registry.workbook.engine import import_workbook
+from registry.workbook.export import export_workbook
+from registry.workbook.sheets.mentorships import TERMINATED_REASON
 from tests import factories as f
 from tests.registry.workbook_files import (
     HEADCOUNT,
@@ -753,6 +756,150 @@ def test_a_changed_pair_status_updates_its_record_and_history(area, book):
     link = MentorshipLink.objects.get(mentee_person__full_name=OLEG[0])
     assert (link.status, link.end_date) == ("completed", D(2023, 5, 31))
     assert (link.mentorship.status, link.mentorship.end_date) == ("completed", D(2023, 5, 31))
+
+
+# ---------------------------------------------------------------- a pair's status: the card's transitions
+
+
+def _oleg(**more) -> list:
+    """The row of Maria's pair with Oleg (row 2 of ``full_sheets``), with other cells."""
+    return pair("D0116", "учитель – учитель", START, mentor=MARIA, mentee=OLEG, **more)
+
+
+FORWARD_ONLY = (
+    ": статус пары меняется только вперёд (черновик → действует → завершена или прекращена досрочно)"
+)
+
+
+@pytest.mark.parametrize(
+    ("stored", "written", "cells"),
+    [
+        ("действует", "черновик", {}),  # backwards
+        ("завершена", "действует", {}),  # a closed pair reopened (an empty status means «действует»)
+        ("завершена", "прекращена досрочно", {"Дата окончания": D(2023, 5, 31)}),  # sideways
+        ("черновик", "завершена", {"Дата окончания": D(2023, 5, 31)}),  # skipping «действует»
+    ],
+)
+def test_a_stored_pair_moved_against_the_transitions_is_refused_at_its_status_cell(
+    area, book, stored, written, cells
+):
+    sheets = full_sheets()
+    closed = {"Дата окончания": D(2023, 5, 31)} if stored == "завершена" else {}
+    sheets["Наставнические пары"][1] = _oleg(Статус=stored, **closed)
+    imported(book(sheets))
+    sheets["Наставнические пары"][1] = _oleg(
+        **({"Статус": written} if written != "действует" else {}), **cells
+    )
+    assert refused(book(sheets)) == [
+        f"Лист «Наставнические пары», строка 2, столбец «Статус»: пару в статусе «{stored}» нельзя "
+        f"перевести в статус «{written}»" + FORWARD_ONLY
+    ]
+    # The form refuses the same move with the same sentence: one table, services.ALLOWED_TRANSITIONS.
+    ms = Mentorship.objects.get(links__mentee_person__full_name=OLEG[0])
+    with pytest.raises(ValidationError) as excinfo:
+        services.mentorship_check_transition(ms, {s.label: s for s in Mentorship.Status}[written])
+    assert excinfo.value.messages == [f"Пару в статусе «{stored}» нельзя перевести в статус «{written}»."]
+
+
+def test_forward_moves_are_applied_one_file_after_another_with_their_history(area, book):
+    sheets = full_sheets()
+    sheets["Наставнические пары"][1] = _oleg(Статус="черновик")
+    imported(book(sheets))
+    sheets["Наставнические пары"][1] = _oleg(Статус="действует")
+    assert counts(imported(book(sheets)))["Наставнические пары"] == (0, 1, 3)
+    sheets["Наставнические пары"][1] = _oleg(
+        Статус="прекращена досрочно", **{"Дата окончания": D(2023, 2, 1)}
+    )
+    assert counts(imported(book(sheets)))["Наставнические пары"] == (0, 1, 3)
+    ms = Mentorship.objects.get(links__mentee_person__full_name=OLEG[0])
+    assert (ms.status, ms.end_date, ms.termination_reason) == ("terminated", D(2023, 2, 1), TERMINATED_REASON)
+    assert [h.status for h in ms.history.order_by("history_date")] == ["draft", "active", "terminated"]
+    assert {h.history_change_reason for h in ms.history.all()[:2]} == {"Импорт из Excel"}
+    link = ms.links.get()
+    assert [h.status for h in link.history.order_by("history_date")] == ["draft", "active", "terminated"]
+
+
+def test_a_new_pair_arrives_in_any_status_with_what_that_status_needs(area, book):
+    """History loaded from a file: a new pair may be closed already. Completed needs its end date
+    (as ``mentorship_complete``), not a result: it is then listed as «завершена без результата»;
+    terminated gets the file's reason, which the services require."""
+    sheets = full_sheets()
+    sheets["Наставнические пары"][1] = _oleg(Статус="завершена")
+    sheets["Наставнические пары"][2] = pair(
+        "D0116", "ученик – ученик", START, mentor=PETYA, mentee=ANTON, Статус="прекращена досрочно"
+    )
+    assert refused(book(sheets)) == [
+        "Лист «Наставнические пары», строка 2, столбец «Дата окончания»: у завершённой или прекращённой "
+        "пары укажите дату окончания",
+        "Лист «Наставнические пары», строка 3, столбец «Дата окончания»: у завершённой или прекращённой "
+        "пары укажите дату окончания",
+    ]
+    sheets["Наставнические пары"][1] = _oleg(Статус="завершена", **{"Дата окончания": D(2022, 8, 1)})
+    sheets["Наставнические пары"][2] = pair(
+        "D0116",
+        "ученик – ученик",
+        START,
+        mentor=PETYA,
+        mentee=ANTON,
+        Статус="прекращена досрочно",
+        **{"Дата окончания": D(2023, 1, 20)},
+    )
+    assert refused(book(sheets)) == [
+        "Лист «Наставнические пары», строка 2, столбец «Дата окончания»: дата окончания не может быть "
+        "раньше даты начала"
+    ]
+    sheets["Наставнические пары"][1] = _oleg(Статус="завершена", **{"Дата окончания": D(2023, 5, 31)})
+    imported(book(sheets))
+    completed = Mentorship.objects.get(links__mentee_person__full_name=OLEG[0])
+    assert (completed.status, completed.end_date, completed.result) == ("completed", D(2023, 5, 31), "")
+    assert list(Mentorship.objects.completed_without_result()) == [completed]
+    terminated = Mentorship.objects.get(mentor_person__full_name=PETYA[0])
+    assert (terminated.status, terminated.termination_reason) == ("terminated", TERMINATED_REASON)
+
+
+def test_a_closed_pair_keeps_its_status_while_the_file_corrects_its_end_date(area, book):
+    """No transition, as on the card's edit form: a closed pair's end date may be corrected."""
+    sheets = full_sheets()
+    sheets["Наставнические пары"][1] = _oleg(Статус="завершена", **{"Дата окончания": D(2023, 5, 31)})
+    imported(book(sheets))
+    sheets["Наставнические пары"][1] = _oleg(Статус="завершена", **{"Дата окончания": D(2023, 6, 15)})
+    assert counts(imported(book(sheets)))["Наставнические пары"] == (0, 1, 3)
+    assert Mentorship.objects.get(links__mentee_person__full_name=OLEG[0]).end_date == D(2023, 6, 15)
+
+
+def test_an_export_of_pairs_in_every_status_imports_back_changing_nothing(area, book, tmp_path):
+    """Every status against its own stored pair: no transition is asked of a pair the file leaves as it is."""
+    sheets = full_sheets()
+    sheets["Наставнические пары"][1] = _oleg(Статус="черновик")
+    sheets["Наставнические пары"][2] = pair(
+        "D0116",
+        "ученик – ученик",
+        START,
+        mentor=PETYA,
+        mentee=ANTON,
+        Статус="прекращена досрочно",
+        **{"Дата окончания": D(2023, 1, 20)},
+    )
+    sheets["Наставнические пары"][5] = pair(
+        "D0116",
+        "ОО – ОО",
+        START,
+        Статус="завершена",
+        **{"ОО-наставник код": "D0116", "ОО-наставляемая код": "D0117", "Дата окончания": D(2023, 5, 31)},
+    )
+    imported(book(sheets))
+    assert set(Mentorship.objects.values_list("status", flat=True)) == {
+        "draft",
+        "active",
+        "terminated",
+        "completed",
+    }
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(export_workbook(Organization.objects.all()))
+    before = table_counts()
+    report = imported(path)
+    assert counts(report)["Наставнические пары"] == (0, 0, 4)
+    assert table_counts() == before
 
 
 # ---------------------------------------------------------------- mentorships of every shape

@@ -9,6 +9,7 @@ import datetime
 import uuid
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -185,6 +186,14 @@ class MentorshipsSheet(SheetHandler):
             if found is None:
                 creates.append(item)
                 continue
+            if found["status"] != item.status:
+                # A stored pair moves only as the card moves it (docs/workbook.md §2): forward along
+                # ALLOWED_TRANSITIONS, never back or sideways.
+                try:
+                    services.mentorship_check_transition(Mentorship(status=found["status"]), item.status)
+                except ValidationError as error:
+                    ctx.error(spec, item.row, spec.column("status").header, _transition_message(error))
+                    continue
             wanted = {_ref_key(m) for m in item.mentees}
             if (found["status"], found["end_date"]) != (item.status, item.end_date) or (
                 found["mentees"] != wanted
@@ -211,11 +220,17 @@ class MentorshipsSheet(SheetHandler):
         ok = True
         end, start = v.get("end_date"), v["start_date"]
         status = v.get("status") or (Mentorship.Status.COMPLETED if end else Mentorship.Status.ACTIVE)
-        if end and end < start:
-            ctx.row_error(spec, row, "end_date", "дата окончания раньше даты начала")
-            ok = False
-        if status in (Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED) and not end:
-            ctx.row_error(spec, row, "end_date", "у завершённой или прекращённой пары укажите дату окончания")
+        # What the services require of a pair in this status (docs/domain.md §4), asked of the
+        # same function; the file has no reason column, so a terminated pair gets TERMINATED_REASON.
+        try:
+            services.mentorship_check_status(
+                status=status, start_date=start, end_date=end, termination_reason=_reason(status)
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                column = "end_date" if field == "end_date" else "status"
+                for message in messages:
+                    ctx.row_error(spec, row, column, _cell_message(message))
             ok = False
         if start > ctx.today and status != Mentorship.Status.DRAFT:
             ctx.row_error(
@@ -315,7 +330,7 @@ class MentorshipsSheet(SheetHandler):
                     item.status,
                     item.start_date,
                     item.end_date,
-                    TERMINATED_REASON if item.status == Mentorship.Status.TERMINATED else "",
+                    _reason(item.status),
                 )
             )
             own = {
@@ -352,8 +367,8 @@ class MentorshipsSheet(SheetHandler):
             for ms in Mentorship.objects.filter(id__in=batch):
                 item = by_id[ms.id]
                 ms.status, ms.end_date = item.status, item.end_date
-                if ms.status == Mentorship.Status.TERMINATED and not ms.termination_reason:
-                    ms.termination_reason = TERMINATED_REASON
+                if not ms.termination_reason:
+                    ms.termination_reason = _reason(ms.status)
                 ms.version += 1
                 ms.updated_at = now
                 changed.append(ms)
@@ -508,6 +523,23 @@ def stored_mentorships(ctx: ImportContext, ids: list[int]) -> dict:
             mentee = next(iter(entry["mentees"]))
             by_key[(entry["org"], entry["form"], entry["mentor"], mentee, entry["start"])] = entry
     return {"by_key": by_key, "active": active}
+
+
+def _reason(status: str) -> str:
+    """The reason a pair the file terminates is written with: the file has no column for it."""
+    return TERMINATED_REASON if status == Mentorship.Status.TERMINATED else ""
+
+
+def _cell_message(message: str) -> str:
+    """A service's sentence as a workbook error's tail: «Лист «…», строка N, столбец «…»: …»."""
+    return message[:1].lower() + message[1:].rstrip(".")
+
+
+def _transition_message(error: ValidationError) -> str:
+    return (
+        f"{_cell_message(error.messages[0])}: статус пары меняется только вперёд "
+        "(черновик → действует → завершена или прекращена досрочно)"
+    )
 
 
 def _ref_key(ref) -> tuple:
