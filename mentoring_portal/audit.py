@@ -28,7 +28,7 @@ from registry import access, permissions
 from registry.models import UserScope
 from registry.permissions import Audit
 
-from . import security
+from . import client
 from .logs import NO_REQUEST, current_request_id, escape_controls
 from .models import AccessLogEntry
 
@@ -133,7 +133,7 @@ def write(request, action, *, user=None, username="", object_type="", object_id=
         details=details,
         url_name=match.view_name[:100] if match else "",
         method=(request.method or "")[:10] if request is not None else "",
-        ip=security.client_ip(request) if request is not None else None,
+        ip=client.client_ip(request) if request is not None else None,
         request_id="" if request_id == NO_REQUEST else request_id,
         status=status,
     )

@@ -2,8 +2,6 @@
 
 RELIABILITY §4 #15 (throttling, sessions) and #16 (admins' second factor):
 
-- ``client_ip`` gives django-axes the client's address, from a proxy's header only when
-  ``CLIENT_IP_HEADER`` says one stands in front (a header anyone can send is otherwise ignored);
 - ``IdleTimeoutMiddleware`` ends a session after ``SESSION_IDLE_TIMEOUT_PRIVILEGED`` seconds
   without a request for a regional operator or an admin, ``SESSION_IDLE_TIMEOUT`` for the others;
 - ``SecondFactorMiddleware`` keeps a user who must have a second factor (a superuser, staff, the
@@ -15,7 +13,6 @@ RELIABILITY §4 #15 (throttling, sessions) and #16 (admins' second factor):
 """
 
 import hashlib
-import ipaddress
 import logging
 import time
 
@@ -57,27 +54,6 @@ ACTIVITY_RESOLUTION_SECONDS = 60
 IDLE_MESSAGE = "Сеанс завершён: вы долго не работали с порталом. Войдите снова."
 # Pages an unverified user who must have a second factor may still open.
 SECOND_FACTOR_OPEN_URLS = {"login", "logout", "second-factor"}
-
-
-def client_ip(request) -> str | None:
-    """The client's address for django-axes and the access log: ``CLIENT_IP_HEADER`` behind nginx,
-    else REMOTE_ADDR; None when what arrives is not an address.
-
-    Only set CLIENT_IP_HEADER behind a proxy that sets that header itself (nginx's
-    ``proxy_set_header X-Real-IP $remote_addr``): otherwise a client chooses its own address.
-    """
-    header = settings.CLIENT_IP_HEADER
-    value = ""
-    if header:
-        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        # nginx's $proxy_add_x_forwarded_for appends the address it saw to whatever the client sent:
-        # the last entry is the one to trust (one proxy in front), the first may be forged.
-        value = value.split(",")[-1].strip()
-    value = value or request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 def lockout_response(request, original_response, credentials):
@@ -291,7 +267,7 @@ def second_factor(request):
             logger.info("second factor verified: user id %s", user.pk)
             return redirect(_next_url(request))
         logger.warning("second factor refused: user id %s", user.pk)
-        from . import throttle  # here: throttle imports this module (client_ip)
+        from . import throttle  # here: throttle imports this module
 
         # A wrong code counts for the address as a wrong password does: the address lock and
         # slowdown cover the second step too, beyond the device's own growing pause.

@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "registry.exports.ExportRequestMiddleware",
+    "registry.export_jobs.ExportRequestMiddleware",
     "mentoring_portal.audit.AccessLogMiddleware",
     "mentoring_portal.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -264,7 +264,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "mentoring_portal.security.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "mentoring_portal.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "mentoring_portal.client.client_ip"
 AXES_VERBOSE = False  # no «AXES: BEGIN …» line at every manage.py start
 # Password spraying (one address, one password, many names): axes counts per name and address, so a
 # second limit counts the failures of each address across names (mentoring_portal.throttle). An
@@ -356,4 +356,4 @@ LOGGING = {
 }
 
 # Audit and logging (docs/reliability.md §2): the access log takes the client's address as django-axes does
-# (CLIENT_IP_HEADER above, mentoring_portal.security.client_ip).
+# (CLIENT_IP_HEADER above, mentoring_portal.client.client_ip).

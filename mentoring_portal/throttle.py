@@ -32,7 +32,7 @@ from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils import timezone
 
-from . import audit, security
+from . import audit, client
 from .logs import escape_controls
 from .models import AccessLogEntry, LoginFailure
 
@@ -69,7 +69,7 @@ def name_key(typed) -> str:
 
 
 def request_address(request) -> str:
-    return address_key(security.client_ip(request))
+    return address_key(client.client_ip(request))
 
 
 def verdict(address: str, now: datetime.datetime | None = None) -> Verdict | None:

@@ -1,7 +1,7 @@
 """List exports in the task worker: a list too long for the request is written in the background.
 
-``exports.xlsx_response`` answers a short list in the request. A longer one calls ``queue``: an
-``ExportJob`` row keeps the list's address and query string (its filters) — never rows, never a
+``xlsx_response`` (below) answers a short list in the request, written by ``registry.exports``.
+A longer one calls ``queue``: an ``ExportJob`` row keeps the list's address and query string (its filters) — never rows, never a
 queryset — and the request answers with the job's page, where a progress bar runs until the
 download appears. The worker (``run_job``) loads the owner again and calls the list's own view as
 that user: the role, scope and filters are checked and applied there and then, by the same code
@@ -15,10 +15,13 @@ one of ``registry.jobs`` (docs/architecture.md §6); finished files are deleted 
 ``EXPORT_FILE_HOURS`` (``purge_expired``, also ``manage.py purge_exports``).
 """
 
+import contextvars
 import datetime
+import itertools
 import logging
 import re
 import time
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -30,6 +33,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from . import exports, jobs, tasks
 from .models import ExportJob
@@ -89,13 +93,13 @@ def queue(request, *, title: str) -> HttpResponse:
 def queue_if_too_long(request, *, rows: int, title: str) -> HttpResponse | None:
     """For an export that writes its own file (not through ``xlsx_response``): the job's page when
     ``rows`` is over the limit, or None to write the file now (it is short, or this is the worker)."""
-    if exports._worker_run.get() is not None or rows <= settings.EXPORT_INLINE_MAX_ROWS:
+    if _worker_run.get() is not None or rows <= settings.EXPORT_INLINE_MAX_ROWS:
         return None
     return queue(request, title=title)
 
 
 class _Run:
-    """The worker's side of ``exports.xlsx_response``: the list's rows go into the job's file."""
+    """The worker's side of ``xlsx_response``: the list's rows go into the job's file."""
 
     def __init__(self, job: ExportJob):
         self.job = job
@@ -145,7 +149,7 @@ def run_job(job_id) -> ExportJob:
     if user is None:
         return jobs.fail(job, NO_ACCESS)
     run = _Run(job)
-    token = exports._worker_run.set(run)
+    token = _worker_run.set(run)
     started = time.monotonic()
     try:
         match = resolve(job.path)
@@ -159,7 +163,7 @@ def run_job(job_id) -> ExportJob:
         log.exception("export job %s failed", job.pk)
         return jobs.fail(job, INTERNAL)
     finally:
-        exports._worker_run.reset(token)
+        _worker_run.reset(token)
     if not run.file_name and response.status_code == 200:
         run.file_name = _attachment_name(response)  # a view that writes its own file
     if not run.file_name or response.status_code != 200:
@@ -211,3 +215,63 @@ def purge_expired() -> int:
     limit = timezone.now() - datetime.timedelta(hours=settings.EXPORT_FILE_HOURS)
     deleted, _ = ExportJob.objects.filter(created_at__lt=limit).exclude(status__in=ExportJob.ACTIVE).delete()
     return deleted
+
+
+# The request being answered (set by ``ExportRequestMiddleware``): a list export too long for the
+# request is queued with its address and filters. Outside a request (a view called directly, the
+# worker itself) there is none and the export is answered here, as it always was.
+_current_request: contextvars.ContextVar = contextvars.ContextVar("export_request", default=None)
+# Set by the worker while it runs a list again for a job: ``xlsx_response`` writes the job's file.
+_worker_run: contextvars.ContextVar = contextvars.ContextVar("export_worker_run", default=None)
+
+
+class ExportRequestMiddleware:
+    """Keeps the current request where ``xlsx_response`` finds it (after the authentication)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)
+
+
+def xlsx_response(
+    *,
+    filename: str,
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    user,
+    total: int | Callable[[], int] | None = None,
+) -> HttpResponse:
+    """An .xlsx download named in Russian (RFC 6266/5987), private and never cached.
+
+    A list of more than ``EXPORT_INLINE_MAX_ROWS`` rows is not written here: the request queues an
+    export job (``registry.export_jobs``) and answers with its page. ``total`` (the row count, or a
+    callable giving it, e.g. ``queryset.count``) tells the length at the cost of one COUNT and feeds
+    the worker's progress bar; without it the request reads at most that many rows plus one to find
+    out, then writes them or drops them.
+    """
+    run = _worker_run.get()
+    if run is not None:
+        return run.write(filename=filename, title=title, columns=columns, rows=rows, user=user, total=total)
+    request = _current_request.get()
+    if request is not None and request.method in ("GET", "HEAD") and request.GET.get("format") == "xlsx":
+        limit = settings.EXPORT_INLINE_MAX_ROWS
+        if total is not None:
+            too_long = (total() if callable(total) else total) > limit
+        else:
+            head = list(itertools.islice(iter(rows), limit + 1))
+            too_long = len(head) > limit
+            rows = head
+        if too_long:
+            return queue(request, title=title)
+    content = exports.workbook_bytes(title=title, columns=columns, rows=rows, user=user)
+    response = HttpResponse(content, content_type=exports.XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -7,18 +7,13 @@ by some way round the forms are left out of the cell, with a warning (RELIABILIT
 openpyxl refuses C0 controls, so one such character made the whole download fail.
 """
 
-import contextvars
 import datetime
 import functools
 import io
-import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from django.conf import settings
-from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -96,65 +91,3 @@ def workbook_bytes(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-# The request being answered (set by ``ExportRequestMiddleware``): a list export too long for the
-# request is queued with its address and filters. Outside a request (a view called directly, the
-# worker itself) there is none and the export is answered here, as it always was.
-_current_request: contextvars.ContextVar = contextvars.ContextVar("export_request", default=None)
-# Set by the worker while it runs a list again for a job: ``xlsx_response`` writes the job's file.
-_worker_run: contextvars.ContextVar = contextvars.ContextVar("export_worker_run", default=None)
-
-
-class ExportRequestMiddleware:
-    """Keeps the current request where ``xlsx_response`` finds it (after the authentication)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        token = _current_request.set(request)
-        try:
-            return self.get_response(request)
-        finally:
-            _current_request.reset(token)
-
-
-def xlsx_response(
-    *,
-    filename: str,
-    title: str,
-    columns: Sequence[str],
-    rows: Iterable[Sequence],
-    user,
-    total: int | Callable[[], int] | None = None,
-) -> HttpResponse:
-    """An .xlsx download named in Russian (RFC 6266/5987), private and never cached.
-
-    A list of more than ``EXPORT_INLINE_MAX_ROWS`` rows is not written here: the request queues an
-    export job (``registry.export_jobs``) and answers with its page. ``total`` (the row count, or a
-    callable giving it, e.g. ``queryset.count``) tells the length at the cost of one COUNT and feeds
-    the worker's progress bar; without it the request reads at most that many rows plus one to find
-    out, then writes them or drops them.
-    """
-    run = _worker_run.get()
-    if run is not None:
-        return run.write(filename=filename, title=title, columns=columns, rows=rows, user=user, total=total)
-    request = _current_request.get()
-    if request is not None and request.method in ("GET", "HEAD") and request.GET.get("format") == "xlsx":
-        limit = settings.EXPORT_INLINE_MAX_ROWS
-        if total is not None:
-            too_long = (total() if callable(total) else total) > limit
-        else:
-            head = list(itertools.islice(iter(rows), limit + 1))
-            too_long = len(head) > limit
-            rows = head
-        if too_long:
-            from .export_jobs import queue
-
-            return queue(request, title=title)
-    content = workbook_bytes(title=title, columns=columns, rows=rows, user=user)
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response

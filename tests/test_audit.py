@@ -21,7 +21,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 from django.utils import timezone
 
-from mentoring_portal import audit, security
+from mentoring_portal import audit
+from mentoring_portal import client as client_address
 from mentoring_portal.models import AccessLogEntry, AppendOnlyError
 from registry.models import Category, ImportJob, Person
 from reports import services as report_services
@@ -311,7 +312,7 @@ def test_a_failing_entry_never_breaks_the_page_and_is_logged_as_an_error(
         raise RuntimeError("address lookup failed")
 
     client = client_for(curator)
-    monkeypatch.setattr(security, "client_ip", broken)
+    monkeypatch.setattr(client_address, "client_ip", broken)
     with caplog.at_level(logging.ERROR, logger="mentoring_portal.audit"):
         response = client.get(reverse("registry:person-detail", args=[pupil.pk]))
     assert response.status_code == 200

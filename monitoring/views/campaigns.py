@@ -34,7 +34,7 @@ from monitoring import forms, selectors
 from monitoring import indicators as ind
 from monitoring.models import Campaign, Submission, SubmissionEvent
 from registry import access
-from registry.exports import xlsx_response
+from registry.export_jobs import xlsx_response
 from registry.models import Municipality, Organization, UserScope
 
 Role = UserScope.Role

@@ -27,7 +27,7 @@ from monitoring.models import RoadMap, RoadMapEvent
 from monitoring.selectors import roadmap_events, roadmap_execution
 from monitoring.timing import month_label
 from registry import access
-from registry.exports import xlsx_response
+from registry.export_jobs import xlsx_response
 from registry.models import UserScope
 
 Role = UserScope.Role

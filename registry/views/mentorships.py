@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from registry import access, exports, services
+from registry import access, export_jobs, services
 from registry.forms.mentorships import (
     MINOR_CATEGORIES,
     CompleteForm,
@@ -222,7 +222,7 @@ def _export(user, pairs: QuerySet, today: datetime.date, show_minor_names: bool)
                 "; ".join(w.text for w in row.warnings),
             ]
 
-    return exports.xlsx_response(
+    return export_jobs.xlsx_response(
         filename=EXPORT_FILENAME,
         title="Наставнические пары",
         columns=EXPORT_COLUMNS,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from common.filters import int_param
-from registry import access, exports, selectors
+from registry import access, export_jobs, selectors
 from registry import organizations as services
 from registry.forms.organizations import (
     DocumentForm,
@@ -131,7 +131,7 @@ def _export(request, organizations):
             ).iterator(chunk_size=2000)
         )
     )
-    return exports.xlsx_response(
+    return export_jobs.xlsx_response(
         filename="Организации.xlsx", title="Организации", columns=EXPORT_COLUMNS, rows=rows, user=request.user
     )
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from registry import access, exports, people, privacy
+from registry import access, export_jobs, exports, people, privacy
 from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm
 from registry.models import (
     BaseMembership,
@@ -146,7 +146,7 @@ def _export(request, base, rows, *, today, archived, show_pd):
             yield line
 
     title = TITLES[base] + (" (архив)" if archived else "")
-    return exports.xlsx_response(
+    return export_jobs.xlsx_response(
         filename=f"{title}.xlsx",
         title=f"{title} на {today:%d.%m.%Y}",
         columns=columns,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from registry import access
 from registry import regional as services
-from registry.exports import xlsx_response
+from registry.export_jobs import xlsx_response
 from registry.forms import regional as forms
 from registry.models import (
     Contest,

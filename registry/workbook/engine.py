@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .safety import SheetScan, WorkbookRejected, inspect_workbook
-from .schema import CellError, SheetSpec, header_key
+from .schema import REGISTERED_SPECS, CellError, SheetSpec, header_key
 
 IMPORT_LOCK_ID = 734_100  # pg_advisory_xact_lock key: one workbook import writes at a time
 MAX_ERRORS = 500
@@ -158,6 +158,7 @@ _HANDLERS: dict[str, SheetHandler] = {}
 
 def register(handler: SheetHandler) -> SheetHandler:
     _HANDLERS[header_key(handler.spec.name)] = handler
+    REGISTERED_SPECS[header_key(handler.spec.name)] = handler.spec
     return handler
 
 

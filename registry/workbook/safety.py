@@ -325,9 +325,10 @@ _COLUMN_ALLOWANCE = 2
 def _column_bounds() -> dict[str, int]:
     """The column bound of every sheet of the format, keyed like the import engine matches sheets.
     Other sheets are never read by the import, so they are not bounded."""
-    from .engine import handlers  # registered by the apps; the engine imports this module
+    from .schema import REGISTERED_SPECS  # filled by the import engine as the apps register sheets
 
-    return {_sheet_key(h.spec.name): _COLUMN_ALLOWANCE * len(h.spec.columns) for h in handlers()}
+    specs = REGISTERED_SPECS.values()
+    return {_sheet_key(spec.name): _COLUMN_ALLOWANCE * len(spec.columns) for spec in specs}
 
 
 def _sheet_key(name: str) -> str:

@@ -340,6 +340,11 @@ class SheetSpec:
         return next(c for c in self.columns if c.field == field)
 
 
+# The sheets of the format by header key, filled as the apps register their handlers
+# (``registry.workbook.engine.register``): the file check bounds their columns before any reader runs.
+REGISTERED_SPECS: dict[str, SheetSpec] = {}
+
+
 def header_key(text) -> str:
     """Headers match after trimming, collapsing spaces and case-folding; the «*» of a template is ignored."""
     text = unicodedata.normalize("NFC", str(text or "")).replace("\u00a0", " ")

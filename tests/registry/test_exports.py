@@ -3,7 +3,8 @@ import io
 
 from openpyxl import load_workbook
 
-from registry.exports import safe_cell, workbook_bytes, xlsx_response
+from registry.export_jobs import xlsx_response
+from registry.exports import safe_cell, workbook_bytes
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text():
