@@ -83,6 +83,21 @@ class Job(models.Model):
     def kind(self) -> str:
         return self._meta.label_lower
 
+    @property
+    def percent(self) -> int:
+        return self.progress
+
+    def status_payload(self) -> dict:
+        """What a job's page polls (its JSON status view): state, label, progress and stage; a kind
+        that counts rows adds ``done`` and ``total``."""
+        return {
+            "status": self.status,
+            "label": self.get_status_display(),
+            "running": self.is_running,
+            "percent": self.percent,
+            "phase": self.stage,
+        }
+
 
 def _rows(job: Job, states) -> models.QuerySet:
     return type(job)._default_manager.filter(pk=job.pk, status__in=list(states))

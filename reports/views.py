@@ -248,16 +248,7 @@ def file_page(request, pk):
 @login_required
 def file_status(request, pk):
     job = _fresh_job(request, pk)  # the page polls only this: it learns here that the worker stopped
-    return JsonResponse(
-        {
-            "status": job.status,
-            "label": job.get_status_display(),
-            "running": job.is_running,
-            "percent": job.progress,
-            "phase": job.stage,
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+    return JsonResponse(job.status_payload(), headers={"Cache-Control": "no-store"})
 
 
 @login_required

@@ -42,18 +42,8 @@ def export_job(request, pk):
 @login_required
 def export_job_status(request, pk):
     job = _own_job(request, pk)  # the page polls only this: it learns here that the worker stopped
-    return JsonResponse(
-        {
-            "status": job.status,
-            "label": job.get_status_display(),
-            "running": job.is_running,
-            "percent": job.progress,
-            "phase": job.stage,
-            "done": job.rows_done,
-            "total": job.rows_total,
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+    payload = {**job.status_payload(), "done": job.rows_done, "total": job.rows_total}
+    return JsonResponse(payload, headers={"Cache-Control": "no-store"})
 
 
 @login_required

@@ -193,18 +193,8 @@ def import_job(request, pk):
 @login_required
 def import_job_status(request, pk):
     job = _job_or_404(request, pk)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "label": job.get_status_display(),
-            "running": job.is_running,
-            "percent": job.percent,
-            "phase": job.stage,
-            "done": job.progress_done,
-            "total": job.progress_total,
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+    payload = {**job.status_payload(), "done": job.progress_done, "total": job.progress_total}
+    return JsonResponse(payload, headers={"Cache-Control": "no-store"})
 
 
 @login_required
