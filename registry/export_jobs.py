@@ -1,12 +1,12 @@
 """List exports in the task worker: a list too long for the request is written in the background.
 
-``xlsx_response`` (below) answers a short list in the request, written by ``registry.exports``.
-A longer one calls ``queue``: an ``ExportJob`` row keeps the list's address and query string (its
+``xlsx_response`` (below) answers a short list in the request, written by ``registry.exports``. A
+longer one calls ``queue``: an ``ExportJob`` row keeps the list's address and query string (its
 filters) — never rows, never a queryset — and the request answers with the job's page, where a
-progress bar runs until the download appears. The worker (``run_job``) loads the owner again and calls the list's own view as
-that user: the role, scope and filters are checked and applied there and then, by the same code
-as on screen, so the file holds exactly what the owner would see now, with the same «Выгрузил»
-line and personal-data notice.
+progress bar runs until the download appears. The worker (``run_job``) loads the owner again and
+calls the list's own view as that user: the role, scope and filters are checked and applied there
+and then, by the same code as on screen, so the file holds exactly what the owner would see now,
+with the same «Выгрузил» line and personal-data notice.
 
 Each user has at most ``EXPORT_MAX_CONCURRENT_PER_USER`` exports queued or running; a further
 request is refused (429) and nothing is queued. The lifecycle (claim, progress, failure, the
