@@ -635,11 +635,10 @@ def send_reminders(user, campaign: Campaign, *, at: datetime.datetime | None = N
 
     at = _now(at)
     _require_visible(user, campaign)
-    scope = access.user_scope(user)
-    allowed = access.can_write(user, campaign, rights.MANAGE) or (
-        scope is not None and scope.role == Role.COORDINATOR
+    _require(
+        access.can_write(user, campaign, rights.REMIND),
+        "Напоминания рассылает координатор или тот, кто проводит мониторинг.",
     )
-    _require(allowed, "Напоминания рассылает координатор или тот, кто проводит мониторинг.")
     if campaign.status != CStatus.OPEN:
         _refuse("Напоминать можно только по открытому мониторингу.")
     missing = missing_organizations(campaign, user=user)

@@ -11,6 +11,7 @@ from registry.access import Role, WriteRule
 
 CREATE = "create"  # a new campaign: ``Campaign(region=…, municipality=…)``, unsaved
 MANAGE = "manage"  # edit, open, close, publish
+REMIND = "remind"  # e-mail the curators who have not sent their submission
 REVIEW = "review"  # accept or return a submission
 FILL = "fill"  # fill in and send a submission
 
@@ -22,6 +23,16 @@ def _runs(scope, campaign) -> bool:
     if campaign.municipality_id is not None:
         return scope.role == Role.COORDINATOR and scope.municipality_id == campaign.municipality_id
     return scope.role == Role.OPERATOR and scope.region_id == campaign.region_id
+
+
+def _reminds(scope, campaign) -> bool:
+    """Whoever runs the campaign, or a coordinator whose municipality it covers (it reminds its own
+    schools)."""
+    if scope.role == Role.COORDINATOR:
+        if campaign.municipality_id is not None:
+            return campaign.municipality_id == scope.municipality_id
+        return campaign.target_municipalities.filter(pk=scope.municipality_id).exists()
+    return _runs(scope, campaign)
 
 
 def _reviews(scope, submission) -> bool:
@@ -70,6 +81,16 @@ RULES = (
             RUNNERS,
             "Изменить мониторинг может только тот, кто его проводит.",
             territory=_runs,
+        ),
+    ),
+    (
+        "monitoring.campaign",
+        REMIND,
+        WriteRule(
+            "whoever runs it, a coordinator who sees it (its own schools), admin",
+            RUNNERS,
+            "Напоминания рассылает координатор или тот, кто проводит мониторинг.",
+            territory=_reminds,
         ),
     ),
     (

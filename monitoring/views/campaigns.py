@@ -5,9 +5,9 @@ Who sees what: every lookup goes through ``registry.access`` — a curator the c
 organization answers (once open) and its own submission, a coordinator its municipal campaigns
 and the regional ones covering its municipality (with its own schools' figures only), the
 operator its region's; out of scope answers 404. Who acts: the services decide
-(``access.can_write`` with monitoring's rules ``rights.MANAGE``, ``FILL``, ``REVIEW``; reminders: the
-manager or a coordinator), a role
-that sees the object but may not act gets 403, a broken rule its Russian reason on the page.
+(``access.can_write`` with monitoring's rules ``rights.MANAGE``, ``FILL``, ``REVIEW``, ``REMIND``:
+the manager or a coordinator), a role that sees the object but may not act gets 403, a broken rule
+its Russian reason on the page.
 
 Every page is a fixed number of queries whatever the number of schools (the selectors group in
 the database; lists are paginated). Every table exports to .xlsx (``?format=xlsx``, the campaign
@@ -101,11 +101,6 @@ def _can_create(user) -> bool:
     except PermissionDenied:
         return False
     return True
-
-
-def _can_remind(user, campaign: Campaign) -> bool:
-    """As ``send_reminders``: whoever runs the campaign, or a coordinator (its own schools)."""
-    return access.can_write(user, campaign, rights.MANAGE) or access.role_of(user) == Role.COORDINATOR
 
 
 def _person(user) -> str:
@@ -295,7 +290,7 @@ def campaign_transition(request, pk):
 def campaign_remind(request, pk):
     user = request.user
     campaign = _get_campaign(user, pk)
-    if not _can_remind(user, campaign):
+    if not access.can_write(user, campaign, rights.REMIND):
         raise PermissionDenied("Напоминания рассылает координатор или тот, кто проводит мониторинг.")
     try:
         sent = svc.send_reminders(user, campaign)
@@ -454,7 +449,7 @@ def campaign_detail(request, pk):
         "territory": _territory_label(campaign),
         "is_curator": is_curator,
         "can_manage": access.can_write(user, campaign, rights.MANAGE),
-        "can_remind": campaign.status == CStatus.OPEN and _can_remind(user, campaign),
+        "can_remind": campaign.status == CStatus.OPEN and access.can_write(user, campaign, rights.REMIND),
         "target_municipalities": []
         if campaign.municipality_id
         else list(campaign.target_municipalities.all()),
