@@ -26,12 +26,9 @@ def _runs(scope, campaign) -> bool:
 
 
 def _reminds(scope, campaign) -> bool:
-    """Whoever runs the campaign, or a coordinator whose municipality it covers (it reminds its own
-    schools)."""
+    """Whoever runs the campaign, or a coordinator who sees it (it reminds its own schools)."""
     if scope.role == Role.COORDINATOR:
-        if campaign.municipality_id is not None:
-            return campaign.municipality_id == scope.municipality_id
-        return campaign.target_municipalities.filter(pk=scope.municipality_id).exists()
+        return access.scope_holds(scope, campaign)
     return _runs(scope, campaign)
 
 

@@ -10,6 +10,7 @@ to its organization, its municipality and its region. A model missing from the t
 refused loudly rather than shown unscoped.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -208,7 +209,7 @@ class WriteRule:
     rule: str  # who may, in words
     roles: frozenset
     refusal: str = "Ваша роль позволяет только просматривать эти сведения."
-    territory: "object | None" = None  # callable(scope: UserScope | None, obj) -> bool
+    territory: Callable[[m.UserScope, Model], bool] | None = None
 
 
 # (model label, action) -> rule
@@ -230,16 +231,28 @@ def write_rule(obj_or_model, action: str = EDIT) -> WriteRule:
         ) from None
 
 
+class _ManyValued(Exception):
+    """The lookup crosses a to-many relation: the object's ids cannot answer, the database must."""
+
+
 def _follow(obj, path: str):
     """The id at the end of a ``SCOPE_PATHS`` lookup, read from the object (``""`` = its own pk)."""
     if not path:
         return obj.pk
     *hops, last = path.split("__")
     for hop in hops:
+        _to_one(obj, hop)
         obj = getattr(obj, hop)
         if obj is None:
             return None
-    return getattr(obj, obj._meta.get_field(last).attname)
+    return getattr(obj, _to_one(obj, last).attname)
+
+
+def _to_one(obj, name: str):
+    field = obj._meta.get_field(name)
+    if field.many_to_many or field.one_to_many:
+        raise _ManyValued
+    return field
 
 
 def in_territory(user, obj) -> bool:
@@ -255,6 +268,13 @@ def scope_holds(scope: m.UserScope | None, obj) -> bool:
     paths = SCOPE_PATHS[model]
     if paths is None:
         return True
+    try:
+        return _scope_holds_by_ids(scope, obj, paths)
+    except _ManyValued:  # e.g. a campaign reaches its coordinators through its target municipalities
+        return obj.pk is not None and scoped(scope.user, model._default_manager.filter(pk=obj.pk)).exists()
+
+
+def _scope_holds_by_ids(scope: m.UserScope, obj, paths: Paths) -> bool:
     if scope.role == Role.OPERATOR:
         return _follow(obj, paths.region) == scope.region_id
     if scope.role == Role.COORDINATOR:

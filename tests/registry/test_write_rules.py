@@ -261,6 +261,16 @@ def test_own_territory_writes_strangers_do_not(label, action, build, owners):
             access.get_writable_or_404(user, model, action, pk=obj.pk)
 
 
+def test_territory_through_a_to_many_lookup_asks_the_database(db):
+    """A regional campaign reaches a coordinator through its target municipalities (not an id)."""
+    world = World()
+    campaign = world.campaign()
+    assert access.in_territory(world.own[COORDINATOR], campaign)
+    assert not access.in_territory(world.strangers[COORDINATOR], campaign)
+    assert access.in_territory(world.own[OPERATOR], campaign)
+    assert not access.in_territory(world.strangers[OPERATOR], campaign)
+
+
 def test_nobody_without_a_scope_writes(db):
     world = World()
     nobody = f.make_user()
