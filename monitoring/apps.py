@@ -9,6 +9,7 @@ class MonitoringConfig(AppConfig):
         from registry import access
         from registry.workbook.engine import register
 
+        from . import rights
         from .models import (
             Campaign,
             CampaignTarget,
@@ -42,3 +43,5 @@ class MonitoringConfig(AppConfig):
         access.register(SubmissionEvent, through_submission)
         access.register(Indicator, None)  # the catalogue: everybody reads it
         register(EventsSheet())
+        # Who may change campaigns, submissions and road maps: monitoring's rows of access.WRITE_RULES.
+        rights.register()

@@ -20,7 +20,8 @@ Rules:
   differs from the registry needs a comment; a «да» that needs a link needs its link;
 - who may do what: objects outside the user's scope (``registry.access``) raise ``Http404``, so
   that a coordinator cannot even detect another municipality's campaign; a user who sees the
-  object but lacks the role raises ``PermissionDenied``; broken rules raise ``ValidationError``.
+  object but may not change it (``access.can_write`` with the rules of ``monitoring.rights``) raises
+  ``PermissionDenied``; broken rules raise ``ValidationError``.
   All messages are in Russian.
 
 ``at`` (a timezone-aware datetime, default now) exists for tests and the demo loader, which
@@ -43,6 +44,7 @@ from registry import access
 from registry.models import Municipality, Organization, Region, UserScope
 
 from . import indicators as ind
+from . import rights
 from .models import Campaign, CampaignTarget, Indicator, Submission, SubmissionEvent, SubmissionValue
 
 Role = UserScope.Role
@@ -85,49 +87,6 @@ def _require_visible(user, obj) -> None:
     model = type(obj)
     if not access.scoped(user, model._default_manager.filter(pk=obj.pk)).exists():
         raise Http404(NOT_FOUND)
-
-
-def can_create(user, *, region: Region, municipality: Municipality | None) -> bool:
-    """The operator creates the region's campaigns, a coordinator its municipality's; admins both."""
-    if access.is_admin(user):
-        return True
-    scope = access.user_scope(user)
-    if scope is None:
-        return False
-    if municipality is not None:
-        return scope.role == Role.COORDINATOR and scope.municipality_id == municipality.pk
-    return scope.role == Role.OPERATOR and scope.region_id == region.pk
-
-
-def can_manage(user, campaign: Campaign) -> bool:
-    """Edit, open, close and publish: whoever could have created it."""
-    return can_create(user, region=campaign.region, municipality=campaign.municipality)
-
-
-def can_review(user, submission: Submission) -> bool:
-    """Accept or return: the coordinator of the school's municipality, the region's operator, admins."""
-    if access.is_admin(user):
-        return True
-    scope = access.user_scope(user)
-    if scope is None:
-        return False
-    if scope.role == Role.COORDINATOR:
-        return scope.municipality_id == submission.municipality_id
-    if scope.role == Role.OPERATOR:
-        return scope.region_id == submission.campaign.region_id
-    return False
-
-
-def can_fill(user, submission: Submission) -> bool:
-    """Fill in and send: the organization's curator (and admins)."""
-    if access.is_admin(user):
-        return True
-    scope = access.user_scope(user)
-    return (
-        scope is not None
-        and scope.role == Role.CURATOR
-        and scope.organization_id == submission.organization_id
-    )
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -227,7 +186,7 @@ def create_campaign(
             _refuse("Укажите регион или муниципалитет мониторинга.", "region")
     _require_visible(user, municipality or region)
     _require(
-        can_create(user, region=region, municipality=municipality),
+        access.can_write(user, Campaign(region=region, municipality=municipality), rights.CREATE),
         "Муниципальный мониторинг создаёт координатор муниципалитета, региональный — региональный оператор.",
     )
     campaign = Campaign(region=region, municipality=municipality, created_by=user, **fields)
@@ -249,7 +208,10 @@ def update_campaign(
         raise TypeError(f"update_campaign() got unexpected fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
-        _require(can_manage(user, campaign), "Изменить мониторинг может только тот, кто его проводит.")
+        _require(
+            access.can_write(user, campaign, rights.MANAGE),
+            "Изменить мониторинг может только тот, кто его проводит.",
+        )
         if campaign.status == CStatus.PUBLISHED:
             _refuse("Мониторинг опубликован: изменить его нельзя.")
         if campaign.status != CStatus.DRAFT:
@@ -288,7 +250,10 @@ def open_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = No
     at = _now(at)
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
-        _require(can_manage(user, campaign), "Открыть мониторинг может только тот, кто его проводит.")
+        _require(
+            access.can_write(user, campaign, rights.MANAGE),
+            "Открыть мониторинг может только тот, кто его проводит.",
+        )
         if campaign.status != CStatus.DRAFT:
             _refuse("Мониторинг уже открыт.")
         chosen = list(campaign.indicators.all())
@@ -352,7 +317,10 @@ def close_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = N
     """«Сбор завершён»: no more submissions (a submission racing this waits for the lock, then is refused)."""
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
-        _require(can_manage(user, campaign), "Завершить сбор может только тот, кто проводит мониторинг.")
+        _require(
+            access.can_write(user, campaign, rights.MANAGE),
+            "Завершить сбор может только тот, кто проводит мониторинг.",
+        )
         if campaign.status != CStatus.OPEN:
             status = campaign.get_status_display()
             _refuse(f"Завершить сбор можно только у открытого мониторинга (сейчас: «{status}»).")
@@ -367,7 +335,10 @@ def publish(user, campaign: Campaign, *, at: datetime.datetime | None = None) ->
     """«Опубликован»: the figures are final."""
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
-        _require(can_manage(user, campaign), "Опубликовать мониторинг может только тот, кто его проводит.")
+        _require(
+            access.can_write(user, campaign, rights.MANAGE),
+            "Опубликовать мониторинг может только тот, кто его проводит.",
+        )
         if campaign.status != CStatus.CLOSED:
             _refuse("Опубликовать можно только мониторинг, сбор по которому завершён.")
         campaign.status = CStatus.PUBLISHED
@@ -530,7 +501,10 @@ def save_values(
     at = _now(at)
     with transaction.atomic():
         campaign, submission = _lock_submission(user, submission)
-        _require(can_fill(user, submission), "Заполнить отчёт может только куратор организации.")
+        _require(
+            access.can_write(user, submission, rights.FILL),
+            "Заполнить отчёт может только куратор организации.",
+        )
         _require_editable(campaign, submission, at)
         figures = ind.catalogue()
         _apply(user, submission, entries, figures, list(campaign.indicators.all()), complete=False)
@@ -565,7 +539,10 @@ def submit(
     at = _now(at)
     with transaction.atomic():
         campaign, submission = _lock_submission(user, submission)
-        _require(can_fill(user, submission), "Отправить отчёт может только куратор организации.")
+        _require(
+            access.can_write(user, submission, rights.FILL),
+            "Отправить отчёт может только куратор организации.",
+        )
         _require_editable(campaign, submission, at)
         figures = ind.catalogue()
         _apply(user, submission, values or {}, figures, list(campaign.indicators.all()), complete=True)
@@ -595,7 +572,7 @@ def return_submission(
     with transaction.atomic():
         campaign, submission = _lock_submission(user, submission)
         _require(
-            can_review(user, submission),
+            access.can_write(user, submission, rights.REVIEW),
             "Вернуть отчёт может координатор муниципалитета или региональный оператор.",
         )
         if campaign.status != CStatus.OPEN:
@@ -626,7 +603,7 @@ def accept(
     with transaction.atomic():
         campaign, submission = _lock_submission(user, submission)
         _require(
-            can_review(user, submission),
+            access.can_write(user, submission, rights.REVIEW),
             "Принять отчёт может координатор муниципалитета или региональный оператор.",
         )
         if campaign.status not in (CStatus.OPEN, CStatus.CLOSED):
@@ -658,9 +635,10 @@ def send_reminders(user, campaign: Campaign, *, at: datetime.datetime | None = N
 
     at = _now(at)
     _require_visible(user, campaign)
-    scope = access.user_scope(user)
-    allowed = can_manage(user, campaign) or (scope is not None and scope.role == Role.COORDINATOR)
-    _require(allowed, "Напоминания рассылает координатор или тот, кто проводит мониторинг.")
+    _require(
+        access.can_write(user, campaign, rights.REMIND),
+        "Напоминания рассылает координатор или тот, кто проводит мониторинг.",
+    )
     if campaign.status != CStatus.OPEN:
         _refuse("Напоминать можно только по открытому мониторингу.")
     missing = missing_organizations(campaign, user=user)

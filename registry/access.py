@@ -10,10 +10,11 @@ to its organization, its municipality and its region. A model missing from the t
 refused loudly rather than shown unscoped.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -182,3 +183,235 @@ def territory_label(user) -> str:
     if scope is None:
         return "нет доступа"
     return str(scope.organization or scope.municipality or scope.region)
+
+
+# ---------------------------------------------------------------- writing
+#
+# Reading is ``scoped``; writing is ``can_write``: one question, "may this user change this
+# object", answered by one table of rules, one row per object kind and action (docs/architecture.md
+# §7). The registry's rows are below; monitoring and reports add theirs from their AppConfig.ready
+# with ``register_write``, so that the registry never imports them.
+
+EDIT = "edit"
+
+
+@dataclass(frozen=True)
+class WriteRule:
+    """Who may change an object of one kind: a role in ``roles``, on an object of its own territory.
+
+    ``territory`` decides the territory from the object's ids (no query when the view fetched the
+    object with its path selected); without it the object must lie in the user's scope as
+    ``SCOPE_PATHS`` draws it. Given a model class instead of an object (creating a new one), only the
+    role is asked: the new object's territory comes from the user's scope or the form's scoped
+    choices. ``refusal`` is the 403 text a view answers.
+    """
+
+    rule: str  # who may, in words
+    roles: frozenset
+    refusal: str = "Ваша роль позволяет только просматривать эти сведения."
+    territory: Callable[[m.UserScope, Model], bool] | None = None
+
+
+# (model label, action) -> rule
+WRITE_RULES: dict[tuple[str, str], WriteRule] = {}
+
+
+def register_write(label: str, action: str, rule: WriteRule) -> None:
+    """Other apps (monitoring, reports) declare their kinds' write rules here."""
+    WRITE_RULES[(label, action)] = rule
+
+
+def write_rule(obj_or_model, action: str = EDIT) -> WriteRule:
+    label = obj_or_model._meta.label_lower
+    try:
+        return WRITE_RULES[(label, action)]
+    except KeyError:
+        raise LookupError(
+            f"{label} has no write rule for «{action}» in registry.access.WRITE_RULES"
+        ) from None
+
+
+class _ManyValued(Exception):
+    """The lookup crosses a to-many relation: the object's ids cannot answer, the database must."""
+
+
+def _follow(obj, path: str):
+    """The id at the end of a ``SCOPE_PATHS`` lookup, read from the object (``""`` = its own pk)."""
+    if not path:
+        return obj.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        _to_one(obj, hop)
+        obj = getattr(obj, hop)
+        if obj is None:
+            return None
+    return getattr(obj, _to_one(obj, last).attname)
+
+
+def _to_one(obj, name: str):
+    field = obj._meta.get_field(name)
+    if field.many_to_many or field.one_to_many:
+        raise _ManyValued
+    return field
+
+
+def in_territory(user, obj) -> bool:
+    """Whether ``obj`` lies in ``user``'s own territory, decided from its ids as ``scope_q`` does."""
+    return is_admin(user) or scope_holds(user_scope(user), obj)
+
+
+def scope_holds(scope: m.UserScope | None, obj) -> bool:
+    """``in_territory`` for a scope row (no admin shortcut): the rules' territory callables use it."""
+    if scope is None:
+        return False
+    model = type(obj) if type(obj) in SCOPE_PATHS else type(obj)._meta.concrete_model
+    paths = SCOPE_PATHS[model]
+    if paths is None:
+        return True
+    try:
+        return _scope_holds_by_ids(scope, obj, paths)
+    except _ManyValued:  # e.g. a campaign reaches its coordinators through its target municipalities
+        return obj.pk is not None and scoped(scope.user, model._default_manager.filter(pk=obj.pk)).exists()
+
+
+def _scope_holds_by_ids(scope: m.UserScope, obj, paths: Paths) -> bool:
+    if scope.role == Role.OPERATOR:
+        return _follow(obj, paths.region) == scope.region_id
+    if scope.role == Role.COORDINATOR:
+        if paths.municipality is None:
+            return _follow(obj, paths.region) == scope.municipality.region_id
+        return _follow(obj, paths.municipality) == scope.municipality_id
+    if scope.role == Role.CURATOR:
+        if paths.organization is None:
+            return _follow(obj, paths.region) == scope.organization.municipality.region_id
+        return _follow(obj, paths.organization) == scope.organization_id
+    return False
+
+
+def can_write(user, obj_or_model, action: str = EDIT) -> bool:
+    """May ``user`` change ``obj`` (or create one of this model) by ``action``? See ``WRITE_RULES``."""
+    rule = write_rule(obj_or_model, action)
+    role = role_of(user)
+    if role not in rule.roles:
+        return False
+    if isinstance(obj_or_model, type):
+        return True
+    if role == Role.ADMIN:
+        return True
+    if rule.territory is not None:
+        return rule.territory(user_scope(user), obj_or_model)
+    return in_territory(user, obj_or_model)
+
+
+def require_write(user, obj_or_model, action: str = EDIT) -> None:
+    """PermissionDenied (403) with the rule's Russian text unless ``can_write``."""
+    if not can_write(user, obj_or_model, action):
+        raise PermissionDenied(write_rule(obj_or_model, action).refusal)
+
+
+def get_writable_or_404(user, queryset_or_model, action: str = EDIT, **lookup):
+    """The object to change: 404 outside the user's scope first (as reading), then 403 by the rule."""
+    queryset = (
+        queryset_or_model._default_manager.all() if isinstance(queryset_or_model, type) else queryset_or_model
+    )
+    obj = get_scoped_or_404(user, queryset, **lookup)
+    require_write(user, obj, action)
+    return obj
+
+
+_SCHOOL = frozenset({Role.CURATOR, Role.ADMIN})
+_REGION = frozenset({Role.OPERATOR, Role.ADMIN})
+
+CARD = "card"
+STATUS = "status"
+DOCUMENTS = "documents"
+PERSONAL_DATA = "personal_data"
+REVIEW = "review"
+
+_REGIONAL = WriteRule(
+    "its region's operator, admin", _REGION, "Это действие доступно региональному оператору."
+)
+
+for _label, _action, _rule in (
+    (
+        "registry.organization",
+        CARD,
+        WriteRule(
+            "its curator, admin (card, headcount, documents)",
+            _SCHOOL,
+            "Вашей роли доступен только просмотр карточки организации.",
+        ),
+    ),
+    (
+        "registry.organization",
+        STATUS,
+        WriteRule(
+            "its region's operator, admin",
+            _REGION,
+            "Статусы организаций присваивает и завершает региональный оператор.",
+        ),
+    ),
+    (
+        "registry.normativedocument",
+        EDIT,
+        WriteRule(
+            "the curator of the document's school, admin (only a school's own documents)",
+            _SCHOOL,
+            "Вашей роли доступен только просмотр карточки организации.",
+            territory=lambda scope, doc: (
+                doc.organization_id is not None and doc.organization_id == scope.organization_id
+            ),
+        ),
+    ),
+    (
+        "registry.person",
+        EDIT,
+        WriteRule(
+            "its school's curator, admin (card, bases, archive)",
+            _SCHOOL,
+            "Изменять базы может куратор организации.",
+        ),
+    ),
+    (
+        "registry.person",
+        PERSONAL_DATA,
+        WriteRule(
+            "its school's curator, admin (export everything, destroy)",
+            _SCHOOL,
+            "Персональные данные участника доступны куратору его организации.",
+        ),
+    ),
+    (
+        "registry.mentorship",
+        EDIT,
+        WriteRule(
+            "its school's curator, admin",
+            _SCHOOL,
+            "Ваша роль позволяет только просматривать наставнические пары.",
+        ),
+    ),
+    (
+        "registry.mentorship",
+        STATUS,
+        WriteRule(
+            "its school's curator, admin (activate, complete, terminate)",
+            _SCHOOL,
+            "Ваша роль позволяет только просматривать наставнические пары.",
+        ),
+    ),
+    ("registry.trainingcourse", EDIT, _REGIONAL),
+    ("registry.trainingcompletion", EDIT, _REGIONAL),
+    ("registry.contest", EDIT, _REGIONAL),
+    ("registry.contestentry", EDIT, _REGIONAL),
+    (
+        "registry.practicebankentry",
+        REVIEW,
+        _REGIONAL,
+    ),
+    (
+        "registry.methodistregistryentry",
+        EDIT,
+        _REGIONAL,
+    ),
+):
+    register_write(_label, _action, _rule)

@@ -126,11 +126,6 @@ def can_see_personal_data(user, person: Person) -> bool:
     return role == access.Role.CURATOR and scope.organization_id == person.organization_id
 
 
-def can_write(user) -> bool:
-    """Curators write their school's bases (the scope keeps them there); admins write everything."""
-    return access.role_of(user) in (access.Role.CURATOR, access.Role.ADMIN)
-
-
 def active_links(today: datetime.date) -> QuerySet:
     """Links of pairs that work today: status «действует», started, not ended."""
     return MentorshipLink.objects.filter(status=Mentorship.Status.ACTIVE, start_date__lte=today).filter(

@@ -311,7 +311,7 @@ PAGES: dict[str, Page] = {
         "whoever's scope holds the campaign (access.scoped); others 404", TERRITORY, "monitoring.campaign"
     ),
     "monitoring:campaign-edit": Page(
-        "the one who runs it (can_manage), admin; read-only in scope 403, else 404",
+        "the one who runs it (write rule «manage»), admin; read-only in scope 403, else 404",
         RUNNERS,
         "monitoring.campaign",
     ),
@@ -319,7 +319,7 @@ PAGES: dict[str, Page] = {
         "POST only; as campaign-edit", RUNNERS, "monitoring.campaign", post_only=True
     ),
     "monitoring:campaign-remind": Page(
-        "POST only; can_manage or a coordinator in scope; other roles 403, else 404",
+        "POST only; write rule «remind»: who runs it or a coordinator in scope; other roles 403, else 404",
         RUNNERS,
         "monitoring.campaign",
         post_only=True,
@@ -330,13 +330,13 @@ PAGES: dict[str, Page] = {
         "monitoring.submission",
     ),
     "monitoring:submission-edit": Page(
-        "the school's curator (can_fill), admin; read-only in scope 403, else 404",
+        "the school's curator (write rule «fill»), admin; read-only in scope 403, else 404",
         SCHOOL,
         "monitoring.submission",
     ),
     "monitoring:submission-review": Page(
-        "POST only; coordinator of the school's municipality, operator, admin (can_review); the curator 403, "
-        "others 404",
+        "POST only; coordinator of the school's municipality, operator, admin (write rule «review»); "
+        "the curator 403, others 404",
         RUNNERS,
         "monitoring.submission",
         post_only=True,

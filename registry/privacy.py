@@ -1,7 +1,7 @@
 """A person's personal data as 152-ФЗ treats them: the one-person export and the destruction.
 
-Both are for the curator of the person's own school and for admins (``can_handle``), the only
-users who see personal data at all (``people.can_see_personal_data``).
+Both are for the curator of the person's own school and for admins (``access.can_write(user, person,
+access.PERSONAL_DATA)``), the only users who see personal data at all (``people.can_see_personal_data``).
 
 Destruction (art. 21, RKN order 179; RELIABILITY §3.6, #63) keeps the person's row and wipes
 what identifies him, there and in its history: the pairs, bases and courses that point at the
@@ -49,11 +49,6 @@ IN_ACTIVE_PAIR = (
 )
 ACT_IN_FUTURE = "Дата акта не может быть в будущем."
 ACT_NUMBER_MISSING = "Укажите номер акта об уничтожении."
-
-
-def can_handle(user, person: Person) -> bool:
-    """Export and destroy: the curator of the person's school and admins (as for seeing the data)."""
-    return people.can_see_personal_data(user, person)
 
 
 def is_destroyed(person: Person) -> bool:

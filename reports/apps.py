@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from registry import access
 
+        from . import rights
         from .models import Report, ReportFile, ReportVersion
 
         # A report is seen by whoever's territory holds it: the operator the region's reports, a
@@ -19,3 +20,5 @@ class ReportsConfig(AppConfig):
         access.register(
             ReportFile, access.Paths("report__organization", "report__municipality", "report__region")
         )
+        # Who may create, edit and publish a report: reports' rows of access.WRITE_RULES.
+        rights.register()

@@ -224,13 +224,7 @@ def _roadmap(user, report: Report, value) -> RoadMap:
 
 
 def _check_territory(user, report: Report) -> None:
-    """The report's territory must lie in the user's scope (a coordinator cannot build the region's)."""
-    scope = access.user_scope(user)
-    role = scope.role if scope else None
-    if role == access.Role.OPERATOR and report.region_id == scope.region_id:
-        return
-    if role == access.Role.COORDINATOR and report.municipality_id == scope.municipality_id:
-        return
-    if role == access.Role.CURATOR and report.organization_id == scope.organization_id:
-        return
-    raise ReportError("Отчёт по этой территории вам недоступен: выберите свою территорию.")
+    """The report's territory must lie in the user's own (a coordinator cannot build the region's):
+    ``access.in_territory``, the territory test of the write rules."""
+    if not access.in_territory(user, report):
+        raise ReportError("Отчёт по этой территории вам недоступен: выберите свою территорию.")

@@ -3,7 +3,8 @@ published versions, and the file downloads.
 
 Who reads: whoever's scope holds the report's territory (``registry.access``); out of scope → 404.
 Who writes (creates, edits the narrative, publishes): the operator (region), coordinators (their
-municipality and its schools), admins; a curator prepares its own school's note but does not publish.
+municipality and its schools), admins; a curator prepares its own school's note but does not publish
+(``access.can_write`` with the rules of ``reports.rights``).
 """
 
 from django.contrib import messages
@@ -20,13 +21,12 @@ from registry import access
 from registry.models import UserScope
 
 from . import render as rendering
-from . import services
+from . import rights, services
 from .forms import NarrativeForm, NewReportForm
-from .models import Format, Kind, Report, ReportFile, ReportVersion
+from .models import Format, Report, ReportFile, ReportVersion
 from .pdf import content_disposition
 
 Role = UserScope.Role
-PUBLISHERS = (Role.ADMIN, Role.OPERATOR, Role.COORDINATOR)
 PAGE_SIZE = 50
 
 
@@ -45,17 +45,6 @@ def _report(request, pk) -> Report:
     )
 
 
-def _can_edit(user, report: Report) -> bool:
-    role = access.role_of(user)
-    if role in PUBLISHERS:
-        return True
-    return role == Role.CURATOR and report.kind == Kind.SCHOOL_NOTE
-
-
-def _can_publish(user) -> bool:
-    return access.role_of(user) in PUBLISHERS
-
-
 @login_required
 def report_list(request):
     user = request.user
@@ -64,7 +53,7 @@ def report_list(request):
     form = NewReportForm(request.POST or None, user=user)
     if request.method == "POST":
         if form.is_valid():
-            if not _can_edit(user, form.report):
+            if not access.can_write(user, form.report, rights.EDIT):
                 raise PermissionDenied("Этот вид отчёта вам недоступен.")
             report = services.create(form.report, user=user)
             messages.success(
@@ -87,7 +76,7 @@ def report_list(request):
 @login_required
 def report_detail(request, pk):
     report = _report(request, pk)
-    can_edit = _can_edit(request.user, report)
+    can_edit = access.can_write(request.user, report, rights.EDIT)
     form = NarrativeForm(request.POST or None, instance=report)
     if request.method == "POST":
         if not can_edit:
@@ -110,7 +99,7 @@ def report_detail(request, pk):
             "report": report,
             "form": form,
             "can_edit": can_edit,
-            "can_publish": _can_publish(request.user),
+            "can_publish": access.can_write(request.user, report, rights.PUBLISH),
             "preview": rendering.blocks_html(document),
             "rows": services.documents.table_rows(document),
             "versions": versions,
@@ -124,8 +113,7 @@ def report_detail(request, pk):
 @require_POST
 def report_redraft(request, pk):
     report = _report(request, pk)
-    if not _can_edit(request.user, report):
-        raise PermissionDenied("Этот отчёт вы можете только просматривать.")
+    access.require_write(request.user, report, rights.EDIT)
     services.redraft(report)
     messages.success(request, "Выводы и рекомендации составлены заново по сегодняшним цифрам.")
     return redirect("reports:detail", report.pk)
@@ -135,8 +123,7 @@ def report_redraft(request, pk):
 @require_POST
 def report_publish(request, pk):
     report = _report(request, pk)
-    if not _can_publish(request.user):
-        raise PermissionDenied("Публикует отчёт региональный оператор или муниципальный координатор.")
+    access.require_write(request.user, report, rights.PUBLISH)
     try:
         version = services.publish(report, user=request.user)
     except services.TooLarge as exc:

@@ -5,8 +5,9 @@ Who sees what: every lookup goes through ``registry.access`` — a curator the c
 organization answers (once open) and its own submission, a coordinator its municipal campaigns
 and the regional ones covering its municipality (with its own schools' figures only), the
 operator its region's; out of scope answers 404. Who acts: the services decide
-(``can_manage``, ``can_fill``, ``can_review``; reminders: the manager or a coordinator), a role
-that sees the object but may not act gets 403, a broken rule its Russian reason on the page.
+(``access.can_write`` with monitoring's rules ``rights.MANAGE``, ``FILL``, ``REVIEW``, ``REMIND``:
+the manager or a coordinator), a role that sees the object but may not act gets 403, a broken rule
+its Russian reason on the page.
 
 Every page is a fixed number of queries whatever the number of schools (the selectors group in
 the database; lists are paginated). Every table exports to .xlsx (``?format=xlsx``, the campaign
@@ -30,7 +31,7 @@ from django.views.decorators.http import require_POST
 
 from common.formats import ru_date
 from monitoring import campaigns as svc
-from monitoring import forms, selectors
+from monitoring import forms, rights, selectors
 from monitoring import indicators as ind
 from monitoring.models import Campaign, Submission, SubmissionEvent
 from registry import access
@@ -85,11 +86,11 @@ def _new_territory(user):
     if role == Role.ADMIN:
         return None
     scope = access.user_scope(user)
-    if role == Role.COORDINATOR and svc.can_create(
-        user, region=scope.municipality.region, municipality=scope.municipality
+    if role == Role.COORDINATOR and access.can_write(
+        user, Campaign(region=scope.municipality.region, municipality=scope.municipality), rights.CREATE
     ):
         return scope.municipality
-    if role == Role.OPERATOR and svc.can_create(user, region=scope.region, municipality=None):
+    if role == Role.OPERATOR and access.can_write(user, Campaign(region=scope.region), rights.CREATE):
         return scope.region
     raise PermissionDenied("Мониторинг проводит муниципальный координатор или региональный оператор.")
 
@@ -100,11 +101,6 @@ def _can_create(user) -> bool:
     except PermissionDenied:
         return False
     return True
-
-
-def _can_remind(user, campaign: Campaign) -> bool:
-    """As ``send_reminders``: whoever runs the campaign, or a coordinator (its own schools)."""
-    return svc.can_manage(user, campaign) or access.role_of(user) == Role.COORDINATOR
 
 
 def _person(user) -> str:
@@ -253,7 +249,7 @@ def _add_errors(form, error: ValidationError) -> None:
 def campaign_edit(request, pk):
     user = request.user
     campaign = _get_campaign(user, pk)
-    if not svc.can_manage(user, campaign):
+    if not access.can_write(user, campaign, rights.MANAGE):
         raise PermissionDenied("Изменить мониторинг может только тот, кто его проводит.")
     form = forms.CampaignForm(request.POST or None, user=user, campaign=campaign)
     if request.method == "POST" and form.is_valid():
@@ -277,7 +273,7 @@ def campaign_transition(request, pk):
     action = request.POST.get("action", "")
     if action not in TRANSITIONS:
         raise Http404("Нет такого действия")
-    if not svc.can_manage(user, campaign):
+    if not access.can_write(user, campaign, rights.MANAGE):
         raise PermissionDenied("Это может только тот, кто проводит мониторинг.")
     _, _, service, done = TRANSITIONS[action]
     try:
@@ -294,7 +290,7 @@ def campaign_transition(request, pk):
 def campaign_remind(request, pk):
     user = request.user
     campaign = _get_campaign(user, pk)
-    if not _can_remind(user, campaign):
+    if not access.can_write(user, campaign, rights.REMIND):
         raise PermissionDenied("Напоминания рассылает координатор или тот, кто проводит мониторинг.")
     try:
         sent = svc.send_reminders(user, campaign)
@@ -452,8 +448,8 @@ def campaign_detail(request, pk):
         "campaign": campaign,
         "territory": _territory_label(campaign),
         "is_curator": is_curator,
-        "can_manage": svc.can_manage(user, campaign),
-        "can_remind": campaign.status == CStatus.OPEN and _can_remind(user, campaign),
+        "can_manage": access.can_write(user, campaign, rights.MANAGE),
+        "can_remind": campaign.status == CStatus.OPEN and access.can_write(user, campaign, rights.REMIND),
         "target_municipalities": []
         if campaign.municipality_id
         else list(campaign.target_municipalities.all()),
@@ -709,7 +705,7 @@ def _is_late(submission: Submission) -> bool:
 
 
 def _submission_context(user, submission: Submission, review_form=None) -> dict:
-    can_review = svc.can_review(user, submission)
+    can_review = access.can_write(user, submission, rights.REVIEW)
     reviewable = can_review and submission.campaign.status in (CStatus.OPEN, CStatus.CLOSED)
     returnable = (
         can_review
@@ -729,7 +725,7 @@ def _submission_context(user, submission: Submission, review_form=None) -> dict:
             )
         ],
         "events": [(e, _person(e.user)) for e in _events(submission)],
-        "can_fill": svc.can_fill(user, submission) and _is_editable(submission),
+        "can_fill": access.can_write(user, submission, rights.FILL) and _is_editable(submission),
         "can_accept": reviewable and submission.status == SStatus.SUBMITTED,
         "can_return": returnable,
         "review_form": review_form or forms.ReviewForm(),
@@ -751,7 +747,7 @@ def submission_edit(request, pk):
     """The curator's form: «Сохранить» keeps a draft, «Отправить» sends it; refusals re-show the form."""
     user = request.user
     submission = _get_submission(user, pk)
-    if not svc.can_fill(user, submission):
+    if not access.can_write(user, submission, rights.FILL):
         raise PermissionDenied("Заполнить отчёт может только куратор организации.")
     if request.method != "POST" and not _is_editable(submission):
         return redirect("monitoring:submission-detail", submission.pk)
@@ -792,7 +788,7 @@ def submission_review(request, pk):
     """«Принять» or «Вернуть на доработку» (with what to fix)."""
     user = request.user
     submission = _get_submission(user, pk)
-    if not svc.can_review(user, submission):
+    if not access.can_write(user, submission, rights.REVIEW):
         raise PermissionDenied("Принять или вернуть отчёт может координатор или региональный оператор.")
     form = forms.ReviewForm(request.POST)
     if form.is_valid():

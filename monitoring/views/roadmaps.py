@@ -34,7 +34,6 @@ Role = UserScope.Role
 Level = RoadMap.Level
 Status = RoadMapEvent.Status
 PAGE_SIZE = 50
-READ_ONLY = "Эту дорожную карту вы можете только просматривать."
 # «У региона уже есть дорожная карта с таким наименованием.» and its kin: shown at the title.
 UNIQUE_TITLE = frozenset(
     str(c.violation_error_message) for c in RoadMap._meta.constraints if isinstance(c, UniqueConstraint)
@@ -66,24 +65,9 @@ TRAILING = ".:!?)]"
 # ---------------------------------------------------------------- helpers
 
 
-def _can_write(user, roadmap: RoadMap) -> bool:
-    """The owner's own level writes its map (the map is already in the user's scope)."""
-    role = access.role_of(user)
-    if role == Role.ADMIN:
-        return True
-    scope = access.user_scope(user)
-    if role == Role.OPERATOR:
-        return roadmap.level == Level.REGION and roadmap.region_id == scope.region_id
-    if role == Role.COORDINATOR:
-        return roadmap.level == Level.MUNICIPALITY and roadmap.municipality_id == scope.municipality_id
-    if role == Role.CURATOR:
-        return roadmap.level == Level.ORGANIZATION and roadmap.organization_id == scope.organization_id
-    return False
-
-
 def _require_writer(user, roadmap: RoadMap) -> None:
-    if not _can_write(user, roadmap):
-        raise PermissionDenied(READ_ONLY)
+    """The owner's own level writes its map (the map is already in the user's scope): access.WRITE_RULES."""
+    access.require_write(user, roadmap)
 
 
 def _new_roadmap(user) -> RoadMap | None:
@@ -303,7 +287,7 @@ def roadmap_detail(request, pk):
     if request.GET.get("format") == "xlsx":
         return _events_xlsx(request, roadmap, [event for group in groups for event in group["events"]])
     execution = roadmap_execution(roadmap, **period)
-    can_write = _can_write(request.user, roadmap)
+    can_write = access.can_write(request.user, roadmap)
     context = {
         "roadmap": roadmap,
         "owner": owner_label(roadmap),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import redirect, render
@@ -43,10 +43,8 @@ from registry.models import (
 
 PAGE_SIZE = 50
 EXPORT_FILENAME = "Наставнические пары.xlsx"
-READ_ONLY = "Ваша роль позволяет только просматривать наставнические пары."
 RELOAD = "_reload"  # the form is posted back to offer the participants of another form or organization
 Status = Mentorship.Status
-WRITERS = (UserScope.Role.CURATOR, UserScope.Role.ADMIN)
 
 
 # ---------------------------------------------------------------- reading
@@ -68,21 +66,20 @@ def _pairs(user) -> QuerySet:
     return access.scoped(user, pairs)
 
 
-def _get_pair(user, pk, *, write: bool = False) -> Mentorship:
-    pair = access.get_scoped_or_404(user, _pairs(user), pk=pk)
-    if write and access.role_of(user) not in WRITERS:
-        raise PermissionDenied(READ_ONLY)
-    return pair
+def _get_pair(user, pk, *, write: str | None = None) -> Mentorship:
+    """The pair in scope (404 outside it); with ``write`` (an action of access.WRITE_RULES) 403 unless
+    the user may change it so."""
+    if write:
+        return access.get_writable_or_404(user, _pairs(user), write, pk=pk)
+    return access.get_scoped_or_404(user, _pairs(user), pk=pk)
 
 
 def _writer_organization(user) -> Organization | None:
     """Where a new pair is formed: the curator's school; None lets an administrator choose."""
-    role = access.role_of(user)
-    if role == UserScope.Role.CURATOR:
+    access.require_write(user, Mentorship)
+    if access.role_of(user) == UserScope.Role.CURATOR:
         return access.user_scope(user).organization
-    if role == UserScope.Role.ADMIN:
-        return None
-    raise PermissionDenied(READ_ONLY)
+    return None
 
 
 def person_label(person: Person | None, show_minor_names: bool) -> str:
@@ -177,7 +174,7 @@ def mentorship_list(request):
         "filter": filterset,
         "page": page,
         "rows": [_row(pair, today, show) for pair in page],
-        "can_create": access.role_of(request.user) in WRITERS,
+        "can_create": access.can_write(request.user, Mentorship),
         "show_organization": filterset.has_wider_filters,
         "names_hidden": not show,
     }
@@ -350,7 +347,7 @@ def mentorship_detail(request, pk):
     pair = _get_pair(request.user, pk)
     today = timezone.localdate()
     show = sees_minor_names(request.user)
-    can_write = access.role_of(request.user) in WRITERS
+    can_write = access.can_write(request.user, pair, access.STATUS)
     context = {
         "pair": pair,
         "row": _row(pair, today, show),
@@ -431,7 +428,7 @@ def _stale_differences(form: MentorshipForm, current: Mentorship, show_minor_nam
 
 @login_required
 def mentorship_edit(request, pk):
-    pair = _get_pair(request.user, pk, write=True)
+    pair = _get_pair(request.user, pk, write=access.EDIT)
     show = sees_minor_names(request.user)
     stale = []
     if request.method == "POST" and RELOAD not in request.POST:
@@ -489,7 +486,7 @@ def _posted_version(request) -> int:
 @login_required
 @require_POST
 def mentorship_activate(request, pk):
-    pair = _get_pair(request.user, pk, write=True)
+    pair = _get_pair(request.user, pk, write=access.STATUS)
     try:
         services.mentorship_transition(
             mentorship=pair, status=Status.ACTIVE, expected_version=_posted_version(request)
@@ -503,7 +500,7 @@ def mentorship_activate(request, pk):
 
 
 def _close(request, pk, *, target: str, form_class):
-    pair = _get_pair(request.user, pk, write=True)
+    pair = _get_pair(request.user, pk, write=access.STATUS)
     try:
         services.mentorship_check_transition(pair, target)
     except ValidationError as error:

@@ -1,7 +1,8 @@
 """«Организации»: the list with its filters and export, the card, and the card's own writes.
 
-Reads and writes go through ``registry.access``: an organization or document outside the
-user's scope answers 404; a role that only reads (coordinator, operator on the card) gets 403.
+Reads go through ``access.scoped``, writes through ``access.get_writable_or_404`` (the rules of
+``access.WRITE_RULES``): an organization or document outside the user's scope answers 404; a role
+that only reads (coordinator, operator on the card) gets 403.
 A curator writes its school's card, documents and headcount; statuses are given and ended by
 the region's operator. The organization of a new record always comes from the URL.
 """
@@ -10,7 +11,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -39,10 +40,6 @@ from registry.models import (
 )
 
 Role = UserScope.Role
-CARD_WRITERS = {Role.CURATOR, Role.ADMIN}
-STATUS_WRITERS = {Role.OPERATOR, Role.ADMIN}
-READ_ONLY = "Вашей роли доступен только просмотр карточки организации."
-STATUS_READ_ONLY = "Статусы организаций присваивает и завершает региональный оператор."
 EXPORT_COLUMNS = ["Код ОО", "Наименование", "Муниципалитет", "Тип ОО", "Сайт", "Этап внедрения", "ШНОР"]
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -54,11 +51,10 @@ def _organization(request, code: str) -> Organization:
     )
 
 
-def _writable_organization(request, code: str, writers=CARD_WRITERS, refusal=READ_ONLY) -> Organization:
-    organization = _organization(request, code)  # 404 outside the scope comes first
-    if access.role_of(request.user) not in writers:
-        raise PermissionDenied(refusal)
-    return organization
+def _writable_organization(request, code: str, action: str = access.CARD) -> Organization:
+    return access.get_writable_or_404(
+        request.user, Organization.objects.select_related("municipality__region"), action, code=code
+    )
 
 
 def _writable_document(request, pk: int) -> NormativeDocument:
@@ -70,8 +66,7 @@ def _writable_document(request, pk: int) -> NormativeDocument:
         ).select_related("organization__municipality__region"),
         pk=pk,
     )
-    if access.role_of(request.user) not in CARD_WRITERS:
-        raise PermissionDenied(READ_ONLY)
+    access.require_write(request.user, document)
     return document
 
 
@@ -143,7 +138,6 @@ def _export(request, organizations):
 def organization_detail(request, code):
     organization = _organization(request, code)
     today = timezone.localdate()
-    role = access.role_of(request.user)
     context = {
         "organization": organization,
         "statuses": organization.statuses.order_by("kind", "start_date"),
@@ -158,8 +152,8 @@ def organization_detail(request, code):
         ),
         "today": today,
         "current_school_year": school_year_of(today),
-        "can_edit": role in CARD_WRITERS,
-        "can_manage_statuses": role in STATUS_WRITERS,
+        "can_edit": access.can_write(request.user, organization, access.CARD),
+        "can_manage_statuses": access.can_write(request.user, organization, access.STATUS),
     }
     return render(request, "registry/organization_detail.html", context)
 
@@ -307,7 +301,7 @@ def _headcount_initial(organization: Organization, year: str | None, today) -> d
 @login_required
 @GET_POST
 def status_create(request, code):
-    organization = _writable_organization(request, code, STATUS_WRITERS, STATUS_READ_ONLY)
+    organization = _writable_organization(request, code, access.STATUS)
     form = StatusForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -324,7 +318,7 @@ def status_create(request, code):
 @login_required
 @GET_POST
 def status_end(request, code, pk):
-    organization = _writable_organization(request, code, STATUS_WRITERS, STATUS_READ_ONLY)
+    organization = _writable_organization(request, code, access.STATUS)
     status = access.get_scoped_or_404(
         request.user, OrganizationStatus.objects.filter(organization=organization), pk=pk
     )

@@ -7,7 +7,7 @@ and admins (coordinators and operators read: 403); the logic lives in ``registry
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
@@ -103,7 +103,7 @@ def _base_list(request, base: str):
         "show_pd": show_pd,
         "minors_hidden": not access.sees_minor_names(user),
         "show_organization": show_organization,
-        "can_add": people.can_write(user),
+        "can_add": access.can_write(user, Person),
         "add_label": ADD_LABELS[base],
         "limit": settings.MENTOR_MENTEE_LIMIT,
         "other_base": Base.MENTEES if base == Base.MENTORS else Base.MENTORS,
@@ -197,7 +197,7 @@ def person_detail(request, pk):
     context = {
         "person": person,
         "show_pd": people.can_see_personal_data(user, person),
-        "can_write": people.can_write(user),
+        "can_write": access.can_write(user, person),
         "position_or_grade": position_or_grade(person),
         "memberships": memberships,
         "as_mentor": [p for p in pairs if p.as_mentor],
@@ -208,7 +208,7 @@ def person_detail(request, pk):
         "limit": settings.MENTOR_MENTEE_LIMIT,
         "history": people.person_history(person=person, user=user),
         "today": today,
-        "can_handle_pd": privacy.can_handle(user, person),
+        "can_handle_pd": access.can_write(user, person, access.PERSONAL_DATA),
         "destruction": PersonalDataDestruction.objects.filter(person=person).first(),
     }
     return render(request, "registry/people/person_detail.html", context)
@@ -218,15 +218,12 @@ def person_detail(request, pk):
 
 
 def _require_writer(user) -> None:
-    if not people.can_write(user):
-        raise PermissionDenied("Изменять базы может куратор организации.")
+    access.require_write(user, Person)  # a new person, or one already fetched in scope
 
 
 def _writable_person(request, pk) -> Person:
     # 404 before 403: a stranger must not learn that the person exists.
-    person = access.get_scoped_or_404(request.user, Person.objects.select_related("organization"), pk=pk)
-    _require_writer(request.user)
-    return person
+    return access.get_writable_or_404(request.user, Person.objects.select_related("organization"), pk=pk)
 
 
 @login_required
@@ -329,8 +326,7 @@ def _person_with_pd(request, pk) -> Person:
     person = access.get_scoped_or_404(user, Person.objects.select_related("organization"), pk=pk)
     if person.category in access.MINOR_CATEGORIES and not access.sees_minor_names(user):
         raise Http404("Объект не найден")
-    if not privacy.can_handle(user, person):
-        raise PermissionDenied("Персональные данные участника доступны куратору его организации.")
+    access.require_write(user, person, access.PERSONAL_DATA)
     return person
 
 

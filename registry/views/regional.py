@@ -35,7 +35,6 @@ from registry.models import (
 
 Role = UserScope.Role
 PAGE_SIZE = 50
-WRITERS = (Role.OPERATOR, Role.ADMIN)
 CONTENT_TYPES = {
     services.PDF: "application/pdf",
     services.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -46,16 +45,6 @@ CONTENT_TYPES = {
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _is_writer(user) -> bool:
-    return access.role_of(user) in WRITERS
-
-
-def _require_writer(user) -> None:
-    """Operator of the region (its objects are already scoped) or admin; others read only."""
-    if not _is_writer(user):
-        raise PermissionDenied("Это действие доступно региональному оператору.")
 
 
 def _own_region(user):
@@ -209,7 +198,7 @@ def practice_detail(request, pk):
     context = {
         "practice": practice,
         "show_mentor": show_mentor,
-        "can_review": _is_writer(request.user),
+        "can_review": access.can_write(request.user, practice, access.REVIEW),
         "actions": [
             (action, label)
             for action, label in [
@@ -226,8 +215,7 @@ def practice_detail(request, pk):
 @login_required
 @require_POST
 def practice_review(request, pk):
-    practice = access.get_scoped_or_404(request.user, PracticeBankEntry.objects.all(), pk=pk)
-    _require_writer(request.user)
+    practice = access.get_writable_or_404(request.user, PracticeBankEntry, access.REVIEW, pk=pk)
     try:
         services.practice_review(practice=practice, action=request.POST.get("action", ""))
     except ValidationError as exc:
@@ -301,7 +289,7 @@ def contest_list(request):
         "filter": filterset,
         "page": _page(request, filterset.qs),
         "scope_label": _scope_label(request.user),
-        "can_write": _is_writer(request.user),
+        "can_write": access.can_write(request.user, Contest),
     }
     return render(request, "registry/regional/contest_list.html", context)
 
@@ -351,7 +339,7 @@ def contest_detail(request, pk):
         # Counted over every entry the user may see, whatever the filter: the contest's figure.
         "counts": services.entry_counts_by_org_type(visible),
         "scope_label": _scope_label(request.user),
-        "can_write": _is_writer(request.user),
+        "can_write": access.can_write(request.user, contest),
     }
     return render(request, "registry/regional/contest_detail.html", context)
 
@@ -410,14 +398,13 @@ def _contest_form(request, contest: Contest, *, created: bool):
 
 @login_required
 def contest_create(request):
-    _require_writer(request.user)
+    access.require_write(request.user, Contest)
     return _contest_form(request, Contest(region=_own_region(request.user)), created=True)
 
 
 @login_required
 def contest_edit(request, pk):
-    contest = access.get_scoped_or_404(request.user, Contest.objects.all(), pk=pk)
-    _require_writer(request.user)
+    contest = access.get_writable_or_404(request.user, Contest, pk=pk)
     return _contest_form(request, contest, created=False)
 
 
@@ -438,18 +425,18 @@ def _entry_form(request, contest: Contest, entry: ContestEntry):
 
 @login_required
 def contest_entry_create(request, pk):
-    contest = access.get_scoped_or_404(request.user, Contest.objects.select_related("region"), pk=pk)
-    _require_writer(request.user)
+    contest = access.get_writable_or_404(request.user, Contest.objects.select_related("region"), pk=pk)
     return _entry_form(request, contest, ContestEntry(contest=contest))
 
 
 @login_required
 def contest_entry_edit(request, pk, entry_pk):
     contest = access.get_scoped_or_404(request.user, Contest.objects.select_related("region"), pk=pk)
-    entry = access.get_scoped_or_404(
-        request.user, ContestEntry.objects.filter(contest=contest).select_related("contest"), pk=entry_pk
+    entry = access.get_writable_or_404(
+        request.user,
+        ContestEntry.objects.filter(contest=contest).select_related("contest", "organization__municipality"),
+        pk=entry_pk,
     )
-    _require_writer(request.user)
     return _entry_form(request, contest, entry)
 
 
@@ -511,7 +498,7 @@ def course_list(request):
         "page": page,
         "rows": [(course, trained(course)) for course in page],
         "scope_label": _scope_label(request.user),
-        "can_write": _is_writer(request.user),
+        "can_write": access.can_write(request.user, TrainingCourse),
     }
     return render(request, "registry/regional/course_list.html", context)
 
@@ -561,7 +548,7 @@ def course_detail(request, pk):
         "page": page,
         "trained": trained,
         "scope_label": _scope_label(request.user),
-        "can_write": _is_writer(request.user),
+        "can_write": access.can_write(request.user, course),
     }
     return render(request, "registry/regional/course_detail.html", context)
 
@@ -579,21 +566,19 @@ def _course_form(request, course: TrainingCourse, *, created: bool):
 
 @login_required
 def course_create(request):
-    _require_writer(request.user)
+    access.require_write(request.user, TrainingCourse)
     return _course_form(request, TrainingCourse(region=_own_region(request.user)), created=True)
 
 
 @login_required
 def course_edit(request, pk):
-    course = access.get_scoped_or_404(request.user, TrainingCourse.objects.all(), pk=pk)
-    _require_writer(request.user)
+    course = access.get_writable_or_404(request.user, TrainingCourse, pk=pk)
     return _course_form(request, course, created=False)
 
 
 @login_required
 def course_completion_add(request, pk):
-    course = access.get_scoped_or_404(request.user, TrainingCourse.objects.all(), pk=pk)
-    _require_writer(request.user)
+    course = access.get_writable_or_404(request.user, TrainingCourse, pk=pk)
     form = forms.CompletionForm(request.POST or None, user=request.user, course=course)
     query = (request.POST.get("q") if request.method == "POST" else request.GET.get("q")) or ""
     if request.method == "POST" and form.is_valid():
@@ -663,7 +648,7 @@ def methodist_list(request):
         "filter": filterset,
         "page": _page(request, filterset.qs),
         "scope_label": _scope_label(request.user),
-        "can_write": _is_writer(request.user),
+        "can_write": access.can_write(request.user, MethodistRegistryEntry),
     }
     return render(request, "registry/regional/methodist_list.html", context)
 
@@ -703,7 +688,7 @@ def _methodist_form(request, entry: MethodistRegistryEntry):
 
 @login_required
 def methodist_create(request):
-    _require_writer(request.user)
+    access.require_write(request.user, MethodistRegistryEntry)
     return _methodist_form(request, MethodistRegistryEntry())
 
 
@@ -712,7 +697,7 @@ def methodist_edit(request, pk):
     entry = access.get_scoped_or_404(
         request.user, MethodistRegistryEntry.objects.select_related("person__organization"), pk=pk
     )
-    _require_writer(request.user)
+    access.require_write(request.user, entry)
     return _methodist_form(request, entry)
 
 

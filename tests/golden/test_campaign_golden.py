@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from common.formats import parse_ru_date
 from monitoring import campaigns as svc
-from monitoring import selectors
+from monitoring import rights, selectors
 from monitoring.demo import MonitoringDemo
 from monitoring.models import Campaign, RoadMap, RoadMapEvent, Submission, SubmissionValue
+from registry import access
 from registry import selectors as registry_selectors
 from registry.demo import CURATOR_SCHOOL_CODE, PASSWORD
 from registry.models import Municipality, Region, UserScope, school_year_of
@@ -244,7 +245,7 @@ def test_the_demo_curator_has_a_submission_to_fill_today(demo):
     assert campaign.deadline > today and school_year_of(campaign.as_of_date) == school_year_of(today)
     assert campaign in selectors.campaigns_for(curator)
     submission = campaign.submissions.get(organization__code=CURATOR_SCHOOL_CODE)
-    assert submission.status == S.DRAFT and svc.can_fill(curator, submission)
+    assert submission.status == S.DRAFT and access.can_write(curator, submission, rights.FILL)
     figures = selectors.submission_figures(submission)
     assert any(f.source == "registry" and f.value is not None for f in figures)
     # Others have moved on: the coordinator sees sent, accepted, returned and missing schools.

@@ -1,0 +1,128 @@
+"""Who may change monitoring's objects: its rows of the one table of write rules (docs/architecture.md §7).
+
+``registry.access.can_write(user, obj, action)`` answers for every kind of object; monitoring adds
+its kinds from ``MonitoringConfig.ready`` so that the registry never imports monitoring. Each rule
+decides the territory from the object's ids (the object is already in the user's scope when a
+view asks); admins pass every rule.
+"""
+
+from registry import access
+from registry.access import Role, WriteRule
+
+CREATE = "create"  # a new campaign: ``Campaign(region=…, municipality=…)``, unsaved
+MANAGE = "manage"  # edit, open, close, publish
+REMIND = "remind"  # e-mail the curators who have not sent their submission
+REVIEW = "review"  # accept or return a submission
+FILL = "fill"  # fill in and send a submission
+
+RUNNERS = frozenset({Role.COORDINATOR, Role.OPERATOR, Role.ADMIN})
+
+
+def _runs(scope, campaign) -> bool:
+    """The operator runs the region's campaigns, a coordinator its municipality's."""
+    if campaign.municipality_id is not None:
+        return scope.role == Role.COORDINATOR and scope.municipality_id == campaign.municipality_id
+    return scope.role == Role.OPERATOR and scope.region_id == campaign.region_id
+
+
+def _reminds(scope, campaign) -> bool:
+    """Whoever runs the campaign, or a coordinator who sees it (it reminds its own schools)."""
+    if scope.role == Role.COORDINATOR:
+        return access.scope_holds(scope, campaign)
+    return _runs(scope, campaign)
+
+
+def _reviews(scope, submission) -> bool:
+    """The coordinator of the school's municipality, the region's operator."""
+    if scope.role == Role.COORDINATOR:
+        return scope.municipality_id == submission.municipality_id
+    if scope.role == Role.OPERATOR:
+        return scope.region_id == submission.campaign.region_id
+    return False
+
+
+def _fills(scope, submission) -> bool:
+    """The organization's own curator."""
+    return scope.role == Role.CURATOR and scope.organization_id == submission.organization_id
+
+
+def _owns_map(scope, roadmap) -> bool:
+    """The owner's own level writes its map: the region's operator, the municipality's coordinator,
+    the organization's curator."""
+    Level = type(roadmap).Level
+    if scope.role == Role.OPERATOR:
+        return roadmap.level == Level.REGION and roadmap.region_id == scope.region_id
+    if scope.role == Role.COORDINATOR:
+        return roadmap.level == Level.MUNICIPALITY and roadmap.municipality_id == scope.municipality_id
+    if scope.role == Role.CURATOR:
+        return roadmap.level == Level.ORGANIZATION and roadmap.organization_id == scope.organization_id
+    return False
+
+
+RULES = (
+    (
+        "monitoring.campaign",
+        CREATE,
+        WriteRule(
+            "the region's operator (regional), the municipality's coordinator (municipal), admin",
+            RUNNERS,
+            "Мониторинг проводит муниципальный координатор или региональный оператор.",
+            territory=_runs,
+        ),
+    ),
+    (
+        "monitoring.campaign",
+        MANAGE,
+        WriteRule(
+            "whoever could have created it, admin",
+            RUNNERS,
+            "Изменить мониторинг может только тот, кто его проводит.",
+            territory=_runs,
+        ),
+    ),
+    (
+        "monitoring.campaign",
+        REMIND,
+        WriteRule(
+            "whoever runs it, a coordinator who sees it (its own schools), admin",
+            RUNNERS,
+            "Напоминания рассылает координатор или тот, кто проводит мониторинг.",
+            territory=_reminds,
+        ),
+    ),
+    (
+        "monitoring.submission",
+        REVIEW,
+        WriteRule(
+            "the coordinator of the school's municipality, the region's operator, admin",
+            RUNNERS,
+            "Принять или вернуть отчёт может координатор муниципалитета или региональный оператор.",
+            territory=_reviews,
+        ),
+    ),
+    (
+        "monitoring.submission",
+        FILL,
+        WriteRule(
+            "the organization's curator, admin",
+            frozenset({Role.CURATOR, Role.ADMIN}),
+            "Заполнить отчёт может только куратор организации.",
+            territory=_fills,
+        ),
+    ),
+    (
+        "monitoring.roadmap",
+        access.EDIT,
+        WriteRule(
+            "the owner's own level (operator, coordinator, curator), admin",
+            frozenset({Role.CURATOR, Role.COORDINATOR, Role.OPERATOR, Role.ADMIN}),
+            "Эту дорожную карту вы можете только просматривать.",
+            territory=_owns_map,
+        ),
+    ),
+)
+
+
+def register() -> None:
+    for label, action, rule in RULES:
+        access.register_write(label, action, rule)

@@ -1,0 +1,314 @@
+"""The one table of write rules (``registry.access.WRITE_RULES``, docs/architecture.md §7).
+
+For every kind of object and action in the table: its own curator, coordinator, operator or admin
+may change it as the rule says, the same role of another school, municipality or region may not.
+And every model a page writes (the scope model of a page that changes something) has a rule.
+"""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from monitoring import rights as monitoring_rights
+from monitoring.models import Campaign, RoadMap, Submission
+from registry import access
+from registry.models import (
+    Contest,
+    ContestEntry,
+    MethodistRegistryEntry,
+    NormativeDocument,
+    PracticeBankEntry,
+    TrainingCompletion,
+    TrainingCourse,
+)
+from registry.permissions import PAGES
+from reports import rights as report_rights
+from reports.models import Kind, Report
+from tests import factories as f
+
+DAY = datetime.date(2024, 9, 1)
+CURATOR, COORDINATOR, OPERATOR, ADMIN = "curator", "coordinator", "operator", "admin"
+SCHOOL = frozenset({CURATOR, ADMIN})
+MUNICIPALITY = frozenset({COORDINATOR, ADMIN})
+REGION = frozenset({OPERATOR, ADMIN})
+RUNNERS = frozenset({COORDINATOR, OPERATOR, ADMIN})
+
+
+class World:
+    """A school in a municipality of a region, with the users of each level; and strangers: the same
+    roles for another school and municipality of the region, and for another region."""
+
+    def __init__(self):
+        self.school = f.make_organization()
+        self.municipality = self.school.municipality
+        self.region = self.municipality.region
+        other_school = f.make_organization(municipality=f.make_municipality(region=self.region))
+        far_school = f.make_organization()
+        self.own = {
+            CURATOR: f.make_user(role=CURATOR, organization=self.school),
+            COORDINATOR: f.make_user(role=COORDINATOR, municipality=self.municipality),
+            OPERATOR: f.make_user(role=OPERATOR, region=self.region),
+            ADMIN: f.make_user(role=ADMIN),
+        }
+        self.strangers = {
+            CURATOR: f.make_user(role=CURATOR, organization=other_school),
+            COORDINATOR: f.make_user(role=COORDINATOR, municipality=other_school.municipality),
+            OPERATOR: f.make_user(role=OPERATOR, region=far_school.municipality.region),
+        }
+
+    def person(self):
+        return f.make_person(organization=self.school)
+
+    def course(self):
+        return TrainingCourse.objects.create(
+            region=self.region, title="Курс", provider="ИРО", start_date=DAY, end_date=DAY
+        )
+
+    def contest(self):
+        return Contest.objects.create(region=self.region, title="Конкурс", start_date=DAY, end_date=DAY)
+
+    def campaign(self, municipality=None):
+        campaign = Campaign.objects.create(
+            region=self.region,
+            municipality=municipality,
+            title="Мониторинг",
+            period_start=DAY,
+            period_end=DAY,
+            as_of_date=DAY,
+            deadline=DAY,
+        )
+        campaign.target_municipalities.add(self.municipality)  # as creating a campaign lists them
+        return campaign
+
+    def submission(self):
+        campaign = self.campaign(self.municipality)
+        return Submission.objects.create(
+            campaign=campaign, organization=self.school, municipality=self.municipality
+        )
+
+    def roadmap(self, level):
+        owner = {
+            RoadMap.Level.REGION: {},
+            RoadMap.Level.MUNICIPALITY: {"municipality": self.municipality},
+            RoadMap.Level.ORGANIZATION: {"municipality": self.municipality, "organization": self.school},
+        }[level]
+        return RoadMap.objects.create(title="План", level=level, region=self.region, **owner)
+
+    def report(self, kind, **territory):
+        return Report.objects.create(kind=kind, region=self.region, **territory)
+
+
+# (label, action): [(what, build(world) -> object, the roles of its own territory that may write)]
+CASES = {
+    ("registry.organization", access.CARD): [("school card", lambda w: w.school, SCHOOL)],
+    ("registry.organization", access.STATUS): [("school status", lambda w: w.school, REGION)],
+    ("registry.normativedocument", access.EDIT): [
+        (
+            "school's document",
+            lambda w: NormativeDocument.objects.create(
+                region=w.region,
+                municipality=w.municipality,
+                organization=w.school,
+                level=NormativeDocument.Level.ORGANIZATION,
+                doc_type=NormativeDocument.DocType.ORDER,
+                date=DAY,
+                title="Приказ",
+            ),
+            SCHOOL,
+        )
+    ],
+    ("registry.person", access.EDIT): [("person", lambda w: w.person(), SCHOOL)],
+    ("registry.person", access.PERSONAL_DATA): [("person", lambda w: w.person(), SCHOOL)],
+    ("registry.mentorship", access.EDIT): [
+        ("pair", lambda w: f.make_mentorship(organization=w.school), SCHOOL)
+    ],
+    ("registry.mentorship", access.STATUS): [
+        ("pair", lambda w: f.make_mentorship(organization=w.school), SCHOOL)
+    ],
+    ("registry.trainingcourse", access.EDIT): [("course", lambda w: w.course(), REGION)],
+    ("registry.trainingcompletion", access.EDIT): [
+        (
+            "completion",
+            lambda w: TrainingCompletion.objects.create(
+                course=w.course(), person=w.person(), completed_on=DAY
+            ),
+            REGION,
+        )
+    ],
+    ("registry.contest", access.EDIT): [("contest", lambda w: w.contest(), REGION)],
+    ("registry.contestentry", access.EDIT): [
+        (
+            "entry",
+            lambda w: ContestEntry.objects.create(contest=w.contest(), organization=w.school, title="Пара"),
+            REGION,
+        )
+    ],
+    ("registry.practicebankentry", access.REVIEW): [
+        (
+            "practice",
+            lambda w: PracticeBankEntry.objects.create(
+                region=w.region,
+                organization=w.school,
+                mentoring_form=f.form("teacher_teacher"),
+                title="Практика",
+                submitted_on=DAY,
+            ),
+            REGION,
+        )
+    ],
+    ("registry.methodistregistryentry", access.EDIT): [
+        (
+            "methodist",
+            lambda w: MethodistRegistryEntry.objects.create(region=w.region, person=w.person()),
+            REGION,
+        )
+    ],
+    ("monitoring.campaign", monitoring_rights.CREATE): [
+        (
+            "new municipal campaign",
+            lambda w: Campaign(region=w.region, municipality=w.municipality),
+            MUNICIPALITY,
+        ),
+        ("new regional campaign", lambda w: Campaign(region=w.region), REGION),
+    ],
+    ("monitoring.campaign", monitoring_rights.MANAGE): [
+        ("municipal campaign", lambda w: w.campaign(w.municipality), MUNICIPALITY),
+        ("regional campaign", lambda w: w.campaign(), REGION),
+    ],
+    ("monitoring.campaign", monitoring_rights.REMIND): [
+        ("municipal campaign", lambda w: w.campaign(w.municipality), MUNICIPALITY),
+        ("regional campaign: its operator and the coordinators it covers", lambda w: w.campaign(), RUNNERS),
+    ],
+    ("monitoring.submission", monitoring_rights.REVIEW): [("submission", lambda w: w.submission(), RUNNERS)],
+    ("monitoring.submission", monitoring_rights.FILL): [("submission", lambda w: w.submission(), SCHOOL)],
+    ("monitoring.roadmap", access.EDIT): [
+        ("school's map", lambda w: w.roadmap(RoadMap.Level.ORGANIZATION), SCHOOL),
+        ("municipality's map", lambda w: w.roadmap(RoadMap.Level.MUNICIPALITY), MUNICIPALITY),
+        ("region's map", lambda w: w.roadmap(RoadMap.Level.REGION), REGION),
+    ],
+    ("reports.report", report_rights.EDIT): [
+        (
+            "school's note",
+            lambda w: w.report(Kind.SCHOOL_NOTE, municipality=w.municipality, organization=w.school),
+            frozenset({CURATOR, COORDINATOR, OPERATOR, ADMIN}),
+        ),
+        (
+            "municipality's report",
+            lambda w: w.report(Kind.MONITORING_REPORT, municipality=w.municipality),
+            RUNNERS,
+        ),
+        (
+            "school's road map note (not a school note: not the curator's)",
+            lambda w: w.report(Kind.ROADMAP_NOTE, municipality=w.municipality, organization=w.school),
+            RUNNERS,
+        ),
+        ("region's report", lambda w: w.report(Kind.MONITORING_REPORT), REGION),
+    ],
+    ("reports.report", report_rights.PUBLISH): [
+        (
+            "school's note",
+            lambda w: w.report(Kind.SCHOOL_NOTE, municipality=w.municipality, organization=w.school),
+            RUNNERS,
+        ),
+        ("region's report", lambda w: w.report(Kind.MONITORING_REPORT), REGION),
+    ],
+}
+
+PARAMS = [
+    pytest.param(label, action, build, owners, id=f"{label}-{action}-{what}")
+    for (label, action), cases in CASES.items()
+    for what, build, owners in cases
+]
+
+
+def test_every_rule_has_its_cases():
+    """A new row of the table comes with its cases here."""
+    assert set(CASES) == set(access.WRITE_RULES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("label", "action", "build", "owners"), PARAMS)
+def test_own_territory_writes_strangers_do_not(label, action, build, owners):
+    world = World()
+    obj = build(world)
+    assert obj._meta.label_lower == label
+    allowed = {role for role, user in world.own.items() if access.can_write(user, obj, action)}
+    assert allowed == owners
+    strangers = {role for role, user in world.strangers.items() if access.can_write(user, obj, action)}
+    assert strangers == set()
+
+    # get_writable_or_404: out of scope 404 (as reading), in scope without the right 403 with the
+    # rule's Russian text, the object for its writers.
+    if obj.pk is None:
+        return  # a new object: only ``can_write`` asks about it
+    model = type(obj)
+    for role, user in world.own.items():
+        in_scope = access.scoped(user, model.objects.filter(pk=obj.pk)).exists()
+        if role in owners:
+            assert access.get_writable_or_404(user, model, action, pk=obj.pk) == obj
+        elif in_scope:
+            with pytest.raises(PermissionDenied) as refused:
+                access.get_writable_or_404(user, model, action, pk=obj.pk)
+            assert str(refused.value) == access.write_rule(obj, action).refusal
+        else:
+            with pytest.raises(access.ScopeDenied):
+                access.get_writable_or_404(user, model, action, pk=obj.pk)
+    for user in world.strangers.values():
+        # a region-wide record (a contest, a course) is read by the whole region: 403, else 404
+        in_scope = access.scoped(user, model.objects.filter(pk=obj.pk)).exists()
+        with pytest.raises(PermissionDenied if in_scope else access.ScopeDenied):
+            access.get_writable_or_404(user, model, action, pk=obj.pk)
+
+
+def test_territory_through_a_to_many_lookup_asks_the_database(db):
+    """A regional campaign reaches a coordinator through its target municipalities (not an id)."""
+    world = World()
+    campaign = world.campaign()
+    assert access.in_territory(world.own[COORDINATOR], campaign)
+    assert not access.in_territory(world.strangers[COORDINATOR], campaign)
+    assert access.in_territory(world.own[OPERATOR], campaign)
+    assert not access.in_territory(world.strangers[OPERATOR], campaign)
+
+
+def test_nobody_without_a_scope_writes(db):
+    world = World()
+    nobody = f.make_user()
+    assert not access.can_write(nobody, world.school, access.CARD)
+    assert not access.can_write(nobody, type(world.school), access.CARD)
+
+
+def test_an_unknown_kind_is_refused_loudly(db):
+    with pytest.raises(LookupError):
+        access.can_write(f.make_user(role=ADMIN), f.make_region())
+
+
+WRITE_VERBS = (
+    "create",
+    "edit",
+    "delete",
+    "end",
+    "add",
+    "archive",
+    "destroy",
+    "activate",
+    "complete",
+    "terminate",
+    "review",
+    "transition",
+    "remind",
+    "redraft",
+    "publish",
+)
+
+
+def test_every_model_a_page_writes_has_a_rule():
+    """The scope model of every page that changes something (PAGES) appears in the rules table."""
+    ruled = {label for label, _ in access.WRITE_RULES}
+    writing = {
+        page.scope
+        for name, page in PAGES.items()
+        if page.scope and name.split(":")[-1].split("-")[-1] in WRITE_VERBS
+    }
+    assert writing, "no writing page found: the verbs above no longer match the URL names"
+    assert writing - ruled == set()
