@@ -5,7 +5,7 @@
         [--seed 2024] [--keep FILE] [--profile]
 
 Drops and recreates the database, migrates it, and writes a seeded workbook of ``--rows`` data
-rows in the import format (DESIGN §4): a few «Муниципалитеты», ``--organizations``
+rows in the import format (docs/workbook.md §2): a few «Муниципалитеты», ``--organizations``
 «Организации», then about 30 % «Наставники», 35 % «Наставляемые» and 35 % «Наставнические
 пары» (groups by «Группа», mentors from another organization, «ОО – ОО» pairs). Then, in one run:
 
@@ -62,7 +62,7 @@ ANCHORS = {  # rows/s measured on this kind of machine (bench/README.md, the wor
 }
 RESULT_PREFIX = "BENCH-RESULT "
 
-# ---------------------------------------------------------------- the workbook format (DESIGN §4)
+# ---------------------------------------------------------------- the workbook format (docs/workbook.md §2)
 
 MUNICIPALITY_HEADERS = ["Код", "Наименование", "Регион"]
 ORGANIZATION_HEADERS = [

@@ -4,10 +4,10 @@
   ``OperationalError`` / ``InterfaceError``. The user gets a generic 503 «Сервис временно
   недоступен» with ``Retry-After``; the next request opens a new connection (the settings'
   ``CONN_HEALTH_CHECKS``), so the portal recovers by itself once the database is back
-  (RELIABILITY #50).
+  (docs/reliability.md #50).
 - The disk is full while an upload is received (the temporary upload directory): the multipart
   body is read here, before the CSRF check would read it and fail with a 500; the user is told
-  the file was not saved (RELIABILITY #49). Views that write files catch ``ENOSPC`` themselves.
+  the file was not saved (docs/reliability.md #49). Views that write files catch ``ENOSPC`` themselves.
 
 A view's exception reaches ``process_exception``; one raised by another middleware (a session
 saved on the way out) has already become a 500 response by the time it gets here, so the

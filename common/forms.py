@@ -1,4 +1,4 @@
-"""What every form of the portal refuses in typed text, in one place (RELIABILITY #39).
+"""What every form of the portal refuses in typed text, in one place (docs/reliability.md #39).
 
 Markup is harmless here: templates escape it. What escaping cannot neutralise are invisible
 characters: a right-to-left override (U+202E) turns «Иванов.xlsx» into something that reads

@@ -1,7 +1,7 @@
 """The media storage: Django's ``FileSystemStorage`` that leaves no half-written file on a full disk.
 
 ``FileSystemStorage._save`` writes an upload in chunks and, when a write fails with ENOSPC, leaves
-what it wrote (RELIABILITY #49). ``save()`` has chosen a free name before ``_save`` runs, so the
+what it wrote (docs/reliability.md #49). ``save()`` has chosen a free name before ``_save`` runs, so the
 file under that name is the partial one: it is removed and the error goes on (the faults
 middleware answers the Russian 507 page). Every file field of the portal (documents, practices,
 import workbooks) goes through it.

@@ -1,4 +1,5 @@
-"""Hidden characters in text: refused where text comes in, left out where it goes out (RELIABILITY #39).
+"""Hidden characters in text: refused where text comes in, left out where it goes out (docs/reliability.md
+#39).
 
 Coming in, every way of writing text (the portal's forms, the workbook import, the Django admin
 with its inlines and django-import-export's import, any future API) refuses the same characters

@@ -1,5 +1,5 @@
 """Checks shared by every upload of the portal (ASVS 5.2): what a zip-based office file may hold,
-and saving an upload so that a full disk leaves no half-written file behind (RELIABILITY #49).
+and saving an upload so that a full disk leaves no half-written file behind (docs/reliability.md #49).
 
 A .docx, .pptx or .odt is a zip archive: before anything is unpacked, its central directory
 says how many entries it has, how large they unpack and whether it carries macros.

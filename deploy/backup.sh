@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Nightly backup of the portal (RELIABILITY §2 "Backups"): pg_dump -Fc of the database and a tar of
+# Nightly backup of the portal (docs/reliability.md §2 «Backups»): pg_dump -Fc of the database and a tar of
 # MEDIA_ROOT, encrypted with gpg for the backup key, written atomically, rotated.
 # Run by mentoring-backup.timer, or by hand: sudo -u mentoring env $(cat /etc/mentoring/env) deploy/backup.sh
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Restore a backup of deploy/backup.sh into an EMPTY database and check it (RELIABILITY #51).
+# Restore a backup of deploy/backup.sh into an EMPTY database and check it (docs/reliability.md #51).
 #
 #   deploy/restore.sh BACKUP_FILE TARGET_DATABASE_URL
 #
@@ -11,7 +11,7 @@
 # keyring). Steps: refuse a non-empty target; pg_restore --exit-on-error (parallel jobs); then, with
 # DATABASE_URL pointing at the target, `manage.py migrate --check` (the code's migrations match the
 # restored schema) and the row counts of the key tables. Prints the time each step took; the
-# whole must stay within the RTO (≤ 4 h, RELIABILITY §2). Switching the portal over is a separate,
+# whole must stay within the RTO (≤ 4 h, docs/reliability.md §2). Switching the portal over is a separate,
 # deliberate step (deploy/README.md, «Восстановление»).
 #
 # Environment: PYTHON (the virtualenv's python; default /srv/mentoring/venv/bin/python, or

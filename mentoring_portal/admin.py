@@ -1,4 +1,4 @@
-"""The access log in the admin: read-only, for the portal's admins only (RELIABILITY #60)."""
+"""The access log in the admin: read-only, for the portal's admins only (docs/reliability.md #60)."""
 
 from django.contrib import admin
 

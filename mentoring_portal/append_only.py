@@ -1,4 +1,4 @@
-"""Database triggers that make the access log append-only (RELIABILITY #61).
+"""Database triggers that make the access log append-only (docs/reliability.md #61).
 
 Installed by migration 0001 for PostgreSQL and SQLite (both have triggers); they refuse UPDATE,
 DELETE (and on PostgreSQL TRUNCATE) of ``mentoring_portal_accesslogentry`` for every role and

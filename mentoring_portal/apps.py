@@ -25,7 +25,7 @@ class PortalConfig(AppConfig):
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):
-    """``django.contrib.admin`` whose ``admin.site`` asks for a second factor (RELIABILITY #16)."""
+    """``django.contrib.admin`` whose ``admin.site`` asks for a second factor (docs/reliability.md #16)."""
 
     default = False  # named in INSTALLED_APPS; the app "mentoring_portal" itself is PortalConfig
     default_site = "mentoring_portal.security.PortalAdminSite"

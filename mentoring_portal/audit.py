@@ -1,4 +1,4 @@
-"""Recording the access log in one place (RELIABILITY #60, #1).
+"""Recording the access log in one place (docs/reliability.md #60, #1).
 
 ``AccessLogMiddleware`` looks at the resolved URL name of each request and writes one
 ``AccessLogEntry`` when the name has an ``Audit`` in ``registry.permissions.AUDITED`` (card views,

@@ -2,7 +2,7 @@
 
 - ``portal.E001``: defusedxml must import. openpyxl parses a workbook's XML with it when it is
   installed and with the plain expat parser (open to entity expansion) when it is not, silently
-  (RELIABILITY §4 #66, A8).
+  (docs/reliability.md §4 #66, A8).
 - ``portal.E002``: a production process (DEBUG=0) refuses a short or repetitive SECRET_KEY, which
   would let anyone forge session cookies; settings already refuse an empty or the development one.
 """

@@ -1,4 +1,4 @@
-"""Request ids and single-line log records (RELIABILITY #62, #64).
+"""Request ids and single-line log records (docs/reliability.md #62, #64).
 
 - ``RequestIdMiddleware`` gives every request an id: the caller's ``X-Request-ID`` when it is a
   short safe token (nginx or a load balancer may set one), else a new uuid4. It is returned in the

@@ -1,4 +1,4 @@
-"""The access log (RELIABILITY #60–61): who opened, exported, downloaded, imported or was
+"""The access log (docs/reliability.md #60–61): who opened, exported, downloaded, imported or was
 refused what, and when, from where.
 
 Changes are in django-simple-history; this table records reads and refusals. It holds ids only,

@@ -1,6 +1,6 @@
 """Who must show a second factor, how long an idle session lives, where a login comes from.
 
-RELIABILITY §4 #15 (throttling, sessions) and #16 (admins' second factor):
+docs/reliability.md #15 (throttling, sessions) and #16 (admins' second factor):
 
 - ``IdleTimeoutMiddleware`` ends a session after ``SESSION_IDLE_TIMEOUT_PRIVILEGED`` seconds
   without a request for a regional operator or an admin, ``SESSION_IDLE_TIMEOUT`` for the others;
@@ -9,7 +9,7 @@ RELIABILITY §4 #15 (throttling, sessions) and #16 (admins' second factor):
   session: the admin site, the import and every other page stay out of reach until then;
 - ``PortalAdminSite`` is django-otp's admin site, which refuses an unverified session by itself,
   so the admin holds even if the middleware were taken out; every ModelAdmin registered with it
-  refuses invisible and control characters like the portal's forms (RELIABILITY #39).
+  refuses invisible and control characters like the portal's forms (docs/reliability.md #39).
 """
 
 import hashlib
@@ -191,7 +191,7 @@ class SecondFactorMiddleware:
 
 def _guarded(match) -> bool:
     """The admin site, the workbook import and the person's export and destruction (the most personal
-    data in one request): never without a second factor (RELIABILITY #16)."""
+    data in one request): never without a second factor (docs/reliability.md #16)."""
     return (
         match.app_name == "admin"
         or match.view_name in ("registry:workbook", "registry:person-export", "registry:person-destroy")

@@ -128,7 +128,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             # Take the write lock when a transaction begins, not halfway through it: two
             # imports (or an import and an edit) then wait for each other instead of one
-            # failing with «database is locked» (RELIABILITY #52).
+            # failing with «database is locked» (docs/reliability.md #52).
             "transaction_mode": "IMMEDIATE",
         }
     )
@@ -164,7 +164,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
-    # FileSystemStorage that removes a half-written file when the disk fills (RELIABILITY #49).
+    # FileSystemStorage that removes a half-written file when the disk fills (docs/reliability.md #49).
     "default": {"BACKEND": "common.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -174,7 +174,7 @@ STORAGES = {
 }
 
 AUTHENTICATION_BACKENDS = [
-    # Refuses a locked-out username+address before the password is even checked (RELIABILITY #15).
+    # Refuses a locked-out username+address before the password is even checked (docs/reliability.md #15).
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -183,7 +183,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Upload caps (RELIABILITY A2): requests larger than this never reach a view.
+# Upload caps (docs/reliability.md A2): requests larger than this never reach a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
@@ -191,7 +191,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # Mentoring rules that a region may tune.
 MENTOR_MENTEE_LIMIT = int(os.environ.get("MENTOR_MENTEE_LIMIT", "5"))
 
-# django-import-export: one transaction per import, formulae escaped on export (RELIABILITY A8).
+# django-import-export: one transaction per import, formulae escaped on export (docs/reliability.md A8).
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
@@ -199,11 +199,12 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-# Background work (DESIGN §8): django-tasks with the database-backed worker of django-tasks-db;
+# Background work (docs/architecture.md §10): django-tasks with the database-backed worker of django-tasks-db;
 # `manage.py db_worker` runs it (make run starts one next to the web server).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
-# Workbook import (DESIGN §4, RELIABILITY §2 "Import"): limits checked before anything is parsed.
+# Workbook import (docs/workbook.md §2, docs/reliability.md §2 «Import»): limits checked before anything is
+# parsed.
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(300 * 1024 * 1024)))
 IMPORT_MAX_COMPRESSION_RATIO = 100
@@ -217,10 +218,11 @@ IMPORT_INLINE_MAX_ROWS = int(os.environ.get("IMPORT_INLINE_MAX_ROWS", "2000"))
 IMPORT_STALE_AFTER_SECONDS = int(os.environ.get("IMPORT_STALE_AFTER_SECONDS", "300"))
 IMPORT_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("IMPORT_QUEUE_TIMEOUT_SECONDS", "1800"))
 
-# Reports (DESIGN §5): a region's report, or one with more table rows than this, is rendered by the
+# Reports (docs/architecture.md §8): a region's report, or one with more table rows than this, is rendered by
+# the
 # task worker with a progress bar; beyond the maximum the user is asked to narrow the territory.
 # 300 rows lay out in about 1.5 s; 12,000 in about 55 s, under the worker's one-minute budget
-# (RELIABILITY #43; bench/bench_reports.py measures ≈ 4.4 ms a row).
+# (docs/reliability.md #43; bench/bench_reports.py measures ≈ 4.4 ms a row).
 REPORT_INLINE_MAX_ROWS = int(os.environ.get("REPORT_INLINE_MAX_ROWS", "300"))
 REPORT_MAX_TABLE_ROWS = int(os.environ.get("REPORT_MAX_TABLE_ROWS", "12000"))
 REPORT_STALE_AFTER_SECONDS = int(os.environ.get("REPORT_STALE_AFTER_SECONDS", "300"))
@@ -249,7 +251,7 @@ EXPORT_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("EXPORT_QUEUE_TIMEOUT_SECONDS"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# The absolute limit of a session; the idle limits below end it earlier (RELIABILITY #15, ASVS 3.3).
+# The absolute limit of a session; the idle limits below end it earlier (docs/reliability.md #15, ASVS 3.3).
 SESSION_COOKIE_AGE = 12 * 60 * 60
 # A regional operator's or an admin's session ends after 30 minutes without a request, anyone
 # else's after two hours (mentoring_portal.security.IdleTimeoutMiddleware).
@@ -324,7 +326,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Every line carries the request id; control characters in messages are escaped, so a path
-    # with CR/LF or ANSI escapes stays one line (RELIABILITY #62, #64).
+    # with CR/LF or ANSI escapes stays one line (docs/reliability.md #62, #64).
     "filters": {"request_id": {"()": "mentoring_portal.logs.RequestIdFilter"}},
     "formatters": {
         "single_line": {

@@ -273,7 +273,7 @@ def open_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = No
             [CampaignTarget(campaign=campaign, organization_id=o, municipality_id=m) for o, m in targets],
             batch_size=2000,
         )
-        # Submissions and their values are audited: created with their history rows (RELIABILITY #59).
+        # Submissions and their values are audited: created with their history rows (docs/reliability.md #59).
         history = {"default_user": user, "default_change_reason": "открытие мониторинга", "default_date": at}
         submissions = bulk_create_with_history(
             [Submission(campaign=campaign, organization_id=o, municipality_id=m) for o, m in targets],

@@ -1,4 +1,5 @@
-"""The monitoring part of the demo region (DESIGN §6), built after ``registry.demo`` by ``seed_demo``.
+"""The monitoring part of the demo region (docs/architecture.md §9), built after ``registry.demo`` by
+``seed_demo``.
 
 - Seed 002 (Oktyabrsky): the coordinator's municipal campaign ordered on 16.12.2022 (приказ № 16),
   as of 30.12.2022, over the district's 26 schools; every curator sends the values the registry

@@ -10,7 +10,7 @@ answered, or all the campaign's targets) and ``submitted`` (those that answered)
 Figure codes: the fixed ones below, and per form of mentoring (forms are data)
 ``mentors:<form code>``, ``mentees:<form code>``, ``young_specialist_mentees:<form code>``.
 
-Aggregation (DESIGN §3): numerators and denominators are summed over the organizations, then
+Aggregation (docs/domain.md §4): numerators and denominators are summed over the organizations, then
 divided once; percentages are never averaged. The numerator always counts the organizations
 that answered; the denominator counts them too (basis «respondents») or every target of the
 campaign (basis «targets»: Smolensk's 254 of 340 counts all 340 schools), a target that did not
@@ -319,7 +319,7 @@ def registry_values(
     """What the registry says on ``as_of`` for each (organization id, figure code): (value, link).
 
     ``organizations`` is a queryset of organization ids (a subquery). Mentors and mentees are
-    distinct people (or organizations) of mentorships counted on the date (DESIGN §3); the
+    distinct people (or organizations) of mentorships counted on the date (docs/domain.md §4); the
     headcount is that of the date's school year. A figure the registry cannot state is absent;
     a count of mentorships absent for an organization is 0 (the registry knows of none). At most
     six queries, each one GROUP BY over all the organizations.

@@ -232,7 +232,7 @@ class RoadMapEvent(models.Model):
 
 
 class Indicator(models.Model):
-    """An indicator of the catalogue (DOMAIN §3): numerator ÷ denominator, both figure codes."""
+    """An indicator of the catalogue (docs/domain.md §6): numerator ÷ denominator, both figure codes."""
 
     class Unit(models.TextChoices):
         SHARE = "share", "доля, %"

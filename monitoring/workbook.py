@@ -1,4 +1,5 @@
-"""The workbook's «Мероприятия» sheet (DESIGN §4): road-map events, imported, exported, in the template.
+"""The workbook's «Мероприятия» sheet (docs/workbook.md §2): road-map events, imported, exported, in the
+template.
 
 Each row names its road map by title and owner: «Код ОО» (an organization's map),
 otherwise «Муниципалитет» (a municipality's map), otherwise the region's map. A road map

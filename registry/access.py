@@ -163,7 +163,7 @@ def get_scoped_or_404(user, queryset: QuerySet, **lookup):
         raise ScopeDenied(queryset.model) from exc
 
 
-# Pupils and students: above the school they appear as counts, never by name (DESIGN §2).
+# Pupils and students: above the school they appear as counts, never by name (docs/architecture.md §7).
 MINOR_CATEGORIES = (m.Category.STUDENT, m.Category.COLLEGE_STUDENT)
 
 

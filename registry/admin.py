@@ -1,4 +1,5 @@
-"""The Django admin of the registry, scoped like every other screen (DESIGN §2, RELIABILITY A8).
+"""The Django admin of the registry, scoped like every other screen (docs/architecture.md §7,
+docs/reliability.md A8).
 
 Every admin of a territorial model uses ``ScopedAdminMixin``: its lists, its change pages,
 its inlines, its choice lists and its autocompletes all go through ``access.scoped``, and
@@ -76,7 +77,7 @@ class ScopedAdminMixin:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             # Django would redirect to the changelist saying the object does not exist; a 404
-            # does not tell another school's record apart from a missing one (RELIABILITY A1).
+            # does not tell another school's record apart from a missing one (docs/reliability.md A1).
             raise Http404(NOT_FOUND)
         return obj
 
@@ -142,7 +143,7 @@ class AdminOnlyWriteMixin:
 class WorkbookAdminMixin(ImportExportMixin):
     """django-import-export in the admin, with the workbook's headers, for admins only.
 
-    Imports there cannot be scoped row by row (RELIABILITY #9), so curators, coordinators and
+    Imports there cannot be scoped row by row (docs/reliability.md #9), so curators, coordinators and
     operators with staff status get neither button; whole workbooks go through «Импорт и экспорт».
     """
 
@@ -245,7 +246,8 @@ PERSONAL_DATA_FIELDS = ["birth_date", "email", "phone", "consent_giver"]
 @admin.register(Person)
 class PersonAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
     resource_classes = [resources.PersonResource]
-    # No birth date or contacts in the list: above the school people appear as names (DESIGN §2).
+    # No birth date or contacts in the list: above the school people appear as names (docs/architecture.md
+    # §7).
     list_display = ["full_name", "category", "organization", "position", "subject", "grade"]
     list_filter = ["category", ("organization__municipality", ONLY_SCOPED)]
     search_fields = ["full_name", "organization__code", "organization__short_name", "organization__full_name"]
@@ -287,7 +289,7 @@ class PersonAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
 
     def get_exclude(self, request, obj=None):
         # Birth date and contacts only for the curator of the person's own school and admins
-        # (DESIGN §2), in the admin as on the card (registry.people.can_see_personal_data).
+        # (docs/architecture.md §7), in the admin as on the card (registry.people.can_see_personal_data).
         from registry import people
 
         excluded = list(super().get_exclude(request, obj) or [])

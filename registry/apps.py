@@ -6,5 +6,5 @@ class RegistryConfig(AppConfig):
     verbose_name = "Реестр наставничества"
 
     def ready(self):
-        # The registry's sheets of the workbook (DESIGN §4) register with the import engine.
+        # The registry's sheets of the workbook (docs/workbook.md §2) register with the import engine.
         from .workbook import sheets  # noqa: F401

@@ -1,4 +1,4 @@
-"""The demo region (DESIGN §6): invented people from which each seed's figures can be rebuilt.
+"""The demo region (docs/architecture.md §9): invented people from which each seed's figures can be rebuilt.
 
 - «Октябрьский район»: 26 schools; as of 30.12.2022 (school year 2022/2023) the registry
   gives the Oktyabrsky shares of seed 002: 30 of 410 teachers mentor young specialists
@@ -272,7 +272,7 @@ class DemoBuilder:
         while (organization.pk, full_name, birth) in self.natural_keys:
             full_name = self.name(rng)
         self.natural_keys.add((organization.pk, full_name, birth))
-        # Every person consented when entered (RELIABILITY §3.1); a pupil through a parent.
+        # Every person consented when entered (docs/reliability.md §3.1); a pupil through a parent.
         consent_giver = self.name(rng) if category == Category.STUDENT else ""
         person = Person(
             id=pid,

@@ -1,9 +1,9 @@
 """Every list of the portal exports to .xlsx through here: same scope, same filters as on screen.
 
-Exports are copies of personal data (RELIABILITY §3.8): the sheet says who exported it and
+Exports are copies of personal data (docs/reliability.md §3.8): the sheet says who exported it and
 when, the response is never cached, and text that Excel would take for a formula is
-written with a leading apostrophe (RELIABILITY #44). Control and invisible characters stored
-by some way round the forms are left out of the cell, with a warning (RELIABILITY #39):
+written with a leading apostrophe (docs/reliability.md #44). Control and invisible characters stored
+by some way round the forms are left out of the cell, with a warning (docs/reliability.md #39):
 openpyxl refuses C0 controls, so one such character made the whole download fail.
 """
 

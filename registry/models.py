@@ -318,7 +318,8 @@ CONSENT_GIVER_MISSING = "Участник несовершеннолетний: 
 
 
 def consent_errors(person: "Person", today: datetime.date | None = None) -> dict:
-    """{field: message} of the consent rules (RELIABILITY §3.1); the import checks rows with it too."""
+    """{field: message} of the consent rules (docs/reliability.md §3.1); the import checks rows with it
+    too."""
     today = today or datetime.date.today()
     errors = {}
     if not person.consent_date:
@@ -381,7 +382,7 @@ class BaseMembership(models.Model):
 
 
 class MentoringForm(models.Model):
-    """A form of mentoring as data: regions add their own (DOMAIN §2)."""
+    """A form of mentoring as data: regions add their own (docs/domain.md §3)."""
 
     class System(models.TextChoices):
         STUDENTS = "students", "целевая модель наставничества обучающихся"

@@ -7,7 +7,7 @@ mentorship's form, status and dates copied onto it), so a list needs one ``EXIST
 in SQL, never a query per row.
 
 Personal data (birth date, email, phone) are shown only to the curator of the person's
-organization and to admins (DESIGN §2, RELIABILITY §3.13): see ``can_see_personal_data``.
+organization and to admins (docs/architecture.md §7, docs/reliability.md #13): see ``can_see_personal_data``.
 """
 
 import datetime
@@ -38,8 +38,8 @@ from .models import BaseMembership, Category, Mentorship, MentorshipLink, Organi
 
 Base = BaseMembership.Base
 
-MIN_STUDENT_AGE = 10  # the target model covers students from age 10 (DOMAIN, Р-145)
-# The oldest a school's pupil can be when entered: the indicators count pupils aged 10–19 (DOMAIN F1),
+MIN_STUDENT_AGE = 10  # the target model covers students from age 10 (docs/domain.md §1, Р-145)
+# The oldest a school's pupil can be when entered: the indicators count pupils aged 10–19 (docs/domain.md F1),
 # an 11th-former may be 19. Measured on the consent date, the day the pupil entered the registry, so
 # that a record of a pupil of 2021 is not refused today for having grown up.
 MAX_STUDENT_AGE = 19

@@ -3,7 +3,7 @@
 Both are for the curator of the person's own school and for admins (``access.can_write(user, person,
 access.PERSONAL_DATA)``), the only users who see personal data at all (``people.can_see_personal_data``).
 
-Destruction (art. 21, RKN order 179; RELIABILITY §3.6, #63) keeps the person's row and wipes
+Destruction (art. 21, RKN order 179; docs/reliability.md §3.6, #63) keeps the person's row and wipes
 what identifies him, there and in its history: the pairs, bases and courses that point at the
 row stay, so the region's figures (people by category, pairs, young specialists, trained
 mentors) do not change when a pupil's parent withdraws consent. What stays is not personal

@@ -1,4 +1,5 @@
-"""django-import-export resources with the workbook's Russian headers (DESIGN §4), for the Django admin.
+"""django-import-export resources with the workbook's Russian headers (docs/workbook.md §2), for the Django
+admin.
 
 The portal's own import (registry.workbook) is what the «Импорт и экспорт» page and
 ``manage.py import_workbook`` use: whole workbooks, every error located, all or nothing,
@@ -48,9 +49,9 @@ class SafeExportMixin:
     """Text that a spreadsheet would take for a formula is exported with a leading apostrophe.
 
     django-import-export's IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading «=»
-    (RELIABILITY A8, #44); «+», «-», «@» and tabs need the same treatment as the portal's own exports.
+    (docs/reliability.md A8, #44); «+», «-», «@» and tabs need the same treatment as the portal's own exports.
     Hidden characters stored some other way are left out of the file (``exports.safe_cell``);
-    coming in, a text cell with one is refused like in the portal's own import (RELIABILITY #39).
+    coming in, a text cell with one is refused like in the portal's own import (docs/reliability.md #39).
     """
 
     def export_field(self, field, instance, **kwargs):

@@ -6,7 +6,7 @@ query with GROUP BY; nothing loops over rows in Python.
 
 A scope is a Region, a Municipality or an Organization. "As of a date" counts a
 mentorship that is not a draft, started on or before the date and did not end before it
-(DESIGN §3).
+(docs/domain.md §4).
 """
 
 import datetime
@@ -50,7 +50,7 @@ def scope_organizations(scope: Scope) -> QuerySet:
 def links_as_of(scope: Scope | None, as_of: datetime.date, active_only: bool = False) -> QuerySet:
     """Mentor–mentee links of mentorships counted on ``as_of`` (None: the whole country).
 
-    Reports use the as-of rule of DESIGN §3. ``active_only`` is the live view of the
+    Reports use the as-of rule of docs/domain.md §4. ``active_only`` is the live view of the
     dashboards: pairs in status «действует» that have started, the same rows as the lists
     behind the figures (a pair completed today leaves the dashboard today, not tomorrow).
     """

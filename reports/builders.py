@@ -1,4 +1,4 @@
-"""One builder per report kind (DESIGN §5): a report's scope and source in, plain data out.
+"""One builder per report kind (docs/architecture.md §8): a report's scope and source in, plain data out.
 
 The data is JSON (strings, integers, lists, dicts): it is what a published version freezes. Figures
 are counts — numerator and denominator — never percentages; ``reports.documents`` writes the shares.

@@ -1,4 +1,5 @@
-"""The demo's four reports, one per seed (DESIGN §6), as drafts the operator can open, edit and publish.
+"""The demo's four reports, one per seed (docs/architecture.md §9), as drafts the operator can open, edit and
+publish.
 
 Built after the registry and monitoring demos by ``seed_demo``; found again by kind, territory and
 source, so a second run changes nothing. Signatures are invented, like every person of the demo.

@@ -1,4 +1,5 @@
-"""Analytical reports (DESIGN §1, §5): a report is a kind, a scope and a source; its draft narrative
+"""Analytical reports (docs/architecture.md §1, §8): a report is a kind, a scope and a source; its draft
+narrative
 is edited by the operator; publishing freezes a version (data, text and document) that never changes
 again; files are rendered by jobs, in the request when small and by the task worker otherwise."""
 

@@ -1,4 +1,4 @@
-"""Draft «Выводы» and «Рекомендации» written from a report's figures (DESIGN §5).
+"""Draft «Выводы» and «Рекомендации» written from a report's figures (docs/architecture.md §8).
 
 The draft names what the figures show — the forms that lag, the municipalities with the lowest
 completeness, the events not done — and the operator edits it before publishing. Conclusions are

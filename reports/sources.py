@@ -1,4 +1,5 @@
-"""What a report covers and what it is built from (DESIGN §5): the scope (organization, municipality or
+"""What a report covers and what it is built from (docs/architecture.md §8): the scope (organization,
+municipality or
 region) and the source (a closed campaign, a road map, or the live registry as of a date).
 
 ``resolve`` is shared by ``manage.py build_report`` and the «Отчеты» page. With a user, every lookup

@@ -5,7 +5,7 @@
 - ``other_curator`` keeps ``other_school`` in another municipality (the stranger),
 plus ``operator`` (the region) and ``admin_user``.
 
-``client_for(user)`` signs a user in; an admin (who must give a second factor, RELIABILITY #16)
+``client_for(user)`` signs a user in; an admin (who must give a second factor, docs/reliability.md #16)
 also gets a TOTP device and a session verified by it, as after the «Код подтверждения» step.
 """
 

@@ -55,7 +55,8 @@ CONSENT_DAY = datetime.date(2024, 9, 1)
 
 
 def give_consent(person: Person) -> Person:
-    """Consent as a curator records it (RELIABILITY §3.1): dated, versioned, a representative for minors."""
+    """Consent as a curator records it (docs/reliability.md §3.1): dated, versioned, a representative for
+    minors."""
     if person.consent_date is None:
         person.consent_date = max(CONSENT_DAY, person.birth_date) if person.birth_date else CONSENT_DAY
     if not person.consent_text_version:

@@ -1,7 +1,7 @@
 """The whole portal as separate processes on a fresh database: ``manage.py`` commands, the task
 worker and the web server, as an operator runs them.
 
-Tests that kill a process (RELIABILITY #48) or watch a real worker pick a job up cannot use
+Tests that kill a process (docs/reliability.md #48) or watch a real worker pick a job up cannot use
 pytest-django's in-process database: ``open_stack(tmp_path)`` creates a new database of the
 session's vendor instead (SQLite: a file under ``tmp_path``; PostgreSQL: a database
 ``mentoring_stack_<random>`` on the session's server, dropped at the end), migrates it in a
@@ -99,7 +99,7 @@ def people_workbook(
     bad_birth_date_at: int | None = None,
     first_mentor: int = 0,
 ) -> Book:
-    """A registry workbook (DESIGN §4) written with openpyxl's write-only mode: «Муниципалитеты»
+    """A registry workbook (docs/workbook.md §2) written with openpyxl's write-only mode: «Муниципалитеты»
     (one region, new in a fresh database), «Организации» and «Наставники», every row new.
 
     ``bad_birth_date_at``: the index of a mentor whose birth date is written «31.02.1980».

@@ -1,4 +1,5 @@
-"""The access log (RELIABILITY #60, #61, #1's «authz_denied logged»): what is written, what is not, and
+"""The access log (docs/reliability.md #60, #61, #1's «authz_denied logged»): what is written, what is not,
+and
 that nobody can change it afterwards.
 
 Actors (tests/conftest.py): ``curator`` of ``school``, ``other_curator`` of ``other_school``,
@@ -203,7 +204,8 @@ def test_a_curator_of_another_school_gets_404_and_authz_denied_is_logged(client_
 
 
 def test_an_unknown_id_is_a_refusal_too(client_for, curator):
-    """Enumerating ids (RELIABILITY #12) leaves a trail: the scope check cannot tell missing from foreign."""
+    """Enumerating ids (docs/reliability.md #12) leaves a trail: the scope check cannot tell missing from
+    foreign."""
     missing = uuid.uuid4()
     assert client_for(curator).get(reverse("registry:person-detail", args=[missing])).status_code == 404
     assert only_entry(action=Action.DENIED).object_id == str(missing)

@@ -1,5 +1,5 @@
 # ruff: noqa: E501 — test node ids are kept whole, one per line, to be grepped and copied
-"""The map of RELIABILITY.md §4: each case of the battery and the tests that prove it.
+"""The map of docs/reliability.md §4: each case of the battery and the tests that prove it.
 
 Every case of the battery has a test that passes, or a measurement. ``BATTERY`` maps every
 case number to the test functions that prove it (a parametrized test by its function name); the

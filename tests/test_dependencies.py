@@ -1,7 +1,7 @@
-"""The offline half of the dependency audit (RELIABILITY §4 #66; anchors A8, A11, A12).
+"""The offline half of the dependency audit (docs/reliability.md §4 #66; anchors A8, A11, A12).
 
 ``.ci/audit`` runs pip-audit when an advisory service answers; where none does (a closed network)
-it runs this module instead: every advisory that RELIABILITY names, with the release that fixed it,
+it runs this module instead: every advisory that docs/reliability.md §1 names, with the release that fixed it,
 checked against the installed version and against the pin in pyproject.toml. A downgrade below a
 fix, or a pin that drifts from what is installed, fails CI either way.
 """
@@ -16,7 +16,7 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (distribution, advisory, first fixed release): the advisories of RELIABILITY §1 A8, A11, A12.
+# (distribution, advisory, first fixed release): the advisories of docs/reliability.md §1 A8, A11, A12.
 ADVISORIES = [
     # A12: Django
     ("Django", "CVE-2025-64459 (_connector SQL injection via filter(**dict))", "5.2.8"),

@@ -1,4 +1,5 @@
-"""Error pages and log lines (RELIABILITY #62, #64): with DEBUG off a 500, 404, 403 or 400 shows no stack
+"""Error pages and log lines (docs/reliability.md #62, #64): with DEBUG off a 500, 404, 403 or 400 shows no
+stack
 trace, SQL or personal data, only a request id the user can quote; the 500 is logged with that id; a
 request path with CR/LF or ANSI escapes cannot split or colour a log line (CVE-2025-48432, ASVS 16.4.1).
 

@@ -1,4 +1,4 @@
-"""Invisible and control characters are refused by every form of the portal (RELIABILITY #39)."""
+"""Invisible and control characters are refused by every form of the portal (docs/reliability.md #39)."""
 
 import importlib
 import inspect

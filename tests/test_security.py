@@ -1,4 +1,4 @@
-"""The security battery of RELIABILITY §4 A: login throttling and sessions (#15), the admins' second
+"""The security battery of docs/reliability.md §4 A: login throttling and sessions (#15), the admins' second
 factor (#16), CSRF on every view (#17); and the Content-Security-Policy of every page.
 
 The login tests go through the real login form (``Client.post``), as a browser does: django-axes

@@ -56,7 +56,7 @@ def test_russian_language_and_moscow_time(settings):
 
 
 def test_defusedxml_is_installed_for_openpyxl():
-    """openpyxl guards against XML bombs only when defusedxml is importable (RELIABILITY A9)."""
+    """openpyxl guards against XML bombs only when defusedxml is importable (docs/reliability.md A9)."""
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML is True
@@ -68,7 +68,8 @@ def test_django_messages_stay_russian_for_an_english_browser(client, db):
 
 
 def test_production_refuses_a_weak_secret_key():
-    """The startup check portal.E002 (RELIABILITY #65): a short key would let anyone forge sessions."""
+    """The startup check portal.E002 (docs/reliability.md #65): a short key would let anyone forge
+    sessions."""
     result = run("check", DEBUG="0", SECRET_KEY="short-but-not-empty", ALLOWED_HOSTS="portal.example.ru")
     assert result.returncode != 0
     assert "portal.E002" in result.stderr
@@ -76,7 +77,7 @@ def test_production_refuses_a_weak_secret_key():
 
 
 def test_the_portal_does_not_start_without_defusedxml():
-    """RELIABILITY #66: without defusedxml openpyxl would parse XML unguarded; the process refuses."""
+    """docs/reliability.md #66: without defusedxml openpyxl would parse XML unguarded; the process refuses."""
     code = (
         "import sys; sys.modules['defusedxml'] = None; "  # an import of defusedxml now raises ImportError
         "import django; django.setup(); "

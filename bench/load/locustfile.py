@@ -1,4 +1,4 @@
-"""The load test (RELIABILITY #57): curators, coordinators and the operator of one region.
+"""The load test (docs/reliability.md #57): curators, coordinators and the operator of one region.
 
     locust -f bench/load/locustfile.py --host http://127.0.0.1:8001 --headless -u 200 -r 4 -t 120s
 

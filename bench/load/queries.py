@@ -1,5 +1,5 @@
 """SQL queries per page of the load test's mix, for the smallest and the largest school of the
-prepared region: the count must not grow with the school (RELIABILITY #56, «constant query count»).
+prepared region: the count must not grow with the school (docs/reliability.md #56, «constant query count»).
 
     .venv/bin/python bench/load/queries.py [--database mentoring_bench]
 

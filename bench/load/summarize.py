@@ -2,7 +2,7 @@
 
     python bench/load/summarize.py OUT/locust_stats.csv OUT/locust_failures.csv OUT/uptime.log
 
-Targets: ≥ 100 requests/s, p95 ≤ 500 ms and no errors overall (RELIABILITY #56); saves
+Targets: ≥ 100 requests/s, p95 ≤ 500 ms and no errors overall (docs/reliability.md #56); saves
 p95 ≤ 800 ms and an error rate under 0.1 % (#57). A kind's p95 is the worst p95 of its request
 names (locust keeps no merged histogram per kind in its CSV): conservative.
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RELIABILITY #56: wrk on one curator's list of mentees with a session cookie, against the stack.
+# docs/reliability.md #56: wrk on one curator's list of mentees with a session cookie, against the stack.
 #
 #   bench/load/wrk.sh                       # wrk -t4 -c50 -d60s --latency, /mentees/
 #   DURATION=30s URL_PATH=/pairs/ bench/load/wrk.sh

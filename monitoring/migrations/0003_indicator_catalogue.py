@@ -1,4 +1,4 @@
-"""The indicator catalogue of DOMAIN §3, as data: only the indicators a submission can state.
+"""The indicator catalogue of docs/domain.md §6, as data: only the indicators a submission can state.
 
 Left out: F2 (pupils aged 15–19: the headcount has no such column), F4 and R8 (employers and
 municipal authorities are not organizations answering a school's submission), R10–R15 (the

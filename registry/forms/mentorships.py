@@ -360,7 +360,7 @@ class TerminateForm(_TransitionForm):
 
 # ---------------------------------------------------------------- the list's filters
 
-# DESIGN §2: above the school, people appear as counts and names of adults.
+# docs/architecture.md §7: above the school, people appear as counts and names of adults.
 MINOR_CATEGORIES = access.MINOR_CATEGORIES
 sees_minor_names = access.sees_minor_names
 

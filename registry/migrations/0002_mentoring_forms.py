@@ -1,4 +1,4 @@
-"""The vocabulary of mentoring forms, as data (DOMAIN §2). Regions add their own in the admin."""
+"""The vocabulary of mentoring forms, as data (docs/domain.md §3). Regions add their own in the admin."""
 
 import re
 

@@ -9,7 +9,7 @@ import django.db.models.functions
 def date_existing_rows(apps, schema_editor):
     """There is no production data before this migration, only demo and benchmark rows: they are
     dated by their creation so that the constraint below can be added; real consents come with
-    the rows entered or imported from now on (RELIABILITY §3.1)."""
+    the rows entered or imported from now on (docs/reliability.md §3.1)."""
     Person = apps.get_model("registry", "Person")
     Person.objects.filter(consent_date__isnull=True).update(consent_date=models.functions.TruncDate("created_at"))
 

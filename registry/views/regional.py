@@ -1,6 +1,6 @@
 """The operator's regional registries: practices, contests, courses, regional methodists.
 
-Who may do what (DESIGN §2): everybody signed in reads through ``access.scoped`` (a
+Who may do what (docs/architecture.md §7): everybody signed in reads through ``access.scoped`` (a
 coordinator sees its municipality's rows, a curator its school's); a curator submits its
 school's practices; the operator of the region and the admin review and publish practices
 and write contests, courses and the methodists' registry. Out-of-scope objects answer 404,
@@ -189,7 +189,7 @@ def practice_detail(request, pk):
         pk=pk,
     )
     mentorship = practice.mentorship
-    # Above the school people appear as names of adults only (DESIGN §2).
+    # Above the school people appear as names of adults only (docs/architecture.md §7).
     show_mentor = mentorship is not None and (
         access.role_of(request.user) == Role.CURATOR
         or mentorship.mentor_person is None

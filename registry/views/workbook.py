@@ -1,9 +1,9 @@
-"""«Импорт и экспорт»: the regional workbook (DESIGN §4) in and out.
+"""«Импорт и экспорт»: the regional workbook (docs/workbook.md §2) in and out.
 
 - Everyone signed in downloads the blank template.
 - Export: an admin exports the whole registry or a municipality / organization of it; a
   curator its own school. Coordinators and operators do not: the workbook names pupils
-  with their birth dates, and above the school pupils appear only as counts (DESIGN §2).
+  with their birth dates, and above the school pupils appear only as counts (docs/architecture.md §7).
 - Import: admins only. Upload → dry run (every error located) → confirm → import, inline for
   small files, in the task worker with a progress bar for large ones.
 """

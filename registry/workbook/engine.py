@@ -6,7 +6,7 @@ an import lock (the database may have changed since the dry run) and writes only
 sheet has an error.
 
 Sheets are handled by ``SheetHandler`` objects registered per app (registry registers its
-six sheets, monitoring its «Мероприятия»), in the order of DESIGN §4.
+six sheets, monitoring its «Мероприятия»), in the order of docs/workbook.md §2.
 """
 
 import dataclasses

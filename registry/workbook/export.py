@@ -1,14 +1,14 @@
-"""The regional workbook out (DESIGN §4): the export of the live registry and the blank template.
+"""The regional workbook out (docs/workbook.md §2): the export of the live registry and the blank template.
 
 Both are written in the import's own format, from the same ``SheetSpec`` tables, so that an
 exported file imports back unchanged: one sheet per registered handler, named as its spec,
 the headers in row 1 and nothing above them.
 
-An export is a copy of personal data (RELIABILITY §3.8): who exported it and when is written
+An export is a copy of personal data (docs/reliability.md §3.8): who exported it and when is written
 into the document properties and on a last sheet «Сведения о выгрузке» (the importer skips
 unknown sheets), never into the data sheets. Text that Excel would take for a formula is
 written as text with a leading apostrophe, which ``schema.clean_text`` removes on import
-(RELIABILITY #44); no cell is ever written as a formula.
+(docs/reliability.md #44); no cell is ever written as a formula.
 
 The writer is XlsxWriter in ``constant_memory`` mode: rows go to a temporary file as they
 come, so memory stays flat, and it writes about twice as fast as openpyxl's write-only mode.
@@ -184,7 +184,7 @@ def _printable(sheet, number: int, index: int, text: str) -> str:
     """Text stored with control or invisible characters (bypassing the forms), written without them.
 
     XlsxWriter would write a control character as ``_x0007_``, which Excel reads back as the
-    character itself; the warning says where it was, never the text (RELIABILITY #39).
+    character itself; the warning says where it was, never the text (docs/reliability.md #39).
     """
     return printable(text, lambda: f"workbook sheet «{sheet.name}», column {index + 1}, row {number + 1}")
 

@@ -1,4 +1,5 @@
-"""Pre-parse safety check of an uploaded Excel workbook (RELIABILITY §2 "Import" step 1; §4 B 19–20, 28–33).
+"""Pre-parse safety check of an uploaded Excel workbook (docs/reliability.md §2 «Import» step 1; §4 B 19–20,
+28–33).
 
 ``inspect_workbook`` runs before any spreadsheet library (python-calamine, openpyxl) sees the file:
 

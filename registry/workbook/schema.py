@@ -1,4 +1,4 @@
-"""The workbook contract (DESIGN §4): which sheets, which columns, and how one cell becomes a value.
+"""The workbook contract (docs/workbook.md §2): which sheets, which columns, and how one cell becomes a value.
 
 A column knows its header as people write it, whether it is required, and its kind; the kind
 turns a cell (as python-calamine gives it: str, float, int, bool, date, datetime) into a
@@ -51,7 +51,7 @@ class Labels(dict):
         return self[key] if key in self else default
 
 
-# Organization types as the workbook names them (DESIGN §4) → the model's choices.
+# Organization types as the workbook names them (docs/workbook.md §2) → the model's choices.
 ORG_TYPE_LABELS = Labels(
     {
         "общеобразовательная": Organization.OrgType.SCHOOL,
@@ -275,7 +275,7 @@ PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()\-]{4,28}\Z")
 
 def parse_phone(value) -> str:
     """A phone as text: a number cell has lost its «+» and any leading zero, and a long one shows
-    as 7.9E+10 in Excel (RELIABILITY #35), so it is refused rather than guessed."""
+    as 7.9E+10 in Excel (docs/reliability.md #35), so it is refused rather than guessed."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise CellError(
             "телефон записан числом; задайте ячейке формат «Текстовый» и введите номер как +7 900 000-00-00"
@@ -428,7 +428,7 @@ def _person_columns(full_name: str, birth_date: datetime.date, experience: int) 
 
 
 def _consent_columns() -> tuple[Column, ...]:
-    """Consent to processing personal data (RELIABILITY §3.1): a row without it is refused;
+    """Consent to processing personal data (docs/reliability.md §3.1): a row without it is refused;
     for a pupil, or anyone under 18 on the consent date, the legal representative too."""
     return (
         Column("Дата согласия", "consent_date", parse_date, required=True, example=datetime.date(2024, 9, 2)),

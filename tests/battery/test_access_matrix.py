@@ -1,4 +1,4 @@
-"""RELIABILITY §4 A: access control seen from the outside, over every URL of the portal.
+"""docs/reliability.md §4 A: access control seen from the outside, over every URL of the portal.
 
 #7: every URL, found by walking the URL resolver (so a new URL is covered the day it is added),
 must have its row in ``registry.permissions.PAGES`` (the one table of who may do what,

@@ -1,4 +1,4 @@
-"""RELIABILITY #59, the rows themselves: a create, update or delete through a form, the admin, an
+"""docs/reliability.md #59, the rows themselves: a create, update or delete through a form, the admin, an
 import or a service writes a history row with the user, the time and the change. The paths not
 already proven elsewhere (tests/registry/test_*: people and pairs through forms and imports):
 the admin's change and delete of a person, a campaign's opening (its submissions and their

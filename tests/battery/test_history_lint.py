@@ -1,4 +1,4 @@
-"""RELIABILITY #59: history comes from ``post_save`` (django-simple-history), so a raw ``update()``,
+"""docs/reliability.md #59: history comes from ``post_save`` (django-simple-history), so a raw ``update()``,
 ``bulk_create()`` or ``bulk_update()`` on an audited model writes a change nobody can trace (A13).
 
 The lint reads the source of the apps and finds every such call on a chain that starts at an
@@ -115,7 +115,7 @@ def test_no_raw_write_on_audited_models_outside_the_allowed_helpers():
     audited = audited_models()
     found = [w for path, text in project_sources() for w in raw_writes(text, path, set(audited))]
     unexplained = [w for w in found if w[:4] not in ALLOWED]
-    assert unexplained == [], "raw writes on audited models leave no history (RELIABILITY #59)"
+    assert unexplained == [], "raw writes on audited models leave no history (docs/reliability.md #59)"
     for path, function, model, method, keywords, line in found:
         fields, _why = ALLOWED[(path, function, model, method)]
         assert keywords <= fields, f"{path}:{line} sets {keywords - fields}, not allowed"

@@ -1,4 +1,4 @@
-"""RELIABILITY §4 B, the cases not already proven in tests/registry/test_workbook_*.py.
+"""docs/reliability.md §4 B, the cases not already proven in tests/registry/test_workbook_*.py.
 
 #21: rows hidden or filtered out in Excel are counted by the dry run like any other row.
 #22: blank rows between data and formatting down to row 1,048,576 are skipped; a row after a long

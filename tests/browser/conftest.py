@@ -102,7 +102,7 @@ def new_page(browser):
     Every response of 400 or more (but the favicon's) is recorded in ``page.failed_responses``.
     Every console message about the Content-Security-Policy (chromium reports each blocked
     script, style, image or frame there) fails the test at teardown: the portal's pages must
-    work under the policy, not merely look as if they did (RELIABILITY #15–17, CSP).
+    work under the policy, not merely look as if they did (docs/reliability.md #15–17, CSP).
     """
     contexts = []
     violations = []

@@ -332,7 +332,7 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
 
     # 8. The dashboard after completion: it shows pairs in status «действует», like the lists its
     # figures link to, so the completed pair has left it at once. Reports still count it for today
-    # by the as-of rule (DESIGN §3: it did not end *before* today), and not from tomorrow on.
+    # by the as-of rule (docs/domain.md §4: it did not end *before* today), and not from tomorrow on.
     page.get_by_role("link", name="Наставничество", exact=True).click()
     assert dashboard_figures(page, school, today) == before
     assert selectors.totals(scope=school, as_of=today).mentorships == active["mentorships"]

@@ -21,7 +21,7 @@ from tests.stack import open_stack, people_workbook
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
 PASSWORD = "import-flow-Pass-2024"  # noqa: S105 — a throwaway account of a throwaway database
-BACKUP_CODE = "80417536"  # the admin's second factor (RELIABILITY #16), a one-time backup code
+BACKUP_CODE = "80417536"  # the admin's second factor (docs/reliability.md #16), a one-time backup code
 WORKER_WAIT = 60_000  # ms: a job the worker runs, page reloads included
 PEOPLE = ("registry_region", "registry_municipality", "registry_organization", "registry_person")
 SHOT_COPIES = Path("/tmp")

@@ -1,4 +1,4 @@
-"""Restore drill (RELIABILITY #51): a backup made by ``deploy/backup.sh`` restores with
+"""Restore drill (docs/reliability.md #51): a backup made by ``deploy/backup.sh`` restores with
 ``deploy/restore.sh`` into an empty database, with the same schema, rows and contents.
 
 PostgreSQL only: the backup is ``pg_dump -Fc``. A fresh database with real rows (``open_stack``,

@@ -1,4 +1,4 @@
-"""RELIABILITY #54 (PostgreSQL) and #52 (SQLite): two admins import overlapping workbooks at the
+"""docs/reliability.md #54 (PostgreSQL) and #52 (SQLite): two admins import overlapping workbooks at the
 same moment, as two ``manage.py import_workbook`` processes started together.
 
 Both books hold the same municipalities and organizations; in each organization book A names

@@ -1,4 +1,4 @@
-"""RELIABILITY #49: uploads onto a full disk. An admin uploads the registry workbook while
+"""docs/reliability.md #49: uploads onto a full disk. An admin uploads the registry workbook while
 
 - the media directory is full (the workbook is kept there for the dry run and the import), or
 - the temporary upload directory is full (Django writes an upload over 2 MB there while the
@@ -91,7 +91,7 @@ def signed_in(url: str) -> requests.Session:
         data={"username": "admin", "password": PASSWORD, "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
         timeout=10,
     )
-    # The admin's second factor (RELIABILITY #16): a one-time backup code made with the account.
+    # The admin's second factor (docs/reliability.md #16): a one-time backup code made with the account.
     assert "/login/code/" in answer.url, answer.url
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', answer.text).group(1)
     answer = browser.post(

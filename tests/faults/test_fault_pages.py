@@ -1,4 +1,4 @@
-"""The pages and checks behind RELIABILITY #49 and #50, in process: the 503 page is Russian,
+"""The pages and checks behind docs/reliability.md #49 and #50, in process: the 503 page is Russian,
 standalone and CSP-clean; real errors (a failed query, a write to ``/dev/full``, a SQLite
 database at its size limit) are recognised for what they are."""
 

@@ -1,4 +1,4 @@
-"""RELIABILITY #47: the database connection of a 20,000-row import is lost halfway (its backend
+"""docs/reliability.md #47: the database connection of a 20,000-row import is lost halfway (its backend
 terminated with ``pg_terminate_backend``): the job is «сбой» with «Импорт прерван: …, ничего не
 сохранено», no row of the import is committed, and a re-run imports exactly the expected rows.
 

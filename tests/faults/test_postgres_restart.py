@@ -1,4 +1,4 @@
-"""RELIABILITY #50: PostgreSQL restarted while a signed-in user browses. Requests made while the
+"""docs/reliability.md #50: PostgreSQL restarted while a signed-in user browses. Requests made while the
 server is down get a generic 503 page in Russian (no stack trace, no SQL); once it is back the
 same web process answers again by itself (``CONN_HEALTH_CHECKS``): no restart of gunicorn.
 
@@ -118,7 +118,7 @@ def test_postgres_restart_gives_a_russian_503_and_the_portal_recovers_by_itself(
 from django.contrib.auth import get_user_model
 from django.test import Client
 client = Client()
-# A curator-like user: an admin would first be sent to the second factor (RELIABILITY #16).
+# A curator-like user: an admin would first be sent to the second factor (docs/reliability.md #16).
 client.force_login(get_user_model().objects.create_user("browser", password="x-unused-x"))
 print(client.cookies["sessionid"].value)
 """,

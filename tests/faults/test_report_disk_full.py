@@ -1,4 +1,4 @@
-"""RELIABILITY #49 for report files written by the worker: a finished PDF is stored in the
+"""docs/reliability.md #49 for report files written by the worker: a finished PDF is stored in the
 database (``ReportFile.content``), so a full disk there is a full database volume. The worker's
 write fails, the file is «сбой» with «Недостаточно места на диске сервера: файл не сохранён…»
 (not left «формируется»), nothing of it is stored, the event is logged, the worker goes on, and

@@ -1,5 +1,5 @@
-"""RELIABILITY #58: ten PDFs asked for at once are queued, at most two render at a time, and the web
-keeps answering the other pages within its target (p95 ≤ 500 ms, RELIABILITY §1).
+"""docs/reliability.md #58: ten PDFs asked for at once are queued, at most two render at a time, and the web
+keeps answering the other pages within its target (p95 ≤ 500 ms, docs/reliability.md §1).
 
 The cap is the number of task workers, not a setting: a ``manage.py db_worker`` takes one job at a
 time (django-tasks-db claims it with ``SELECT … FOR UPDATE SKIP LOCKED``, an exclusive transaction on
@@ -47,7 +47,7 @@ FILES = 10
 WORKERS = 2
 POLL = 0.02  # seconds between two reads of the database
 EVERY = 0.15  # seconds between two timed page requests
-P95_LIMIT = 0.5  # seconds: the web target of RELIABILITY §1
+P95_LIMIT = 0.5  # seconds: the web target of docs/reliability.md §1
 MIN_SAMPLES = 20
 PASSWORD = "queue-Operator-2026"  # noqa: S105 — a throwaway account of a throwaway database
 

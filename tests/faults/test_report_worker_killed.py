@@ -1,4 +1,4 @@
-"""RELIABILITY #48 for reports: the task worker SIGKILLed while WeasyPrint lays out a region's PDF
+"""docs/reliability.md #48 for reports: the task worker SIGKILLed while WeasyPrint lays out a region's PDF
 leaves no file behind (no row «готов», no content, nothing in MEDIA_ROOT or the temporary
 directory); the reaper marks the file «прерван» once it has been silent for
 ``REPORT_STALE_AFTER_SECONDS``; asked for again, a fresh worker renders it.

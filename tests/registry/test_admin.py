@@ -1,4 +1,5 @@
-"""The Django admin: scoped like every screen (RELIABILITY A1, A2, A4, A8), mentorships kept in sync."""
+"""The Django admin: scoped like every screen (docs/reliability.md A1, A2, A4, A8), mentorships kept in
+sync."""
 
 import datetime
 

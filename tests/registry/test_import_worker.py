@@ -1,4 +1,4 @@
-"""RELIABILITY #48: the task worker SIGKILLed halfway through an import commits nothing; the job
+"""docs/reliability.md #48: the task worker SIGKILLed halfway through an import commits nothing; the job
 stays «загружается» until the reaper marks it «прерван»; a retry imports every row exactly once.
 
 Black box: a fresh database of the session's vendor, ``manage.py`` commands and a real

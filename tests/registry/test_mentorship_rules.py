@@ -1,4 +1,4 @@
-"""Model rules and database constraints of mentorships (DESIGN §3)."""
+"""Model rules and database constraints of mentorships (docs/domain.md §4)."""
 
 import datetime
 

@@ -162,7 +162,7 @@ def test_lists_answer_every_signed_in_user_with_its_own_rows(
         assert seen["curator9"] == seen["coordinator9"] == {stranger_mentor.full_name}
         assert seen["operator1"] == {teacher.full_name, neighbour_mentor.full_name, stranger_mentor.full_name}
     else:
-        # above the school, pupils appear as counts, not names (DESIGN §2)
+        # above the school, pupils appear as counts, not names (docs/architecture.md §7)
         assert seen["curator1"] == {student.full_name}
         assert seen["coordinator1"] == seen["operator1"] == set()
         assert seen["curator9"] == seen["coordinator9"] == set()
@@ -364,7 +364,7 @@ def test_student_younger_than_10_is_refused_next_to_the_birth_date(client_for, c
 
 
 def test_a_pupil_older_than_19_is_refused_next_to_the_birth_date(client_for, curator):
-    """RELIABILITY #24: a «pupil» of 25 is a wrong birth date or a wrong category."""
+    """docs/reliability.md #24: a «pupil» of 25 is a wrong birth date or a wrong category."""
     persons = Person.objects.count()
     data = person_post(
         full_name="Взрослый Ученик",

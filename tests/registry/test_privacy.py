@@ -1,6 +1,6 @@
 """Personal data of minors (152-ФЗ): consent, the one-person export, destruction, minors above the school.
 
-RELIABILITY §3.1 (consent), §3.6 (destruction), §3.7 (one-person export), battery #13 (field
+docs/reliability.md §3.1 (consent), §3.6 (destruction), §3.7 (one-person export), battery #13 (field
 level above the school) and #63 (destroy subject; one-person export). Actors as in
 tests/conftest.py: ``curator`` owns ``school``, ``other_curator`` is a stranger, ``coordinator``
 and ``operator`` read the territory without personal data.

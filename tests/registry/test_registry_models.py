@@ -25,7 +25,8 @@ def test_a_duplicate_person_is_refused_in_russian(school):
 
 
 def test_the_same_person_may_stand_in_two_organizations(school, other_school):
-    """Natural key = organization + ФИО + date of birth: never merged across schools (RELIABILITY A10)."""
+    """Natural key = organization + ФИО + date of birth: never merged across schools (docs/reliability.md
+    A10)."""
     for org in (school, other_school):
         f.make_person(
             organization=org, full_name="Иванова Анна Петровна", birth_date=datetime.date(1990, 5, 1)

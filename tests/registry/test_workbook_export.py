@@ -1,4 +1,4 @@
-"""The workbook out (DESIGN §4, §5): export, blank template, ``manage.py export_workbook``.
+"""The workbook out (docs/workbook.md §2, §6): export, blank template, ``manage.py export_workbook``.
 
 The export must import back with the same engine: the round trip below exports a small
 registry, empties the registry tables, imports the file and exports again, and the two

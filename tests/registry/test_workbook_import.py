@@ -1,4 +1,5 @@
-"""Importing the registry's workbook (DESIGN §3–§4; RELIABILITY §2 "Import", §4 B 18–37, A9/A10, E54).
+"""Importing the registry's workbook (docs/domain.md §4, docs/workbook.md §2; docs/reliability.md §2
+«Import», §4 B 18–37, A9/A10, E54).
 
 Every case builds a real .xlsx with openpyxl in ``tmp_path`` and imports it through
 ``import_workbook``. A refused file is checked by its exact Russian message (sheet, Excel's
@@ -359,8 +360,8 @@ def test_a_student_younger_than_10_is_refused(area, book):
 
 
 def test_a_pupil_older_than_19_on_the_consent_date_is_refused(area, book):
-    """RELIABILITY #24, DOMAIN F1 (pupils of 10–19): measured on the consent date, so that a pupil
-    entered in 2021 at 17 is not refused later for having grown up."""
+    """docs/reliability.md #24, docs/domain.md F1 (pupils of 10–19): measured on the consent date, so
+    that a pupil entered in 2021 at 17 is not refused later for having grown up."""
     grown = D(TODAY.year - 21, 1, 15)
     now = {"Дата согласия": TODAY}
     then = {"Дата согласия": D(TODAY.year - 4, 1, 10)}
@@ -592,7 +593,7 @@ def test_a_code_stored_as_a_number_is_refused(area, book):
 
 
 def test_a_phone_stored_as_a_number_is_refused_and_a_typed_one_kept(area, book):
-    """RELIABILITY #35: 7.9E+10 has lost its «+»; a phone must be text, and look like one."""
+    """docs/reliability.md #35: 7.9E+10 has lost its «+»; a phone must be text, and look like one."""
     path = book(
         {
             "Наставники": [
@@ -1365,7 +1366,7 @@ def test_two_stored_people_the_import_cannot_tell_apart_are_named_not_guessed(ar
     ]
 
 
-# ---------------------------------------------------------------- consent (RELIABILITY §3.1)
+# ---------------------------------------------------------------- consent (docs/reliability.md §3.1)
 
 
 def test_a_people_row_without_consent_is_refused_naming_sheet_row_and_column(area, book):

@@ -1,4 +1,5 @@
-"""The pre-parse safety check of an uploaded workbook (RELIABILITY §2 "Import"; §4 B 19–20, 22, 28–33, 38).
+"""The pre-parse safety check of an uploaded workbook (docs/reliability.md §2 «Import»; §4 B 19–20, 22,
+28–33, 38).
 
 Every bad file is built here: real .xlsx files with openpyxl, tampered or hostile archives with
 zipfile, OLE2/PDF/CSV files from bytes. Each refusal is checked by its Russian message.

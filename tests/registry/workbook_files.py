@@ -1,4 +1,5 @@
-"""Building real .xlsx workbooks of the registry's format (DESIGN §4) with openpyxl, for import tests.
+"""Building real .xlsx workbooks of the registry's format (docs/workbook.md §2) with openpyxl, for import
+tests.
 
 A workbook is given as ``{sheet name: [header row, data row, …]}``; ``None`` as a row leaves
 that Excel row blank, so that row numbers in messages can be checked against Excel's own.
@@ -54,7 +55,7 @@ CONSENT_DAY = datetime.date(2024, 9, 2)
 
 
 def with_consent(values: dict) -> dict:
-    """A row's consent as the rules want it (RELIABILITY §3.1): dated, versioned, and for a pupil
+    """A row's consent as the rules want it (docs/reliability.md §3.1): dated, versioned, and for a pupil
     (or anyone under 18 on the consent date) the legal representative. Given values win."""
     birth = values.get("Дата рождения")
     dated = isinstance(birth, datetime.date)

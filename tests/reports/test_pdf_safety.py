@@ -1,6 +1,6 @@
 """reports.pdf: the closed URL policy, attachments, Cyrillic, metadata, download names.
 
-RELIABILITY §4 C 41 (hostile text is literal, nothing is fetched, no attachments), 42 (file:, internal
+docs/reliability.md §4 C 41 (hostile text is literal, nothing is fetched, no attachments), 42 (file:, internal
 http and redirecting URLs in a template are blocked, the render goes on), 45 (Cyrillic with the
 bundled DejaVu fonts; RFC 6266/5987 download names), 46 (no server paths or hostnames in the PDF).
 No database.

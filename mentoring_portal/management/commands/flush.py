@@ -23,7 +23,7 @@ class Command(flush.Command):
         if not append_only.installed(connection):
             return super().handle(**options)
         if not _test_database(connection) and os.environ.get("ALLOW_ACCESS_LOG_WIPE") != "1":
-            # A production database's access log is evidence (RELIABILITY #61, 152-ФЗ): never wiped
+            # A production database's access log is evidence (docs/reliability.md #61, 152-ФЗ): never wiped
             # by a routine command.
             raise CommandError(
                 "flush удалил бы журнал доступа, который хранится без изменений. Если база должна быть "

@@ -2,7 +2,7 @@
 
 It lives in the wiring app: ``registry`` knows nothing of ``monitoring``, which builds on it.
 
-The demo ``admin`` must give a second factor (RELIABILITY #16): it gets a device of static backup
+The demo ``admin`` must give a second factor (docs/reliability.md #16): it gets a device of static backup
 codes, the same printed ones on every run (each code works once; running ``seed_demo`` again, as
 ``make run`` does, restores them all).
 """

@@ -1,4 +1,5 @@
-"""``manage.py export_workbook FILE [--municipality CODE] [--organization CODE]`` (DESIGN §5)."""
+"""``manage.py export_workbook FILE [--municipality CODE] [--organization CODE]`` (docs/architecture.md
+§8)."""
 
 from pathlib import Path
 

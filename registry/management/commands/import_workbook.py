@@ -1,4 +1,5 @@
-"""``manage.py import_workbook FILE [--dry-run]`` (DESIGN §5): the web page's import, from the shell."""
+"""``manage.py import_workbook FILE [--dry-run]`` (docs/architecture.md §8): the web page's import, from the
+shell."""
 
 from django.core.management.base import BaseCommand, CommandError
 

@@ -5,7 +5,7 @@ references that later sheets read from earlier ones (``ctx.shared``). Each handl
 rows against the file and the database in a few set-based queries (never one query per row)
 and writes in batches, every created or changed record with its history row.
 
-Natural keys (DESIGN §3): municipalities and organizations by code; headcount by
+Natural keys (docs/domain.md §4): municipalities and organizations by code; headcount by
 organization and school year; people by organization code, ФИО and date of birth — ФИО
 compared case-insensitively and with ё = е, the file's spelling is what is stored; a
 mentorship by organization, form, mentor, start date and either its «Группа» or its one mentee.

@@ -1,7 +1,7 @@
 """What every sheet's handler shares: batches, history-keeping writes, duplicate rows, folded text.
 
 Writes go in batches with simple-history's bulk helpers so that every created or changed
-record has its history row (RELIABILITY A13: plain ``bulk_*`` would leave none). On
+record has its history row (docs/reliability.md A13: plain ``bulk_*`` would leave none). On
 PostgreSQL the big creates (people, bases, pairs, links) go by COPY with the same history
 rows (copy.py).
 """

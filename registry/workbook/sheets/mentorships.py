@@ -148,7 +148,7 @@ class MentorshipsSheet(SheetHandler):
                 current.mentees.append(mentee)
                 current.mentee_rows.append(row.number)
 
-        # Match the stored mentorships, then look for a second active pair (DESIGN §3). A stored
+        # Match the stored mentorships, then look for a second active pair (docs/domain.md §4). A stored
         # mentorship that the file lists is checked as the file has it: completing it there makes
         # room for its successor in the same file.
         for key, item in planned.items():

@@ -1,7 +1,7 @@
 """The references sheets share through ``ctx.shared``: organizations, people, forms, municipalities.
 
 Each lookup loads what it needs in a few set-based queries (never one query per row) and keeps
-it for the later sheets of the same import. Natural keys (DESIGN §3): organizations by code;
+it for the later sheets of the same import. Natural keys (docs/domain.md §4): organizations by code;
 people by organization code, ФИО and date of birth — ФИО compared case-insensitively and with
 ё = е (``person_key``).
 """
