@@ -20,7 +20,8 @@ def _tracked_text_files():
     ).stdout.split()
     for name in names:
         path = ROOT / name
-        if path.suffix in {".py", ".md", ".html", ".sh", ".toml", ".example"} and path.is_file():
+        scripts = name == "Makefile" or name.startswith(".ci/")
+        if (scripts or path.suffix in {".py", ".md", ".html", ".sh", ".toml", ".example"}) and path.is_file():
             yield name, path.read_text(encoding="utf-8", errors="replace")
 
 
