@@ -12,12 +12,12 @@ changed, e.g. another ``--sent``), over the schools of:
 - each of the two also gets a closed campaign as of an earlier date (autumn), so that its page
   computes the change against the previous campaign, as it does from the second campaign on;
 - **national**: every school of the country (30,343 at scale 1) in one campaign. The model ties
-  a campaign to a region and ``open_campaign`` freezes that region's organizations, so this one
-  is created through ``create_campaign`` (region: the largest) and then opened by direct bulk
-  inserts doing what ``open_campaign`` does: targets and submissions with ``bulk_create``, the
+  a campaign to a region and ``campaign_open`` freezes that region's organizations, so this one
+  is created through ``campaign_create`` (region: the largest) and then opened by direct bulk
+  inserts doing what ``campaign_open`` does: targets and submissions with ``bulk_create``, the
   registry's figures with ``monitoring.indicators.registry_values``, the values with ``COPY``.
 
-The regional campaigns go through the services: ``create_campaign`` then ``open_campaign``
+The regional campaigns go through the services: ``campaign_create`` then ``campaign_open``
 (timed: freezing the targets and pre-filling every submission from the registry). Every campaign
 uses all active indicators of the catalogue. Then ``--sent`` of the submissions (Smolensk's
 228 of 340 = 67 % by default) are marked as sent by direct SQL updates, not through ``submit``:
@@ -269,7 +269,7 @@ def remove_all() -> None:
 
 
 def open_nationally(admin, campaign, codes_chosen) -> list[str]:
-    """What ``open_campaign`` does, for every school of the country; returns timing notes."""
+    """What ``campaign_open`` does, for every school of the country; returns timing notes."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -436,19 +436,19 @@ def make(spec: Spec, admin, codes: list[str], sent: float) -> None:
         "target_org_types": ["school"],
         **spec.dates,
     }
-    campaign = svc.create_campaign(admin, region=spec.region, indicators=codes, **fields)
+    campaign = svc.campaign_create(admin, region=spec.region, indicators=codes, **fields)
     started = time.perf_counter()
     if spec.national:
         spec.setup += open_nationally(admin, campaign, codes)
         spec.setup.append(f"opened by direct bulk inserts in {time.perf_counter() - started:.1f} s")
     else:
-        svc.open_campaign(admin, campaign, at=at(spec.dates["period_start"]))
-        spec.setup.append(f"open_campaign (services) {time.perf_counter() - started:.1f} s")
+        svc.campaign_open(admin, campaign, at=at(spec.dates["period_start"]))
+        spec.setup.append(f"campaign_open (services) {time.perf_counter() - started:.1f} s")
     campaign.refresh_from_db()
     started = time.perf_counter()
     spec.setup.append(send(campaign, sent, admin) + f" in {time.perf_counter() - started:.1f} s")
     if spec.closed:
-        svc.close_campaign(admin, campaign, at=at(spec.dates["period_end"], 18))
+        svc.campaign_close(admin, campaign, at=at(spec.dates["period_end"], 18))
         spec.setup.append("closed")
     spec.campaign = campaign
 

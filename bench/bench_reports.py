@@ -12,8 +12,8 @@ warm up (fonts, imports) and then once timed:
 
 - **baseline**: ``weasyprint.HTML(string=html).write_pdf()`` on exactly the HTML our pipeline renders for
   the report (stylesheet inlined, charts as data URIs), WeasyPrint's default fetcher — WeasyPrint alone;
-- **ours**: what happens for the click: ``services.request_file`` (the report's data built by the
-  builders, the draft composed, the ``ReportFile`` row) and ``services.run_file`` (the worker's part:
+- **ours**: what happens for the click: ``services.report_file_request`` (the report's data built by the
+  builders, the draft composed, the ``ReportFile`` row) and ``services.report_file_run`` (the worker's part:
   HTML template, the charts drawn by matplotlib, WeasyPrint through the safe fetcher with metadata, the
   PDF stored in the database);
 - the same two for a synthetic ``--big-rows`` appendix (the region's rows repeated): renderer only.
@@ -57,7 +57,7 @@ def the_report():
     operator = get_user_model().objects.get(username="operator")
     report = resolve(operator, Kind.MONITORING_REPORT, campaign=SMOLENSK_READINESS["title"])
     existing = Report.objects.filter(kind=report.kind, campaign=report.campaign, municipality=None).first()
-    return existing or services.create(report, user=operator), operator
+    return existing or services.report_create(report, user=operator), operator
 
 
 def big_document(document: dict, rows: int) -> dict:
@@ -79,7 +79,7 @@ def measure(what: str, big_rows: int) -> dict:
     from reports.models import ReportFile
 
     report, operator = the_report()
-    document = services.document_of(report)
+    document = services.report_document(report)
     phases = _time_phases() if what == "ours" else {}
 
     if what == "baseline":
@@ -96,8 +96,8 @@ def measure(what: str, big_rows: int) -> dict:
             render._chart_uri.cache_clear()  # the worker draws the charts afresh
             # The unchanged draft's file of the previous run would be given again: rendered afresh.
             ReportFile.objects.filter(report=report).delete()
-            job = services.request_file(report, "pdf", user=operator)
-            job = services.run_file(job.pk)
+            job = services.report_file_request(report, "pdf", user=operator)
+            job = services.report_file_run(job.pk)
             assert job.status == ReportFile.Status.DONE, job.error
             return job.pages, job.pk
 
@@ -148,7 +148,7 @@ def _time_phases() -> dict:
 
         setattr(module, name, timed)
 
-    wrap(services, "document_of", "данные и текст")
+    wrap(services, "report_document", "данные и текст")
     wrap(charts, "svg_data_uri", "диаграммы")
     wrap(render, "to_html", "HTML (с диаграммами)")
     wrap(pdf, "render_document", "WeasyPrint")
@@ -182,9 +182,9 @@ def main() -> None:
     from reports import services
 
     report, _ = the_report()
-    document = services.document_of(report)
+    document = services.report_document(report)
     with CaptureQueriesContext(connection) as queries:
-        services.document_of(report)
+        services.report_document(report)
     rows = max(len(b["rows"]) for b in document["blocks"] if b["type"] == "table")
     print(f"Отчёт: {document['title']}")
     print(f"База данных: {connection.vendor}; строк в самой длинной таблице: {rows}")

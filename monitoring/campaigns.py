@@ -1,19 +1,19 @@
 """Writes to monitoring campaigns and submissions: the campaign's life and each submission's workflow.
 
-Campaign: черновик → открыт → сбор завершён → опубликован (``create_campaign``, ``open_campaign``,
-``close_campaign``, ``publish``). Opening freezes the expected organizations and gives each a
+Campaign: черновик → открыт → сбор завершён → опубликован (``campaign_create``, ``campaign_open``,
+``campaign_close``, ``campaign_publish``). Opening freezes the expected organizations and gives each a
 draft submission pre-filled from the registry.
 
 Submission: не отправлен → отправлен → принят, with «возвращён на доработку» in between
-(``save_values``, ``submit``, ``return_submission``, ``accept``). Every transition is a
-``SubmissionEvent`` (who, when, from → to, comment); campaigns, submissions and their values
-keep their history (django-simple-history) with the user who changed them.
+(``submission_save_values``, ``submission_submit``, ``submission_return``, ``submission_accept``).
+Every transition is a ``SubmissionEvent`` (who, when, from → to, comment); campaigns, submissions
+and their values keep their history (django-simple-history) with the user who changed them.
 
 Rules:
 - a submission is refused after the deadline, unless the coordinator returned it (a returned
   submission may be sent again at any time while the campaign is open); an accepted submission is
-  locked; nothing is sent once the campaign's collection is closed. ``submit`` and
-  ``close_campaign`` both lock the campaign row first (``select_for_update``), so a submission
+  locked; nothing is sent once the campaign's collection is closed. ``submission_submit`` and
+  ``campaign_close`` both lock the campaign row first (``select_for_update``), so a submission
   racing the close either lands before it or is refused;
 - a figure outside its plausible range is refused: negative, more than its bound (mentees more
   than the students of the school's headcount), a numerator over its denominator; a figure that
@@ -53,7 +53,7 @@ SStatus = Submission.Status
 
 NOT_FOUND = "Объект не найден"
 
-# Fields of a campaign set on creation and by ``update_campaign`` (relations are separate arguments).
+# Fields of a campaign set on creation and by ``campaign_update`` (relations are separate arguments).
 TEXT_FIELDS = {
     "title",
     "organizer",
@@ -156,7 +156,7 @@ def _target_municipalities(campaign: Campaign, municipalities) -> list[Municipal
     return municipalities
 
 
-def create_campaign(
+def campaign_create(
     user,
     *,
     region: Region | None = None,
@@ -174,7 +174,7 @@ def create_campaign(
     """
     unknown = set(fields) - CAMPAIGN_FIELDS
     if unknown:
-        raise TypeError(f"create_campaign() got unexpected fields: {', '.join(sorted(unknown))}")
+        raise TypeError(f"campaign_create() got unexpected fields: {', '.join(sorted(unknown))}")
     if municipality is not None:
         if region is not None and region.pk != municipality.region_id:
             _refuse("Муниципалитет относится к другому региону.", "municipality")
@@ -199,13 +199,13 @@ def create_campaign(
     return campaign
 
 
-def update_campaign(
+def campaign_update(
     user, campaign: Campaign, *, indicators=None, target_municipalities=None, **fields
 ) -> Campaign:
     """Change a campaign: anything while a draft; once open only its texts, period end and deadline."""
     unknown = set(fields) - CAMPAIGN_FIELDS
     if unknown:
-        raise TypeError(f"update_campaign() got unexpected fields: {', '.join(sorted(unknown))}")
+        raise TypeError(f"campaign_update() got unexpected fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
         _require(
@@ -232,7 +232,7 @@ def update_campaign(
     return campaign
 
 
-def target_organizations(campaign: Campaign):
+def campaign_target_organizations(campaign: Campaign):
     """The organizations a draft campaign would expect (frozen into ``CampaignTarget`` on opening)."""
     return Organization.objects.filter(
         municipality__region=campaign.region_id,
@@ -241,7 +241,7 @@ def target_organizations(campaign: Campaign):
     )
 
 
-def open_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
+def campaign_open(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
     """Open: freeze the expected organizations; give each a draft submission pre-filled from the registry.
 
     Registry figures are taken as of ``campaign.as_of_date`` (mentors and mentees per form,
@@ -265,7 +265,9 @@ def open_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = No
         broken = [i.code for i in chosen if ind.check_definition(i, figures)]
         if broken:
             _refuse(f"Формула показателя не проверена: {', '.join(broken)}.", "indicators")
-        targets = list(target_organizations(campaign).values_list("pk", "municipality_id").order_by("pk"))
+        targets = list(
+            campaign_target_organizations(campaign).values_list("pk", "municipality_id").order_by("pk")
+        )
         if not targets:
             _refuse("Под условия мониторинга не подходит ни одна организация.")
 
@@ -313,7 +315,7 @@ def open_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = No
     return campaign
 
 
-def close_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
+def campaign_close(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
     """«Сбор завершён»: no more submissions (a submission racing this waits for the lock, then is refused)."""
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
@@ -331,7 +333,7 @@ def close_campaign(user, campaign: Campaign, *, at: datetime.datetime | None = N
     return campaign
 
 
-def publish(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
+def campaign_publish(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
     """«Опубликован»: the figures are final."""
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
@@ -490,10 +492,10 @@ def _apply(user, submission: Submission, entries: dict, figures, chosen, *, comp
         _save(row, user)  # one row at a time: each change is kept in the values' history
 
 
-def save_values(
+def submission_save_values(
     user, submission: Submission, entries: dict, *, at: datetime.datetime | None = None
 ) -> Submission:
-    """Save a draft (or returned) submission's values without sending it; rules as in ``submit``.
+    """Save a draft (or returned) submission's values without sending it; rules as in ``submission_submit``.
 
     ``entries``: {figure code: value} or {figure code: {"value": …, "comment": …, "url": …}};
     a value is an int, «да» / «нет», a bool or None (not filled in yet).
@@ -523,7 +525,7 @@ def _log(submission: Submission, user, at, from_status: str, comment: str = "") 
     )
 
 
-def submit(
+def submission_submit(
     user,
     submission: Submission,
     *,
@@ -560,7 +562,7 @@ def submit(
     return submission
 
 
-def return_submission(
+def submission_return(
     user, submission: Submission, *, comment: str, at: datetime.datetime | None = None
 ) -> Submission:
     """Back to the curator for rework, with what to fix; keeps its values and history.
@@ -595,7 +597,7 @@ def return_submission(
     return submission
 
 
-def accept(
+def submission_accept(
     user, submission: Submission, *, comment: str = "", at: datetime.datetime | None = None
 ) -> Submission:
     """The coordinator (or operator) accepts a sent submission: it is locked from then on."""
@@ -626,7 +628,7 @@ def accept(
 # ---------------------------------------------------------------- reminders
 
 
-def send_reminders(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> int:
+def campaign_send_reminders(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> int:
     """E-mail the curators of every organization (within the user's scope) that has not sent its submission.
 
     Returns the number of letters sent; marks the submissions as reminded.

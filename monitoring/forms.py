@@ -159,7 +159,7 @@ class CampaignForm(PlainTextMixin, forms.Form):
                 yield legend, fields
 
     def _editable(self) -> set[str]:
-        """What ``update_campaign`` still accepts (everything for a new campaign or a draft)."""
+        """What ``campaign_update`` still accepts (everything for a new campaign or a draft)."""
         status = self.campaign.status if self.campaign is not None else Campaign.Status.DRAFT
         if status == Campaign.Status.DRAFT:
             return set(self.fields)
@@ -170,7 +170,7 @@ class CampaignForm(PlainTextMixin, forms.Form):
         return set()
 
     def service_arguments(self) -> dict:
-        """Keyword arguments of ``create_campaign`` / ``update_campaign``: the editable fields only."""
+        """Keyword arguments of ``campaign_create`` / ``campaign_update``: the editable fields only."""
         data = self.cleaned_data
         arguments = {}
         for name in self.editable:
@@ -243,7 +243,8 @@ class SubmissionForm(PlainTextMixin, forms.Form):
                 )
 
     def entries(self) -> dict:
-        """{figure code: {"value", "comment", "url"}} as ``save_values`` and ``submit`` take them."""
+        """{figure code: {"value", "comment", "url"}} as ``submission_save_values`` and
+        ``submission_submit`` take them."""
         data = self.cleaned_data
         result = {}
         for row in self.figures:

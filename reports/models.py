@@ -162,7 +162,7 @@ class ReportFile(Job):
     STALE_AFTER_SETTING = "REPORT_STALE_AFTER_SECONDS"
     QUEUE_TIMEOUT_SETTING = "REPORT_QUEUE_TIMEOUT_SECONDS"
     REAPED_MESSAGE = "Прерван: обработчик не ответил. Запросите файл ещё раз."
-    JOB_RUNNER = "reports.services.run_file"
+    JOB_RUNNER = "reports.services.report_file_run"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     report = models.ForeignKey(Report, models.CASCADE, related_name="files", verbose_name="отчёт")

@@ -3,7 +3,8 @@
 - ``create`` saves a resolved report with its title and a draft narrative written from the figures.
 - ``publish`` freezes a version: the data as built now, the narrative and the document. Nothing that
   happens to the registry afterwards reaches it.
-- ``request_file`` renders a draft or a version into PDF, DOCX or HTML: in the request when the report is
+- ``report_file_request`` renders a draft or a version into PDF, DOCX or HTML: in the request when the
+  report is
   small, by the task worker otherwise (a region's report, or more than ``REPORT_INLINE_MAX_ROWS`` table
   rows), with the progress on the ``ReportFile`` row; its lifecycle is the common one of ``registry.jobs``
   (docs/architecture.md §6). A version's file is rendered once and kept; a
@@ -63,7 +64,7 @@ class StaleText(Exception):
     """The narrative was saved by somebody else since the form was built; nothing is written."""
 
 
-def save_text(report: Report, *, expected_version: int, **values) -> Report:
+def report_save_text(report: Report, *, expected_version: int, **values) -> Report:
     """Save the report's editable text if nobody saved it since ``expected_version`` (no silent loss)."""
     with transaction.atomic():
         current = Report.objects.select_for_update().get(pk=report.pk)
@@ -78,7 +79,7 @@ def save_text(report: Report, *, expected_version: int, **values) -> Report:
     return current
 
 
-def fields_of(report: Report) -> dict:
+def report_fields(report: Report) -> dict:
     return {
         "title": report.title,
         "conclusions": report.conclusions,
@@ -88,7 +89,7 @@ def fields_of(report: Report) -> dict:
     }
 
 
-def create(report: Report, *, user=None) -> Report:
+def report_create(report: Report, *, user=None) -> Report:
     """Save a resolved report with its default title and the draft narrative of its figures."""
     data = builders.build(report)
     report.title = report.title or documents.default_title(report.kind, data)
@@ -100,7 +101,7 @@ def create(report: Report, *, user=None) -> Report:
     return report
 
 
-def redraft(report: Report) -> Report:
+def report_redraft(report: Report) -> Report:
     """Replace the narrative with a fresh draft from today's figures.
 
     The figures are read first; then the row is locked and its text version moved on, so a form opened
@@ -115,13 +116,13 @@ def redraft(report: Report) -> Report:
     return current
 
 
-def document_of(report: Report, data: dict | None = None) -> dict:
+def report_document(report: Report, data: dict | None = None) -> dict:
     data = data if data is not None else builders.build(report)
-    return documents.compose(report.kind, data, fields_of(report))
+    return documents.compose(report.kind, data, report_fields(report))
 
 
 @transaction.atomic
-def publish(report: Report, *, user) -> ReportVersion:
+def report_publish(report: Report, *, user) -> ReportVersion:
     """Freeze the report as it stands: its data, narrative and document become version N+1.
 
     The row is locked and read again: two publishers get versions N+1 and N+2, each with the text
@@ -129,8 +130,8 @@ def publish(report: Report, *, user) -> ReportVersion:
     """
     report = Report.objects.select_for_update().get(pk=report.pk)
     data = builders.build(report)
-    document = documents.compose(report.kind, data, fields_of(report))
-    check_size(document)
+    document = documents.compose(report.kind, data, report_fields(report))
+    report_check_size(document)
     number = (report.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     return ReportVersion.objects.create(
         report=report,
@@ -146,7 +147,7 @@ def publish(report: Report, *, user) -> ReportVersion:
 # ---------------------------------------------------------------- files
 
 
-def check_size(document: dict) -> int:
+def report_check_size(document: dict) -> int:
     rows = documents.table_rows(document)
     if rows > settings.REPORT_MAX_TABLE_ROWS:
         raise TooLarge(
@@ -156,7 +157,7 @@ def check_size(document: dict) -> int:
     return rows
 
 
-def runs_inline(report: Report, document: dict) -> bool:
+def report_runs_inline(report: Report, document: dict) -> bool:
     """Small reports are rendered in the request; a region's, or a long one, by the worker."""
     if report.level == "region":
         return False
@@ -167,7 +168,9 @@ RENDER_WINDOW = datetime.timedelta(minutes=1)
 REUSABLE = (ReportFile.Status.DONE, *ReportFile.ACTIVE)  # a file of these states is given again
 
 
-def request_file(report: Report, fmt: str, *, user, version: ReportVersion | None = None) -> ReportFile:
+def report_file_request(
+    report: Report, fmt: str, *, user, version: ReportVersion | None = None
+) -> ReportFile:
     """A file of the report's draft (or of ``version``): done now when small, else queued.
 
     The same content is never rendered twice: a draft's file whose fingerprint (document, format, date,
@@ -179,16 +182,16 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
     """
     if fmt not in Format.values:
         raise ValueError(fmt)
-    reap_stale_files()
-    purge_draft_files()
+    report_files_reap()
+    report_files_purge_drafts()
     if version is None:
         # A draft's figures are read before the transaction: no lock is held while the builders run.
-        document = document_of(report)
+        document = report_document(report)
         on, number = timezone.localdate(), None
     else:
         document = version.document
         on, number = timezone.localdate(version.published_at), version.number
-    check_size(document)
+    report_check_size(document)
     fingerprint = render.content_hash(document, fmt, on=on, version=number)
     with transaction.atomic():
         if user is not None and user.pk is not None:
@@ -205,7 +208,7 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
         existing = _same_file(report, fingerprint)
         if existing is not None:
             return existing
-        check_render_rate(user)
+        report_check_render_rate(user)
         try:
             with transaction.atomic():
                 job = ReportFile.objects.create(
@@ -222,7 +225,9 @@ def request_file(report: Report, fmt: str, *, user, version: ReportVersion | Non
             if existing is None:
                 raise
             return existing
-    return tasks.start(job, inline=fmt == Format.HTML or runs_inline(report, document), document=document)
+    return tasks.start(
+        job, inline=fmt == Format.HTML or report_runs_inline(report, document), document=document
+    )
 
 
 def _same_file(report: Report, fingerprint: str) -> ReportFile | None:
@@ -234,7 +239,7 @@ def _same_file(report: Report, fingerprint: str) -> ReportFile | None:
     )
 
 
-def check_render_rate(user) -> None:
+def report_check_render_rate(user) -> None:
     """Refuse a new render when ``user`` started ``REPORT_RENDERS_PER_MINUTE`` of them in the last minute.
 
     Counted from the files themselves (every format, every report, whatever became of them), so the
@@ -265,7 +270,7 @@ class _Progress:
         self.write(force=True, stage=labels.get(stage, stage), progress=percent)
 
 
-def run_file(job_id, *, document: dict | None = None) -> ReportFile:
+def report_file_run(job_id, *, document: dict | None = None) -> ReportFile:
     """Render one ``ReportFile`` (in the request or in the worker). Never raises for a render failure."""
     job = ReportFile.objects.select_related("report", "version").get(pk=job_id)
     if not jobs.claim(job, ReportFile.Status.RUNNING, stage="Сбор данных", progress=5):
@@ -274,7 +279,7 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     started = time.monotonic()
     try:
         if document is None:
-            document = job.version.document if job.version_id else job.document or document_of(job.report)
+            document = job.version.document if job.version_id else job.document or report_document(job.report)
         created = job.version.published_at if job.version_id else None
         content, pages = render.render(document, job.format, created=created, progress=progress)
     except Exception as error:
@@ -313,7 +318,7 @@ def run_file(job_id, *, document: dict | None = None) -> ReportFile:
     return job
 
 
-def reap_stale_files() -> int:
+def report_files_reap() -> int:
     """Mark «прерван» the files whose worker stopped reporting for ``REPORT_STALE_AFTER_SECONDS``, or
     that no worker took up in ``REPORT_QUEUE_TIMEOUT_SECONDS`` (the worker is down, or the queue lost
     it). Either can be requested again; a worker that takes an interrupted file up later leaves it
@@ -321,7 +326,7 @@ def reap_stale_files() -> int:
     return jobs.reap(ReportFile)
 
 
-def purge_draft_files() -> int:
+def report_files_purge_drafts() -> int:
     """Delete finished draft files older than ``REPORT_DRAFT_FILE_DAYS``: a draft's file is a download
     of the moment, not a record (a published version's files are kept for good)."""
     limit = timezone.now() - datetime.timedelta(days=settings.REPORT_DRAFT_FILE_DAYS)

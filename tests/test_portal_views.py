@@ -228,7 +228,7 @@ def test_curator_dashboard_lists_open_monitoring_campaigns(
     from monitoring import campaigns
 
     today = datetime.date.today()
-    campaign = campaigns.create_campaign(
+    campaign = campaigns.campaign_create(
         coordinator,
         municipality=municipality,
         indicators=["R1"],
@@ -241,7 +241,7 @@ def test_curator_dashboard_lists_open_monitoring_campaigns(
     )
     body = client_for(curator).get(reverse("dashboard")).content.decode()
     assert "Ответов на мониторинги не ждут" in body  # a draft campaign asks nothing yet
-    campaigns.open_campaign(coordinator, campaign)
+    campaigns.campaign_open(coordinator, campaign)
     body = client_for(curator).get(reverse("dashboard")).content.decode()
     submission = campaign.submissions.get(organization=school)
     assert "Мониторинг наставничества, осень" in body

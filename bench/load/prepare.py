@@ -15,7 +15,7 @@ mentors and mentees, no users and no monitoring). It adds, idempotently:
   the region's operator ``load_operator``, and ``load_admin`` (superuser, unusable password)
   who runs the campaign;
 - **a monitoring campaign** of that region, open now (its period runs from a week ago to a
-  month ahead), opened through ``monitoring.campaigns.open_campaign``: a draft submission per
+  month ahead), opened through ``monitoring.campaigns.campaign_open``: a draft submission per
   school for the curators to fill.
 
 It then writes ``--out``: for every user, the ids the load client needs (his submission, a
@@ -152,7 +152,7 @@ def campaign(region, admin):
         if not ind.check_definition(i, figures)
     ]
     started = time.perf_counter()
-    created = svc.create_campaign(
+    created = svc.campaign_create(
         admin,
         region=region,
         indicators=codes,
@@ -168,7 +168,7 @@ def campaign(region, admin):
         as_of_date=datetime.date(2025, 3, 1),  # the generated data describe the school year 2024/2025
         deadline=today + datetime.timedelta(days=21),
     )
-    svc.open_campaign(admin, created)
+    svc.campaign_open(admin, created)
     step(f"campaign #{created.pk} opened ({len(codes)} indicators)", started)
     return created
 

@@ -45,9 +45,9 @@ PAGE_SIZE = 50
 MISSING_SHOWN = 200  # the rest of the organizations that have not sent are in the page's export
 LIGHT_TEXT = {ind.GREEN: "достигнуто", ind.YELLOW: "близко к цели", ind.RED: "ниже цели"}
 TRANSITIONS = {
-    "open": (CStatus.DRAFT, "Открыть", svc.open_campaign, "Мониторинг открыт: организации получили отчёты."),
-    "close": (CStatus.OPEN, "Завершить сбор", svc.close_campaign, "Сбор отчётов завершён."),
-    "publish": (CStatus.CLOSED, "Опубликовать", svc.publish, "Мониторинг опубликован."),
+    "open": (CStatus.DRAFT, "Открыть", svc.campaign_open, "Мониторинг открыт: организации получили отчёты."),
+    "close": (CStatus.OPEN, "Завершить сбор", svc.campaign_close, "Сбор отчётов завершён."),
+    "publish": (CStatus.CLOSED, "Опубликовать", svc.campaign_publish, "Мониторинг опубликован."),
 }
 EDITABLE_SUBMISSION = (SStatus.DRAFT, SStatus.RETURNED)
 
@@ -210,7 +210,7 @@ def campaign_create(request):
         else:
             where = {"region": territory}
         try:
-            campaign = svc.create_campaign(user, **where, **form.service_arguments())
+            campaign = svc.campaign_create(user, **where, **form.service_arguments())
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -254,7 +254,7 @@ def campaign_edit(request, pk):
     form = forms.CampaignForm(request.POST or None, user=user, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            svc.update_campaign(user, campaign, **form.service_arguments())
+            svc.campaign_update(user, campaign, **form.service_arguments())
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -293,7 +293,7 @@ def campaign_remind(request, pk):
     if not access.can_write(user, campaign, rights.REMIND):
         raise PermissionDenied("Напоминания рассылает координатор или тот, кто проводит мониторинг.")
     try:
-        sent = svc.send_reminders(user, campaign)
+        sent = svc.campaign_send_reminders(user, campaign)
     except ValidationError as error:
         _errors_to_messages(request, error)
     except OSError:  # smtplib's errors included: nothing is marked as reminded
@@ -465,7 +465,7 @@ def campaign_detail(request, pk):
         ]
     if campaign.status == CStatus.DRAFT:
         context["indicators"] = selectors.campaign_indicators(campaign)
-        context["expected"] = svc.target_organizations(campaign).count()
+        context["expected"] = svc.campaign_target_organizations(campaign).count()
         return render(request, "monitoring/campaigns/campaign_detail.html", context)
 
     report = selectors.indicator_report(campaign, user=user)
@@ -758,11 +758,11 @@ def submission_edit(request, pk):
         sending = request.POST.get("action") == "submit"
         try:
             if sending:
-                svc.submit(
+                svc.submission_submit(
                     user, submission, values=form.entries(), comment=form.cleaned_data["curator_comment"]
                 )
             else:
-                svc.save_values(user, submission, form.entries())
+                svc.submission_save_values(user, submission, form.entries())
         except ValidationError as error:
             form.add_service_error(error)
         else:
@@ -795,9 +795,9 @@ def submission_review(request, pk):
         action, comment = form.cleaned_data["action"], form.cleaned_data["comment"]
         try:
             if action == "accept":
-                svc.accept(user, submission, comment=comment)
+                svc.submission_accept(user, submission, comment=comment)
             else:
-                svc.return_submission(user, submission, comment=comment)
+                svc.submission_return(user, submission, comment=comment)
         except ValidationError as error:
             form.add_service_error(error)
         else:

@@ -227,7 +227,7 @@ class World:
         self.roadmap = RoadMap.objects.create(
             title="Региональный план", level=RoadMap.Level.REGION, region=self.region
         )
-        self.campaign = svc.create_campaign(
+        self.campaign = svc.campaign_create(
             self.coordinator,
             municipality=self.municipality,
             indicators=["R1", "R2"],
@@ -237,7 +237,7 @@ class World:
             as_of_date=today - datetime.timedelta(days=7),
             deadline=today + datetime.timedelta(days=7),
         )
-        svc.open_campaign(self.coordinator, self.campaign)
+        svc.campaign_open(self.coordinator, self.campaign)
         self.submission = Submission.objects.get(campaign=self.campaign, organization=self.school)
 
     def user(self, role):

@@ -43,7 +43,7 @@ def opened(coordinator, curator, municipality, school):
     curator.email = "curator@example.ru"
     curator.save()
     today = timezone.localdate()
-    campaign = svc.create_campaign(
+    campaign = svc.campaign_create(
         coordinator,
         municipality=municipality,
         indicators=["R1"],
@@ -55,7 +55,7 @@ def opened(coordinator, curator, municipality, school):
         as_of_date=today,
     )
     f.make_mentorship(organization=school)
-    return svc.open_campaign(coordinator, campaign)
+    return svc.campaign_open(coordinator, campaign)
 
 
 def test_opening_a_campaign_writes_the_history_of_its_submissions_and_answers(opened, coordinator):
@@ -69,7 +69,7 @@ def test_opening_a_campaign_writes_the_history_of_its_submissions_and_answers(op
 
 
 def test_a_reminder_writes_a_history_row(opened, coordinator):
-    sent = svc.send_reminders(coordinator, opened)
+    sent = svc.campaign_send_reminders(coordinator, opened)
     assert sent == len(mail.outbox) >= 1
     reminded = Submission.objects.filter(campaign=opened, last_reminded_at__isnull=False)
     assert reminded.exists()

@@ -71,7 +71,7 @@ def roadmap_of(municipality, title="Муниципальный план наст
 
 
 def note_of(user, roadmap) -> Report:
-    return services.create(resolve(user, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=user)
+    return services.report_create(resolve(user, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=user)
 
 
 @pytest.fixture
@@ -82,7 +82,9 @@ def report(coordinator, municipality):
 @pytest.fixture
 def region_report(operator, region):
     roadmap = RoadMap.objects.create(title="Региональный план", level=RoadMap.Level.REGION, region=region)
-    return services.create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator)
+    return services.report_create(
+        resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
+    )
 
 
 def file_url(report, fmt="pdf") -> str:
@@ -210,7 +212,7 @@ def test_a_published_versions_file_is_limited_too(client_for, report, coordinato
 
 
 def _click_at_once(report, users, fmt="pdf"):
-    """``request_file`` of ``report`` by each user in its own thread and database connection, the
+    """``report_file_request`` of ``report`` by each user in its own thread and database connection, the
     inserts of their file rows held at a barrier until every thread reaches it (or two seconds pass:
     a thread waiting on a lock never reaches it)."""
     barrier = threading.Barrier(len(users), timeout=2)
@@ -227,7 +229,7 @@ def _click_at_once(report, users, fmt="pdf"):
 
     def click(user):
         try:
-            results.append(services.request_file(report, fmt, user=user))
+            results.append(services.report_file_request(report, fmt, user=user))
         except Exception as error:  # reported by the test below
             errors.append(error)
         finally:

@@ -382,7 +382,9 @@ def test_a_report_built_from_stored_hidden_characters_downloads_without_them(
         roadmap=roadmap, number="1.1", title="Совещание", timing_text="Ноябрь 2020 года"
     )
     RoadMapEvent.objects.filter(pk=event.pk).update(title=f"Сове{hidden}щание")
-    report = services.create(resolve(coordinator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=coordinator)
+    report = services.report_create(
+        resolve(coordinator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=coordinator
+    )
     client = client_for(coordinator)
     with caplog.at_level(logging.WARNING, logger="common.text"):
         for fmt in ("docx", "html"):

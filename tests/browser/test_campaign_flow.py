@@ -37,7 +37,7 @@ def campaign_data():
         f.make_mentorship(organization=school, start_date=as_of - datetime.timedelta(days=30))
     coordinator = f.make_user("coordinator", role="coordinator", municipality=area)
     f.make_user("curator", role="curator", organization=school, password=PASSWORD)
-    campaign = svc.create_campaign(
+    campaign = svc.campaign_create(
         coordinator,
         municipality=area,
         indicators=["R1", "R7"],
@@ -49,7 +49,7 @@ def campaign_data():
         as_of_date=as_of,
         deadline=today + datetime.timedelta(days=10),
     )
-    campaign = svc.open_campaign(coordinator, campaign)
+    campaign = svc.campaign_open(coordinator, campaign)
     return {"campaign": campaign, "school": school, "as_of": as_of}
 
 

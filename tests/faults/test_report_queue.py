@@ -4,7 +4,7 @@ keeps answering the other pages within its target (p95 ≤ 500 ms, docs/reliabil
 The cap is the number of task workers, not a setting: a ``manage.py db_worker`` takes one job at a
 time (django-tasks-db claims it with ``SELECT … FOR UPDATE SKIP LOCKED``, an exclusive transaction on
 SQLite), and the recipe runs two (``deploy/README.md``: ``mentoring-worker@1`` and ``@2``). A region's
-report always goes to the worker (``reports.services.runs_inline``), so every request below is queued.
+report always goes to the worker (``reports.services.report_runs_inline``), so every request below is queued.
 Ten presses on one report would give one file (an unchanged draft is rendered once), so each of the
 ten presses is on its own report of the same road map: ten files, each its own render.
 
@@ -73,7 +73,7 @@ from reports.sources import resolve
 first = Report.objects.get(pk={report_id})
 operator = first.created_by
 for i in range({n}):
-    print(services.create(resolve(operator, first.kind, roadmap=first.roadmap), user=operator).pk)
+    print(services.report_create(resolve(operator, first.kind, roadmap=first.roadmap), user=operator).pk)
 """
     return [int(line) for line in stack.shell(code).split()]
 

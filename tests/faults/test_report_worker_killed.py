@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from reports import services
 from reports.models import Report
 report = Report.objects.get(pk={report})
-job = services.request_file(report, "pdf", user=get_user_model().objects.get(username="operator"))
+job = services.report_file_request(report, "pdf", user=get_user_model().objects.get(username="operator"))
 print(job.pk, job.status)
 """
 
@@ -84,8 +84,8 @@ def test_worker_killed_mid_report_leaves_nothing_and_the_file_is_rendered_again(
         stack.shell(
             f"""
 import json, time
-from reports.services import reap_stale_files
-while not (n := reap_stale_files()):
+from reports.services import report_files_reap
+while not (n := report_files_reap()):
     time.sleep(0.1)
 print(json.dumps({{"reaped": n, "after": time.time() - {killed_at}}}))
 """,

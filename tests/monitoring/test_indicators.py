@@ -47,8 +47,8 @@ CAMPAIGN = {
 
 
 def opened_campaign(user, municipality, codes):
-    campaign = svc.create_campaign(user, municipality=municipality, indicators=codes, **CAMPAIGN)
-    return svc.open_campaign(user, campaign, at=at(D(2022, 12, 16)))
+    campaign = svc.campaign_create(user, municipality=municipality, indicators=codes, **CAMPAIGN)
+    return svc.campaign_open(user, campaign, at=at(D(2022, 12, 16)))
 
 
 # ---------------------------------------------------------------- the catalogue
@@ -103,11 +103,11 @@ def test_a_broken_formula_is_refused(fields, field, message):
 
 def test_a_formula_in_use_cannot_change(coordinator, municipality, school):
     indicator = Indicator.objects.create(code="X2", name="Доля", numerator="teachers", denominator="students")
-    campaign = svc.create_campaign(coordinator, municipality=municipality, indicators=["X2"], **CAMPAIGN)
+    campaign = svc.campaign_create(coordinator, municipality=municipality, indicators=["X2"], **CAMPAIGN)
     indicator.denominator = "teachers"
     indicator.full_clean()  # only a draft uses it: still free
     indicator.denominator = "students"
-    svc.open_campaign(coordinator, campaign, at=at(D(2022, 12, 16)))
+    svc.campaign_open(coordinator, campaign, at=at(D(2022, 12, 16)))
     indicator.numerator = "young_specialists"
     with pytest.raises(ValidationError, match="формулу менять нельзя"):
         indicator.full_clean()
@@ -363,7 +363,7 @@ def test_a_submissions_form_rows(coordinator, curator, municipality, school):
     f.make_headcount(organization=school, students=300)
     campaign = opened_campaign(coordinator, municipality, ["R7", "R5"])
     submission = Submission.objects.get(campaign=campaign, organization=school)
-    svc.save_values(
+    svc.submission_save_values(
         curator,
         submission,
         {"mentees:student_student": {"value": 12, "comment": "Пары оформлены в декабре"}},
