@@ -10,8 +10,20 @@ also gets a TOTP device and a session verified by it, as after the «Код по
 """
 
 import pytest
+from django.test.utils import override_settings
 
 from tests import factories as f
+
+# Hashing is not under test: Django's PBKDF2 (a million rounds) costs about 0.3 s for every user a
+# factory creates and every password login, which made the suite minutes slower. Production keeps
+# Django's default hashers (tests/test_settings.py holds that); the tests use a cheap one.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
 
 
 @pytest.fixture

@@ -137,3 +137,11 @@ def test_production_settings_are_the_secure_ones():
         "AXES_FAILURE_LIMIT": "10",
         "CLIENT_IP_HEADER": "''",  # a proxy's header is trusted only when the deployment says so
     }
+
+
+def test_production_hashes_passwords_with_djangos_slow_default():
+    """The suite swaps in a cheap hasher (tests/conftest.py); the portal itself never does."""
+    code = "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])"
+    result = run("shell", "-c", code, **PROD)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"

@@ -40,11 +40,6 @@ pytestmark = pytest.mark.django_db
 RENDERED = re.compile(r"report file \S+: (pdf|docx|html), \d+ bytes")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def roadmap_of(municipality, title="Муниципальный план наставничества") -> RoadMap:
     roadmap = RoadMap.objects.create(
         title=title,

@@ -34,12 +34,6 @@ LOCK_MESSAGE = "вход с этого адреса закрыт"
 WRONG = "Неверное имя пользователя или пароль."
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Hundreds of logins: a cheap hasher keeps the module quick (hashing is not under test)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def log_in(client, username, password="pass"):
     return client.post(reverse("login"), {"username": username, "password": password})
 

@@ -137,12 +137,47 @@ def page(new_page):
     return new_page()
 
 
-@pytest.fixture
-def demo(transactional_db):
-    """The demo region, committed so that the live server's thread sees it (~4 s)."""
-    from django.core.management import call_command
+@pytest.fixture(scope="module")
+def demo_site(browser, django_db_setup, django_db_blocker):
+    """The demo region seeded once for a test module and committed, and a live server of the module's
+    own in front of it: seeding takes seconds, so once per module, not once per test.
 
-    call_command("seed_demo", stdout=io.StringIO())
+    The module's tests share it. Each runs in a transaction rolled back at its end (a plain
+    ``django_db`` test), but what the browser changes through the server may outlive it on
+    PostgreSQL (the server commits on its own connection), so each test compares what it changes
+    with what it found (counts before and after, people it names itself), never a figure another
+    test of the module may move. The database is brought back to its migrated state before the
+    seeding and after the module (docs/architecture.md §11).
+    """
+    from django.core.management import call_command
+    from django.db import connections
+    from pytest_django.live_server_helper import LiveServer
+
+    def migrated():
+        """Every table emptied and the migrations' rows (the mentoring forms) loaded back: the state
+        after migrating, kept by pytest-django because these tests ask for ``serialized_rollback``."""
+        for alias in connections:
+            call_command("flush", database=alias, interactive=False, verbosity=0, inhibit_post_migrate=True)
+            connection = connections[alias]
+            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+
+    with django_db_blocker.unblock():
+        migrated()
+        call_command("seed_demo", stdout=io.StringIO())
+        server = LiveServer("localhost")
+        server._live_server_modified_settings.enable()
+        try:
+            yield server
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            migrated()
+
+
+@pytest.fixture
+def demo(demo_site, db):
+    """The module's demo site: ``demo.url`` is its address."""
+    return demo_site
 
 
 @pytest.fixture

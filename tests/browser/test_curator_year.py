@@ -3,8 +3,8 @@
 The demo ``curator`` (password «demo») adds a mentor and a mentee through the menu, forms a
 «учитель – учитель» pair of them, sees the dashboard count it, then completes it. Every step
 is checked on the page and in the registry, and photographed into /tmp/shots/curator-year-*.png.
-Each test leaves a flushed database behind (``transaction=True``); ``serialized_rollback``
-brings back the mentoring forms of the data migration for the next test.
+Both tests share one seeded demo region and its live server (``demo``, tests/browser/conftest.py):
+each compares the counts after its steps with those it found, and names its own people.
 """
 
 import datetime
@@ -21,7 +21,8 @@ from registry.people import STUDENT_TOO_YOUNG
 
 from .conftest import PHONE
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# serialized_rollback: the migrated state is kept, for ``demo_site`` to restore (tests/browser/conftest.py)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(serialized_rollback=True)]
 
 CURATOR_SCHOOL = "МБОУ «СОШ № 16» Октябрьского района"
 FIGURES = ("mentors", "mentees", "mentorships")
@@ -124,8 +125,8 @@ def add_person(page: Page, shots, *, step: str, values: dict, checkbox: str | No
     page.get_by_role("button", name="Сохранить").click()
 
 
-def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, live_server, new_page, shots):
-    base = live_server.url
+def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, new_page, shots):
+    base = demo.url
     today = timezone.localdate()
     school = Organization.objects.get(code=CURATOR_SCHOOL_CODE)
     page = new_page()
@@ -343,10 +344,8 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
     assert page.failed_responses == []
 
 
-def test_form_errors_are_shown_in_russian_next_to_the_field_and_nothing_is_created(
-    demo, live_server, page, shots
-):
-    base = live_server.url
+def test_form_errors_are_shown_in_russian_next_to_the_field_and_nothing_is_created(demo, page, shots):
+    base = demo.url
     today = timezone.localdate()
     log_in(page, base)
     people, memberships, pairs = (

@@ -1,7 +1,7 @@
 """The portal in a real browser, on the demo region (accounts admin/operator/coordinator/curator, «demo»).
 
-Each test leaves a flushed database behind (``transaction=True``); ``serialized_rollback``
-brings back the rows of the data migrations (the mentoring forms) for the next test.
+The module's tests share one seeded demo region and its live server (``demo``,
+tests/browser/conftest.py): they read it and sign in, and change nothing another test reads.
 """
 
 import re
@@ -16,7 +16,8 @@ from registry.models import Organization
 
 from .conftest import PHONE
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# serialized_rollback: the migrated state is kept, for ``demo_site`` to restore (tests/browser/conftest.py)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(serialized_rollback=True)]
 
 CURATOR_SCHOOL = "МБОУ «СОШ № 16» Октябрьского района"
 FIGURES = ("mentors", "mentees", "mentorships")
@@ -52,8 +53,8 @@ def sticking_out(page: Page) -> list[str]:
     )
 
 
-def test_curator_logs_in_sees_the_school_opens_its_card_and_logs_out(demo, live_server, page, shots):
-    base = live_server.url
+def test_curator_logs_in_sees_the_school_opens_its_card_and_logs_out(demo, page, shots):
+    base = demo.url
     page.goto(base + "/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
     expect(page.get_by_role("heading", name="Вход в реестр наставничества")).to_be_visible()
@@ -92,19 +93,19 @@ def test_curator_logs_in_sees_the_school_opens_its_card_and_logs_out(demo, live_
     assert page.failed_responses == []
 
 
-def test_wrong_password_stays_on_the_login_page(demo, live_server, page):
-    log_in(page, live_server.url, "curator", "not-the-password")
-    expect(page).to_have_url(live_server.url + "/login/")
+def test_wrong_password_stays_on_the_login_page(demo, page):
+    log_in(page, demo.url, "curator", "not-the-password")
+    expect(page).to_have_url(demo.url + "/login/")
     expect(page.locator("p.error")).to_have_text("Неверное имя пользователя или пароль.")
     expect(page.locator("input[name=username]")).to_have_value("curator")
     expect(page.get_by_role("button", name="Выйти")).to_have_count(0)
     # and the session is still anonymous
-    page.goto(live_server.url + "/")
+    page.goto(demo.url + "/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
 
 
-def test_coordinator_sees_only_own_municipality_and_a_curator_gets_404_elsewhere(demo, live_server, new_page):
-    base = live_server.url
+def test_coordinator_sees_only_own_municipality_and_a_curator_gets_404_elsewhere(demo, new_page):
+    base = demo.url
     page = new_page()
     log_in(page, base, "coordinator")
     expect(page).to_have_url(base + "/")
@@ -139,9 +140,9 @@ def test_coordinator_sees_only_own_municipality_and_a_curator_gets_404_elsewhere
     expect(page.locator("body")).not_to_contain_text(stranger.full_name)
 
 
-def test_phone_viewport_has_no_horizontal_scroll(demo, live_server, new_page, shots):
+def test_phone_viewport_has_no_horizontal_scroll(demo, new_page, shots):
     page = new_page(viewport=PHONE)
-    page.goto(live_server.url + "/login/")
+    page.goto(demo.url + "/login/")
     expect(page.get_by_role("button", name="Войти")).to_be_visible()
     # the stylesheet is served: the login card is narrowed and centred by portal.css
     assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "6px"
@@ -149,7 +150,7 @@ def test_phone_viewport_has_no_horizontal_scroll(demo, live_server, new_page, sh
     assert inner == PHONE["width"]
     assert scroll <= inner + 1, f"login page scrolls sideways: {scroll} > {inner}"
 
-    log_in(page, live_server.url, "curator")
+    log_in(page, demo.url, "curator")
     expect(page.locator("h1")).to_have_text(CURATOR_SCHOOL)
     expect(page.locator("table.figures")).to_be_visible()
     page.screenshot(path=str(shots / "curator-dashboard-phone.png"), full_page=True)

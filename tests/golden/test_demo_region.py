@@ -3,8 +3,10 @@
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
+from django.urls import reverse
 
 from common.formats import parse_ru_date, share, share_of
 from registry import selectors
@@ -95,3 +97,20 @@ def test_seed_demo_is_idempotent(demo):
     before = (Person.objects.count(), Mentorship.objects.count(), Person.history.count())
     call_command("seed_demo", stdout=io.StringIO())
     assert (Person.objects.count(), Mentorship.objects.count(), Person.history.count()) == before
+
+
+def test_demo_region_pages_show_smolensk_figures(demo, client):
+    """Seed 003's contest, methodists, courses and public practices, as the operator's pages print them."""
+    client.force_login(get_user_model().objects.get(username="operator"))
+    contest = Contest.objects.get(title="Педагогический дуэт")
+    body = client.get(reverse("registry:contest-detail", args=[contest.pk])).content.decode()
+    assert (
+        'data-figure="entry-counts">ДОО — 10 (38,5\xa0%), общеобразовательные — 15 (57,7\xa0%), '
+        "ДО — 1 (3,8\xa0%), всего 26<" in body
+    )
+    body = client.get(reverse("registry:methodist-list")).content.decode()
+    assert 'data-figure="methodists">73<' in body
+    trained = {c.title: str(t) for c, t in client.get(reverse("registry:course-list")).context["rows"]}
+    assert sorted(trained.values()) == ["100 (по отчёту провайдера)", "30", "75"]
+    public = client.get(reverse("registry:practice-public-list")).context["page"].paginator.count
+    assert public == 26

@@ -11,7 +11,6 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -1057,25 +1056,3 @@ def test_public_page_runs_a_fixed_number_of_queries(client, django_assert_max_nu
         response = client.get(reverse("registry:practice-public-list"))
     assert response.context["page"].paginator.count == 35
     assert len(response.context["page"]) == 35
-
-
-# ---------------------------------------------------------------- the demo region (seed 003, Smolensk)
-
-
-def test_demo_region_shows_smolensk_figures(client):
-    call_command("seed_demo", stdout=io.StringIO())
-    from django.contrib.auth import get_user_model
-
-    client.force_login(get_user_model().objects.get(username="operator"))
-    contest = Contest.objects.get(title="Педагогический дуэт")
-    body = client.get(reverse("registry:contest-detail", args=[contest.pk])).content.decode()
-    assert (
-        'data-figure="entry-counts">ДОО — 10 (38,5\xa0%), общеобразовательные — 15 (57,7\xa0%), '
-        "ДО — 1 (3,8\xa0%), всего 26<" in body
-    )
-    body = client.get(reverse("registry:methodist-list")).content.decode()
-    assert 'data-figure="methodists">73<' in body
-    trained = {c.title: str(t) for c, t in client.get(reverse("registry:course-list")).context["rows"]}
-    assert sorted(trained.values()) == ["100 (по отчёту провайдера)", "30", "75"]
-    public = client.get(reverse("registry:practice-public-list")).context["page"].paginator.count
-    assert public == 26

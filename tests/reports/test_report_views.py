@@ -38,11 +38,6 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XSS = "<script>alert(1)</script>"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # ---------------------------------------------------------------- the small region
 
 
