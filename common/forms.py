@@ -6,6 +6,10 @@ otherwise on every page, list and PDF it reaches, and zero-width characters make
 that look the same differ. The workbook import refuses the same characters (``common.text.REFUSED``,
 applied to cells by ``registry.workbook.schema``); a form says it next to the field and saves
 nothing. The check itself lives in ``common.text`` (also the validator an API would use).
+
+It also holds the portal's two ways of asking for a date: the browser's date picker
+(``DatePickerInput``, the registry's cards and pairs) and a date typed as officials write it,
+16.12.2022 (``typed_date_field``, campaigns and road maps).
 """
 
 from django import forms
@@ -68,3 +72,32 @@ class PlainTextAdminMixin:
 
     def get_changelist_formset(self, request, **kwargs):
         return plain_text_formset(super().get_changelist_formset(request, **kwargs))
+
+
+class DatePickerInput(forms.DateInput):
+    """The browser's date picker: it sends ISO dates, which Django accepts besides «ДД.ММ.ГГГГ»."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+DATE_FORMAT = "%d.%m.%Y"
+DATE_HELP = "ДД.ММ.ГГГГ, например 16.12.2022"
+DATE_ERROR = "Введите дату в виде ДД.ММ.ГГГГ, например 16.12.2022."
+REQUIRED = "Обязательное поле."
+
+
+def typed_date_field(label: str, *, required: bool = True, help_text: str = DATE_HELP) -> forms.DateField:
+    """A date typed as 16.12.2022 (a numeric keyboard on a phone); a wrong one is refused in Russian."""
+    return forms.DateField(
+        label=label,
+        required=required,
+        input_formats=[DATE_FORMAT],
+        widget=forms.DateInput(
+            format=DATE_FORMAT, attrs={"placeholder": "ДД.ММ.ГГГГ", "inputmode": "numeric"}
+        ),
+        error_messages={"invalid": DATE_ERROR, "required": REQUIRED},
+        help_text=help_text,
+    )

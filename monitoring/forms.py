@@ -9,30 +9,12 @@ validation («Выберите корректный вариант»). Dates are
 from django import forms
 from django.db.models import Q
 
-from common.forms import PlainTextMixin
+from common.forms import DATE_HELP, REQUIRED, PlainTextMixin, typed_date_field
 from registry import access
 from registry.models import Municipality, Organization, Region
 
 from . import campaigns as svc
 from .models import Campaign, Indicator, Submission
-
-DATE_FORMAT = "%d.%m.%Y"
-DATE_HELP = "ДД.ММ.ГГГГ, например 16.12.2022"
-DATE_ERROR = "Введите дату в виде ДД.ММ.ГГГГ, например 16.12.2022."
-REQUIRED = "Обязательное поле."
-
-
-def date_field(label: str, *, required: bool = True, help_text: str = DATE_HELP) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=required,
-        input_formats=[DATE_FORMAT],
-        widget=forms.DateInput(
-            format=DATE_FORMAT, attrs={"placeholder": "ДД.ММ.ГГГГ", "inputmode": "numeric"}
-        ),
-        error_messages={"invalid": DATE_ERROR, "required": REQUIRED},
-        help_text=help_text,
-    )
 
 
 def text_field(label: str, *, rows: int | None = None, required: bool = False, **kwargs) -> forms.CharField:
@@ -57,7 +39,7 @@ class CampaignForm(PlainTextMixin, forms.Form):
     title = text_field("Наименование мониторинга", rows=2, required=True, max_length=500)
     organizer = text_field("Организатор", max_length=500, help_text="Например: МАУ «ИМК» Октябрьского района")
     basis_number = text_field("Номер приказа", max_length=50)
-    basis_date = date_field("Дата приказа", required=False)
+    basis_date = typed_date_field("Дата приказа", required=False)
     basis_title = text_field(
         "Наименование приказа",
         rows=2,
@@ -71,14 +53,14 @@ class CampaignForm(PlainTextMixin, forms.Form):
     method_text = text_field("Метод сбора информации (формулировка)", rows=2)
     processing_text = text_field("Методы обработки информации", rows=2)
     use_of_results = text_field("Использование результатов", rows=2)
-    period_start = date_field("Период проведения: начало")
-    period_end = date_field("Период проведения: окончание")
-    as_of_date = date_field(
+    period_start = typed_date_field("Период проведения: начало")
+    period_end = typed_date_field("Период проведения: окончание")
+    as_of_date = typed_date_field(
         "Дата, на которую берутся данные",
         help_text="Пары и наставники считаются на эту дату, контингент — за её учебный год. " + DATE_HELP,
     )
-    deadline = date_field("Срок сдачи отчётов")
-    publish_by = date_field("Опубликовать результаты до", required=False)
+    deadline = typed_date_field("Срок сдачи отчётов")
+    publish_by = typed_date_field("Опубликовать результаты до", required=False)
     target_municipalities = forms.ModelMultipleChoiceField(
         label="Муниципалитеты",
         queryset=Municipality.objects.none(),

@@ -9,36 +9,19 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from common.forms import PlainTextMixin
+from common.forms import PlainTextMixin, typed_date_field
 from registry import access
 from registry.models import Municipality, Organization, Region
 
 from .models import RoadMap, RoadMapEvent
 
-DATE_FORMAT = "%d.%m.%Y"
-DATE_HELP = "ДД.ММ.ГГГГ, например 16.12.2022"
-DATE_ERROR = "Введите дату в виде ДД.ММ.ГГГГ, например 16.12.2022."
-
-
-def date_field(label: str, **kwargs) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=[DATE_FORMAT],
-        widget=forms.DateInput(
-            format=DATE_FORMAT, attrs={"placeholder": "ДД.ММ.ГГГГ", "inputmode": "numeric"}
-        ),
-        error_messages={"invalid": DATE_ERROR},
-        **kwargs,
-    )
-
 
 class RoadMapForm(PlainTextMixin, forms.ModelForm):
     """Title, basis document and period; the owner is set by the view (or, for an admin, below)."""
 
-    basis_date = date_field("Дата утверждающего документа", help_text=DATE_HELP)
-    period_start = date_field("Период: начало", help_text=DATE_HELP)
-    period_end = date_field("Период: окончание", help_text=DATE_HELP)
+    basis_date = typed_date_field("Дата утверждающего документа", required=False)
+    period_start = typed_date_field("Период: начало", required=False)
+    period_end = typed_date_field("Период: окончание", required=False)
 
     class Meta:
         model = RoadMap
@@ -207,8 +190,8 @@ class EventStatusForm(PlainTextMixin, forms.Form):
 class PeriodForm(PlainTextMixin, forms.Form):
     """The period of the execution figures: events whose «Сроки» overlap it."""
 
-    date_from = date_field("С")
-    date_to = date_field("По")
+    date_from = typed_date_field("С", required=False, help_text="")
+    date_to = typed_date_field("По", required=False, help_text="")
 
     def clean(self):
         data = super().clean()

@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from common.forms import PlainTextMixin
+from common.forms import DatePickerInput, PlainTextMixin
 from registry import access, services
 from registry.models import (
     ORGANIZATION_SIDE,
@@ -41,14 +41,6 @@ OTHER_ORGANIZATION_MENTOR = (
 
 # Service errors name model fields; the form shows them next to its own fields.
 SERVICE_FIELD = {"mentor_person": "mentor", "mentor_organization": "mentor"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        # The browser's date picker sends ISO dates; Django accepts them besides «ДД.ММ.ГГГГ».
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def participant_label(obj) -> str:
@@ -135,9 +127,11 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Отметьте одного наставляемого или нескольких: несколько наставляемых — это группа.",
     )
-    start_date = forms.DateField(label="Дата начала", widget=DateInput)
-    planned_end_date = forms.DateField(label="Плановая дата окончания", required=False, widget=DateInput)
-    agreement_date = forms.DateField(label="Дата соглашения", required=False, widget=DateInput)
+    start_date = forms.DateField(label="Дата начала", widget=DatePickerInput)
+    planned_end_date = forms.DateField(
+        label="Плановая дата окончания", required=False, widget=DatePickerInput
+    )
+    agreement_date = forms.DateField(label="Дата соглашения", required=False, widget=DatePickerInput)
     mode = forms.ChoiceField(
         label="Вид наставничества", required=False, choices=[("", "—"), *Mentorship.Mode.choices]
     )
@@ -152,7 +146,7 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         initial=Mentorship.Status.DRAFT,
     )
     # On a closed pair the curator may correct the end date, the result or the reason.
-    end_date = forms.DateField(label="Дата окончания", widget=DateInput)
+    end_date = forms.DateField(label="Дата окончания", widget=DatePickerInput)
     result = forms.CharField(label="Результат", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     termination_reason = forms.CharField(
         label="Причина досрочного прекращения", widget=forms.Textarea(attrs={"rows": 3})
@@ -322,7 +316,7 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
 
 
 class _TransitionForm(PlainTextMixin, forms.Form):
-    end_date = forms.DateField(label="Дата окончания", widget=DateInput)
+    end_date = forms.DateField(label="Дата окончания", widget=DatePickerInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, mentorship: Mentorship, **kw):

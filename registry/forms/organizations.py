@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from common.forms import PlainTextMixin
+from common.forms import DatePickerInput, PlainTextMixin
 from registry import access
 from registry.models import (
     Headcount,
@@ -28,10 +28,6 @@ from registry.organizations import DOCUMENT_FILE_ACCEPT, document_file_check
 HEADCOUNT_YEARS_BACK = 2  # the current school year and the two before it
 
 
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
 def _field(model, name: str, **kwargs) -> forms.Field:
     return model._meta.get_field(name).formfield(**kwargs)
 
@@ -40,7 +36,7 @@ class OrganizationCardForm(PlainTextMixin, forms.Form):
     short_name = _field(Organization, "short_name")
     site_url = forms.URLField(label="Сайт", required=False, assume_scheme="https")
     model_status = _field(Organization, "model_status")
-    model_status_since = _field(Organization, "model_status_since", widget=_date_input())
+    model_status_since = _field(Organization, "model_status_since", widget=DatePickerInput())
     # The version the user started from: a save by anybody else since is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -52,7 +48,7 @@ class OrganizationCardForm(PlainTextMixin, forms.Form):
 class DocumentForm(PlainTextMixin, forms.Form):
     doc_type = _field(NormativeDocument, "doc_type")
     number = _field(NormativeDocument, "number")
-    date = _field(NormativeDocument, "date", widget=_date_input())
+    date = _field(NormativeDocument, "date", widget=DatePickerInput())
     title = _field(NormativeDocument, "title", widget=forms.Textarea(attrs={"rows": 2}))
     site_url = forms.URLField(label="Ссылка на сайте", required=False, max_length=500, assume_scheme="https")
     published_on_site = _field(NormativeDocument, "published_on_site")
@@ -108,13 +104,13 @@ class HeadcountForm(PlainTextMixin, forms.Form):
 
 class StatusForm(PlainTextMixin, forms.Form):
     kind = _field(OrganizationStatus, "kind")
-    start_date = _field(OrganizationStatus, "start_date", widget=_date_input())
-    end_date = _field(OrganizationStatus, "end_date", widget=_date_input())
+    start_date = _field(OrganizationStatus, "start_date", widget=DatePickerInput())
+    end_date = _field(OrganizationStatus, "end_date", widget=DatePickerInput())
     basis = _field(OrganizationStatus, "basis")
 
 
 class StatusEndForm(PlainTextMixin, forms.Form):
-    end_date = forms.DateField(label="Дата окончания", widget=_date_input())
+    end_date = forms.DateField(label="Дата окончания", widget=DatePickerInput())
 
 
 # ---------------------------------------------------------------- the list's filters

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from common.filters import int_param
-from common.forms import PlainTextMixin
+from common.forms import DatePickerInput, PlainTextMixin
 from registry import access, people
 from registry.models import (
     CONSENT_DATE_MISSING,
@@ -26,8 +26,6 @@ from registry.models import (
 
 Base = BaseMembership.Base
 Role = access.Role
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class PersonForm(PlainTextMixin, forms.ModelForm):
@@ -52,7 +50,7 @@ class PersonForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Person
         fields = people.PERSON_FIELDS
-        widgets = {"birth_date": DATE_WIDGET, "consent_date": DATE_WIDGET}
+        widgets = {"birth_date": DatePickerInput(), "consent_date": DatePickerInput()}
         help_texts = {
             "grade": "Для обучающихся, например 7А",
             "phone": "Например, +7 900 000-00-00",
@@ -242,7 +240,7 @@ class PersonDestroyForm(PlainTextMixin, forms.Form):
 
     reason = forms.ChoiceField(label="Основание", choices=PersonalDataDestruction.Reason.choices)
     act_number = forms.CharField(label="Номер акта об уничтожении", max_length=50)
-    act_date = forms.DateField(label="Дата акта", widget=DATE_WIDGET)
+    act_date = forms.DateField(label="Дата акта", widget=DatePickerInput())
     confirm = forms.BooleanField(
         label="Понимаю, что ФИО, дата рождения, контакты и сведения о законном представителе будут "
         "удалены без возможности восстановления",

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from common.filters import YearFilter
-from common.forms import PlainTextMixin
+from common.forms import DatePickerInput, PlainTextMixin
 from registry import access
 from registry.models import (
     Contest,
@@ -27,7 +27,6 @@ from registry.models import (
 )
 from registry.regional import ADULT_CATEGORIES, ALLOWED_FILES_HELP, check_practice_file
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 PD_WARNING = (
     "Опубликованная практика видна всем без входа в портал: не указывайте ФИО, контакты "
     "и другие персональные данные обучающихся."
@@ -36,7 +35,7 @@ PD_WARNING = (
 
 def _dates(form: forms.BaseForm, *names: str) -> None:
     for name in names:
-        form.fields[name].widget = DATE_WIDGET
+        form.fields[name].widget = DatePickerInput()
 
 
 # ---------------------------------------------------------------- practices
@@ -265,7 +264,7 @@ class CompletionForm(PlainTextMixin, forms.Form):
     people = forms.ModelMultipleChoiceField(
         label="Слушатели", queryset=Person.objects.none(), widget=forms.CheckboxSelectMultiple
     )
-    completed_on = forms.DateField(label="Дата окончания обучения", widget=DATE_WIDGET)
+    completed_on = forms.DateField(label="Дата окончания обучения", widget=DatePickerInput())
     certificate_number = forms.CharField(
         label="Номер удостоверения",
         max_length=50,
@@ -357,7 +356,7 @@ class MethodistFilter(django_filters.FilterSet):
         queryset=lambda request: access.scoped(request.user, Municipality.objects.all()),
     )
     active_on = django_filters.DateFilter(
-        label="Договор действует на дату", method=_active_on, widget=DATE_WIDGET
+        label="Договор действует на дату", method=_active_on, widget=DatePickerInput()
     )
 
     class Meta:
