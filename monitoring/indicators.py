@@ -21,11 +21,10 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 
 from common import formats
 from registry.models import (
-    YOUNG_SPECIALIST_MAX_YEARS,
     Category,
     Headcount,
     MentoringForm,
@@ -34,7 +33,7 @@ from registry.models import (
     TrainingCompletion,
     school_year_of,
 )
-from registry.selectors import links_as_of
+from registry.selectors import YOUNG_SPECIALIST_MENTEE, links_as_of, student_mentee_aged_at_least
 
 COUNT = "count"
 YES_NO = "yes_no"
@@ -300,19 +299,6 @@ def traffic_light(indicator, value: Value | None) -> str | None:
 # ---------------------------------------------------------------- what the registry says
 
 
-def _born_at_least(years: int, as_of: datetime.date) -> Q:
-    try:
-        born_before = as_of.replace(year=as_of.year - years)
-    except ValueError:  # 29 February
-        born_before = as_of.replace(year=as_of.year - years, day=28)
-    return Q(mentee_category=Category.STUDENT, mentee_birth_date__lte=born_before)
-
-
-YOUNG_SPECIALIST_MENTEE = Q(
-    mentee_category=Category.TEACHER, mentee_teaching_experience__lt=YOUNG_SPECIALIST_MAX_YEARS
-)
-
-
 def registry_values(
     *, as_of: datetime.date, organizations, codes: list[str], figures: dict[str, Figure]
 ) -> dict[tuple[int, str], tuple[int | None, str]]:
@@ -359,7 +345,7 @@ def registry_values(
             links.values("organization")
             .annotate(
                 student_mentees_10_plus=Count(
-                    "mentee_person", distinct=True, filter=_born_at_least(10, as_of)
+                    "mentee_person", distinct=True, filter=student_mentee_aged_at_least(10, as_of)
                 ),
                 young=Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
             )

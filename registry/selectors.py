@@ -85,12 +85,15 @@ class FormCounts:
     student_mentees_10_plus: int
 
 
-def _young_specialist_mentee() -> Q:
-    # The links carry copies of the mentee's category and experience: no join with people.
-    return Q(mentee_category=Category.TEACHER, mentee_teaching_experience__lt=YOUNG_SPECIALIST_MAX_YEARS)
+# Links whose mentee is a young specialist: the links carry copies of the mentee's category and
+# experience, so no join with people.
+YOUNG_SPECIALIST_MENTEE = Q(
+    mentee_category=Category.TEACHER, mentee_teaching_experience__lt=YOUNG_SPECIALIST_MAX_YEARS
+)
 
 
-def _student_mentee_aged_at_least(years: int, as_of: datetime.date) -> Q:
+def student_mentee_aged_at_least(years: int, as_of: datetime.date) -> Q:
+    """Links whose mentee is a pupil at least ``years`` old on ``as_of`` (born 29 February: the 28th)."""
     try:
         born_before = as_of.replace(year=as_of.year - years)
     except ValueError:  # 29 February
@@ -111,9 +114,9 @@ def form_counts(
             mentor_organizations=Count("mentor_organization", distinct=True),
             mentee_organizations=Count("mentee_organization", distinct=True),
             mentorships=Count("mentorship", distinct=True),
-            young_specialist_mentees=Count("mentee_person", distinct=True, filter=_young_specialist_mentee()),
+            young_specialist_mentees=Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
             student_mentees_10_plus=Count(
-                "mentee_person", distinct=True, filter=_student_mentee_aged_at_least(10, as_of)
+                "mentee_person", distinct=True, filter=student_mentee_aged_at_least(10, as_of)
             ),
         )
         .order_by()
