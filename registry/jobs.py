@@ -235,6 +235,13 @@ def reap(model: type[Job]) -> int:
     )
 
 
+def refreshed(job: Job) -> Job:
+    """``job`` as a page should show it: a running one is read again if the reaper just ended it."""
+    if job.is_running and reap(type(job)):
+        job.refresh_from_db()
+    return job
+
+
 def run(kind: str, job_id, **options):
     """Run one job of ``kind`` (a model label such as ``registry.importjob``) by its model's runner."""
     model = apps.get_model(kind)

@@ -10,20 +10,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.http import content_disposition_header
 
-from registry import export_jobs
+from registry import jobs
 from registry.exports import XLSX
 from registry.models import ExportJob
 
 
 def _own_job(request, pk, *, content: bool = False) -> ExportJob:
     """The user's own job, its state current: a job whose worker died is shown as interrupted."""
-    jobs = ExportJob.objects.filter(created_by=request.user)
+    own = ExportJob.objects.filter(created_by=request.user)
     if not content:
-        jobs = jobs.defer("content")
-    job = get_object_or_404(jobs, pk=pk)
-    if job.is_running and export_jobs.reap_stale_jobs():
-        job.refresh_from_db()
-    return job
+        own = own.defer("content")
+    job = get_object_or_404(own, pk=pk)
+    return jobs.refreshed(job)
 
 
 @login_required

@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from common.uploads import DiskFull
-from registry import access, export_jobs, imports
+from registry import access, export_jobs, imports, jobs
 from registry.exports import XLSX
 from registry.models import ImportJob, Mentorship, Municipality, Organization, Person, UserScope
 
@@ -174,9 +174,7 @@ def _job_or_404(request, pk) -> ImportJob:
     """The job for an admin, its state current: a job whose worker died is shown as interrupted."""
     _require_admin(request.user)
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
-    if job.is_running and imports.reap_stale_jobs():
-        job.refresh_from_db()
-    return job
+    return jobs.refreshed(job)
 
 
 @login_required

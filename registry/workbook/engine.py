@@ -19,7 +19,7 @@ import python_calamine
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .safety import SheetScan, WorkbookRejected, inspect_workbook
+from .safety import SheetScan, WorkbookRejected, column_index, column_letters, inspect_workbook
 from .schema import REGISTERED_SPECS, CellError, SheetSpec, header_key
 
 IMPORT_LOCK_ID = 734_100  # pg_advisory_xact_lock key: one workbook import writes at a time
@@ -170,19 +170,8 @@ def handlers() -> list[SheetHandler]:
 
 
 def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for char in letters:
-        index = index * 26 + ord(char) - 64
-    return index - 1
+    """Excel's letters of the column numbered ``index`` from 0 (the reader's numbering)."""
+    return column_letters(index + 1)
 
 
 def _split_ref(ref: str) -> tuple[str, int]:
@@ -253,7 +242,7 @@ def read_sheet(workbook, scan: SheetScan, spec: SheetSpec, ctx: ImportContext) -
     formulas: dict[int, set[int]] = {}  # Excel row → cell indexes holding a formula (already an error)
     for ref in scan.formula_cells:
         letters, number = _split_ref(ref)
-        formulas.setdefault(number, set()).add(_column_index(letters) - start_col)
+        formulas.setdefault(number, set()).add(column_index(letters.encode("ascii")) - 1 - start_col)
         ctx.error(
             spec,
             number,

@@ -205,7 +205,7 @@ def _dde_link(part: str) -> str:
 def _cell_right_of_table(name: str, ref: str, max_columns: int) -> str:
     return (
         f"Лист «{name}», ячейка {ref}: ячейка за пределами таблицы — на этом листе данные допускаются "
-        f"только до столбца {_column_letters(max_columns)}; очистите ячейки правее и сохраните файл заново."
+        f"только до столбца {column_letters(max_columns)}; очистите ячейки правее и сохраните файл заново."
     )
 
 
@@ -1030,7 +1030,7 @@ class _FastScanner(_ScannerBase):
             if found is None:
                 raise _NeedsExactScan  # "r=" was the end of another attribute's name
             ref, row = found
-            outside = self._bounded_cell(ref, row, _column_index(ref.rstrip("0123456789").encode("ascii")))
+            outside = self._bounded_cell(ref, row, column_index(ref.rstrip("0123456789").encode("ascii")))
             below = below or outside  # the first one named
         return below
 
@@ -1136,24 +1136,25 @@ class _ExactScanner(_ScannerBase):
 
     def _open_cell(self, ref: bytes | None, empty: bool, content: bool) -> None:
         if ref is None:
-            index = (self.column if self.column is not None else _column_index(self.letters)) + 1
+            index = (self.column if self.column is not None else column_index(self.letters)) + 1
             self.column = index
             row = max(self.row, 1)
-            ref = f"{_column_letters(index)}{row}"
+            ref = f"{column_letters(index)}{row}"
         else:
             found = _REF_RE.fullmatch(ref.strip())
             if found is None:
                 raise WorkbookRejected(_bad_sheet(self.name))
             self.letters, self.column = found.group(1).upper(), None
             row = int(found.group(2))
-            index = _column_index(self.letters)
+            index = column_index(self.letters)
             ref = ref.strip().decode("ascii").upper()
         if content and (below := self._bounded_cell(ref, row, index)):
             raise WorkbookRejected(below)
         self.cell = None if empty else [ref, row, False]
 
 
-def _column_letters(index: int) -> str:
+def column_letters(index: int) -> str:
+    """Excel's letters of the column numbered ``index`` from 1: 1 → A, 27 → AA."""
     letters = ""
     while index > 0:
         index, rest = divmod(index - 1, 26)
@@ -1161,7 +1162,9 @@ def _column_letters(index: int) -> str:
     return letters
 
 
-def _column_index(letters: bytes) -> int:
+def column_index(letters: bytes) -> int:
+    """The number (from 1) of the column Excel writes as ``letters``, however many (bytes as the sheet's
+    XML holds them: a hostile file's reference is counted, not refused by a parser)."""
     index = 0
     for char in letters:
         index = index * 26 + char - 64
