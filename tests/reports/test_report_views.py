@@ -123,7 +123,7 @@ def closed_campaign(coordinator, curator, municipality, school, neighbour_school
         )
         f.make_mentorship(organization=org, start_date=as_of - datetime.timedelta(days=60))
     campaign = svc.campaign_create(
-        coordinator,
+        user=coordinator,
         municipality=municipality,
         indicators=["R1", "R2"],
         title="Мониторинг района",
@@ -132,9 +132,9 @@ def closed_campaign(coordinator, curator, municipality, school, neighbour_school
         as_of_date=as_of,
         deadline=timezone.localdate() + datetime.timedelta(days=7),
     )
-    campaign = svc.campaign_open(coordinator, campaign)
-    svc.submission_submit(curator, campaign.submissions.get(organization=school), values={})
-    return svc.campaign_close(coordinator, campaign)
+    campaign = svc.campaign_open(user=coordinator, campaign=campaign)
+    svc.submission_submit(user=curator, submission=campaign.submissions.get(organization=school), values={})
+    return svc.campaign_close(user=coordinator, campaign=campaign)
 
 
 @pytest.fixture
