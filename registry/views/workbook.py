@@ -90,14 +90,14 @@ def workbook_page(request):
             upload_form = UploadForm(request.POST, request.FILES)
             if upload_form.is_valid():
                 try:
-                    job = imports.create_job(upload_form.cleaned_data["file"], user=user)
+                    job = imports.create_job(upload=upload_form.cleaned_data["file"], user=user)
                 except DiskFull as full:
                     # Nothing stored, no job recorded: the admin uploads again once there is room.
                     upload_error = full.message
                     status = 507
                 else:
                     if job.status != ImportJob.Status.REJECTED:
-                        imports.start(job, commit=False)
+                        imports.start(job=job, commit=False)
                     return redirect("registry:import-job", job.pk)
             else:
                 status = 400
@@ -115,7 +115,7 @@ def workbook_page(request):
             "upload_error": upload_error,
             "export_form": ExportForm(user=user) if is_admin else None,
             "jobs": jobs,
-            "max_upload": imports.size_label(settings.IMPORT_MAX_UPLOAD_BYTES),
+            "max_upload": imports.size_label(size=settings.IMPORT_MAX_UPLOAD_BYTES),
         },
         status=status,
     )
@@ -162,7 +162,9 @@ def export_download(request):
     # A large book is written by the task worker: its page answers now, the download appears there.
     rows = Person.objects.filter(organization__in=organizations).count()
     rows += Mentorship.objects.filter(organization__in=organizations).count()
-    queued = export_jobs.queue_if_too_long(request, rows=rows, title=f"Реестр наставничества — {label}")
+    queued = export_jobs.queue_if_too_long(
+        request=request, rows=rows, title=f"Реестр наставничества — {label}"
+    )
     if queued is not None:
         return queued
     content = export_workbook(organizations, user=user, region_wide=region_wide)
@@ -182,7 +184,7 @@ def _job_or_404(request, pk) -> ImportJob:
 @login_required
 def import_job(request, pk):
     job = _job_or_404(request, pk)
-    report = imports.job_report(job)
+    report = imports.job_report(job=job)
     return render(
         request,
         "registry/workbook/job.html",
@@ -201,7 +203,7 @@ def import_job_status(request, pk):
 @require_POST
 def import_job_confirm(request, pk):
     job = _job_or_404(request, pk)
-    error = imports.confirm(job)
+    error = imports.confirm(job=job)
     if error:
         messages.error(request, error)
     return redirect("registry:import-job", job.pk)
@@ -214,7 +216,7 @@ def import_job_retry(request, pk):
     if job.status not in (ImportJob.Status.INTERRUPTED, ImportJob.Status.FAILED) or not job.file:
         messages.error(request, "Повторить можно прерванную загрузку, пока её файл хранится.")
     else:
-        imports.start(job, commit=job.commit_requested)
+        imports.start(job=job, commit=job.commit_requested)
     return redirect("registry:import-job", job.pk)
 
 
