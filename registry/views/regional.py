@@ -10,7 +10,7 @@ login, and without personal data.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -143,17 +143,15 @@ def practice_list(request):
         "filter": filterset,
         "page": _page(request, filterset.qs),
         "scope_label": _scope_label(request.user),
-        "can_submit": access.role_of(request.user) == Role.CURATOR,
+        "can_submit": access.can_write(request.user, PracticeBankEntry, access.SUBMIT),
     }
     return render(request, "registry/regional/practice_list.html", context)
 
 
 @login_required
 def practice_create(request):
-    scope = access.user_scope(request.user)
-    if access.role_of(request.user) != Role.CURATOR:
-        raise PermissionDenied("Практику подаёт куратор своей организации.")
-    organization = scope.organization
+    access.require_write(request.user, PracticeBankEntry, access.SUBMIT)
+    organization = access.user_scope(request.user).organization  # the curator's own, never from the request
     form = forms.PracticeForm(
         request.POST or None, request.FILES or None, user=request.user, organization=organization
     )
