@@ -90,12 +90,17 @@ class World:
         )
 
     def roadmap(self, level):
+        roadmap = self.new_roadmap(level)
+        roadmap.save()
+        return roadmap
+
+    def new_roadmap(self, level):
         owner = {
             RoadMap.Level.REGION: {},
             RoadMap.Level.MUNICIPALITY: {"municipality": self.municipality},
             RoadMap.Level.ORGANIZATION: {"municipality": self.municipality, "organization": self.school},
         }[level]
-        return RoadMap.objects.create(title="План", level=level, region=self.region, **owner)
+        return RoadMap(title="План", level=level, region=self.region, **owner)
 
     def new_practice(self):
         return PracticeBankEntry(
@@ -203,6 +208,15 @@ CASES = {
     ],
     ("monitoring.submission", monitoring_rights.REVIEW): [("submission", lambda w: w.submission(), RUNNERS)],
     ("monitoring.submission", monitoring_rights.FILL): [("submission", lambda w: w.submission(), SCHOOL)],
+    ("monitoring.roadmap", monitoring_rights.CREATE): [
+        ("new school's map", lambda w: w.new_roadmap(RoadMap.Level.ORGANIZATION), SCHOOL),
+        (
+            "new municipality's map",
+            lambda w: w.new_roadmap(RoadMap.Level.MUNICIPALITY),
+            MUNICIPALITY,
+        ),
+        ("new region's map", lambda w: w.new_roadmap(RoadMap.Level.REGION), REGION),
+    ],
     ("monitoring.roadmap", access.EDIT): [
         ("school's map", lambda w: w.roadmap(RoadMap.Level.ORGANIZATION), SCHOOL),
         ("municipality's map", lambda w: w.roadmap(RoadMap.Level.MUNICIPALITY), MUNICIPALITY),
@@ -288,6 +302,9 @@ NEW_OBJECT_QUESTIONS = [
     pytest.param(PracticeBankEntry, access.SUBMIT, {CURATOR}, id="practice-submit"),
     pytest.param(ImportJob, access.IMPORT, {ADMIN}, id="workbook-import"),
     pytest.param(Organization, access.WORKBOOK, {CURATOR, ADMIN}, id="workbook-export"),
+    pytest.param(
+        RoadMap, monitoring_rights.CREATE, {CURATOR, COORDINATOR, OPERATOR, ADMIN}, id="roadmap-create"
+    ),
 ]
 
 
@@ -318,6 +335,9 @@ def test_the_new_objects_rules_keep_the_views_refusals():
     )
     assert access.write_rule(Organization, access.WORKBOOK).refusal == (
         "Выгрузка книги с персональными данными доступна куратору своей ОО и администратору."
+    )
+    assert access.write_rule(RoadMap, monitoring_rights.CREATE).refusal == (
+        "Дорожные карты ведут куратор, координатор и региональный оператор."
     )
 
 
