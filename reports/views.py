@@ -79,8 +79,7 @@ def report_detail(request, pk):
     can_edit = access.can_write(request.user, report, rights.EDIT)
     form = NarrativeForm(request.POST or None, instance=report)
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Этот отчёт вы можете только просматривать.")
+        access.require_write(request.user, report, rights.EDIT)
         if form.is_valid():
             values = {name: form.cleaned_data[name] for name in services.NARRATIVE_FIELDS}
             try:
