@@ -436,19 +436,19 @@ def make(spec: Spec, admin, codes: list[str], sent: float) -> None:
         "target_org_types": ["school"],
         **spec.dates,
     }
-    campaign = svc.campaign_create(admin, region=spec.region, indicators=codes, **fields)
+    campaign = svc.campaign_create(user=admin, region=spec.region, indicators=codes, **fields)
     started = time.perf_counter()
     if spec.national:
         spec.setup += open_nationally(admin, campaign, codes)
         spec.setup.append(f"opened by direct bulk inserts in {time.perf_counter() - started:.1f} s")
     else:
-        svc.campaign_open(admin, campaign, at=at(spec.dates["period_start"]))
+        svc.campaign_open(user=admin, campaign=campaign, at=at(spec.dates["period_start"]))
         spec.setup.append(f"campaign_open (services) {time.perf_counter() - started:.1f} s")
     campaign.refresh_from_db()
     started = time.perf_counter()
     spec.setup.append(send(campaign, sent, admin) + f" in {time.perf_counter() - started:.1f} s")
     if spec.closed:
-        svc.campaign_close(admin, campaign, at=at(spec.dates["period_end"], 18))
+        svc.campaign_close(user=admin, campaign=campaign, at=at(spec.dates["period_end"], 18))
         spec.setup.append("closed")
     spec.campaign = campaign
 

@@ -57,7 +57,7 @@ def the_report():
     operator = get_user_model().objects.get(username="operator")
     report = resolve(operator, Kind.MONITORING_REPORT, campaign=SMOLENSK_READINESS["title"])
     existing = Report.objects.filter(kind=report.kind, campaign=report.campaign, municipality=None).first()
-    return existing or services.report_create(report, user=operator), operator
+    return existing or services.report_create(report=report, user=operator), operator
 
 
 def big_document(document: dict, rows: int) -> dict:
@@ -79,7 +79,7 @@ def measure(what: str, big_rows: int) -> dict:
     from reports.models import ReportFile
 
     report, operator = the_report()
-    document = services.report_document(report)
+    document = services.report_document(report=report)
     phases = _time_phases() if what == "ours" else {}
 
     if what == "baseline":
@@ -96,8 +96,8 @@ def measure(what: str, big_rows: int) -> dict:
             render._chart_uri.cache_clear()  # the worker draws the charts afresh
             # The unchanged draft's file of the previous run would be given again: rendered afresh.
             ReportFile.objects.filter(report=report).delete()
-            job = services.report_file_request(report, "pdf", user=operator)
-            job = services.report_file_run(job.pk)
+            job = services.report_file_request(report=report, fmt="pdf", user=operator)
+            job = services.report_file_run(job_id=job.pk)
             assert job.status == ReportFile.Status.DONE, job.error
             return job.pages, job.pk
 
@@ -182,9 +182,9 @@ def main() -> None:
     from reports import services
 
     report, _ = the_report()
-    document = services.report_document(report)
+    document = services.report_document(report=report)
     with CaptureQueriesContext(connection) as queries:
-        services.report_document(report)
+        services.report_document(report=report)
     rows = max(len(b["rows"]) for b in document["blocks"] if b["type"] == "table")
     print(f"Отчёт: {document['title']}")
     print(f"База данных: {connection.vendor}; строк в самой длинной таблице: {rows}")

@@ -157,8 +157,8 @@ def _target_municipalities(campaign: Campaign, municipalities) -> list[Municipal
 
 
 def campaign_create(
-    user,
     *,
+    user,
     region: Region | None = None,
     municipality: Municipality | None = None,
     indicators=(),
@@ -200,7 +200,7 @@ def campaign_create(
 
 
 def campaign_update(
-    user, campaign: Campaign, *, indicators=None, target_municipalities=None, **fields
+    *, user, campaign: Campaign, indicators=None, target_municipalities=None, **fields
 ) -> Campaign:
     """Change a campaign: anything while a draft; once open only its texts, period end and deadline."""
     unknown = set(fields) - CAMPAIGN_FIELDS
@@ -232,7 +232,7 @@ def campaign_update(
     return campaign
 
 
-def campaign_target_organizations(campaign: Campaign):
+def campaign_target_organizations(*, campaign: Campaign):
     """The organizations a draft campaign would expect (frozen into ``CampaignTarget`` on opening)."""
     return Organization.objects.filter(
         municipality__region=campaign.region_id,
@@ -241,7 +241,7 @@ def campaign_target_organizations(campaign: Campaign):
     )
 
 
-def campaign_open(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
+def campaign_open(*, user, campaign: Campaign, at: datetime.datetime | None = None) -> Campaign:
     """Open: freeze the expected organizations; give each a draft submission pre-filled from the registry.
 
     Registry figures are taken as of ``campaign.as_of_date`` (mentors and mentees per form,
@@ -266,7 +266,9 @@ def campaign_open(user, campaign: Campaign, *, at: datetime.datetime | None = No
         if broken:
             _refuse(f"Формула показателя не проверена: {', '.join(broken)}.", "indicators")
         targets = list(
-            campaign_target_organizations(campaign).values_list("pk", "municipality_id").order_by("pk")
+            campaign_target_organizations(campaign=campaign)
+            .values_list("pk", "municipality_id")
+            .order_by("pk")
         )
         if not targets:
             _refuse("Под условия мониторинга не подходит ни одна организация.")
@@ -315,7 +317,7 @@ def campaign_open(user, campaign: Campaign, *, at: datetime.datetime | None = No
     return campaign
 
 
-def campaign_close(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
+def campaign_close(*, user, campaign: Campaign, at: datetime.datetime | None = None) -> Campaign:
     """«Сбор завершён»: no more submissions (a submission racing this waits for the lock, then is refused)."""
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
@@ -333,7 +335,7 @@ def campaign_close(user, campaign: Campaign, *, at: datetime.datetime | None = N
     return campaign
 
 
-def campaign_publish(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> Campaign:
+def campaign_publish(*, user, campaign: Campaign, at: datetime.datetime | None = None) -> Campaign:
     """«Опубликован»: the figures are final."""
     with transaction.atomic():
         campaign = _lock_campaign(user, campaign.pk)
@@ -493,7 +495,7 @@ def _apply(user, submission: Submission, entries: dict, figures, chosen, *, comp
 
 
 def submission_save_values(
-    user, submission: Submission, entries: dict, *, at: datetime.datetime | None = None
+    *, user, submission: Submission, entries: dict, at: datetime.datetime | None = None
 ) -> Submission:
     """Save a draft (or returned) submission's values without sending it; rules as in ``submission_submit``.
 
@@ -526,9 +528,9 @@ def _log(submission: Submission, user, at, from_status: str, comment: str = "") 
 
 
 def submission_submit(
+    *,
     user,
     submission: Submission,
-    *,
     values: dict | None = None,
     comment: str = "",
     at: datetime.datetime | None = None,
@@ -563,7 +565,7 @@ def submission_submit(
 
 
 def submission_return(
-    user, submission: Submission, *, comment: str, at: datetime.datetime | None = None
+    *, user, submission: Submission, comment: str, at: datetime.datetime | None = None
 ) -> Submission:
     """Back to the curator for rework, with what to fix; keeps its values and history.
 
@@ -598,7 +600,7 @@ def submission_return(
 
 
 def submission_accept(
-    user, submission: Submission, *, comment: str = "", at: datetime.datetime | None = None
+    *, user, submission: Submission, comment: str = "", at: datetime.datetime | None = None
 ) -> Submission:
     """The coordinator (or operator) accepts a sent submission: it is locked from then on."""
     at = _now(at)
@@ -628,7 +630,7 @@ def submission_accept(
 # ---------------------------------------------------------------- reminders
 
 
-def campaign_send_reminders(user, campaign: Campaign, *, at: datetime.datetime | None = None) -> int:
+def campaign_send_reminders(*, user, campaign: Campaign, at: datetime.datetime | None = None) -> int:
     """E-mail the curators of every organization (within the user's scope) that has not sent its submission.
 
     Returns the number of letters sent; marks the submissions as reminded.

@@ -232,7 +232,7 @@ class MonitoringDemo:
 
     def create(self, user, fields: dict, indicators: list[str], municipality=None, *, opened) -> Campaign:
         campaign = svc.campaign_create(
-            user,
+            user=user,
             region=None if municipality else self.region,
             municipality=municipality,
             indicators=indicators,
@@ -240,14 +240,14 @@ class MonitoringDemo:
         )
         # Created the day before it opened (``created_at`` is set on insert, not by the services).
         Campaign.objects.filter(pk=campaign.pk).update(created_at=opened - DAY)
-        return svc.campaign_open(user, campaign, at=opened)
+        return svc.campaign_open(user=user, campaign=campaign, at=opened)
 
     def submissions(self, campaign: Campaign) -> list[Submission]:
         return list(campaign.submissions.select_related("organization").order_by("organization__code"))
 
     def send(self, submission: Submission, when: datetime.datetime, values: dict | None = None) -> Submission:
         curator = self.people.curators[submission.organization_id]
-        return svc.submission_submit(curator, submission, values=values, at=when)
+        return svc.submission_submit(user=curator, submission=submission, values=values, at=when)
 
     def oktyabrsky_2022(self) -> Campaign:
         """Seed 002: every school sends the registry's figures as of 30.12.2022; all accepted."""
@@ -279,8 +279,8 @@ class MonitoringDemo:
                     },
                 )
                 svc.submission_return(
-                    coordinator,
-                    submission,
+                    user=coordinator,
+                    submission=submission,
                     comment="Число обучающихся-наставников не совпадает с базой наставников ОО: "
                     "проверьте и исправьте.",
                     at=at(day, 17),
@@ -289,9 +289,9 @@ class MonitoringDemo:
                 self.send(submission, at(day, 10), {value.figure: {"value": value.value, "comment": ""}})
             else:
                 self.send(submission, sent)
-            svc.submission_accept(coordinator, submission, at=at(day + DAY, 15))
-        svc.campaign_close(coordinator, campaign, at=at(D(2022, 12, 30), 17))
-        return svc.campaign_publish(coordinator, campaign, at=at(D(2023, 1, 13), 10))
+            svc.submission_accept(user=coordinator, submission=submission, at=at(day + DAY, 15))
+        svc.campaign_close(user=coordinator, campaign=campaign, at=at(D(2022, 12, 30), 17))
+        return svc.campaign_publish(user=coordinator, campaign=campaign, at=at(D(2023, 1, 13), 10))
 
     def smolensk_readiness(self) -> Campaign:
         """Seed 003, 2.1: 228 of the 340 schools answer (chosen by a seeded draw); 112 never send."""
@@ -311,9 +311,9 @@ class MonitoringDemo:
                 continue
             day = D(2022, 12, 16) + (k % 10) * DAY  # 16.12–25.12
             self.send(submission, at(day, 10 + k % 7, (k * 13) % 60))
-            svc.submission_accept(operator, submission, at=at(day + DAY, 12))
-        svc.campaign_close(operator, campaign, at=at(D(2022, 12, 25), 23))
-        return svc.campaign_publish(operator, campaign, at=at(D(2022, 12, 28), 10))
+            svc.submission_accept(user=operator, submission=submission, at=at(day + DAY, 12))
+        svc.campaign_close(user=operator, campaign=campaign, at=at(D(2022, 12, 25), 23))
+        return svc.campaign_publish(user=operator, campaign=campaign, at=at(D(2022, 12, 28), 10))
 
     def smolensk_site_check(self) -> Campaign:
         """Seed 003, 2.5: every school's site is checked; the registry knows the 254 «положения» on
@@ -334,9 +334,9 @@ class MonitoringDemo:
             day = D(2023, 3, 27) + (k % 9) * DAY  # 27.03–04.04
             values = None if prefilled.get(submission.pk) is not None else {"regulation_on_site": "нет"}
             self.send(submission, at(day, 10 + k % 6, (k * 11) % 60), values)
-            svc.submission_accept(operator, submission, at=at(day, 17))
-        svc.campaign_close(operator, campaign, at=at(D(2023, 4, 4), 18))
-        return svc.campaign_publish(operator, campaign, at=at(D(2023, 4, 10), 10))
+            svc.submission_accept(user=operator, submission=submission, at=at(day, 17))
+        svc.campaign_close(user=operator, campaign=campaign, at=at(D(2023, 4, 4), 18))
+        return svc.campaign_publish(user=operator, campaign=campaign, at=at(D(2023, 4, 10), 10))
 
     def current_campaign(self) -> Campaign:
         """Open today: opened ten days ago (not before 1 September), due in two weeks; some schools
@@ -349,7 +349,10 @@ class MonitoringDemo:
             if campaign.status == Campaign.Status.OPEN and campaign.deadline < self.today:
                 deadline = self.today + 14 * DAY  # a later run keeps the demo's campaign open
                 svc.campaign_update(
-                    coordinator, campaign, deadline=deadline, period_end=max(campaign.period_end, deadline)
+                    user=coordinator,
+                    campaign=campaign,
+                    deadline=deadline,
+                    period_end=max(campaign.period_end, deadline),
                 )
             return campaign
         opened_on = max(self.today - 10 * DAY, D(year, 9, 1))
@@ -379,11 +382,11 @@ class MonitoringDemo:
                 break
             self.send(submission, at(day, 11, k * 5))
             if k % 4 == 0:
-                svc.submission_accept(coordinator, submission, at=at(day, 16))
+                svc.submission_accept(user=coordinator, submission=submission, at=at(day, 16))
             elif k % 4 == 1:
                 svc.submission_return(
-                    coordinator,
-                    submission,
+                    user=coordinator,
+                    submission=submission,
                     comment="Сверьте число обучающихся-наставников с приказом о закреплении пар.",
                     at=at(day, 16),
                 )

@@ -9,13 +9,14 @@ view asks); admins pass every rule.
 from registry import access
 from registry.access import Role, WriteRule
 
-CREATE = "create"  # a new campaign: ``Campaign(region=…, municipality=…)``, unsaved
+CREATE = "create"  # a new campaign or road map, unsaved: ``Campaign(region=…, municipality=…)``
 MANAGE = "manage"  # edit, open, close, publish
 REMIND = "remind"  # e-mail the curators who have not sent their submission
 REVIEW = "review"  # accept or return a submission
 FILL = "fill"  # fill in and send a submission
 
 RUNNERS = frozenset({Role.COORDINATOR, Role.OPERATOR, Role.ADMIN})
+MAP_OWNERS = frozenset({Role.CURATOR, Role.COORDINATOR, Role.OPERATOR, Role.ADMIN})
 
 
 def _runs(scope, campaign) -> bool:
@@ -112,10 +113,20 @@ RULES = (
     ),
     (
         "monitoring.roadmap",
+        CREATE,
+        WriteRule(
+            "every role, for its own level's map (the admin chooses the owner)",
+            MAP_OWNERS,
+            "Дорожные карты ведут куратор, координатор и региональный оператор.",
+            territory=_owns_map,
+        ),
+    ),
+    (
+        "monitoring.roadmap",
         access.EDIT,
         WriteRule(
             "the owner's own level (operator, coordinator, curator), admin",
-            frozenset({Role.CURATOR, Role.COORDINATOR, Role.OPERATOR, Role.ADMIN}),
+            MAP_OWNERS,
             "Эту дорожную карту вы можете только просматривать.",
             territory=_owns_map,
         ),

@@ -327,6 +327,9 @@ STATUS = "status"
 DOCUMENTS = "documents"
 PERSONAL_DATA = "personal_data"
 REVIEW = "review"
+SUBMIT = "submit"  # a practice sent to the bank by its school
+WORKBOOK = "workbook"  # the organization's pages of the regional workbook, with personal data
+IMPORT = "import"  # a workbook uploaded into the registry
 
 _REGIONAL = WriteRule(
     "its region's operator, admin", _REGION, "Это действие доступно региональному оператору."
@@ -340,6 +343,15 @@ for _label, _action, _rule in (
             "its curator, admin (card, headcount, documents)",
             _SCHOOL,
             "Вашей роли доступен только просмотр карточки организации.",
+        ),
+    ),
+    (
+        "registry.organization",
+        WORKBOOK,
+        WriteRule(
+            "its curator, admin (the workbook export: people and pairs with personal data)",
+            _SCHOOL,
+            "Выгрузка книги с персональными данными доступна куратору своей ОО и администратору.",
         ),
     ),
     (
@@ -405,6 +417,15 @@ for _label, _action, _rule in (
     ("registry.contestentry", EDIT, _REGIONAL),
     (
         "registry.practicebankentry",
+        SUBMIT,
+        WriteRule(
+            "its school's curator only (an admin has no school to submit for)",
+            frozenset({Role.CURATOR}),
+            "Практику подаёт куратор своей организации.",
+        ),
+    ),
+    (
+        "registry.practicebankentry",
         REVIEW,
         _REGIONAL,
     ),
@@ -412,6 +433,15 @@ for _label, _action, _rule in (
         "registry.methodistregistryentry",
         EDIT,
         _REGIONAL,
+    ),
+    (
+        "registry.importjob",
+        IMPORT,
+        WriteRule(
+            "admin (with a second factor): a workbook may touch every school",
+            frozenset({Role.ADMIN}),
+            "Импорт книги Excel доступен администратору портала.",
+        ),
     ),
 ):
     register_write(_label, _action, _rule)

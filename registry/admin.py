@@ -293,7 +293,7 @@ class PersonAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
         from registry import people
 
         excluded = list(super().get_exclude(request, obj) or [])
-        if obj is not None and not people.can_see_personal_data(request.user, obj):
+        if obj is not None and not people.can_see_personal_data(user=request.user, person=obj):
             excluded += PERSONAL_DATA_FIELDS
         return excluded
 
@@ -301,7 +301,7 @@ class PersonAdmin(WorkbookAdminMixin, ScopedHistoryAdmin):
         super().save_model(request, obj, form, change)
         if change and {"category", "teaching_experience", "birth_date"} & set(form.changed_data):
             # The links carry copies of these for the counting selectors.
-            services.person_sync_links(obj)
+            services.person_sync_links(person=obj)
 
 
 @admin.register(BaseMembership)
@@ -344,7 +344,7 @@ def check_mentee_forms(mentorship: Mentorship, forms_: list) -> list:
         seen.add(key)
         if mentorship.mentoring_form_id:
             try:
-                services.mentorship_check_mentees(mentorship, [mentee])
+                services.mentorship_check_mentees(mentorship=mentorship, mentees=[mentee])
             except ValidationError as exc:
                 form.add_error(field, exc.message_dict["mentees"])
                 continue
@@ -362,7 +362,7 @@ class MentorshipLinkFormSet(BaseInlineFormSet):
         kept = [form for form in self.forms if not (self.can_delete and self._should_delete_form(form))]
         mentees = check_mentee_forms(self.instance, kept)
         if mentees and self.instance.mentoring_form_id:
-            services.mentorship_check_no_duplicate_active(self.instance, mentees)
+            services.mentorship_check_no_duplicate_active(mentorship=self.instance, mentees=mentees)
 
 
 class MentorshipLinkInline(ScopedAdminMixin, admin.TabularInline):
@@ -383,7 +383,7 @@ class MentorshipAdminForm(forms.ModelForm):
         if not self.instance._state.adding and status and status != old:
             # The card's and the workbook's check (docs/domain.md §4), asked of the stored status.
             try:
-                services.mentorship_check_transition(Mentorship(status=old), status)
+                services.mentorship_check_transition(mentorship=Mentorship(status=old), status=status)
             except ValidationError as error:
                 self.add_error("status", error.messages)
         return cleaned
@@ -437,7 +437,7 @@ class MentorshipAdmin(ScopedHistoryAdmin):
         links = formset.save(commit=False)
         for link in formset.deleted_objects:
             link.delete()
-        copied = services.mentorship_link_fields(form.instance)
+        copied = services.mentorship_link_fields(mentorship=form.instance)
         for link in links:
             for name, value in copied.items():
                 setattr(link, name, value)
@@ -447,7 +447,7 @@ class MentorshipAdmin(ScopedHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # Links kept from before still carry the old mentor, status and dates.
-        services.mentorship_sync_links(form.instance)
+        services.mentorship_sync_links(mentorship=form.instance)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # Reverting saves the pair alone: its links would go out of sync and the mentee rules

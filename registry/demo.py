@@ -687,7 +687,9 @@ class DemoBuilder:
         bulk_create_with_history(new_people, Person, batch_size=500)
         wanted = [m.pk for m, _ in self.plan.mentorships]
         existing = set(Mentorship.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-        services.mentorships_bulk_create([(m, x) for m, x in self.plan.mentorships if m.pk not in existing])
+        services.mentorships_bulk_create(
+            items=[(m, x) for m, x in self.plan.mentorships if m.pk not in existing]
+        )
 
     # ------------------------------------------------------------ documents and regional registries
 

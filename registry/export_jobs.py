@@ -53,11 +53,11 @@ INTERNAL = "Внутренняя ошибка при формировании ф
 NOT_SAVED = "Файл не сохранён: база данных недоступна или переполнена. Запросите выгрузку ещё раз позже."
 
 
-def active_jobs(user):
+def active_jobs(*, user):
     return ExportJob.objects.filter(created_by=user, status__in=ExportJob.ACTIVE)
 
 
-def queue(request, *, title: str) -> HttpResponse:
+def queue(*, request, title: str) -> HttpResponse:
     """Queue the export of the list ``request`` asks for, unless its user has enough running already.
 
     The user's row is locked while the running jobs are counted and the new one is written, so two
@@ -69,7 +69,7 @@ def queue(request, *, title: str) -> HttpResponse:
     limit = settings.EXPORT_MAX_CONCURRENT_PER_USER
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
-        running = list(active_jobs(user).order_by("created_at"))
+        running = list(active_jobs(user=user).order_by("created_at"))
         if len(running) >= limit:
             job = None
         else:
@@ -90,12 +90,12 @@ def queue(request, *, title: str) -> HttpResponse:
     return redirect("registry:export-job", job.pk)
 
 
-def queue_if_too_long(request, *, rows: int, title: str) -> HttpResponse | None:
+def queue_if_too_long(*, request, rows: int, title: str) -> HttpResponse | None:
     """For an export that writes its own file (not through ``xlsx_response``): the job's page when
     ``rows`` is over the limit, or None to write the file now (it is short, or this is the worker)."""
     if _worker_run.get() is not None or rows <= settings.EXPORT_INLINE_MAX_ROWS:
         return None
-    return queue(request, title=title)
+    return queue(request=request, title=title)
 
 
 class _Run:
@@ -139,7 +139,7 @@ def _request_for(job: ExportJob, user) -> HttpRequest:
     return request
 
 
-def run_job(job_id) -> ExportJob:
+def run_job(*, job_id) -> ExportJob:
     """Write one export (in the worker). Never raises: a failure is written on the job."""
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
     if not jobs.claim(job, ExportJob.Status.RUNNING, stage="Сбор данных"):
@@ -269,7 +269,7 @@ def xlsx_response(
             too_long = len(head) > limit
             rows = head
         if too_long:
-            return queue(request, title=title)
+            return queue(request=request, title=title)
     content = exports.workbook_bytes(title=title, columns=columns, rows=rows, user=user)
     response = HttpResponse(content, content_type=exports.XLSX)
     response["Content-Disposition"] = content_disposition_header(True, filename)

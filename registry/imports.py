@@ -41,14 +41,14 @@ CHECK_DATABASE_LOST = (
 INTERNAL = "Внутренняя ошибка: ничего не записано. Сообщите администратору портала."
 
 
-def size_label(size: int) -> str:
+def size_label(*, size: int) -> str:
     if size < 1024 * 1024:
         return f"{max(size // 1024, 1)} КБ"
     return f"{size / 1024 / 1024:.0f} МБ"
 
 
 def too_large_message() -> str:
-    return TOO_LARGE.format(limit=size_label(settings.IMPORT_MAX_UPLOAD_BYTES))
+    return TOO_LARGE.format(limit=size_label(size=settings.IMPORT_MAX_UPLOAD_BYTES))
 
 
 def _sha256(file) -> str:
@@ -60,7 +60,7 @@ def _sha256(file) -> str:
     return digest.hexdigest()
 
 
-def create_job(upload, *, user, file_name: str | None = None) -> ImportJob:
+def create_job(*, upload, user, file_name: str | None = None) -> ImportJob:
     """Record an upload, refuse it at once if the file itself is wrong, else keep it for the dry run."""
     name = Path(file_name or getattr(upload, "name", "") or "книга.xlsx").name[:255]
     size = getattr(upload, "size", None)
@@ -90,11 +90,11 @@ def _reject(job: ImportJob, message: str) -> ImportJob:
     return job
 
 
-def is_inline(job: ImportJob) -> bool:
+def is_inline(*, job: ImportJob) -> bool:
     return job.rows <= settings.IMPORT_INLINE_MAX_ROWS
 
 
-def start(job: ImportJob, *, commit: bool) -> None:
+def start(*, job: ImportJob, commit: bool) -> None:
     """Run the dry run (or, once confirmed, the import) now if the file is small, else queue it."""
     jobs.queue(
         job,
@@ -103,17 +103,17 @@ def start(job: ImportJob, *, commit: bool) -> None:
         progress_done=0,
         progress_total=max(job.rows, 1),
     )
-    tasks.start(job, inline=is_inline(job))
+    tasks.start(job, inline=is_inline(job=job))
 
 
-def confirm(job: ImportJob) -> str | None:
+def confirm(*, job: ImportJob) -> str | None:
     """The admin confirms a checked job: returns an error message, or None when the import started."""
     if job.status != ImportJob.Status.CHECKED or not job.file:
         return NOT_CHECKED
     with job.file.open("rb") as stored:
         if _sha256(stored) != job.file_sha256:
             return CHANGED
-    start(job, commit=True)
+    start(job=job, commit=True)
     return None
 
 
@@ -129,7 +129,7 @@ def _progress(job: ImportJob):
     return report
 
 
-def run_job(job_id, *, file_path: str | None = None) -> ImportJob:
+def run_job(*, job_id, file_path: str | None = None) -> ImportJob:
     """Check (or import, when the job is confirmed) the job's workbook. Never raises for bad input.
 
     A job that is not queued (reaped while it waited, or taken up twice) is left as it is.
@@ -187,15 +187,15 @@ def run_job(job_id, *, file_path: str | None = None) -> ImportJob:
     return job
 
 
-def import_path(path: str, *, user=None, dry_run: bool = False) -> ImportJob:
+def import_path(*, path: str, user=None, dry_run: bool = False) -> ImportJob:
     """``manage.py import_workbook``: the same job record and code as the web page, run here and now."""
     with open(path, "rb") as handle:
-        job = create_job(handle, user=user, file_name=Path(path).name)
+        job = create_job(upload=handle, user=user, file_name=Path(path).name)
     if job.status == ImportJob.Status.REJECTED:
         return job
     job.commit_requested = not dry_run
     job.save(update_fields=["commit_requested"])
-    job = run_job(job.pk)
+    job = run_job(job_id=job.pk)
     return job
 
 
@@ -204,5 +204,5 @@ def reap_stale_jobs() -> int:
     return jobs.reap(ImportJob)
 
 
-def job_report(job: ImportJob) -> dict | None:
+def job_report(*, job: ImportJob) -> dict | None:
     return job.report if job.commit_requested and job.report else job.check_report

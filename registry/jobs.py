@@ -42,7 +42,8 @@ class Job(models.Model):
 
     A concrete kind declares ``status`` with its own choices (the Russian labels users see),
     ``QUEUED_STATES``, ``WORKING_STATES``, ``STALE_AFTER_SETTING`` and ``QUEUE_TIMEOUT_SETTING``
-    (names of settings, in seconds), ``REAPED_MESSAGE`` and ``JOB_RUNNER``.
+    (names of settings, in seconds), ``REAPED_MESSAGE`` and ``JOB_RUNNER`` (the dotted path of a
+    service called as ``runner(job_id=…, **options)``).
     """
 
     QUEUED = "queued"
@@ -247,4 +248,4 @@ def run(kind: str, job_id, **options):
     model = apps.get_model(kind)
     if not (isinstance(model, type) and issubclass(model, Job)) or not model.JOB_RUNNER:
         raise LookupError(f"not a job kind: {kind}")
-    return import_string(model.JOB_RUNNER)(job_id, **options)
+    return import_string(model.JOB_RUNNER)(job_id=job_id, **options)

@@ -119,7 +119,7 @@ def organization_update(
 # ---------------------------------------------------------------- normative documents
 
 
-def document_file_check(file: UploadedFile) -> str:
+def document_file_check(*, file: UploadedFile) -> str:
     """Refuse anything but a real PDF, DOC, DOCX, ODT, JPG or PNG of at most 10 MB; return its extension."""
     ext = Path(file.name or "").suffix.lower()
     if ext not in DOCUMENT_FILE_SIGNATURES:
@@ -167,7 +167,7 @@ DOCUMENT_CONSTRAINT_FIELDS = _constraint_messages(
 def _save_document(document: NormativeDocument, file: UploadedFile | None) -> NormativeDocument:
     """full_clean, then save; a file stored by a save that failed is removed again."""
     if file is not None:
-        ext = document_file_check(file)
+        ext = document_file_check(file=file)
         # The stored name is random: the download view names the file after the document.
         file.name = f"{uuid.uuid4().hex}{ext}"
         document.file = file
@@ -343,7 +343,7 @@ def status_end(*, status: OrganizationStatus, end_date: datetime.date) -> Organi
 # ---------------------------------------------------------------- reads for the list and the export
 
 
-def organizations_with_flags(queryset: QuerySet, *, today: datetime.date) -> QuerySet:
+def organizations_with_flags(*, queryset: QuerySet, today: datetime.date) -> QuerySet:
     """Annotate ``is_low_results`` (ШНОР on ``today``) and ``regulation_published`` (положение on the site).
 
     Both are EXISTS subqueries, so a page of any length stays one query.

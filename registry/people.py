@@ -113,12 +113,12 @@ def check_student_age(
         raise ValidationError({"birth_date": STUDENT_TOO_OLD})
 
 
-def normalize_full_name(text: str) -> str:
+def normalize_full_name(*, text: str) -> str:
     # Part of the natural key: «Иванова  Анна » and «Иванова Анна» are one person.
     return " ".join((text or "").split())
 
 
-def can_see_personal_data(user, person: Person) -> bool:
+def can_see_personal_data(*, user, person: Person) -> bool:
     role = access.role_of(user)
     if role == access.Role.ADMIN:
         return True
@@ -126,7 +126,7 @@ def can_see_personal_data(user, person: Person) -> bool:
     return role == access.Role.CURATOR and scope.organization_id == person.organization_id
 
 
-def active_links(today: datetime.date) -> QuerySet:
+def active_links(*, today: datetime.date) -> QuerySet:
     """Links of pairs that work today: status «действует», started, not ended."""
     return MentorshipLink.objects.filter(status=Mentorship.Status.ACTIVE, start_date__lte=today).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today)
@@ -140,7 +140,7 @@ def base_rows(*, user, base: str, today: datetime.date) -> QuerySet:
     """The base's rows in the user's scope, archived ones included (the filter picks), annotated with
     ``in_pair`` and, for mentors, ``active_mentees``: a fixed number of queries whatever the size."""
     side = SIDE[base]
-    links = active_links(today)
+    links = active_links(today=today)
     rows = (
         access.scoped(user, BaseMembership.objects.filter(base=base))
         .select_related("person", "organization")
@@ -171,7 +171,7 @@ def forms_by_person(*, person_ids: Iterable | QuerySet, base: str, today: dateti
     """{person id: [form names]} of today's active pairs on the base's side, in one query."""
     side = SIDE[base]
     pairs = (
-        active_links(today)
+        active_links(today=today)
         .filter(**{f"{side}__in": person_ids})
         .values_list(side, "mentoring_form__name", "mentoring_form__sort_order")
         .distinct()
@@ -225,7 +225,7 @@ def person_create(
     the existing one joins the base (his stored data are kept), or comes back from its archive.
     """
     today = today or timezone.localdate()
-    full_name = normalize_full_name(full_name)
+    full_name = normalize_full_name(text=full_name)
     check_student_age(category=category, birth_date=birth_date, today=today)
     membership_values = _membership_values(
         base, {"trained_as_mentor": trained_as_mentor, "competences": competences, "request": request}
@@ -282,7 +282,7 @@ def person_create(
 
 
 def _check_category_fits_active_pairs(person: Person, today: datetime.date) -> None:
-    links = active_links(today).select_related("mentoring_form")
+    links = active_links(today=today).select_related("mentoring_form")
     for base, side in SIDE.items():
         role = "mentor" if base == Base.MENTORS else "mentee"
         for link in links.filter(**{side: person}):
@@ -320,7 +320,7 @@ def person_update(
         if models.PersonalDataDestruction.objects.filter(person=stored).exists():
             raise ValidationError(DESTROYED)
         if "full_name" in changes:
-            changes["full_name"] = normalize_full_name(changes["full_name"])
+            changes["full_name"] = normalize_full_name(text=changes["full_name"])
         changed = set()
         for name in PERSON_FIELDS:
             if name in changes and getattr(stored, name) != changes[name]:
@@ -348,7 +348,7 @@ def person_update(
             stored.version += 1
             stored.save()
             if changed & {"category", "teaching_experience", "birth_date"}:
-                services.person_sync_links(stored)
+                services.person_sync_links(person=stored)
             for membership in changed_memberships:
                 membership.save()
     return stored
@@ -364,7 +364,7 @@ def base_archive(*, membership: BaseMembership, today: datetime.date | None = No
         if today < stored.included_on:
             raise ValidationError(ARCHIVE_BEFORE_INCLUDED.format(date=stored.included_on))
         # An archived mentor in a working pair would vanish from the base but not from the pair.
-        if active_links(today).filter(**{SIDE[stored.base]: stored.person_id}).exists():
+        if active_links(today=today).filter(**{SIDE[stored.base]: stored.person_id}).exists():
             raise ValidationError(HAS_ACTIVE_PAIRS.format(role=ROLE[stored.base]))
         stored.archived_on = today
         stored.full_clean()
@@ -460,7 +460,7 @@ def person_history(*, person: Person, user, limit: int = 200) -> list[HistoryEnt
     Three queries whatever the history length; values of personal data are hidden from users
     who may not see them.
     """
-    hidden = () if can_see_personal_data(user, person) else PD_FIELDS
+    hidden = () if can_see_personal_data(user=user, person=person) else PD_FIELDS
 
     def describe_person(record, old):
         if record.history_type == "+":

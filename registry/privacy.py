@@ -51,11 +51,11 @@ ACT_IN_FUTURE = "Дата акта не может быть в будущем."
 ACT_NUMBER_MISSING = "Укажите номер акта об уничтожении."
 
 
-def is_destroyed(person: Person) -> bool:
+def is_destroyed(*, person: Person) -> bool:
     return PersonalDataDestruction.objects.filter(person=person).exists()
 
 
-def destroyed_label(person: Person, act_number: str, act_date: datetime.date) -> str:
+def destroyed_label(*, person: Person, act_number: str, act_date: datetime.date) -> str:
     # The id's first block keeps the natural key (organization, ФИО, birth date) unique when one
     # act destroys several people of a school born in the same year.
     return f"Участник удалён (акт № {act_number} от {act_date:%d.%m.%Y}, {str(person.pk)[:8]})"
@@ -102,7 +102,7 @@ def destroy_personal_data(
             raise ValidationError(IN_ACTIVE_PAIR.format(pairs=", ".join(f"«{n}»" for n in names)))
 
         wiped = {
-            "full_name": destroyed_label(stored, act_number, act_date),
+            "full_name": destroyed_label(person=stored, act_number=act_number, act_date=act_date),
             "birth_date": datetime.date(stored.birth_date.year, 1, 1),
             "email": "",
             "phone": "",
@@ -113,7 +113,7 @@ def destroy_personal_data(
         stored.version += 1
         stored._change_reason = f"Уничтожение персональных данных, акт № {act_number}"
         stored.save()
-        services.person_sync_links(stored)  # the links' copy of the birth date
+        services.person_sync_links(person=stored)  # the links' copy of the birth date
 
         # The history: every row of the person, and the free text of his base entries.
         anonymised = Person.history.filter(id=stored.pk).update(**wiped)
@@ -322,7 +322,7 @@ def _history_rows(history):
             yield (entry.when, entry.who, entry.what, change.label, change.old or "", change.new or "")
 
 
-def export_filename(person: Person, today: datetime.date) -> str:
+def export_filename(*, person: Person, today: datetime.date) -> str:
     # A right-to-left override stored in the name would turn the download's name around.
     name = printable(person.full_name, lambda: source_of(person, "full_name") + " (file name)")
     return f"Сведения об участнике {name} на {today:%d.%m.%Y}.xlsx"

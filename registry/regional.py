@@ -77,7 +77,7 @@ def _zip_problem(upload: UploadedFile, kind: str, extension: str) -> str | None:
     return None
 
 
-def check_practice_file(upload: UploadedFile) -> str:
+def check_practice_file(*, upload: UploadedFile) -> str:
     """The file's kind (pdf, docx, …) after the extension, size, magic-byte and zip checks.
 
     Raises ``ValidationError`` with the message shown next to the field; nothing is stored.
@@ -104,13 +104,13 @@ def check_practice_file(upload: UploadedFile) -> str:
     return kind
 
 
-def file_kind(stored_name: str) -> str:
+def file_kind(*, stored_name: str) -> str:
     return stored_name.rsplit(".", 1)[-1].lower() if "." in stored_name else ""
 
 
-def practice_download_name(practice: PracticeBankEntry) -> str:
+def practice_download_name(*, practice: PracticeBankEntry) -> str:
     """Server-chosen download name (ASVS 5.4.1): never the name the uploader sent."""
-    return f"Практика № {practice.pk}.{file_kind(practice.file.name)}"
+    return f"Практика № {practice.pk}.{file_kind(stored_name=practice.file.name)}"
 
 
 # ---------------------------------------------------------------- the bank of effective practices
@@ -157,7 +157,7 @@ def practice_submit(
         submitted_by=submitted_by,
     )
     if file:
-        kind = check_practice_file(file)
+        kind = check_practice_file(upload=file)
         # The stored name is ours: the uploader's name never reaches the disk or a header.
         file.name = f"{uuid.uuid4().hex}.{kind}"
         practice.file = file
@@ -226,7 +226,7 @@ class EntryCounts:
         return ", ".join([*parts, f"всего {self.total}"])
 
 
-def entry_counts_by_org_type(entries: QuerySet) -> EntryCounts:
+def entry_counts_by_org_type(*, entries: QuerySet) -> EntryCounts:
     """Entries per organization type, with shares of the total. One GROUP BY query.
 
     ``entries`` is already scoped: a coordinator's counts cover its municipality only.

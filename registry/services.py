@@ -27,7 +27,7 @@ ALLOWED_TRANSITIONS = {
 }
 
 
-def mentorship_check_mentees(mentorship: Mentorship, mentees: list) -> None:
+def mentorship_check_mentees(*, mentorship: Mentorship, mentees: list) -> None:
     form = mentorship.mentoring_form
     if not mentees:
         raise ValidationError({"mentees": MENTEE_REQUIRED})
@@ -49,11 +49,14 @@ def mentorship_check_mentees(mentorship: Mentorship, mentees: list) -> None:
         raise ValidationError({"mentees": errors})
 
 
-def mentorship_sync_links(mentorship: Mentorship) -> None:
+def mentorship_sync_links(*, mentorship: Mentorship) -> None:
     """Copy the mentorship's fields, and its participants' attributes, onto its links."""
     # Read the links afresh: a prefetched mentorship.links would resurrect deleted rows.
     for link in MentorshipLink.objects.filter(mentorship=mentorship).select_related("mentee_person"):
-        values = {**mentorship_link_fields(mentorship), **mentee_link_fields(link.mentee_person)}
+        values = {
+            **mentorship_link_fields(mentorship=mentorship),
+            **mentee_link_fields(mentee=link.mentee_person),
+        }
         if all(getattr(link, name) == value for name, value in values.items()):
             continue  # no phantom history rows for links that already agree
         for name, value in values.items():
@@ -73,20 +76,20 @@ def _set_mentees(mentorship: Mentorship, mentees: list) -> None:
         else:
             link.delete()
     for mentee in [*wanted_people.values(), *wanted_orgs.values()]:
-        new_link(mentorship, mentee).save()
+        new_link(mentorship=mentorship, mentee=mentee).save()
 
 
-def new_link(mentorship: Mentorship, mentee: Person | Organization) -> MentorshipLink:
+def new_link(*, mentorship: Mentorship, mentee: Person | Organization) -> MentorshipLink:
     """An unsaved link of ``mentorship`` to ``mentee`` with every copied field filled."""
     if isinstance(mentee, Organization):
         return MentorshipLink(
-            mentorship=mentorship, mentee_organization=mentee, **mentorship_link_fields(mentorship)
+            mentorship=mentorship, mentee_organization=mentee, **mentorship_link_fields(mentorship=mentorship)
         )
     return MentorshipLink(
         mentorship=mentorship,
         mentee_person=mentee,
-        **mentorship_link_fields(mentorship),
-        **mentee_link_fields(mentee),
+        **mentorship_link_fields(mentorship=mentorship),
+        **mentee_link_fields(mentee=mentee),
     )
 
 
@@ -118,19 +121,19 @@ def _copies(copies: dict[str, str], person) -> dict:
     return {copy: getattr(person, field) for copy, field in copies.items()}
 
 
-def mentor_link_fields(mentor) -> dict:
+def mentor_link_fields(*, mentor) -> dict:
     """The mentor's attributes that a link carries; ``mentor``: a Person, or anything with its
     fields (the workbook's PersonRef); None for an organization."""
     return _copies(MENTOR_COPIES, mentor)
 
 
-def mentee_link_fields(mentee) -> dict:
+def mentee_link_fields(*, mentee) -> dict:
     """The mentee's attributes that the counting selectors read from the link (``mentee`` as in
     ``mentor_link_fields``)."""
     return _copies(MENTEE_COPIES, mentee)
 
 
-def mentorship_link_fields(mentorship: Mentorship, *, mentor=None) -> dict:
+def mentorship_link_fields(*, mentorship: Mentorship, mentor=None) -> dict:
     """The mentorship's fields that its links carry, with its mentor's attributes.
 
     ``mentor``: the mentor person as the caller already holds it (the workbook's PersonRef);
@@ -140,22 +143,26 @@ def mentorship_link_fields(mentorship: Mentorship, *, mentor=None) -> dict:
         mentor = mentorship.mentor_person
     return {
         **{name: getattr(mentorship, name) for name in LINK_MENTORSHIP_FIELDS},
-        **mentor_link_fields(mentor),
+        **mentor_link_fields(mentor=mentor),
     }
 
 
-def person_sync_links(person: Person) -> int:
+def person_sync_links(*, person: Person) -> int:
     """After a person's category, experience or birth date changed: refresh the copies on their links.
 
     Called by every path that edits a person (registry.people, the admin). The copies are
     excluded from the links' history, so ``update()`` loses nothing here.
     """
-    as_mentor = MentorshipLink.objects.filter(mentor_person=person).update(**mentor_link_fields(person))
-    as_mentee = MentorshipLink.objects.filter(mentee_person=person).update(**mentee_link_fields(person))
+    as_mentor = MentorshipLink.objects.filter(mentor_person=person).update(
+        **mentor_link_fields(mentor=person)
+    )
+    as_mentee = MentorshipLink.objects.filter(mentee_person=person).update(
+        **mentee_link_fields(mentee=person)
+    )
     return as_mentor + as_mentee
 
 
-def mentorship_check_no_duplicate_active(mentorship: Mentorship, mentees: list | None) -> None:
+def mentorship_check_no_duplicate_active(*, mentorship: Mentorship, mentees: list | None) -> None:
     if mentorship.status != Mentorship.Status.ACTIVE:
         return
     if mentees is None:
@@ -182,7 +189,7 @@ def mentorship_check_no_duplicate_active(mentorship: Mentorship, mentees: list |
 
 def _save_checked(mentorship: Mentorship, mentees: list | None, expected_version: int | None) -> Mentorship:
     mentorship.full_clean()
-    mentorship_check_no_duplicate_active(mentorship, mentees)
+    mentorship_check_no_duplicate_active(mentorship=mentorship, mentees=mentees)
     try:
         with transaction.atomic():
             if not mentorship._state.adding:
@@ -199,7 +206,7 @@ def _save_checked(mentorship: Mentorship, mentees: list | None, expected_version
             mentorship.save()
             if mentees is not None:
                 _set_mentees(mentorship, mentees)
-            mentorship_sync_links(mentorship)
+            mentorship_sync_links(mentorship=mentorship)
     except IntegrityError as exc:
         # A concurrent save slipped between the check above and the insert: the constraint held.
         raise ValidationError(DUPLICATE_ACTIVE) from exc
@@ -219,7 +226,7 @@ def mentorship_save(
     """
     mentees = list(mentees) if mentees is not None else None
     if mentees is not None:
-        mentorship_check_mentees(mentorship, mentees)
+        mentorship_check_mentees(mentorship=mentorship, mentees=mentees)
     return _save_checked(mentorship, mentees, expected_version)
 
 
@@ -241,7 +248,7 @@ def mentorship_transition(
     ``expected_version`` works as in ``mentorship_save``: a transition decided on a stale page
     (somebody completed or edited the pair meanwhile) writes nothing.
     """
-    mentorship_check_transition(mentorship, status)
+    mentorship_check_transition(mentorship=mentorship, status=status)
     mentorship.status = status
     if status in (Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED):
         mentorship.end_date = end_date or datetime.date.today()
@@ -252,7 +259,7 @@ def mentorship_transition(
     return mentorship_save(mentorship=mentorship, expected_version=expected_version)
 
 
-def mentorship_check_transition(mentorship: Mentorship, status: str) -> None:
+def mentorship_check_transition(*, mentorship: Mentorship, status: str) -> None:
     """``ALLOWED_TRANSITIONS``: the card, the admin and the workbook import (a stored pair whose
     status the file changes) ask here; docs/domain.md §4."""
     if status not in ALLOWED_TRANSITIONS[mentorship.status]:
@@ -347,7 +354,7 @@ def mentorship_update(
     return mentorship_save(mentorship=mentorship, mentees=mentees, expected_version=expected_version)
 
 
-def mentorships_bulk_create(items: list[tuple[Mentorship, list]]) -> int:
+def mentorships_bulk_create(*, items: list[tuple[Mentorship, list]]) -> int:
     """Create many mentorships with their links in a few queries (demo data, imports).
 
     Each item is validated as ``mentorship_save`` would, except for the duplicate-active
@@ -359,8 +366,8 @@ def mentorships_bulk_create(items: list[tuple[Mentorship, list]]) -> int:
     links = []
     for mentorship, mentees in items:
         mentorship.clean()
-        mentorship_check_mentees(mentorship, mentees)
-        links.extend(new_link(mentorship, mentee) for mentee in mentees)
+        mentorship_check_mentees(mentorship=mentorship, mentees=mentees)
+        links.extend(new_link(mentorship=mentorship, mentee=mentee) for mentee in mentees)
     with transaction.atomic():
         bulk_create_with_history([m for m, _ in items], Mentorship, batch_size=500)
         bulk_create_with_history(links, MentorshipLink, batch_size=500)

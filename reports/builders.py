@@ -239,7 +239,7 @@ def build_roadmap_report(report: Report) -> dict:
     ):
         by_contest[contest_id] = [title, start_date, end_date]
     for contest_id, (title, start_date, end_date) in by_contest.items():
-        counts = entry_counts_by_org_type(entries.filter(contest=contest_id))
+        counts = entry_counts_by_org_type(entries=entries.filter(contest=contest_id))
         winners = list(
             entries.filter(contest=contest_id, result=ContestEntry.Result.WINNER)
             .order_by("title")

@@ -54,5 +54,5 @@ def seed_reports() -> list[Report]:
             reports.append(existing)
             continue
         report.signature_position, report.signature_name = position, name
-        reports.append(services.report_create(report, user=user))
+        reports.append(services.report_create(report=report, user=user))
     return reports

@@ -64,7 +64,7 @@ class StaleText(Exception):
     """The narrative was saved by somebody else since the form was built; nothing is written."""
 
 
-def report_save_text(report: Report, *, expected_version: int, **values) -> Report:
+def report_save_text(*, report: Report, expected_version: int, **values) -> Report:
     """Save the report's editable text if nobody saved it since ``expected_version`` (no silent loss)."""
     with transaction.atomic():
         current = Report.objects.select_for_update().get(pk=report.pk)
@@ -79,7 +79,7 @@ def report_save_text(report: Report, *, expected_version: int, **values) -> Repo
     return current
 
 
-def report_fields(report: Report) -> dict:
+def report_fields(*, report: Report) -> dict:
     return {
         "title": report.title,
         "conclusions": report.conclusions,
@@ -89,7 +89,7 @@ def report_fields(report: Report) -> dict:
     }
 
 
-def report_create(report: Report, *, user=None) -> Report:
+def report_create(*, report: Report, user=None) -> Report:
     """Save a resolved report with its default title and the draft narrative of its figures."""
     data = builders.build(report)
     report.title = report.title or documents.default_title(report.kind, data)
@@ -101,7 +101,7 @@ def report_create(report: Report, *, user=None) -> Report:
     return report
 
 
-def report_redraft(report: Report) -> Report:
+def report_redraft(*, report: Report) -> Report:
     """Replace the narrative with a fresh draft from today's figures.
 
     The figures are read first; then the row is locked and its text version moved on, so a form opened
@@ -116,13 +116,13 @@ def report_redraft(report: Report) -> Report:
     return current
 
 
-def report_document(report: Report, data: dict | None = None) -> dict:
+def report_document(*, report: Report, data: dict | None = None) -> dict:
     data = data if data is not None else builders.build(report)
-    return documents.compose(report.kind, data, report_fields(report))
+    return documents.compose(report.kind, data, report_fields(report=report))
 
 
 @transaction.atomic
-def report_publish(report: Report, *, user) -> ReportVersion:
+def report_publish(*, report: Report, user) -> ReportVersion:
     """Freeze the report as it stands: its data, narrative and document become version N+1.
 
     The row is locked and read again: two publishers get versions N+1 and N+2, each with the text
@@ -130,8 +130,8 @@ def report_publish(report: Report, *, user) -> ReportVersion:
     """
     report = Report.objects.select_for_update().get(pk=report.pk)
     data = builders.build(report)
-    document = documents.compose(report.kind, data, report_fields(report))
-    report_check_size(document)
+    document = documents.compose(report.kind, data, report_fields(report=report))
+    report_check_size(document=document)
     number = (report.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     return ReportVersion.objects.create(
         report=report,
@@ -147,7 +147,7 @@ def report_publish(report: Report, *, user) -> ReportVersion:
 # ---------------------------------------------------------------- files
 
 
-def report_check_size(document: dict) -> int:
+def report_check_size(*, document: dict) -> int:
     rows = documents.table_rows(document)
     if rows > settings.REPORT_MAX_TABLE_ROWS:
         raise TooLarge(
@@ -157,7 +157,7 @@ def report_check_size(document: dict) -> int:
     return rows
 
 
-def report_runs_inline(report: Report, document: dict) -> bool:
+def report_runs_inline(*, report: Report, document: dict) -> bool:
     """Small reports are rendered in the request; a region's, or a long one, by the worker."""
     if report.level == "region":
         return False
@@ -169,7 +169,7 @@ REUSABLE = (ReportFile.Status.DONE, *ReportFile.ACTIVE)  # a file of these state
 
 
 def report_file_request(
-    report: Report, fmt: str, *, user, version: ReportVersion | None = None
+    *, report: Report, fmt: str, user, version: ReportVersion | None = None
 ) -> ReportFile:
     """A file of the report's draft (or of ``version``): done now when small, else queued.
 
@@ -186,12 +186,12 @@ def report_file_request(
     report_files_purge_drafts()
     if version is None:
         # A draft's figures are read before the transaction: no lock is held while the builders run.
-        document = report_document(report)
+        document = report_document(report=report)
         on, number = timezone.localdate(), None
     else:
         document = version.document
         on, number = timezone.localdate(version.published_at), version.number
-    report_check_size(document)
+    report_check_size(document=document)
     fingerprint = render.content_hash(document, fmt, on=on, version=number)
     with transaction.atomic():
         if user is not None and user.pk is not None:
@@ -208,7 +208,7 @@ def report_file_request(
         existing = _same_file(report, fingerprint)
         if existing is not None:
             return existing
-        report_check_render_rate(user)
+        report_check_render_rate(user=user)
         try:
             with transaction.atomic():
                 job = ReportFile.objects.create(
@@ -226,7 +226,9 @@ def report_file_request(
                 raise
             return existing
     return tasks.start(
-        job, inline=fmt == Format.HTML or report_runs_inline(report, document), document=document
+        job,
+        inline=fmt == Format.HTML or report_runs_inline(report=report, document=document),
+        document=document,
     )
 
 
@@ -239,7 +241,7 @@ def _same_file(report: Report, fingerprint: str) -> ReportFile | None:
     )
 
 
-def report_check_render_rate(user) -> None:
+def report_check_render_rate(*, user) -> None:
     """Refuse a new render when ``user`` started ``REPORT_RENDERS_PER_MINUTE`` of them in the last minute.
 
     Counted from the files themselves (every format, every report, whatever became of them), so the
@@ -270,7 +272,7 @@ class _Progress:
         self.write(force=True, stage=labels.get(stage, stage), progress=percent)
 
 
-def report_file_run(job_id, *, document: dict | None = None) -> ReportFile:
+def report_file_run(*, job_id, document: dict | None = None) -> ReportFile:
     """Render one ``ReportFile`` (in the request or in the worker). Never raises for a render failure."""
     job = ReportFile.objects.select_related("report", "version").get(pk=job_id)
     if not jobs.claim(job, ReportFile.Status.RUNNING, stage="Сбор данных", progress=5):
@@ -279,7 +281,9 @@ def report_file_run(job_id, *, document: dict | None = None) -> ReportFile:
     started = time.monotonic()
     try:
         if document is None:
-            document = job.version.document if job.version_id else job.document or report_document(job.report)
+            document = (
+                job.version.document if job.version_id else job.document or report_document(report=job.report)
+            )
         created = job.version.published_at if job.version_id else None
         content, pages = render.render(document, job.format, created=created, progress=progress)
     except Exception as error:

@@ -55,7 +55,7 @@ def report_list(request):
         if form.is_valid():
             if not access.can_write(user, form.report, rights.EDIT):
                 raise PermissionDenied("Этот вид отчёта вам недоступен.")
-            report = services.report_create(form.report, user=user)
+            report = services.report_create(report=form.report, user=user)
             messages.success(
                 request, "Отчёт создан: выводы и рекомендации составлены по цифрам, отредактируйте их."
             )
@@ -79,18 +79,21 @@ def report_detail(request, pk):
     can_edit = access.can_write(request.user, report, rights.EDIT)
     form = NarrativeForm(request.POST or None, instance=report)
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Этот отчёт вы можете только просматривать.")
+        access.require_write(request.user, report, rights.EDIT)
         if form.is_valid():
             values = {name: form.cleaned_data[name] for name in services.NARRATIVE_FIELDS}
             try:
-                services.report_save_text(report, expected_version=form.cleaned_data["version"], **values)
+                services.report_save_text(
+                    report=report, expected_version=form.cleaned_data["version"], **values
+                )
             except services.StaleText as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, "Текст отчёта сохранён.")
                 return redirect("reports:detail", report.pk)
-    document = services.report_document(report if not form.is_bound else Report.objects.get(pk=report.pk))
+    document = services.report_document(
+        report=report if not form.is_bound else Report.objects.get(pk=report.pk)
+    )
     versions = report.versions.select_related("published_by").order_by("-number")
     return render(
         request,
@@ -104,7 +107,7 @@ def report_detail(request, pk):
             "rows": services.documents.table_rows(document),
             "versions": versions,
             "formats": Format.choices,
-            "report_runs_inline": services.report_runs_inline(report, document),
+            "report_runs_inline": services.report_runs_inline(report=report, document=document),
         },
     )
 
@@ -114,7 +117,7 @@ def report_detail(request, pk):
 def report_redraft(request, pk):
     report = _report(request, pk)
     access.require_write(request.user, report, rights.EDIT)
-    services.report_redraft(report)
+    services.report_redraft(report=report)
     messages.success(request, "Выводы и рекомендации составлены заново по сегодняшним цифрам.")
     return redirect("reports:detail", report.pk)
 
@@ -125,7 +128,7 @@ def report_publish(request, pk):
     report = _report(request, pk)
     access.require_write(request.user, report, rights.PUBLISH)
     try:
-        version = services.report_publish(report, user=request.user)
+        version = services.report_publish(report=report, user=request.user)
     except services.TooLarge as exc:
         messages.error(request, str(exc))
         return redirect("reports:detail", report.pk)
@@ -185,7 +188,7 @@ def report_file(request, pk, fmt):
     if fmt not in Format.values:
         raise Http404("Неизвестный формат")
     try:
-        job = services.report_file_request(report, fmt, user=request.user)
+        job = services.report_file_request(report=report, fmt=fmt, user=request.user)
     except services.TooLarge as exc:
         messages.error(request, str(exc))
         return redirect("reports:detail", report.pk)
@@ -202,7 +205,7 @@ def version_file(request, pk, number, fmt):
     if fmt not in Format.values:
         raise Http404("Неизвестный формат")
     try:
-        job = services.report_file_request(report, fmt, user=request.user, version=version)
+        job = services.report_file_request(report=report, fmt=fmt, user=request.user, version=version)
     except services.TooLarge as exc:
         messages.error(request, str(exc))
         return redirect("reports:version", report.pk, version.number)

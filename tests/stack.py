@@ -476,7 +476,7 @@ RoadMapEvent.objects.bulk_create(
     )
     for i in range({events})
 )
-report = services.report_create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=operator)
+report = services.report_create(report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=operator)
 print(report.pk)
 """
     return int(stack.shell(code).strip())

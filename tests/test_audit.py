@@ -145,7 +145,7 @@ def test_a_list_page_without_export_is_not_logged(client_for, curator, pupil):
 
 
 def test_a_report_download_is_logged(client_for, curator):
-    report = report_services.report_create(report_source(curator, Kind.SCHOOL_NOTE), user=curator)
+    report = report_services.report_create(report=report_source(curator, Kind.SCHOOL_NOTE), user=curator)
     job = ReportFile.objects.create(
         report=report,
         format="html",

@@ -229,7 +229,7 @@ def test_curator_dashboard_lists_open_monitoring_campaigns(
 
     today = datetime.date.today()
     campaign = campaigns.campaign_create(
-        coordinator,
+        user=coordinator,
         municipality=municipality,
         indicators=["R1"],
         title="Мониторинг наставничества, осень",
@@ -241,7 +241,7 @@ def test_curator_dashboard_lists_open_monitoring_campaigns(
     )
     body = client_for(curator).get(reverse("dashboard")).content.decode()
     assert "Ответов на мониторинги не ждут" in body  # a draft campaign asks nothing yet
-    campaigns.campaign_open(coordinator, campaign)
+    campaigns.campaign_open(user=coordinator, campaign=campaign)
     body = client_for(curator).get(reverse("dashboard")).content.decode()
     submission = campaign.submissions.get(organization=school)
     assert "Мониторинг наставничества, осень" in body

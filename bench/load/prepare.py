@@ -153,7 +153,7 @@ def campaign(region, admin):
     ]
     started = time.perf_counter()
     created = svc.campaign_create(
-        admin,
+        user=admin,
         region=region,
         indicators=codes,
         title=f"{CAMPAIGN_TITLE} {region.code}",
@@ -168,7 +168,7 @@ def campaign(region, admin):
         as_of_date=datetime.date(2025, 3, 1),  # the generated data describe the school year 2024/2025
         deadline=today + datetime.timedelta(days=21),
     )
-    svc.campaign_open(admin, created)
+    svc.campaign_open(user=admin, campaign=created)
     step(f"campaign #{created.pk} opened ({len(codes)} indicators)", started)
     return created
 

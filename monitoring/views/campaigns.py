@@ -210,7 +210,7 @@ def campaign_create(request):
         else:
             where = {"region": territory}
         try:
-            campaign = svc.campaign_create(user, **where, **form.service_arguments())
+            campaign = svc.campaign_create(user=user, **where, **form.service_arguments())
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -254,7 +254,7 @@ def campaign_edit(request, pk):
     form = forms.CampaignForm(request.POST or None, user=user, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            svc.campaign_update(user, campaign, **form.service_arguments())
+            svc.campaign_update(user=user, campaign=campaign, **form.service_arguments())
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -277,7 +277,7 @@ def campaign_transition(request, pk):
         raise PermissionDenied("Это может только тот, кто проводит мониторинг.")
     _, _, service, done = TRANSITIONS[action]
     try:
-        service(user, campaign)
+        service(user=user, campaign=campaign)
     except ValidationError as error:
         _errors_to_messages(request, error)
     else:
@@ -293,7 +293,7 @@ def campaign_remind(request, pk):
     if not access.can_write(user, campaign, rights.REMIND):
         raise PermissionDenied("Напоминания рассылает координатор или тот, кто проводит мониторинг.")
     try:
-        sent = svc.campaign_send_reminders(user, campaign)
+        sent = svc.campaign_send_reminders(user=user, campaign=campaign)
     except ValidationError as error:
         _errors_to_messages(request, error)
     except OSError:  # smtplib's errors included: nothing is marked as reminded
@@ -465,7 +465,7 @@ def campaign_detail(request, pk):
         ]
     if campaign.status == CStatus.DRAFT:
         context["indicators"] = selectors.campaign_indicators(campaign)
-        context["expected"] = svc.campaign_target_organizations(campaign).count()
+        context["expected"] = svc.campaign_target_organizations(campaign=campaign).count()
         return render(request, "monitoring/campaigns/campaign_detail.html", context)
 
     report = selectors.indicator_report(campaign, user=user)
@@ -759,10 +759,13 @@ def submission_edit(request, pk):
         try:
             if sending:
                 svc.submission_submit(
-                    user, submission, values=form.entries(), comment=form.cleaned_data["curator_comment"]
+                    user=user,
+                    submission=submission,
+                    values=form.entries(),
+                    comment=form.cleaned_data["curator_comment"],
                 )
             else:
-                svc.submission_save_values(user, submission, form.entries())
+                svc.submission_save_values(user=user, submission=submission, entries=form.entries())
         except ValidationError as error:
             form.add_service_error(error)
         else:
@@ -795,9 +798,9 @@ def submission_review(request, pk):
         action, comment = form.cleaned_data["action"], form.cleaned_data["comment"]
         try:
             if action == "accept":
-                svc.submission_accept(user, submission, comment=comment)
+                svc.submission_accept(user=user, submission=submission, comment=comment)
             else:
-                svc.submission_return(user, submission, comment=comment)
+                svc.submission_return(user=user, submission=submission, comment=comment)
         except ValidationError as error:
             form.add_service_error(error)
         else:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, Q, UniqueConstraint
@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from monitoring import rights
 from monitoring import roadmap_forms as forms
 from monitoring.models import RoadMap, RoadMapEvent
 from monitoring.selectors import roadmap_events, roadmap_execution
@@ -71,25 +72,32 @@ def _require_writer(user, roadmap: RoadMap) -> None:
 
 
 def _new_roadmap(user) -> RoadMap | None:
-    """A new map owned by the user's own territory; None for an admin, who chooses; 403 without a role."""
+    """A new map owned by the user's own territory; None for an admin, who chooses; 403 without a role.
+
+    Both questions go to access.WRITE_RULES (``rights.CREATE``): the role first, then the new map.
+    """
+    access.require_write(user, RoadMap, rights.CREATE)
     role = access.role_of(user)
     if role == Role.ADMIN:
         return None
     scope = access.user_scope(user)
     if role == Role.OPERATOR:
-        return RoadMap(level=Level.REGION, region_id=scope.region_id)
-    if role == Role.COORDINATOR:
+        roadmap = RoadMap(level=Level.REGION, region_id=scope.region_id)
+    elif role == Role.COORDINATOR:
         municipality = scope.municipality
-        return RoadMap(level=Level.MUNICIPALITY, region_id=municipality.region_id, municipality=municipality)
-    if role == Role.CURATOR:
+        roadmap = RoadMap(
+            level=Level.MUNICIPALITY, region_id=municipality.region_id, municipality=municipality
+        )
+    else:
         organization = scope.organization
-        return RoadMap(
+        roadmap = RoadMap(
             level=Level.ORGANIZATION,
             region_id=organization.municipality.region_id,
             municipality_id=organization.municipality_id,
             organization=organization,
         )
-    raise PermissionDenied("Дорожные карты ведут куратор, координатор и региональный оператор.")
+    access.require_write(user, roadmap, rights.CREATE)
+    return roadmap
 
 
 def _roadmaps(user):
@@ -231,7 +239,7 @@ def roadmap_list(request):
         "filter": filterset,
         "page": page,
         "rows": [(r, owner_label(r), basis_label(r)) for r in page],
-        "can_create": access.role_of(request.user) is not None,
+        "can_create": access.can_write(request.user, RoadMap, rights.CREATE),
         "territory": access.territory_label(request.user),
     }
     return render(request, "monitoring/roadmaps/roadmap_list.html", context)

@@ -76,7 +76,7 @@ class DocumentForm(PlainTextMixin, forms.Form):
         file = self.cleaned_data.get("file")
         if file:
             try:
-                document_file_check(file)
+                document_file_check(file=file)
             except forms.ValidationError as exc:
                 raise forms.ValidationError(exc.message_dict["file"]) from None
         return file

@@ -220,7 +220,7 @@ class BaseFilter(django_filters.FilterSet):
         return queryset.filter(condition)
 
     def filter_form(self, queryset, name, value):
-        links = people.active_links(self.today).filter(
+        links = people.active_links(today=self.today).filter(
             mentoring_form=value, **{people.SIDE[self.base]: OuterRef("person")}
         )
         return queryset.filter(Exists(links))

@@ -77,7 +77,7 @@ class PracticeForm(PlainTextMixin, forms.Form):
     def clean_file(self):
         upload = self.cleaned_data.get("file")
         if upload:
-            check_practice_file(upload)
+            check_practice_file(upload=upload)
         return upload
 
 

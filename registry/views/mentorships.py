@@ -502,7 +502,7 @@ def mentorship_activate(request, pk):
 def _close(request, pk, *, target: str, form_class):
     pair = _get_pair(request.user, pk, write=access.STATUS)
     try:
-        services.mentorship_check_transition(pair, target)
+        services.mentorship_check_transition(mentorship=pair, status=target)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("registry:mentorship-detail", pk)

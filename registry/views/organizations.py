@@ -91,7 +91,7 @@ def _card_url(organization: Organization, anchor: str = "") -> str:
 def organization_list(request):
     today = timezone.localdate()
     organizations = services.organizations_with_flags(
-        access.scoped(request.user, Organization.objects.select_related("municipality")), today=today
+        queryset=access.scoped(request.user, Organization.objects.select_related("municipality")), today=today
     ).order_by("municipality__name", "full_name", "pk")
     filterset = OrganizationFilter(request.GET, organizations, user=request.user)
     if request.GET.get("format") == "xlsx":

@@ -192,11 +192,15 @@ def person_detail(request, pk):
         pair.url = pair_url(pair.pk)
         pair.as_mentor = pair.mentor_person_id == person.pk
     active_mentees = (
-        people.active_links(today).filter(mentor_person=person).values("mentee_person").distinct().count()
+        people.active_links(today=today)
+        .filter(mentor_person=person)
+        .values("mentee_person")
+        .distinct()
+        .count()
     )
     context = {
         "person": person,
-        "show_pd": people.can_see_personal_data(user, person),
+        "show_pd": people.can_see_personal_data(user=user, person=person),
         "can_write": access.can_write(user, person),
         "position_or_grade": position_or_grade(person),
         "memberships": memberships,
@@ -336,7 +340,7 @@ def person_export(request, pk):
     person = _person_with_pd(request, pk)
     content = privacy.person_export_bytes(person=person, user=request.user)
     response = HttpResponse(content, content_type=exports.XLSX)
-    filename = privacy.export_filename(person, timezone.localdate())
+    filename = privacy.export_filename(person=person, today=timezone.localdate())
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -10,7 +10,7 @@ login, and without personal data.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -82,7 +82,7 @@ def _wants_xlsx(request) -> bool:
 
 
 def _download(field_file, *, filename: str, public: bool):
-    kind = services.file_kind(field_file.name)
+    kind = services.file_kind(stored_name=field_file.name)
     if kind not in CONTENT_TYPES:
         raise Http404("Файл не найден")
     try:
@@ -143,17 +143,15 @@ def practice_list(request):
         "filter": filterset,
         "page": _page(request, filterset.qs),
         "scope_label": _scope_label(request.user),
-        "can_submit": access.role_of(request.user) == Role.CURATOR,
+        "can_submit": access.can_write(request.user, PracticeBankEntry, access.SUBMIT),
     }
     return render(request, "registry/regional/practice_list.html", context)
 
 
 @login_required
 def practice_create(request):
-    scope = access.user_scope(request.user)
-    if access.role_of(request.user) != Role.CURATOR:
-        raise PermissionDenied("Практику подаёт куратор своей организации.")
-    organization = scope.organization
+    access.require_write(request.user, PracticeBankEntry, access.SUBMIT)
+    organization = access.user_scope(request.user).organization  # the curator's own, never from the request
     form = forms.PracticeForm(
         request.POST or None, request.FILES or None, user=request.user, organization=organization
     )
@@ -231,7 +229,7 @@ def practice_file(request, pk):
     practice = access.get_scoped_or_404(request.user, PracticeBankEntry.objects.all(), pk=pk)
     if not practice.file:
         raise Http404("Файл не найден")
-    return _download(practice.file, filename=services.practice_download_name(practice), public=False)
+    return _download(practice.file, filename=services.practice_download_name(practice=practice), public=False)
 
 
 def _published():
@@ -255,7 +253,7 @@ def practice_public_list(request):
 
 def practice_public_file(request, pk):
     practice = get_object_or_404(_published().exclude(file=""), pk=pk)
-    return _download(practice.file, filename=services.practice_download_name(practice), public=True)
+    return _download(practice.file, filename=services.practice_download_name(practice=practice), public=True)
 
 
 # ---------------------------------------------------------------- contests
@@ -337,7 +335,7 @@ def contest_detail(request, pk):
         "filter": filterset,
         "page": _page(request, filterset.qs),
         # Counted over every entry the user may see, whatever the filter: the contest's figure.
-        "counts": services.entry_counts_by_org_type(visible),
+        "counts": services.entry_counts_by_org_type(entries=visible),
         "scope_label": _scope_label(request.user),
         "can_write": access.can_write(request.user, contest),
     }

@@ -12,7 +12,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -23,9 +22,8 @@ from django.views.decorators.http import require_POST
 from common.uploads import DiskFull
 from registry import access, export_jobs, imports, jobs
 from registry.exports import XLSX
-from registry.models import ImportJob, Mentorship, Municipality, Organization, Person, UserScope
+from registry.models import ImportJob, Mentorship, Municipality, Organization, Person
 
-Role = UserScope.Role
 RECENT_JOBS = 20
 
 
@@ -56,12 +54,13 @@ class ExportForm(forms.Form):
 
 
 def _can_export(user) -> bool:
-    return access.role_of(user) in (Role.ADMIN, Role.CURATOR)
+    """The workbook names people with their personal data: a curator (its school), an admin (any)."""
+    return access.can_write(user, Organization, access.WORKBOOK)
 
 
-def _require_admin(user) -> None:
-    if not access.is_admin(user):
-        raise PermissionDenied("Импорт книги Excel доступен администратору портала.")
+def _require_importer(user) -> None:
+    """403 unless the user may import a workbook (the admin): access.WRITE_RULES."""
+    access.require_write(user, ImportJob, access.IMPORT)
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -74,12 +73,13 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 @login_required
 def workbook_page(request):
     user = request.user
-    is_admin = access.is_admin(user)
+    is_admin = access.is_admin(user)  # chooses the export's territory
+    can_import = access.can_write(user, ImportJob, access.IMPORT)
     upload_form = UploadForm()
     upload_error = ""
     status = 200
     if request.method == "POST":
-        _require_admin(user)
+        _require_importer(user)
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         limit = request_limit()
         if length > limit:
@@ -90,32 +90,32 @@ def workbook_page(request):
             upload_form = UploadForm(request.POST, request.FILES)
             if upload_form.is_valid():
                 try:
-                    job = imports.create_job(upload_form.cleaned_data["file"], user=user)
+                    job = imports.create_job(upload=upload_form.cleaned_data["file"], user=user)
                 except DiskFull as full:
                     # Nothing stored, no job recorded: the admin uploads again once there is room.
                     upload_error = full.message
                     status = 507
                 else:
                     if job.status != ImportJob.Status.REJECTED:
-                        imports.start(job, commit=False)
+                        imports.start(job=job, commit=False)
                     return redirect("registry:import-job", job.pk)
             else:
                 status = 400
     jobs = []
-    if is_admin:
+    if can_import:
         imports.reap_stale_jobs()
         jobs = ImportJob.objects.select_related("created_by")[:RECENT_JOBS]
     return render(
         request,
         "registry/workbook/page.html",
         {
-            "is_admin": is_admin,
+            "can_import": can_import,
             "can_export": _can_export(user),
             "upload_form": upload_form,
             "upload_error": upload_error,
             "export_form": ExportForm(user=user) if is_admin else None,
             "jobs": jobs,
-            "max_upload": imports.size_label(settings.IMPORT_MAX_UPLOAD_BYTES),
+            "max_upload": imports.size_label(size=settings.IMPORT_MAX_UPLOAD_BYTES),
         },
         status=status,
     )
@@ -138,10 +138,7 @@ def export_download(request):
     from registry.workbook.export import export_workbook
 
     user = request.user
-    if not _can_export(user):
-        raise PermissionDenied(
-            "Выгрузка книги с персональными данными доступна куратору своей ОО и администратору."
-        )
+    access.require_write(user, Organization, access.WORKBOOK)
     organizations = access.scoped(user, Organization.objects.all())
     label = "все организации"
     region_wide = False
@@ -162,7 +159,9 @@ def export_download(request):
     # A large book is written by the task worker: its page answers now, the download appears there.
     rows = Person.objects.filter(organization__in=organizations).count()
     rows += Mentorship.objects.filter(organization__in=organizations).count()
-    queued = export_jobs.queue_if_too_long(request, rows=rows, title=f"Реестр наставничества — {label}")
+    queued = export_jobs.queue_if_too_long(
+        request=request, rows=rows, title=f"Реестр наставничества — {label}"
+    )
     if queued is not None:
         return queued
     content = export_workbook(organizations, user=user, region_wide=region_wide)
@@ -172,7 +171,7 @@ def export_download(request):
 
 def _job_or_404(request, pk) -> ImportJob:
     """The job for an admin, its state current: a job whose worker died is shown as interrupted."""
-    _require_admin(request.user)
+    _require_importer(request.user)
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
     return jobs.refreshed(job)
 
@@ -180,7 +179,7 @@ def _job_or_404(request, pk) -> ImportJob:
 @login_required
 def import_job(request, pk):
     job = _job_or_404(request, pk)
-    report = imports.job_report(job)
+    report = imports.job_report(job=job)
     return render(
         request,
         "registry/workbook/job.html",
@@ -199,7 +198,7 @@ def import_job_status(request, pk):
 @require_POST
 def import_job_confirm(request, pk):
     job = _job_or_404(request, pk)
-    error = imports.confirm(job)
+    error = imports.confirm(job=job)
     if error:
         messages.error(request, error)
     return redirect("registry:import-job", job.pk)
@@ -212,7 +211,7 @@ def import_job_retry(request, pk):
     if job.status not in (ImportJob.Status.INTERRUPTED, ImportJob.Status.FAILED) or not job.file:
         messages.error(request, "Повторить можно прерванную загрузку, пока её файл хранится.")
     else:
-        imports.start(job, commit=job.commit_requested)
+        imports.start(job=job, commit=job.commit_requested)
     return redirect("registry:import-job", job.pk)
 
 

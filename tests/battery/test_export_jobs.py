@@ -89,7 +89,7 @@ def test_a_long_list_is_queued_and_the_worker_writes_the_rows_of_the_inline_expo
     assert 'id="job-progress"' in page.content.decode() and "Ожидает обработчика" in page.content.decode()
     assert f'<a id="export-back" href="{PAIRS}?status=active">' in page.content.decode()  # not exported again
 
-    job = export_jobs.run_job(job.pk)
+    job = export_jobs.run_job(job_id=job.pk)
     assert job.status == "done" and job.rows_done == job.rows_total == 3 and job.progress == 100
     download = client.get(reverse("registry:export-job-download", args=[job.pk]))
     assert download.status_code == 200
@@ -112,7 +112,7 @@ def test_the_people_list_goes_to_the_worker_too(client_for, curator, school, set
     client = client_for(curator)
     inline = client.get(MENTORS + "?format=xlsx")
     settings.EXPORT_INLINE_MAX_ROWS = 1
-    job = export_jobs.run_job(queued(client, MENTORS + "?format=xlsx").pk)
+    job = export_jobs.run_job(job_id=queued(client, MENTORS + "?format=xlsx").pk)
     assert job.status == "done"
     download = client.get(reverse("registry:export-job-download", args=[job.pk]))
     assert table(download.content) == table(inline.content) and len(table(download.content)) == 4
@@ -127,7 +127,7 @@ def test_a_list_that_gives_no_count_is_measured_by_its_rows(client_for, coordina
     settings.EXPORT_INLINE_MAX_ROWS = 2
     assert client.get(organizations + "?format=xlsx").status_code == 200  # exactly the limit: inline
     settings.EXPORT_INLINE_MAX_ROWS = 1
-    job = export_jobs.run_job(queued(client, organizations + "?format=xlsx").pk)
+    job = export_jobs.run_job(job_id=queued(client, organizations + "?format=xlsx").pk)
     assert job.status == "done" and job.rows_done == 2 and job.title == "Организации"
     assert table(bytes(job.content)) == table(inline.content)
 
@@ -148,7 +148,7 @@ def test_nobody_but_the_owner_sees_the_job_or_its_file(
     client_for, coordinator, other_coordinator, curator, operator, admin_user, pairs, settings
 ):
     settings.EXPORT_INLINE_MAX_ROWS = 1
-    job = export_jobs.run_job(queued(client_for(coordinator), PAIRS + "?format=xlsx").pk)
+    job = export_jobs.run_job(job_id=queued(client_for(coordinator), PAIRS + "?format=xlsx").pk)
     assert job.status == "done"
     for user in (other_coordinator, curator, operator, admin_user):
         client = client_for(user)
@@ -165,7 +165,7 @@ def test_the_worker_reads_the_scope_again_not_the_one_at_the_click(
     job = queued(client_for(coordinator), PAIRS + "?format=xlsx")
     # While the job waits, the coordinator is moved to another municipality.
     UserScope.objects.filter(user=coordinator).update(municipality=other_municipality)
-    job = export_jobs.run_job(job.pk)
+    job = export_jobs.run_job(job_id=job.pk)
     assert job.status == "done"
     rows = table(bytes(job.content))[1:]
     assert {row[1] for row in rows} == {pairs[5].organization.code}  # only the new municipality's pair
@@ -176,7 +176,7 @@ def test_a_job_of_a_deactivated_account_is_not_written(client_for, coordinator, 
     job = queued(client_for(coordinator), PAIRS + "?format=xlsx")
     coordinator.is_active = False
     coordinator.save()
-    job = export_jobs.run_job(job.pk)
+    job = export_jobs.run_job(job_id=job.pk)
     assert job.status == "failed" and job.content is None and "нет доступа" in job.error
 
 
@@ -197,7 +197,7 @@ def test_the_export_beyond_the_users_limit_is_refused_and_nothing_is_queued(
     assert ExportJob.objects.count() == 2
     # A short list is still answered at once, and a finished job frees its place.
     assert client.get(PAIRS + "?format=xlsx&q=нет такого").status_code == 200
-    export_jobs.run_job(first.pk)
+    export_jobs.run_job(job_id=first.pk)
     queued(client, PAIRS + "?status=draft&format=xlsx")
     assert ExportJob.objects.count() == 3
 
@@ -214,8 +214,8 @@ def test_abandoned_jobs_are_reaped_and_finished_files_expire(client_for, coordin
     assert status["running"] is False and status["label"] == "прерван"
     never_taken.refresh_from_db()
     assert never_taken.status == "interrupted"
-    assert export_jobs.run_job(never_taken.pk).status == "interrupted"  # a late worker leaves it alone
-    done = export_jobs.run_job(queued(client, PAIRS + "?status=draft&format=xlsx").pk)
+    assert export_jobs.run_job(job_id=never_taken.pk).status == "interrupted"  # a late worker leaves it alone
+    done = export_jobs.run_job(job_id=queued(client, PAIRS + "?status=draft&format=xlsx").pk)
     assert done.status == "done"
     ExportJob.objects.filter(pk=done.pk).update(created_at=long_ago)
     call_command("purge_exports", verbosity=0)
@@ -238,7 +238,7 @@ def test_an_export_that_ends_after_the_reaper_keeps_interrupted(
         return content
 
     monkeypatch.setattr(export_jobs.exports, "workbook_bytes", slow_write)
-    job = export_jobs.run_job(job.pk)
+    job = export_jobs.run_job(job_id=job.pk)
     assert (job.status, job.get_status_display(), job.content) == ("interrupted", "прерван", None)
     assert job.error == "Прерван: обработчик не ответил. Запросите выгрузку ещё раз."
 
@@ -251,7 +251,7 @@ def test_the_worker_reports_its_progress_row_by_row(client_for, curator, pairs, 
     assert status == {**status, "running": True, "label": "в очереди", "percent": 0}
     monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 0)  # every row, not twice a second
     with CaptureQueriesContext(connection) as queries:
-        export_jobs.run_job(job.pk)
+        export_jobs.run_job(job_id=job.pk)
     stages = [
         stage
         for query in queries.captured_queries
@@ -283,7 +283,7 @@ def test_a_large_registry_workbook_is_written_by_the_worker_too(
     settings.EXPORT_INLINE_MAX_ROWS = 2  # the school has three pairs and six people
     job = queued(client, url)
     assert job.content is None and job.title.startswith("Реестр наставничества — ")
-    job = export_jobs.run_job(job.pk)
+    job = export_jobs.run_job(job_id=job.pk)
     assert job.status == "done" and job.file_name.startswith("Реестр наставничества — ")
     download = client.get(reverse("registry:export-job-download", args=[job.pk]))
     assert download["Cache-Control"] == "private, no-store"

@@ -228,7 +228,7 @@ class World:
             title="Региональный план", level=RoadMap.Level.REGION, region=self.region
         )
         self.campaign = svc.campaign_create(
-            self.coordinator,
+            user=self.coordinator,
             municipality=self.municipality,
             indicators=["R1", "R2"],
             title="Мониторинг района",
@@ -237,7 +237,7 @@ class World:
             as_of_date=today - datetime.timedelta(days=7),
             deadline=today + datetime.timedelta(days=7),
         )
-        svc.campaign_open(self.coordinator, self.campaign)
+        svc.campaign_open(user=self.coordinator, campaign=self.campaign)
         self.submission = Submission.objects.get(campaign=self.campaign, organization=self.school)
 
     def user(self, role):

@@ -44,7 +44,7 @@ def opened(coordinator, curator, municipality, school):
     curator.save()
     today = timezone.localdate()
     campaign = svc.campaign_create(
-        coordinator,
+        user=coordinator,
         municipality=municipality,
         indicators=["R1"],
         title="Мониторинг наставничества",
@@ -55,7 +55,7 @@ def opened(coordinator, curator, municipality, school):
         as_of_date=today,
     )
     f.make_mentorship(organization=school)
-    return svc.campaign_open(coordinator, campaign)
+    return svc.campaign_open(user=coordinator, campaign=campaign)
 
 
 def test_opening_a_campaign_writes_the_history_of_its_submissions_and_answers(opened, coordinator):
@@ -69,7 +69,7 @@ def test_opening_a_campaign_writes_the_history_of_its_submissions_and_answers(op
 
 
 def test_a_reminder_writes_a_history_row(opened, coordinator):
-    sent = svc.campaign_send_reminders(coordinator, opened)
+    sent = svc.campaign_send_reminders(user=coordinator, campaign=opened)
     assert sent == len(mail.outbox) >= 1
     reminded = Submission.objects.filter(campaign=opened, last_reminded_at__isnull=False)
     assert reminded.exists()

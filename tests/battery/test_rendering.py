@@ -163,7 +163,7 @@ def test_a_region_report_of_twenty_thousand_rows_is_refused_at_once(client_for, 
         for i in range(20_000)
     )
     report = services.report_create(
-        resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
+        report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
     )
     assert settings.REPORT_MAX_TABLE_ROWS < 20_000
     client = client_for(operator)

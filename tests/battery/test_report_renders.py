@@ -66,7 +66,7 @@ def roadmap_of(municipality, title="Муниципальный план наст
 
 
 def note_of(user, roadmap) -> Report:
-    return services.report_create(resolve(user, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=user)
+    return services.report_create(report=resolve(user, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=user)
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def report(coordinator, municipality):
 def region_report(operator, region):
     roadmap = RoadMap.objects.create(title="Региональный план", level=RoadMap.Level.REGION, region=region)
     return services.report_create(
-        resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
+        report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
     )
 
 
@@ -224,7 +224,7 @@ def _click_at_once(report, users, fmt="pdf"):
 
     def click(user):
         try:
-            results.append(services.report_file_request(report, fmt, user=user))
+            results.append(services.report_file_request(report=report, fmt=fmt, user=user))
         except Exception as error:  # reported by the test below
             errors.append(error)
         finally:

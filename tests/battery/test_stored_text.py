@@ -383,7 +383,7 @@ def test_a_report_built_from_stored_hidden_characters_downloads_without_them(
     )
     RoadMapEvent.objects.filter(pk=event.pk).update(title=f"Сове{hidden}щание")
     report = services.report_create(
-        resolve(coordinator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=coordinator
+        report=resolve(coordinator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=coordinator
     )
     client = client_for(coordinator)
     with caplog.at_level(logging.WARNING, logger="common.text"):

@@ -131,7 +131,7 @@ def refused_everywhere(data: bytes, message: str, client, tmp_path) -> None:
     )
     imports.save_file(stored.file, "книга.xlsx", io.BytesIO(data))
     stored.save()
-    stored = imports.run_job(stored.pk)
+    stored = imports.run_job(job_id=stored.pk)
     assert stored.status == ImportJob.Status.REJECTED and stored.report["errors"] == [message]
     assert not stored.file
 

@@ -38,7 +38,7 @@ def campaign_data():
     coordinator = f.make_user("coordinator", role="coordinator", municipality=area)
     f.make_user("curator", role="curator", organization=school, password=PASSWORD)
     campaign = svc.campaign_create(
-        coordinator,
+        user=coordinator,
         municipality=area,
         indicators=["R1", "R7"],
         title="Мониторинг реализации «дорожной карты» работы педагогов-наставников",
@@ -49,7 +49,7 @@ def campaign_data():
         as_of_date=as_of,
         deadline=today + datetime.timedelta(days=10),
     )
-    campaign = svc.campaign_open(coordinator, campaign)
+    campaign = svc.campaign_open(user=coordinator, campaign=campaign)
     return {"campaign": campaign, "school": school, "as_of": as_of}
 
 

@@ -58,7 +58,7 @@ for order, (number, title, timing, status) in enumerate(rows):
         roadmap=roadmap, number=number, title=title, timing_text=timing, status=status,
         responsible="ИРО", goal="Развитие наставничества", expected_result="Проведено", sort_order=order,
     )
-report = services.report_create(resolve(operator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=operator)
+report = services.report_create(report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=roadmap), user=operator)
 print(report.pk)
 """
 

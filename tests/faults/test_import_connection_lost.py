@@ -85,7 +85,7 @@ def test_connection_lost_mid_import_fails_the_job_saves_nothing_and_a_rerun_succ
 from registry import imports
 from registry.models import ImportJob
 job = ImportJob.objects.get(pk={job["id"]!r})
-imports.start(job, commit=True)
+imports.start(job=job, commit=True)
 print(job.status)
 """
         ).strip()

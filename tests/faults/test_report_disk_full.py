@@ -37,10 +37,10 @@ from reports.models import Report
 report = Report.objects.get(pk={report})
 operator = get_user_model().objects.get(username="operator")
 {version}
-job = services.report_file_request(report, "pdf", user=operator, version=version)
+job = services.report_file_request(report=report, fmt="pdf", user=operator, version=version)
 print(job.pk, job.status)
 """
-PUBLISH = "version = services.report_publish(report, user=operator)"
+PUBLISH = "version = services.report_publish(report=report, user=operator)"
 LAST_VERSION = "version = report.versions.get()"
 
 

@@ -73,7 +73,8 @@ from reports.sources import resolve
 first = Report.objects.get(pk={report_id})
 operator = first.created_by
 for i in range({n}):
-    print(services.report_create(resolve(operator, first.kind, roadmap=first.roadmap), user=operator).pk)
+    report = resolve(operator, first.kind, roadmap=first.roadmap)
+    print(services.report_create(report=report, user=operator).pk)
 """
     return [int(line) for line in stack.shell(code).split()]
 

@@ -27,7 +27,8 @@ from django.contrib.auth import get_user_model
 from reports import services
 from reports.models import Report
 report = Report.objects.get(pk={report})
-job = services.report_file_request(report, "pdf", user=get_user_model().objects.get(username="operator"))
+operator = get_user_model().objects.get(username="operator")
+job = services.report_file_request(report=report, fmt="pdf", user=operator)
 print(job.pk, job.status)
 """
 

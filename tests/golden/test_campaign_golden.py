@@ -252,7 +252,7 @@ def test_the_demo_curator_has_a_submission_to_fill_today(demo):
     statuses = set(campaign.submissions.values_list("status", flat=True))
     assert statuses == {S.DRAFT, S.SUBMITTED, S.ACCEPTED, S.RETURNED}
     # And the curator can send it today, on time.
-    sent = svc.submission_submit(curator, submission)
+    sent = svc.submission_submit(user=curator, submission=submission)
     assert sent.status == S.SUBMITTED and sent.on_time is True
 
 

@@ -105,7 +105,7 @@ def compose_as_the_page_does(kind: str) -> dict:
     report.conclusions, report.recommendations = draft["conclusions"], draft["recommendations"]
     saved = saved_report(kind)
     report.signature_position, report.signature_name = saved.signature_position, saved.signature_name
-    return documents.compose(kind, data, services.report_fields(report))
+    return documents.compose(kind, data, services.report_fields(report=report))
 
 
 class Renders:
@@ -263,7 +263,7 @@ def test_saved_demo_reports_compose_the_documents_of_the_page_and_command_path(d
     """The demo's saved drafts (``services.report_document``) are the documents built here."""
     assert Report.objects.count() == 4
     for kind in KINDS:
-        assert services.report_document(saved_report(kind)) == docs[kind], kind
+        assert services.report_document(report=saved_report(kind)) == docs[kind], kind
 
 
 # ---------------------------------------------------------------- seed 002: monitoring-report
@@ -603,14 +603,14 @@ def test_published_roadmap_note_keeps_its_events_after_the_road_map_changes(demo
     """A region's report: the file is queued, the worker renders it; the road map changes afterwards."""
     operator = user("operator")
     report = saved_report(Kind.ROADMAP_NOTE)
-    version = services.report_publish(report, user=operator)
+    version = services.report_publish(report=report, user=operator)
     assert version.number == 1 and version.published_by == operator
     data, document = copy.deepcopy(version.data), copy.deepcopy(version.document)
-    assert document == services.report_document(report)
+    assert document == services.report_document(report=report)
 
-    job = services.report_file_request(report, "pdf", user=operator, version=version)
+    job = services.report_file_request(report=report, fmt="pdf", user=operator, version=version)
     assert job.status == ReportFile.Status.QUEUED  # a region's report goes to the worker
-    job = services.report_file_run(job.pk)
+    job = services.report_file_run(job_id=job.pk)
     assert job.status == ReportFile.Status.DONE and job.pages >= 1
     assert job.file_name.endswith(f", версия 1 {timezone.localdate(version.published_at):%d.%m.%Y}.pdf")
     content = bytes(job.content)
@@ -632,14 +632,14 @@ def test_published_roadmap_note_keeps_its_events_after_the_road_map_changes(demo
 
     version.refresh_from_db()
     assert version.data == data and version.document == document
-    draft = services.report_document(report)
+    draft = services.report_document(report=report)
     assert draft != document
     draft_text, version_text = text_blocks(draft), text_blocks(document)
     assert "(новая редакция)" in draft_text and "(новая редакция)" not in version_text
     assert "Выполнено мероприятий: 8 из 9, 89 %." in normalise(draft_text)
     assert "Выполнено мероприятий: 8 из 8, 100 %." in normalise(version_text)
 
-    again = services.report_file_request(report, "pdf", user=operator, version=version)
+    again = services.report_file_request(report=report, fmt="pdf", user=operator, version=version)
     assert again.pk == job.pk and bytes(again.content) == content
     assert version.files.count() == 1
     text = version_pdf_text(again, tmp_path)
@@ -654,9 +654,9 @@ def test_published_monitoring_report_keeps_its_shares_after_a_figure_changes(dem
     """A municipality's report: the file is rendered in the request; a school's figure changes afterwards."""
     coordinator = user("coordinator")
     report = saved_report(Kind.MONITORING_REPORT)
-    version = services.report_publish(report, user=coordinator)
+    version = services.report_publish(report=report, user=coordinator)
     data, document = copy.deepcopy(version.data), copy.deepcopy(version.document)
-    job = services.report_file_request(report, "pdf", user=coordinator, version=version)
+    job = services.report_file_request(report=report, fmt="pdf", user=coordinator, version=version)
     assert job.status == ReportFile.Status.DONE  # small: rendered at once
     content = bytes(job.content)
     old = f"7,3{NBSP}% (30 из 410)"
@@ -670,10 +670,10 @@ def test_published_monitoring_report_keeps_its_shares_after_a_figure_changes(dem
     value.value += 5
     value.save()
 
-    assert normalise(f"8,5{NBSP}% (35 из 410)") in text_blocks(services.report_document(report))
+    assert normalise(f"8,5{NBSP}% (35 из 410)") in text_blocks(services.report_document(report=report))
     version.refresh_from_db()
     assert version.data == data and version.document == document
-    again = services.report_file_request(report, "pdf", user=coordinator, version=version)
+    again = services.report_file_request(report=report, fmt="pdf", user=coordinator, version=version)
     assert again.pk == job.pk and bytes(again.content) == content
     text = version_pdf_text(again, tmp_path)
     assert "7,3 % (30 из 410)" in text and "35 из 410" not in text

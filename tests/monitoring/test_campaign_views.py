@@ -123,8 +123,8 @@ def make_campaign(user, municipality=None, codes=CODES, **kw):
         **kw,
     }
     if municipality is not None:
-        return svc.campaign_create(user, municipality=municipality, indicators=codes, **fields)
-    return svc.campaign_create(user, indicators=codes, **fields)
+        return svc.campaign_create(user=user, municipality=municipality, indicators=codes, **fields)
+    return svc.campaign_create(user=user, indicators=codes, **fields)
 
 
 def submission_of(campaign, org) -> Submission:
@@ -413,7 +413,7 @@ def test_a_whole_campaign_through_the_screens(
 
 @pytest.fixture
 def opened(coordinator, curators, municipality, registry_data):
-    return svc.campaign_open(coordinator, make_campaign(coordinator, municipality))
+    return svc.campaign_open(user=coordinator, campaign=make_campaign(coordinator, municipality))
 
 
 @pytest.fixture
@@ -511,7 +511,7 @@ def test_a_curator_does_not_see_a_draft_and_sees_only_its_own_submission(
     draft = make_campaign(coordinator, municipality)
     client = client_for(curators["school"])
     assert client.get(reverse("monitoring:campaign-detail", args=[draft.pk])).status_code == 404
-    opened = svc.campaign_open(coordinator, draft)
+    opened = svc.campaign_open(user=coordinator, campaign=draft)
     page = client.get(reverse("monitoring:campaign-detail", args=[opened.pk]))
     own = submission_of(opened, school)
     assert page.status_code == 200 and "Заполнить отчёт" in body(page)
@@ -529,7 +529,9 @@ def test_the_list_shows_each_campaign_with_its_completeness(
     client_for, opened, coordinator, curators, school
 ):
     svc.submission_submit(
-        curators["school"], submission_of(opened, school), values={"regulation_on_site": "нет"}
+        user=curators["school"],
+        submission=submission_of(opened, school),
+        values={"regulation_on_site": "нет"},
     )
     make_campaign(coordinator, opened.municipality, title="Черновик следующего")
     client = client_for(coordinator)
@@ -665,21 +667,27 @@ def test_submission_refusals_come_back_next_to_their_figures(client_for, opened,
 
 
 def test_open_tasks_for_the_dashboard(coordinator, curators, municipality, school, registry_data):
-    first = svc.campaign_open(coordinator, make_campaign(coordinator, municipality, title="Первый"))
+    first = svc.campaign_open(
+        user=coordinator, campaign=make_campaign(coordinator, municipality, title="Первый")
+    )
     second = svc.campaign_open(
-        coordinator,
-        make_campaign(
+        user=coordinator,
+        campaign=make_campaign(
             coordinator, municipality, title="Второй", deadline=today() + datetime.timedelta(days=3)
         ),
     )
-    closed = svc.campaign_open(coordinator, make_campaign(coordinator, municipality, title="Закрытый"))
-    svc.campaign_close(coordinator, closed)
+    closed = svc.campaign_open(
+        user=coordinator, campaign=make_campaign(coordinator, municipality, title="Закрытый")
+    )
+    svc.campaign_close(user=coordinator, campaign=closed)
     assert [s.campaign for s in open_tasks_for(curators["school"])] == [second, first]
     svc.submission_submit(
-        curators["school"], submission_of(second, school), values={"regulation_on_site": "нет"}
+        user=curators["school"],
+        submission=submission_of(second, school),
+        values={"regulation_on_site": "нет"},
     )
     assert [s.campaign for s in open_tasks_for(curators["school"])] == [first]
-    svc.submission_return(coordinator, submission_of(second, school), comment="Исправьте")
+    svc.submission_return(user=coordinator, submission=submission_of(second, school), comment="Исправьте")
     assert [s.campaign for s in open_tasks_for(curators["school"])] == [second, first]
     assert not open_tasks_for(coordinator).exists()
 
@@ -698,8 +706,8 @@ def test_every_table_of_the_campaign_page_exports(
     client_for, opened, coordinator, curators, school, neighbour_school, third_school
 ):
     svc.submission_submit(
-        curators["school"],
-        submission_of(opened, school),
+        user=curators["school"],
+        submission=submission_of(opened, school),
         values={"regulation_on_site": {"value": "да", "url": "https://school1.example.ru/nast"}},
     )
     client = client_for(coordinator)
@@ -746,13 +754,17 @@ def municipality_with(schools: int, region):
         curator.email = f"{curator.username}@example.ru"
         curator.save()
     before = svc.campaign_open(
-        coordinator,
-        make_campaign(coordinator, area, title="Прошлый", as_of_date=week_ago() - datetime.timedelta(days=1)),
+        user=coordinator,
+        campaign=make_campaign(
+            coordinator, area, title="Прошлый", as_of_date=week_ago() - datetime.timedelta(days=1)
+        ),
     )
-    svc.campaign_close(coordinator, before)
-    campaign = svc.campaign_open(coordinator, make_campaign(coordinator, area))
+    svc.campaign_close(user=coordinator, campaign=before)
+    campaign = svc.campaign_open(user=coordinator, campaign=make_campaign(coordinator, area))
     for org, curator in list(zip(orgs, curators, strict=True))[: schools // 2 + 1]:
-        svc.submission_submit(curator, submission_of(campaign, org), values={"regulation_on_site": "нет"})
+        svc.submission_submit(
+            user=curator, submission=submission_of(campaign, org), values={"regulation_on_site": "нет"}
+        )
     return (
         coordinator,
         curators[-1],

@@ -126,7 +126,7 @@ def registry_data(school, neighbour_school, third_school, other_school):
 
 
 def make_campaign(user, municipality, codes=CODES, **kw):
-    return svc.campaign_create(user, municipality=municipality, indicators=codes, **{**OKTYABRSKY, **kw})
+    return svc.campaign_create(user=user, municipality=municipality, indicators=codes, **{**OKTYABRSKY, **kw})
 
 
 def values_of(submission) -> dict:
@@ -152,7 +152,7 @@ def test_a_whole_campaign(
     )
     assert list(campaign.target_municipalities.all()) == [municipality]
 
-    campaign = svc.campaign_open(coordinator, campaign, at=at(D(2022, 12, 16), 10))
+    campaign = svc.campaign_open(user=coordinator, campaign=campaign, at=at(D(2022, 12, 16), 10))
     assert campaign.status == Campaign.Status.OPEN
     # The three schools of the municipality; not the kindergarten, not the other municipality's school.
     targets = set(CampaignTarget.objects.filter(campaign=campaign).values_list("organization", flat=True))
@@ -191,15 +191,18 @@ def test_a_whole_campaign(
     # School 1 answers the question the registry cannot, with its link, and sends on time.
     with pytest.raises(ValidationError, match="укажите ссылку"):
         svc.submission_save_values(
-            curators["school"], first, {"regulation_on_site": "да"}, at=at(D(2022, 12, 19))
+            user=curators["school"],
+            submission=first,
+            entries={"regulation_on_site": "да"},
+            at=at(D(2022, 12, 19)),
         )
     svc.submission_save_values(
-        curators["school"],
-        first,
-        {"regulation_on_site": {"value": "да", "url": "school1.example.ru/docs"}},
+        user=curators["school"],
+        submission=first,
+        entries={"regulation_on_site": {"value": "да", "url": "school1.example.ru/docs"}},
         at=at(D(2022, 12, 19)),
     )
-    first = svc.submission_submit(curators["school"], first, at=at(D(2022, 12, 20)))
+    first = svc.submission_submit(user=curators["school"], submission=first, at=at(D(2022, 12, 20)))
     assert (first.status, first.on_time) == (S.SUBMITTED, True)
     assert SubmissionValue.objects.get(submission=first, figure="regulation_on_site").url == (
         "https://school1.example.ru/docs"
@@ -218,11 +221,14 @@ def test_a_whole_campaign(
     # School 2 corrects the registry: a differing figure needs a comment.
     with pytest.raises(ValidationError, match="отличается от данных реестра"):
         svc.submission_submit(
-            curators["neighbour"], second, values={"mentors:teacher_teacher": 3}, at=at(D(2022, 12, 21))
+            user=curators["neighbour"],
+            submission=second,
+            values={"mentors:teacher_teacher": 3},
+            at=at(D(2022, 12, 21)),
         )
     second = svc.submission_submit(
-        curators["neighbour"],
-        second,
+        user=curators["neighbour"],
+        submission=second,
         values={"mentors:teacher_teacher": {"value": 3, "comment": "Пары ещё не внесены в реестр"}},
         at=at(D(2022, 12, 21)),
     )
@@ -231,15 +237,18 @@ def test_a_whole_campaign(
 
     # ... is returned with a comment, and sent again after the deadline: still on time (first sending).
     with pytest.raises(ValidationError, match="Укажите, что нужно исправить"):
-        svc.submission_return(coordinator, second, comment=" ", at=at(D(2022, 12, 22)))
+        svc.submission_return(user=coordinator, submission=second, comment=" ", at=at(D(2022, 12, 22)))
     second = svc.submission_return(
-        coordinator, second, comment="Проверьте число молодых специалистов", at=at(D(2022, 12, 22))
+        user=coordinator,
+        submission=second,
+        comment="Проверьте число молодых специалистов",
+        at=at(D(2022, 12, 22)),
     )
     assert second.status == S.RETURNED
     assert values_of(second)["mentors:teacher_teacher"] == 3  # the values stay
     second = svc.submission_submit(
-        curators["neighbour"],
-        second,
+        user=curators["neighbour"],
+        submission=second,
         values={"young_specialists": {"value": 3, "comment": "Принят 1 педагог"}},
         at=at(D(2023, 1, 2)),
     )
@@ -249,26 +258,33 @@ def test_a_whole_campaign(
     third = submission_of(campaign, third_school)
     with pytest.raises(ValidationError, match="Срок сдачи отчётов истёк 30.12.2022"):
         svc.submission_submit(
-            curators["third"], third, values={"regulation_on_site": "нет"}, at=at(D(2022, 12, 31))
+            user=curators["third"],
+            submission=third,
+            values={"regulation_on_site": "нет"},
+            at=at(D(2022, 12, 31)),
         )
-    svc.submission_return(coordinator, third, comment="Разрешаю сдать до 03.01.2023", at=at(D(2022, 12, 31)))
+    svc.submission_return(
+        user=coordinator, submission=third, comment="Разрешаю сдать до 03.01.2023", at=at(D(2022, 12, 31))
+    )
     third = svc.submission_submit(
-        curators["third"], third, values={"regulation_on_site": "нет"}, at=at(D(2023, 1, 2))
+        user=curators["third"], submission=third, values={"regulation_on_site": "нет"}, at=at(D(2023, 1, 2))
     )
     assert (third.status, third.on_time) == (S.SUBMITTED, False)
 
     # Acceptance locks.
-    first = svc.submission_accept(coordinator, first, at=at(D(2023, 1, 3)))
-    second = svc.submission_accept(coordinator, second, at=at(D(2023, 1, 3)))
+    first = svc.submission_accept(user=coordinator, submission=first, at=at(D(2023, 1, 3)))
+    second = svc.submission_accept(user=coordinator, submission=second, at=at(D(2023, 1, 3)))
     with pytest.raises(ValidationError, match="принят и заблокирован"):
-        svc.submission_save_values(curators["school"], first, {"students": 401}, at=at(D(2023, 1, 4)))
+        svc.submission_save_values(
+            user=curators["school"], submission=first, entries={"students": 401}, at=at(D(2023, 1, 4))
+        )
     with pytest.raises(ValidationError, match="принят и заблокирован"):
-        svc.submission_return(coordinator, first, comment="Ещё раз", at=at(D(2023, 1, 4)))
+        svc.submission_return(user=coordinator, submission=first, comment="Ещё раз", at=at(D(2023, 1, 4)))
 
-    campaign = svc.campaign_close(coordinator, campaign, at=at(D(2023, 1, 10)))
+    campaign = svc.campaign_close(user=coordinator, campaign=campaign, at=at(D(2023, 1, 10)))
     assert campaign.status == Campaign.Status.CLOSED
     third = svc.submission_accept(
-        coordinator, third, at=at(D(2023, 1, 11))
+        user=coordinator, submission=third, at=at(D(2023, 1, 11))
     )  # reviewing goes on after the close
 
     done = selectors.completeness(campaign)
@@ -288,10 +304,10 @@ def test_a_whole_campaign(
     assert total["R7"].text() == "2 из 3, 67\xa0%"
     assert report.light("R6") == "green"
 
-    campaign = svc.campaign_publish(coordinator, campaign, at=at(D(2023, 1, 14)))
+    campaign = svc.campaign_publish(user=coordinator, campaign=campaign, at=at(D(2023, 1, 14)))
     assert campaign.status == Campaign.Status.PUBLISHED
     with pytest.raises(ValidationError, match="опубликован"):
-        svc.campaign_update(coordinator, campaign, goal="Другая цель")
+        svc.campaign_update(user=coordinator, campaign=campaign, goal="Другая цель")
 
     # Every transition is logged with who and when; the returned submission keeps its whole story.
     log = list(
@@ -326,7 +342,7 @@ def test_a_whole_campaign(
 @pytest.fixture
 def opened(coordinator, curators, municipality, registry_data):
     campaign = make_campaign(coordinator, municipality)
-    return svc.campaign_open(coordinator, campaign, at=at(D(2022, 12, 16)))
+    return svc.campaign_open(user=coordinator, campaign=campaign, at=at(D(2022, 12, 16)))
 
 
 def test_implausible_figures_are_refused(opened, curators, school):
@@ -347,10 +363,10 @@ def test_implausible_figures_are_refused(opened, curators, school):
     ]
     for entries, message in cases:
         with pytest.raises(ValidationError, match=re.escape(message)):
-            svc.submission_save_values(curator, submission, entries, at=when)
+            svc.submission_save_values(user=curator, submission=submission, entries=entries, at=when)
     assert values_of(submission)["mentees:student_student"] == 3  # nothing was written
     with pytest.raises(ValidationError, match="Положение о наставничестве размещено на сайте ОО: заполните"):
-        svc.submission_submit(curator, submission, at=when)
+        svc.submission_submit(user=curator, submission=submission, at=when)
 
 
 def test_a_numerator_over_its_denominator_is_refused(
@@ -363,62 +379,74 @@ def test_a_numerator_over_its_denominator_is_refused(
         denominator="teachers",
     )
     campaign = svc.campaign_open(
-        coordinator, make_campaign(coordinator, municipality, codes=["X1"]), at=at(D(2022, 12, 16))
+        user=coordinator,
+        campaign=make_campaign(coordinator, municipality, codes=["X1"]),
+        at=at(D(2022, 12, 16)),
     )
     submission = submission_of(campaign, school)
     with pytest.raises(ValidationError, match="Показатель «Доля студентов-наставников»"):
         svc.submission_save_values(
-            curator,
-            submission,
-            {"mentors:college_student": {"value": 41, "comment": "шефы"}},
+            user=curator,
+            submission=submission,
+            entries={"mentors:college_student": {"value": 41, "comment": "шефы"}},
             at=at(D(2022, 12, 17)),
         )
 
 
 def test_nothing_is_sent_after_the_close(opened, coordinator, curators, school):
     # submit() and campaign_close() lock the campaign row: whichever comes second sees the other.
-    svc.campaign_close(coordinator, opened, at=at(D(2022, 12, 20)))
+    svc.campaign_close(user=coordinator, campaign=opened, at=at(D(2022, 12, 20)))
     submission = submission_of(opened, school)
     with pytest.raises(ValidationError, match="Сбор отчётов завершён"):
         svc.submission_submit(
-            curators["school"], submission, values={"regulation_on_site": "нет"}, at=at(D(2022, 12, 20))
+            user=curators["school"],
+            submission=submission,
+            values={"regulation_on_site": "нет"},
+            at=at(D(2022, 12, 20)),
         )
     with pytest.raises(ValidationError, match="Сбор отчётов завершён"):
-        svc.submission_return(coordinator, submission, comment="Сдайте", at=at(D(2022, 12, 31)))
+        svc.submission_return(
+            user=coordinator, submission=submission, comment="Сдайте", at=at(D(2022, 12, 31))
+        )
     assert submission_of(opened, school).status == S.DRAFT
 
 
 def test_workflow_steps_out_of_order_are_refused(opened, coordinator, curators, school):
     submission = submission_of(opened, school)
     with pytest.raises(ValidationError, match="Принять можно только отправленный"):
-        svc.submission_accept(coordinator, submission, at=at(D(2022, 12, 20)))
+        svc.submission_accept(user=coordinator, submission=submission, at=at(D(2022, 12, 20)))
     with pytest.raises(ValidationError, match="ещё не отправлен"):
-        svc.submission_return(coordinator, submission, comment="?", at=at(D(2022, 12, 20)))
+        svc.submission_return(user=coordinator, submission=submission, comment="?", at=at(D(2022, 12, 20)))
     svc.submission_submit(
-        curators["school"], submission, values={"regulation_on_site": "нет"}, at=at(D(2022, 12, 20))
+        user=curators["school"],
+        submission=submission,
+        values={"regulation_on_site": "нет"},
+        at=at(D(2022, 12, 20)),
     )
     with pytest.raises(ValidationError, match="уже отправлен"):
-        svc.submission_submit(curators["school"], submission, at=at(D(2022, 12, 21)))
+        svc.submission_submit(user=curators["school"], submission=submission, at=at(D(2022, 12, 21)))
     with pytest.raises(ValidationError, match="уже открыт"):
-        svc.campaign_open(coordinator, opened, at=at(D(2022, 12, 21)))
+        svc.campaign_open(user=coordinator, campaign=opened, at=at(D(2022, 12, 21)))
     with pytest.raises(ValidationError, match="зафиксированы"):
-        svc.campaign_update(coordinator, opened, as_of_date=D(2022, 12, 1))
+        svc.campaign_update(user=coordinator, campaign=opened, as_of_date=D(2022, 12, 1))
     with pytest.raises(ValidationError, match="сбор по которому завершён"):
-        svc.campaign_publish(coordinator, opened)
-    campaign = svc.campaign_update(coordinator, opened, deadline=D(2023, 1, 10))
+        svc.campaign_publish(user=coordinator, campaign=opened)
+    campaign = svc.campaign_update(user=coordinator, campaign=opened, deadline=D(2023, 1, 10))
     assert campaign.deadline == D(2023, 1, 10)
 
 
 def test_opening_needs_indicators_targets_and_a_future_deadline(coordinator, municipality, school):
     campaign = make_campaign(coordinator, municipality, codes=[])
     with pytest.raises(ValidationError, match="хотя бы один показатель"):
-        svc.campaign_open(coordinator, campaign, at=at(D(2022, 12, 16)))
-    campaign = svc.campaign_update(coordinator, campaign, indicators=["R6"], target_org_types=["college"])
+        svc.campaign_open(user=coordinator, campaign=campaign, at=at(D(2022, 12, 16)))
+    campaign = svc.campaign_update(
+        user=coordinator, campaign=campaign, indicators=["R6"], target_org_types=["college"]
+    )
     with pytest.raises(ValidationError, match="не подходит ни одна организация"):
-        svc.campaign_open(coordinator, campaign, at=at(D(2022, 12, 16)))
-    campaign = svc.campaign_update(coordinator, campaign, target_org_types=["school"])
+        svc.campaign_open(user=coordinator, campaign=campaign, at=at(D(2022, 12, 16)))
+    campaign = svc.campaign_update(user=coordinator, campaign=campaign, target_org_types=["school"])
     with pytest.raises(ValidationError, match=r"Срок сдачи отчётов \(30.12.2022\) уже прошёл"):
-        svc.campaign_open(coordinator, campaign, at=at(D(2023, 1, 1)))
+        svc.campaign_open(user=coordinator, campaign=campaign, at=at(D(2023, 1, 1)))
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
     assert not Submission.objects.filter(campaign=campaign).exists()
 
@@ -436,11 +464,17 @@ def test_a_school_that_moves_stays_where_the_campaign_found_it(
     Organization.objects.filter(pk=school.pk).update(municipality=other_municipality)
     submission = submission_of(opened, school)
     svc.submission_submit(
-        curators["school"], submission, values={"regulation_on_site": "нет"}, at=at(D(2022, 12, 20))
+        user=curators["school"],
+        submission=submission,
+        values={"regulation_on_site": "нет"},
+        at=at(D(2022, 12, 20)),
     )
     with pytest.raises(Http404):
-        svc.submission_accept(other_coordinator, submission, at=at(D(2022, 12, 21)))
-    assert svc.submission_accept(coordinator, submission, at=at(D(2022, 12, 21))).status == S.ACCEPTED
+        svc.submission_accept(user=other_coordinator, submission=submission, at=at(D(2022, 12, 21)))
+    assert (
+        svc.submission_accept(user=coordinator, submission=submission, at=at(D(2022, 12, 21))).status
+        == S.ACCEPTED
+    )
     rows = selectors.completeness(opened).by_municipality
     assert [(r.name, r.expected, r.submitted) for r in rows] == [("Октябрьский район", 3, 1)]
 
@@ -453,14 +487,14 @@ def test_a_coordinator_cannot_touch_another_municipality(
 ):
     submission = submission_of(opened, school)
     for action in (
-        lambda: svc.campaign_open(other_coordinator, opened),
-        lambda: svc.campaign_close(other_coordinator, opened),
-        lambda: svc.campaign_update(other_coordinator, opened, goal="?"),
-        lambda: svc.campaign_send_reminders(other_coordinator, opened),
-        lambda: svc.submission_accept(other_coordinator, submission),
-        lambda: svc.submission_return(other_coordinator, submission, comment="?"),
-        lambda: svc.submission_submit(other_curator, submission),
-        lambda: svc.campaign_create(other_coordinator, municipality=municipality, **OKTYABRSKY),
+        lambda: svc.campaign_open(user=other_coordinator, campaign=opened),
+        lambda: svc.campaign_close(user=other_coordinator, campaign=opened),
+        lambda: svc.campaign_update(user=other_coordinator, campaign=opened, goal="?"),
+        lambda: svc.campaign_send_reminders(user=other_coordinator, campaign=opened),
+        lambda: svc.submission_accept(user=other_coordinator, submission=submission),
+        lambda: svc.submission_return(user=other_coordinator, submission=submission, comment="?"),
+        lambda: svc.submission_submit(user=other_curator, submission=submission),
+        lambda: svc.campaign_create(user=other_coordinator, municipality=municipality, **OKTYABRSKY),
     ):
         with pytest.raises(Http404):
             action()
@@ -472,18 +506,18 @@ def test_roles_inside_the_scope(opened, coordinator, operator, curators, region,
     submission = submission_of(opened, school)
     curator = curators["school"]
     with pytest.raises(PermissionDenied, match="координатор муниципалитета или региональный оператор"):
-        svc.submission_accept(curator, submission)
+        svc.submission_accept(user=curator, submission=submission)
     with pytest.raises(PermissionDenied):
-        svc.campaign_close(curator, opened)
+        svc.campaign_close(user=curator, campaign=opened)
     with pytest.raises(PermissionDenied, match="куратор организации"):
-        svc.submission_save_values(coordinator, submission, {"teachers": 41})
+        svc.submission_save_values(user=coordinator, submission=submission, entries={"teachers": 41})
     # The operator sees the municipal campaign and reviews its submissions, but does not run it.
     with pytest.raises(PermissionDenied):
-        svc.campaign_close(operator, opened)
+        svc.campaign_close(user=operator, campaign=opened)
     with pytest.raises(PermissionDenied, match="региональный — региональный оператор"):
-        svc.campaign_create(coordinator, region=region, **OKTYABRSKY)
+        svc.campaign_create(user=coordinator, region=region, **OKTYABRSKY)
     with pytest.raises(PermissionDenied):
-        svc.campaign_create(operator, municipality=school.municipality, **OKTYABRSKY)
+        svc.campaign_create(user=operator, municipality=school.municipality, **OKTYABRSKY)
 
 
 def test_who_sees_which_campaign(
@@ -498,7 +532,9 @@ def test_who_sees_which_campaign(
     other_school,
 ):
     municipal = make_campaign(coordinator, municipality, codes=["R6"])
-    regional = svc.campaign_create(operator, indicators=["R6"], **{**OKTYABRSKY, "title": "Региональный"})
+    regional = svc.campaign_create(
+        user=operator, indicators=["R6"], **{**OKTYABRSKY, "title": "Региональный"}
+    )
     assert regional.region == region and set(regional.target_municipalities.all()) == {
         municipality,
         other_school.municipality,
@@ -507,17 +543,19 @@ def test_who_sees_which_campaign(
     assert set(selectors.campaigns_for(other_coordinator)) == {regional}
     assert set(selectors.campaigns_for(operator)) == {municipal, regional}
     assert set(selectors.campaigns_for(curator)) == set()  # drafts have no targets yet
-    svc.campaign_open(operator, regional, at=at(D(2022, 12, 16)))
+    svc.campaign_open(user=operator, campaign=regional, at=at(D(2022, 12, 16)))
     assert set(selectors.campaigns_for(curator)) == {regional}
     assert set(selectors.campaigns_for(other_curator)) == {regional}
     # In the regional campaign a coordinator reviews its own schools only.
     own, foreign = submission_of(regional, school), submission_of(regional, other_school)
-    svc.submission_submit(curator, own, at=at(D(2022, 12, 20)))
+    svc.submission_submit(user=curator, submission=own, at=at(D(2022, 12, 20)))
     with pytest.raises(Http404):
-        svc.submission_accept(coordinator, foreign)
-    assert svc.submission_accept(coordinator, own, at=at(D(2022, 12, 21))).status == S.ACCEPTED
+        svc.submission_accept(user=coordinator, submission=foreign)
+    assert (
+        svc.submission_accept(user=coordinator, submission=own, at=at(D(2022, 12, 21))).status == S.ACCEPTED
+    )
     with pytest.raises(PermissionDenied):
-        svc.campaign_close(coordinator, regional)
+        svc.campaign_close(user=coordinator, campaign=regional)
     mine = selectors.completeness(regional, user=coordinator)
     assert (mine.total.expected, mine.total.submitted, [r.name for r in mine.by_municipality]) == (
         1,
@@ -533,12 +571,12 @@ def test_reminders_go_to_the_curators_of_missing_schools(opened, coordinator, cu
     curators["third"].email = "soh3@example.ru"
     curators["third"].save()
     svc.submission_submit(
-        curators["school"],
-        submission_of(opened, school),
+        user=curators["school"],
+        submission=submission_of(opened, school),
         values={"regulation_on_site": "нет"},
         at=at(D(2022, 12, 20)),
     )
-    sent = svc.campaign_send_reminders(coordinator, opened, at=at(D(2022, 12, 25)))
+    sent = svc.campaign_send_reminders(user=coordinator, campaign=opened, at=at(D(2022, 12, 25)))
     # The neighbour's curator has no e-mail: nothing to send there.
     assert sent == 1
     assert [m.to for m in mail.outbox] == [["soh3@example.ru"]]
@@ -591,7 +629,7 @@ def answered(campaign, count, *, yes=0, on=None):
 def test_smolensk_figures(operator, region, django_assert_num_queries):
     smolensk_region(region)
     readiness = svc.campaign_create(
-        operator,
+        user=operator,
         indicators=["R6"],
         **{
             **OKTYABRSKY,
@@ -600,7 +638,7 @@ def test_smolensk_figures(operator, region, django_assert_num_queries):
             "deadline": D(2022, 12, 25),
         },
     )
-    readiness = svc.campaign_open(operator, readiness, at=at(D(2022, 12, 16)))
+    readiness = svc.campaign_open(user=operator, campaign=readiness, at=at(D(2022, 12, 16)))
     answered(readiness, 228)
     readiness = Campaign.objects.select_related("region", "municipality").get(pk=readiness.pk)
     with django_assert_num_queries(3):
@@ -611,7 +649,7 @@ def test_smolensk_figures(operator, region, django_assert_num_queries):
 
     # The site check: 300 schools checked, the regulation found on 254; the share counts all 340.
     sites = svc.campaign_create(
-        operator,
+        user=operator,
         indicators=["R7"],
         method=Campaign.Method.SITE_CHECK,
         **{
@@ -623,7 +661,7 @@ def test_smolensk_figures(operator, region, django_assert_num_queries):
             "deadline": D(2023, 4, 4),
         },
     )
-    sites = svc.campaign_open(operator, sites, at=at(D(2023, 3, 27)))
+    sites = svc.campaign_open(user=operator, campaign=sites, at=at(D(2023, 3, 27)))
     answered(sites, 300, yes=254, on=D(2023, 3, 30))
     assert selectors.indicator_report(sites).total.values["R7"].text() == "254 из 340, 75\xa0%"
     Indicator.objects.filter(code="R7").update(denominator_basis="respondents")
@@ -634,11 +672,11 @@ def test_municipalities_ranked_and_change_against_the_previous_campaign(operator
     areas = smolensk_region(region, municipalities=3, schools=12)  # 4 schools in each
     dates = {"period_start": D(2022, 12, 1), "period_end": D(2022, 12, 20), "deadline": D(2022, 12, 20)}
     first = svc.campaign_create(
-        operator,
+        user=operator,
         indicators=["R6"],
         **{**OKTYABRSKY, **dates, "as_of_date": D(2022, 12, 1), "title": "Первый"},
     )
-    first = svc.campaign_open(operator, first, at=at(D(2022, 12, 1)))
+    first = svc.campaign_open(user=operator, campaign=first, at=at(D(2022, 12, 1)))
     ids = dict(Submission.objects.filter(campaign=first).values_list("organization__code", "pk"))
     # Район 00: schools 0, 3, 6, 9; Район 01: 1, 4, 7, 10; Район 02: 2, 5, 8, 11.
     for code in ("SM0000", "SM0003", "SM0001", "SM0004", "SM0002"):
@@ -655,13 +693,15 @@ def test_municipalities_ranked_and_change_against_the_previous_campaign(operator
         (3, "Район 02", "1 из 4, 25\xa0%"),
     ]
     assert [r.municipality_id for r in ranking] == [areas[0].pk, areas[1].pk, areas[2].pk]
-    svc.campaign_close(operator, first)
+    svc.campaign_close(user=operator, campaign=first)
 
     dates = {"period_start": D(2023, 3, 1), "period_end": D(2023, 3, 20), "deadline": D(2023, 3, 20)}
     second = svc.campaign_create(
-        operator, indicators=["R6"], **{**OKTYABRSKY, **dates, "as_of_date": D(2023, 3, 1), "title": "Второй"}
+        user=operator,
+        indicators=["R6"],
+        **{**OKTYABRSKY, **dates, "as_of_date": D(2023, 3, 1), "title": "Второй"},
     )
-    second = svc.campaign_open(operator, second, at=at(D(2023, 3, 1)))
+    second = svc.campaign_open(user=operator, campaign=second, at=at(D(2023, 3, 1)))
     Submission.objects.filter(campaign=second).exclude(organization__code="SM0011").update(
         status=S.SUBMITTED, submitted_at=at(D(2023, 3, 5)), first_submitted_at=at(D(2023, 3, 5)), on_time=True
     )
@@ -680,14 +720,14 @@ def test_a_submission_racing_the_close_is_refused(coordinator, curator, municipa
         pytest.skip("row locks need PostgreSQL (SQLite locks the whole database)")
     f.make_headcount(organization=school)
     campaign = make_campaign(coordinator, municipality, codes=["R6"])
-    campaign = svc.campaign_open(coordinator, campaign, at=at(D(2022, 12, 16)))
+    campaign = svc.campaign_open(user=coordinator, campaign=campaign, at=at(D(2022, 12, 16)))
     submission = submission_of(campaign, school)
     outcome = {}
 
     def send():
         try:
             # in time, were it not for the close
-            svc.submission_submit(curator, submission, at=at(D(2022, 12, 20)))
+            svc.submission_submit(user=curator, submission=submission, at=at(D(2022, 12, 20)))
             outcome["sent"] = True
         except ValidationError as refused:
             outcome["refused"] = refused.messages
@@ -697,7 +737,7 @@ def test_a_submission_racing_the_close_is_refused(coordinator, curator, municipa
     sender = threading.Thread(target=send)
     with transaction.atomic():
         svc.campaign_close(
-            coordinator, campaign, at=at(D(2022, 12, 20))
+            user=coordinator, campaign=campaign, at=at(D(2022, 12, 20))
         )  # holds the campaign's row lock until this block commits
         sender.start()
         sender.join(timeout=1)

@@ -42,8 +42,8 @@ CAMPAIGN = {
 
 
 def opened_campaign(user, municipality, codes):
-    campaign = svc.campaign_create(user, municipality=municipality, indicators=codes, **CAMPAIGN)
-    return svc.campaign_open(user, campaign, at=at(D(2022, 12, 16)))
+    campaign = svc.campaign_create(user=user, municipality=municipality, indicators=codes, **CAMPAIGN)
+    return svc.campaign_open(user=user, campaign=campaign, at=at(D(2022, 12, 16)))
 
 
 # ---------------------------------------------------------------- the catalogue
@@ -98,11 +98,11 @@ def test_a_broken_formula_is_refused(fields, field, message):
 
 def test_a_formula_in_use_cannot_change(coordinator, municipality, school):
     indicator = Indicator.objects.create(code="X2", name="Доля", numerator="teachers", denominator="students")
-    campaign = svc.campaign_create(coordinator, municipality=municipality, indicators=["X2"], **CAMPAIGN)
+    campaign = svc.campaign_create(user=coordinator, municipality=municipality, indicators=["X2"], **CAMPAIGN)
     indicator.denominator = "teachers"
     indicator.full_clean()  # only a draft uses it: still free
     indicator.denominator = "students"
-    svc.campaign_open(coordinator, campaign, at=at(D(2022, 12, 16)))
+    svc.campaign_open(user=coordinator, campaign=campaign, at=at(D(2022, 12, 16)))
     indicator.numerator = "young_specialists"
     with pytest.raises(ValidationError, match="формулу менять нельзя"):
         indicator.full_clean()
@@ -359,9 +359,9 @@ def test_a_submissions_form_rows(coordinator, curator, municipality, school):
     campaign = opened_campaign(coordinator, municipality, ["R7", "R5"])
     submission = Submission.objects.get(campaign=campaign, organization=school)
     svc.submission_save_values(
-        curator,
-        submission,
-        {"mentees:student_student": {"value": 12, "comment": "Пары оформлены в декабре"}},
+        user=curator,
+        submission=submission,
+        entries={"mentees:student_student": {"value": 12, "comment": "Пары оформлены в декабре"}},
         at=at(D(2022, 12, 17)),
     )
     rows = selectors.submission_figures(submission)

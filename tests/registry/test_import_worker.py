@@ -63,10 +63,10 @@ from django.contrib.auth import get_user_model
 from registry import imports
 admin = get_user_model().objects.create_superuser("admin", password="pass")
 with open({str(path)!r}, "rb") as upload:
-    job = imports.create_job(upload, user=admin, file_name="область.xlsx")
-job = imports.run_job(job.pk)
+    job = imports.create_job(upload=upload, user=admin, file_name="область.xlsx")
+job = imports.run_job(job_id=job.pk)
 checked = job.status
-error = imports.confirm(job)
+error = imports.confirm(job=job)
 job.refresh_from_db()
 print(json.dumps({{"id": str(job.pk), "checked": checked, "error": error, "rows": job.rows,
                   "status": job.status, "commit": job.commit_requested}}))
@@ -170,7 +170,7 @@ from registry import imports
 from registry.models import ImportJob
 job = ImportJob.objects.get(pk={job["id"]!r})
 assert job.status == "interrupted" and job.file, (job.status, job.file)
-imports.start(job, commit=True)
+imports.start(job=job, commit=True)
 print(job.status)
 """
     )

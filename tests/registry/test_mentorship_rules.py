@@ -86,7 +86,7 @@ def test_the_database_refuses_a_second_active_link_whatever_the_code_path(school
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         MentorshipLink.objects.create(
-            mentorship=other, mentee_person=young, **services.mentorship_link_fields(other)
+            mentorship=other, mentee_person=young, **services.mentorship_link_fields(mentorship=other)
         )
 
 
@@ -200,7 +200,7 @@ def test_a_person_edit_refreshes_the_copies_on_the_links(school, teacher, young)
     assert selectors.form_counts(scope=school, as_of=as_of)["teacher_teacher"].young_specialist_mentees == 1
     young.teaching_experience = 5
     young.save()
-    services.person_sync_links(young)
+    services.person_sync_links(person=young)
     assert MentorshipLink.objects.get(mentorship=pair).mentee_teaching_experience == 5
     assert selectors.form_counts(scope=school, as_of=as_of)["teacher_teacher"].young_specialist_mentees == 0
     # the copies are not history: the link keeps one history row, from its creation

@@ -810,8 +810,8 @@ def test_a_document_docx_with_macros_or_a_zip_bomb_is_refused(tmp_path, settings
                 archive.writestr(name, content)
         return SimpleUploadedFile("Положение.docx", buffer.getvalue())
 
-    assert organizations.document_file_check(docx({})) == ".docx"
+    assert organizations.document_file_check(file=docx({})) == ".docx"
     for bad in ({"word/vbaProject.bin": b"macro"}, {"word/padding.xml": b"0" * 5_000_000}):
         with pytest.raises(ValidationError) as excinfo:
-            organizations.document_file_check(docx(bad))
+            organizations.document_file_check(file=docx(bad))
         assert "Содержимое файла не соответствует расширению «DOCX»" in str(excinfo.value)

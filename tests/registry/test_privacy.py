@@ -483,7 +483,7 @@ def test_report_documents_above_the_school_carry_no_person_fields(
             report = resolve(user, kind, as_of=today(), **territory)
         except ReportError:
             continue  # this kind needs a source the fixture has not got
-        html = render.to_html(report_services.report_document(report))
+        html = render.to_html(report_services.report_document(report=report))
         built += 1
         for value in (PUPIL_NAME, PARENT_NAME, "dasha@example.ru", "+7 900 555-44-33", MENTOR_NAME):
             assert value not in html, (kind, value)

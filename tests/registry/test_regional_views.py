@@ -544,7 +544,7 @@ def duet(region, municipality, other_municipality):
 
 def test_counts_by_organization_type_are_one_query(duet):
     with CaptureQueriesContext(connection) as queries:
-        counts = services.entry_counts_by_org_type(ContestEntry.objects.filter(contest=duet))
+        counts = services.entry_counts_by_org_type(entries=ContestEntry.objects.filter(contest=duet))
     assert len(queries) == 1
     assert "GROUP BY" in queries[0]["sql"].upper()
     assert (counts.total, [(r.label, r.count, r.share) for r in counts.rows]) == (

@@ -185,8 +185,8 @@ def _check_rows_against_the_file() -> None:
     """What both paths share (the values they write), against the file and services' definitions."""
     for link in MentorshipLink.objects.select_related("mentorship__mentor_person", "mentee_person"):
         wanted = {
-            **services.mentorship_link_fields(link.mentorship),
-            **services.mentee_link_fields(link.mentee_person),
+            **services.mentorship_link_fields(mentorship=link.mentorship),
+            **services.mentee_link_fields(mentee=link.mentee_person),
         }
         assert {name: getattr(link, name) for name in wanted} == wanted
     maria = Person.objects.get(full_name=MARIA[0])

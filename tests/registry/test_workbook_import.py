@@ -798,7 +798,9 @@ def test_a_stored_pair_moved_against_the_transitions_is_refused_at_its_status_ce
     # The form refuses the same move with the same sentence: one table, services.ALLOWED_TRANSITIONS.
     ms = Mentorship.objects.get(links__mentee_person__full_name=OLEG[0])
     with pytest.raises(ValidationError) as excinfo:
-        services.mentorship_check_transition(ms, {s.label: s for s in Mentorship.Status}[written])
+        services.mentorship_check_transition(
+            mentorship=ms, status={s.label: s for s in Mentorship.Status}[written]
+        )
     assert excinfo.value.messages == [f"Пару в статусе «{stored}» нельзя перевести в статус «{written}»."]
 
 

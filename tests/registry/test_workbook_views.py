@@ -233,7 +233,9 @@ def test_an_upload_over_the_limit_is_refused_unread(client_for, admin_user, sett
 
 def test_a_file_just_over_the_limit_is_recorded_as_refused(admin_user, settings, media):
     settings.IMPORT_MAX_UPLOAD_BYTES = 1000
-    job = imports.create_job(io.BytesIO(b"PK\x03\x04" + b"\x00" * 1200), user=admin_user, file_name="x.xlsx")
+    job = imports.create_job(
+        upload=io.BytesIO(b"PK\x03\x04" + b"\x00" * 1200), user=admin_user, file_name="x.xlsx"
+    )
     assert job.status == ImportJob.Status.REJECTED
     assert "разделите книгу" in job.check_report["errors"][0]
     assert stored_files(media) == []
@@ -313,13 +315,13 @@ def test_an_import_no_worker_took_up_in_time_is_marked_interrupted(admin_user, s
     settings.IMPORT_QUEUE_TIMEOUT_SECONDS = 60
     settings.IMPORT_INLINE_MAX_ROWS = 0  # every import goes to the worker
     long_ago = timezone.now() - datetime.timedelta(minutes=5)
-    forgotten = imports.create_job(workbook(school), user=admin_user)
-    imports.start(forgotten, commit=False)
+    forgotten = imports.create_job(upload=workbook(school), user=admin_user)
+    imports.start(job=forgotten, commit=False)
     ImportJob.objects.filter(pk=forgotten.pk).update(queued_at=long_ago)
     # Checked long ago, confirmed just now: it waits since the confirmation, not since the upload.
-    confirmed = imports.create_job(workbook(school), user=admin_user)
+    confirmed = imports.create_job(upload=workbook(school), user=admin_user)
     ImportJob.objects.filter(pk=confirmed.pk).update(created_at=long_ago)
-    imports.start(confirmed, commit=True)
+    imports.start(job=confirmed, commit=True)
 
     assert imports.reap_stale_jobs() == 1
     forgotten.refresh_from_db()
@@ -331,14 +333,14 @@ def test_an_import_no_worker_took_up_in_time_is_marked_interrupted(admin_user, s
     assert "Запустите загрузку снова" in forgotten.error and forgotten.finished_at is not None
     assert confirmed.status == ImportJob.Status.QUEUED
     # The worker that takes the reaped job up at last leaves it alone.
-    assert imports.run_job(forgotten.pk).status == ImportJob.Status.INTERRUPTED
-    assert imports.run_job(confirmed.pk).status == ImportJob.Status.DONE
+    assert imports.run_job(job_id=forgotten.pk).status == ImportJob.Status.INTERRUPTED
+    assert imports.run_job(job_id=confirmed.pk).status == ImportJob.Status.DONE
     assert Person.objects.filter(organization=school).count() == 3
 
 
 def test_a_check_that_ends_after_the_reaper_keeps_interrupted(admin_user, school, monkeypatch):
     """The reaper gave up on a silent worker; the worker ends after all: «прерван» stays."""
-    job = imports.create_job(workbook(school), user=admin_user)
+    job = imports.create_job(upload=workbook(school), user=admin_user)
     engine_import = imports.import_workbook
 
     def slow_import(*args, **kwargs):
@@ -348,7 +350,7 @@ def test_a_check_that_ends_after_the_reaper_keeps_interrupted(admin_user, school
         return report
 
     monkeypatch.setattr(imports, "import_workbook", slow_import)
-    imports.start(job, commit=False)
+    imports.start(job=job, commit=False)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.INTERRUPTED and job.check_report is None
     assert job.error.startswith("Обработчик перестал отвечать") and job.file

@@ -16,8 +16,10 @@ from registry import access
 from registry.models import (
     Contest,
     ContestEntry,
+    ImportJob,
     MethodistRegistryEntry,
     NormativeDocument,
+    Organization,
     PracticeBankEntry,
     TrainingCompletion,
     TrainingCourse,
@@ -88,12 +90,26 @@ class World:
         )
 
     def roadmap(self, level):
+        roadmap = self.new_roadmap(level)
+        roadmap.save()
+        return roadmap
+
+    def new_roadmap(self, level):
         owner = {
             RoadMap.Level.REGION: {},
             RoadMap.Level.MUNICIPALITY: {"municipality": self.municipality},
             RoadMap.Level.ORGANIZATION: {"municipality": self.municipality, "organization": self.school},
         }[level]
-        return RoadMap.objects.create(title="План", level=level, region=self.region, **owner)
+        return RoadMap(title="План", level=level, region=self.region, **owner)
+
+    def new_practice(self):
+        return PracticeBankEntry(
+            region=self.region,
+            organization=self.school,
+            mentoring_form=f.form("teacher_teacher"),
+            title="Практика",
+            submitted_on=DAY,
+        )
 
     def report(self, kind, **territory):
         return Report.objects.create(kind=kind, region=self.region, **territory)
@@ -103,6 +119,7 @@ class World:
 CASES = {
     ("registry.organization", access.CARD): [("school card", lambda w: w.school, SCHOOL)],
     ("registry.organization", access.STATUS): [("school status", lambda w: w.school, REGION)],
+    ("registry.organization", access.WORKBOOK): [("school's workbook", lambda w: w.school, SCHOOL)],
     ("registry.normativedocument", access.EDIT): [
         (
             "school's document",
@@ -144,6 +161,13 @@ CASES = {
             REGION,
         )
     ],
+    ("registry.practicebankentry", access.SUBMIT): [
+        (
+            "new practice of the school: its curator, not the admin",
+            lambda w: w.new_practice(),
+            {CURATOR},
+        )
+    ],
     ("registry.practicebankentry", access.REVIEW): [
         (
             "practice",
@@ -164,6 +188,8 @@ CASES = {
             REGION,
         )
     ],
+    # pk=None: a new job's uuid is drawn at construction, and it is not a stored row yet
+    ("registry.importjob", access.IMPORT): [("new import", lambda w: ImportJob(pk=None), frozenset({ADMIN}))],
     ("monitoring.campaign", monitoring_rights.CREATE): [
         (
             "new municipal campaign",
@@ -182,6 +208,15 @@ CASES = {
     ],
     ("monitoring.submission", monitoring_rights.REVIEW): [("submission", lambda w: w.submission(), RUNNERS)],
     ("monitoring.submission", monitoring_rights.FILL): [("submission", lambda w: w.submission(), SCHOOL)],
+    ("monitoring.roadmap", monitoring_rights.CREATE): [
+        ("new school's map", lambda w: w.new_roadmap(RoadMap.Level.ORGANIZATION), SCHOOL),
+        (
+            "new municipality's map",
+            lambda w: w.new_roadmap(RoadMap.Level.MUNICIPALITY),
+            MUNICIPALITY,
+        ),
+        ("new region's map", lambda w: w.new_roadmap(RoadMap.Level.REGION), REGION),
+    ],
     ("monitoring.roadmap", access.EDIT): [
         ("school's map", lambda w: w.roadmap(RoadMap.Level.ORGANIZATION), SCHOOL),
         ("municipality's map", lambda w: w.roadmap(RoadMap.Level.MUNICIPALITY), MUNICIPALITY),
@@ -259,6 +294,51 @@ def test_own_territory_writes_strangers_do_not(label, action, build, owners):
         in_scope = access.scoped(user, model.objects.filter(pk=obj.pk)).exists()
         with pytest.raises(PermissionDenied if in_scope else access.ScopeDenied):
             access.get_writable_or_404(user, model, action, pk=obj.pk)
+
+
+# Rules a view asks of the model before there is an object (a form to fill, a file to upload): only
+# the role counts then (the new object's territory comes from the user's scope or the form).
+NEW_OBJECT_QUESTIONS = [
+    pytest.param(PracticeBankEntry, access.SUBMIT, {CURATOR}, id="practice-submit"),
+    pytest.param(ImportJob, access.IMPORT, {ADMIN}, id="workbook-import"),
+    pytest.param(Organization, access.WORKBOOK, {CURATOR, ADMIN}, id="workbook-export"),
+    pytest.param(
+        RoadMap, monitoring_rights.CREATE, {CURATOR, COORDINATOR, OPERATOR, ADMIN}, id="roadmap-create"
+    ),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "action", "roles"), NEW_OBJECT_QUESTIONS)
+def test_a_new_objects_rule_asks_the_role(model, action, roles):
+    world = World()
+    users = {**world.own, None: f.make_user()}  # None: signed in without a scope
+    allowed = {role for role, user in users.items() if access.can_write(user, model, action)}
+    assert allowed == roles
+    for role in users.keys() - roles:
+        with pytest.raises(PermissionDenied) as refused:
+            access.require_write(users[role], model, action)
+        assert str(refused.value) == access.write_rule(model, action).refusal
+    for role in roles:
+        access.require_write(users[role], model, action)
+
+
+def test_the_new_objects_rules_keep_the_views_refusals():
+    """The texts the views answered before they asked the table."""
+    assert (
+        access.write_rule(PracticeBankEntry, access.SUBMIT).refusal
+        == "Практику подаёт куратор своей организации."
+    )
+    assert (
+        access.write_rule(ImportJob, access.IMPORT).refusal
+        == "Импорт книги Excel доступен администратору портала."
+    )
+    assert access.write_rule(Organization, access.WORKBOOK).refusal == (
+        "Выгрузка книги с персональными данными доступна куратору своей ОО и администратору."
+    )
+    assert access.write_rule(RoadMap, monitoring_rights.CREATE).refusal == (
+        "Дорожные карты ведут куратор, координатор и региональный оператор."
+    )
 
 
 def test_territory_through_a_to_many_lookup_asks_the_database(db):

@@ -76,7 +76,7 @@ def test_sources_refuse_what_does_not_fit(coordinator, other_coordinator, roadma
 
 def test_hostile_event_title_is_text_in_html_pdf_and_docx(roadmap, tmp_path):
     report = resolve(None, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
-    document = services.report_document(report)
+    document = services.report_document(report=report)
     html = render.to_html(document)
     assert "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in html
     assert '<img src="file:' not in html and "root:x:0:0" not in html
@@ -112,13 +112,13 @@ def test_draft_names_the_events_not_done_and_the_share(roadmap):
 def test_a_queued_file_renders_the_document_of_the_click(roadmap, operator, settings, tmp_path):
     settings.REPORT_INLINE_MAX_ROWS = 0  # every file goes to the worker
     report = services.report_create(
-        resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
+        report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
     )
-    job = services.report_file_request(report, "pdf", user=operator)
+    job = services.report_file_request(report=report, fmt="pdf", user=operator)
     assert job.status == ReportFile.Status.QUEUED and job.document is not None
     # The registry changes before the worker runs: the file still shows what was clicked.
     RoadMapEvent.objects.filter(roadmap=roadmap, number="2").update(title="Переименованное мероприятие")
-    job = services.report_file_run(job.pk)
+    job = services.report_file_run(job_id=job.pk)
     assert job.status == ReportFile.Status.DONE and job.document is None
     text = text_of(bytes(job.content), tmp_path)
     assert "Семинар для кураторов" in text and "Переименованное" not in text
@@ -129,7 +129,7 @@ def test_too_large_is_refused_with_a_russian_message(roadmap, settings):
     settings.REPORT_MAX_TABLE_ROWS = 2
     report = resolve(None, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
     with pytest.raises(services.TooLarge, match="Сузьте территорию"):
-        services.report_check_size(services.report_document(report))
+        services.report_check_size(document=services.report_document(report=report))
 
 
 def test_build_report_command_writes_each_format(roadmap, tmp_path):
@@ -171,30 +171,34 @@ def test_a_source_chosen_in_the_form_must_belong_to_the_territory(
 def test_a_file_no_worker_took_up_is_interrupted_and_can_be_requested_again(roadmap, operator, settings):
     settings.REPORT_INLINE_MAX_ROWS = 0
     report = services.report_create(
-        resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
+        report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
     )
-    version = services.report_publish(report, user=operator)
-    job = services.report_file_request(report, "docx", user=operator, version=version)
+    version = services.report_publish(report=report, user=operator)
+    job = services.report_file_request(report=report, fmt="docx", user=operator, version=version)
     assert job.status == ReportFile.Status.QUEUED
     # Asked again while queued: the same job, not a second rendering.
-    assert services.report_file_request(report, "docx", user=operator, version=version).pk == job.pk
+    assert (
+        services.report_file_request(report=report, fmt="docx", user=operator, version=version).pk == job.pk
+    )
     ReportFile.objects.filter(pk=job.pk).update(
         created_at=job.created_at - datetime.timedelta(seconds=settings.REPORT_QUEUE_TIMEOUT_SECONDS + 1)
     )
-    again = services.report_file_request(report, "docx", user=operator, version=version)
+    again = services.report_file_request(report=report, fmt="docx", user=operator, version=version)
     job.refresh_from_db()
     assert job.status == ReportFile.Status.INTERRUPTED and again.pk != job.pk
-    assert services.report_file_run(job.pk).status == ReportFile.Status.INTERRUPTED  # a late worker leaves it
-    assert services.report_file_run(again.pk).status == ReportFile.Status.DONE
+    assert (
+        services.report_file_run(job_id=job.pk).status == ReportFile.Status.INTERRUPTED
+    )  # a late worker leaves it
+    assert services.report_file_run(job_id=again.pk).status == ReportFile.Status.DONE
 
 
 def test_a_file_that_ends_after_the_reaper_keeps_interrupted(roadmap, operator, settings, monkeypatch):
     """The reaper gave up on a silent worker; the worker ends after all: «прерван» stays, no file."""
     settings.REPORT_INLINE_MAX_ROWS = 0
     report = services.report_create(
-        resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
+        report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
     )
-    job = services.report_file_request(report, "docx", user=operator)
+    job = services.report_file_request(report=report, fmt="docx", user=operator)
     real_render = render.render
 
     def slow_render(*args, **kwargs):
@@ -204,34 +208,36 @@ def test_a_file_that_ends_after_the_reaper_keeps_interrupted(roadmap, operator, 
         return result
 
     monkeypatch.setattr(render, "render", slow_render)
-    job = services.report_file_run(job.pk)
+    job = services.report_file_run(job_id=job.pk)
     assert (job.status, job.get_status_display(), job.content) == ("interrupted", "прерван", None)
     assert job.error == "Прерван: обработчик не ответил. Запросите файл ещё раз."
 
 
 def test_publishing_twice_gives_two_versions_with_the_text_saved_at_each(roadmap, operator):
     source = resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
-    report = services.report_create(source, user=operator)
+    report = services.report_create(report=source, user=operator)
     stale = Report.objects.get(pk=report.pk)
     Report.objects.filter(pk=report.pk).update(conclusions="Исправленные выводы.")
-    first = services.report_publish(stale, user=operator)  # the caller's copy is old; the saved text wins
-    second = services.report_publish(report, user=operator)
+    first = services.report_publish(
+        report=stale, user=operator
+    )  # the caller's copy is old; the saved text wins
+    second = services.report_publish(report=report, user=operator)
     assert (first.number, second.number) == (1, 2)
     assert "Исправленные выводы." in json.dumps(first.document, ensure_ascii=False)
 
 
 def test_two_editors_of_the_text_lose_nothing_silently(roadmap, operator, coordinator):
     report = services.report_create(
-        resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
+        report=resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk)), user=operator
     )
     values = {name: getattr(report, name) for name in services.NARRATIVE_FIELDS}
     first = services.report_save_text(
-        report, expected_version=1, **{**values, "conclusions": "Выводы оператора."}
+        report=report, expected_version=1, **{**values, "conclusions": "Выводы оператора."}
     )
     assert first.version == 2
     with pytest.raises(services.StaleText, match="изменил другой пользователь"):
         services.report_save_text(
-            report, expected_version=1, **{**values, "conclusions": "Выводы координатора."}
+            report=report, expected_version=1, **{**values, "conclusions": "Выводы координатора."}
         )
     report.refresh_from_db()
     assert report.conclusions == "Выводы оператора." and report.history.count() == 2
@@ -239,27 +245,31 @@ def test_two_editors_of_the_text_lose_nothing_silently(roadmap, operator, coordi
 
 def test_a_redraft_moves_the_text_version_on_from_the_saved_row_not_from_a_stale_copy(roadmap, operator):
     source = resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
-    report = services.report_create(source, user=operator)
+    report = services.report_create(report=source, user=operator)
     stale = Report.objects.get(pk=report.pk)  # the redraft request loaded the report at version 1
     values = {name: getattr(report, name) for name in services.NARRATIVE_FIELDS}
-    services.report_save_text(report, expected_version=1, **{**values, "conclusions": "Выводы оператора."})
-    redrafted = services.report_redraft(stale)
+    services.report_save_text(
+        report=report, expected_version=1, **{**values, "conclusions": "Выводы оператора."}
+    )
+    redrafted = services.report_redraft(report=stale)
     assert redrafted.version == 3
     # A form opened at version 2, before the redraft, cannot save over it unnoticed.
     with pytest.raises(services.StaleText):
-        services.report_save_text(report, expected_version=2, **{**values, "conclusions": "Старый текст."})
+        services.report_save_text(
+            report=report, expected_version=2, **{**values, "conclusions": "Старый текст."}
+        )
     report.refresh_from_db()
     assert report.version == 3 and report.conclusions == redrafted.conclusions != "Выводы оператора."
 
 
 def test_old_draft_files_are_purged_and_a_versions_files_kept(roadmap, operator, settings):
     source = resolve(operator, Kind.ROADMAP_NOTE, roadmap=str(roadmap.pk))
-    report = services.report_create(source, user=operator)
-    version = services.report_publish(report, user=operator)
-    draft = services.report_file_request(report, "html", user=operator)
-    kept = services.report_file_request(report, "html", user=operator, version=version)
+    report = services.report_create(report=source, user=operator)
+    version = services.report_publish(report=report, user=operator)
+    draft = services.report_file_request(report=report, fmt="html", user=operator)
+    kept = services.report_file_request(report=report, fmt="html", user=operator, version=version)
     old = timezone.now() - datetime.timedelta(days=settings.REPORT_DRAFT_FILE_DAYS + 1)
     ReportFile.objects.filter(pk__in=[draft.pk, kept.pk]).update(created_at=old)
-    services.report_file_request(report, "docx", user=operator)  # any request tidies up
+    services.report_file_request(report=report, fmt="docx", user=operator)  # any request tidies up
     assert not ReportFile.objects.filter(pk=draft.pk).exists()
     assert ReportFile.objects.filter(pk=kept.pk).exists()

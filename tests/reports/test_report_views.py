@@ -106,7 +106,7 @@ def school_map(school):
 
 
 def make_report(user, kind, **source) -> Report:
-    return services.report_create(resolve(user, kind, **source), user=user)
+    return services.report_create(report=resolve(user, kind, **source), user=user)
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def closed_campaign(coordinator, curator, municipality, school, neighbour_school
         )
         f.make_mentorship(organization=org, start_date=as_of - datetime.timedelta(days=60))
     campaign = svc.campaign_create(
-        coordinator,
+        user=coordinator,
         municipality=municipality,
         indicators=["R1", "R2"],
         title="Мониторинг района",
@@ -127,9 +127,9 @@ def closed_campaign(coordinator, curator, municipality, school, neighbour_school
         as_of_date=as_of,
         deadline=timezone.localdate() + datetime.timedelta(days=7),
     )
-    campaign = svc.campaign_open(coordinator, campaign)
-    svc.submission_submit(curator, campaign.submissions.get(organization=school), values={})
-    return svc.campaign_close(coordinator, campaign)
+    campaign = svc.campaign_open(user=coordinator, campaign=campaign)
+    svc.submission_submit(user=curator, submission=campaign.submissions.get(organization=school), values={})
+    return svc.campaign_close(user=coordinator, campaign=campaign)
 
 
 @pytest.fixture
@@ -200,7 +200,7 @@ def test_the_list_shows_the_reports_of_the_users_territory(
 def test_the_list_shows_title_kind_territory_source_and_publication(
     client_for, reports, coordinator, municipality
 ):
-    services.report_publish(reports["municipal"], user=coordinator)
+    services.report_publish(report=reports["municipal"], user=coordinator)
     page = body(client_for(coordinator).get(reverse("reports:list")))
     row = re.search(rf'<tr data-report="{reports["municipal"].pk}">(.*?)</tr>', page, re.S).group(1)
     assert reports["municipal"].title in row
@@ -387,10 +387,10 @@ def test_another_municipalitys_report_does_not_exist_for_strangers(
     client_for, reports, coordinator, other_curator, other_coordinator
 ):
     foreign = reports["foreign"]
-    services.report_publish(foreign, user=other_coordinator)
-    foreign_file = services.report_file_request(foreign, "html", user=other_coordinator)
+    services.report_publish(report=foreign, user=other_coordinator)
+    foreign_file = services.report_file_request(report=foreign, fmt="html", user=other_coordinator)
     own = reports["municipal"]
-    own_file = services.report_file_request(own, "html", user=coordinator)
+    own_file = services.report_file_request(report=own, fmt="html", user=coordinator)
     cases = [(coordinator, foreign, foreign_file), (other_curator, own, own_file)]
     for user, report, job in cases:
         client = client_for(user)
@@ -653,7 +653,7 @@ def test_a_region_report_is_rendered_by_the_worker_with_its_progress(
     assert early.status_code == 302 and early.url == reverse("reports:file", args=[job.pk])
 
     assert job.document["title"] == report.title  # the document of the click, for the worker
-    services.report_file_run(job.pk)
+    services.report_file_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.document is None  # kept only while the file waits
     assert client.get(status_url).json() == {
@@ -788,7 +788,7 @@ def many_reports(region, n: int, user):
             made.append(make_report(user, Kind.SCHOOL_NOTE, organization=org, as_of=D(2021, 5, 31)))
         else:
             made.append(make_report(user, Kind.ROADMAP_NOTE, roadmap=region_map_of(region, i)))
-        services.report_publish(made[-1], user=user)
+        services.report_publish(report=made[-1], user=user)
     return made
 
 

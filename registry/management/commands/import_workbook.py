@@ -16,10 +16,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, **options):
         try:
-            job = imports.import_path(file, dry_run=dry_run)
+            job = imports.import_path(path=file, dry_run=dry_run)
         except FileNotFoundError:
             raise CommandError(f"Файл «{file}» не найден.") from None
-        report = imports.job_report(job) or {}
+        report = imports.job_report(job=job) or {}
         for sheet in report.get("sheets", []):
             self.stdout.write(
                 f"{sheet['sheet']}: создано {sheet['created']}, обновлено {sheet['updated']}, "

@@ -190,7 +190,9 @@ class MentorshipsSheet(SheetHandler):
                 # A stored pair moves only as the card moves it (docs/workbook.md §2): forward along
                 # ALLOWED_TRANSITIONS, never back or sideways.
                 try:
-                    services.mentorship_check_transition(Mentorship(status=found["status"]), item.status)
+                    services.mentorship_check_transition(
+                        mentorship=Mentorship(status=found["status"]), status=item.status
+                    )
                 except ValidationError as error:
                     ctx.error(spec, item.row, spec.column("status").header, _transition_message(error))
                     continue
@@ -345,12 +347,12 @@ class MentorshipsSheet(SheetHandler):
             common = (
                 pk,
                 *(own[name] for name in services.LINK_MENTORSHIP_FIELDS),
-                *services.mentor_link_fields(mentor).values(),
+                *services.mentor_link_fields(mentor=mentor).values(),
             )
             for mentee in item.mentees:
                 person = mentee if isinstance(mentee, PersonRef) else None
                 ids = (person.id, None) if person else (None, org_id(mentee))
-                links.append((*common, *ids, *services.mentee_link_fields(person).values()))
+                links.append((*common, *ids, *services.mentee_link_fields(mentee=person).values()))
         if updates:  # first: a stored pair that the file completes makes room for its successor
             self._apply_updates(updates, ctx)
         insert(Mentorship, MENTORSHIP_COLUMNS, mentorships, ctx)
@@ -561,6 +563,8 @@ def _link(ms: Mentorship, mentor, mentee) -> MentorshipLink:
         mentorship=ms,
         mentee_person_id=person.id if person else None,
         mentee_organization_id=None if person else org_id(mentee),
-        **services.mentorship_link_fields(ms, mentor=mentor if isinstance(mentor, PersonRef) else None),
-        **services.mentee_link_fields(person),
+        **services.mentorship_link_fields(
+            mentorship=ms, mentor=mentor if isinstance(mentor, PersonRef) else None
+        ),
+        **services.mentee_link_fields(mentee=person),
     )

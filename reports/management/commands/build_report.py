@@ -63,9 +63,9 @@ class Command(BaseCommand):
         data = builders.build(report)
         draft = narrative.draft(kind, data)
         report.conclusions, report.recommendations = draft["conclusions"], draft["recommendations"]
-        document = services.report_document(report, data)
+        document = services.report_document(report=report, data=data)
         try:
-            services.report_check_size(document)
+            services.report_check_size(document=document)
         except services.TooLarge as exc:
             raise CommandError(str(exc)) from exc
         content, pages = render.render(document, fmt)
