@@ -155,9 +155,18 @@ def demo_site(browser, django_db_setup, django_db_blocker):
 
     def migrated():
         """Every table emptied and the migrations' rows (the mentoring forms) loaded back: the state
-        after migrating, kept by pytest-django because these tests ask for ``serialized_rollback``."""
+        after migrating, kept by pytest-django because these tests ask for ``serialized_rollback``.
+        The sequences run on, as Django's own flush between tests leaves them: the rows loaded back
+        keep their ids, and a sequence started again would hand those ids out a second time."""
         for alias in connections:
-            call_command("flush", database=alias, interactive=False, verbosity=0, inhibit_post_migrate=True)
+            call_command(
+                "flush",
+                database=alias,
+                interactive=False,
+                verbosity=0,
+                inhibit_post_migrate=True,
+                reset_sequences=False,
+            )
             connection = connections[alias]
             connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
 
