@@ -227,3 +227,20 @@ def test_hostile_values_with_a_chosen_mentee_never_break_the_page(client_for, cu
     params = {"form": "teacher_teacher", "mentee": str(world["mentee"].pk), name: value}
     response = client_for(curator).get(reverse("registry:mentorship-create"), params)
     assert response.status_code == 200
+
+
+def test_a_mentor_already_paired_with_the_mentee_in_this_form_is_left_out(world, school):
+    f.make_mentorship(organization=school, mentor_person=world["history"], mentees=[world["mentee"]])
+    names = set(by_name(suggest(world)))
+    assert "Историк Иван" not in names and "Бестужева Анна" in names
+
+
+def test_an_administrator_gets_the_suggestions_of_the_chosen_organization(
+    client_for, admin_user, school, world
+):
+    params = {"organization": school.code, "form": "teacher_teacher", "mentee": str(world["mentee"].pk)}
+    response = client_for(admin_user).get(reverse("registry:mentorship-create"), params)
+    assert response.status_code == 200
+    names = [s.mentor.full_name for s in response.context["match"].suggestions]
+    assert names[0] == "Бестужева Анна" and "Соседова Нина" not in names
+    assert f'name="organization" value="{school.code}"' in response.content.decode()
