@@ -8,6 +8,7 @@ Django's «Выберите корректный вариант…» next to its
 """
 
 import datetime
+import uuid
 
 import django_filters
 from django import forms
@@ -105,6 +106,23 @@ def _chosen(form: forms.Form, name: str, queryset: QuerySet, key: str):
         return None
 
 
+def _search_q(value: str) -> Q:
+    """A person whose name or subject contains ``value`` (SQLite folds only Latin case, so the
+    value is also tried lowercased and capitalised)."""
+    q = Q()
+    for variant in {value, value.lower(), value.capitalize()}:
+        q |= Q(full_name__icontains=variant) | Q(subject__icontains=variant)
+    return q
+
+
+def _chosen_pk_q(value) -> Q:
+    """The person already picked stays offered while the list is narrowed; a malformed id, nobody."""
+    try:
+        return Q(pk=uuid.UUID(str(value)))
+    except ValueError:
+        return Q(pk__in=[])
+
+
 class MentorshipForm(PlainTextMixin, forms.Form):
     """Create or edit a pair or group. ``organization`` is where the pair is formed: the
     curator's school or the edited pair's organization; None lets an administrator choose."""
@@ -176,6 +194,7 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         user,
         organization: Organization | None,
         mentorship: Mentorship | None = None,
+        mentor_search: str = "",
         **kw,
     ):
         if mentorship is not None and "initial" not in kw:
@@ -183,6 +202,8 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         super().__init__(data, **kw)
         self.user = user
         self.mentorship = mentorship
+        # The mentor select narrowed by a typed name or subject (a GET «q» of an unbound form).
+        self.mentor_search = "" if self.is_bound or "\x00" in mentor_search else mentor_search.strip()
         if mentorship is None:
             for name in ("end_date", "result", "termination_reason", "version"):
                 del self.fields[name]
@@ -215,6 +236,13 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         self.fields["mentoring_form"].queryset = forms_qs
         self.chosen_form = _chosen(self, "mentoring_form", forms_qs, "code")
         self._set_participant_choices()
+
+    @property
+    def offers_people(self) -> bool:
+        """Whether the participants offered are people (a form and an organization chosen, and
+        the form is not «ОО – ОО»): then mentors can be suggested for a mentee."""
+        form = self.chosen_form
+        return self.pair_organization is not None and form is not None and not form.links_organizations
 
     @staticmethod
     def initial_for(mentorship: Mentorship) -> dict:
@@ -260,9 +288,10 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         if current["people"]:
             people = people | Person.objects.filter(pk__in=current["people"])
         people = people.order_by("full_name")
-        mentor.queryset = people.filter(category__in=form.mentor_categories).annotate(
-            active_mentees=active_mentees_count()
-        )
+        mentors = people.filter(category__in=form.mentor_categories)
+        if self.mentor_search:
+            mentors = mentors.filter(_search_q(self.mentor_search) | _chosen_pk_q(self.initial.get("mentor")))
+        mentor.queryset = mentors.annotate(active_mentees=active_mentees_count())
         mentor.help_text = OTHER_ORGANIZATION_MENTOR
         mentees.queryset = people.filter(category__in=form.mentee_categories)
 

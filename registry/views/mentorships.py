@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from registry import access, export_jobs, services
+from registry import access, export_jobs, matching, services
 from registry.forms.mentorships import (
     MINOR_CATEGORIES,
     CompleteForm,
@@ -375,6 +375,7 @@ def _reload_initial(data) -> dict:
 @login_required
 def mentorship_create(request):
     organization = _writer_organization(request.user)
+    match = None
     if request.method == "POST" and RELOAD not in request.POST:
         form = MentorshipForm(request.POST, user=request.user, organization=organization)
         if form.is_valid():
@@ -394,10 +395,57 @@ def mentorship_create(request):
         initial = _reload_initial(data)
         if "form" in request.GET:
             initial["mentoring_form"] = request.GET["form"]
-        form = MentorshipForm(user=request.user, organization=organization, initial=initial)
-    return render(
-        request, "registry/mentorships/mentorship_form.html", {"form": form, "pair": None, "reload": RELOAD}
+        mentee = _asked_mentee(request)
+        if mentee is not None and "mentees" not in initial:
+            initial["mentees"] = [mentee.pk]
+        form = MentorshipForm(
+            user=request.user,
+            organization=organization,
+            initial=initial,
+            mentor_search=request.GET.get("q", "") if request.method == "GET" else "",
+        )
+        if mentee is not None:
+            match = _match(form, mentee, request.GET.get("mentee_request", ""))
+    context = {"form": form, "pair": None, "reload": RELOAD, "match": match}
+    return render(request, "registry/mentorships/mentorship_form.html", context)
+
+
+# ---------------------------------------------------------------- match suggestions
+
+SUGGESTIONS_SHOWN = 10
+
+
+def _asked_mentee(request) -> Person | None:
+    """The mentee of a GET «Подобрать наставника»: a person in the user's scope, else 404."""
+    value = request.GET.get("mentee", "") if request.method == "GET" else ""
+    if not value:
+        return None
+    return access.get_scoped_or_404(request.user, Person.objects.all(), pk=value)
+
+
+@dataclass
+class Match:
+    mentee: Person
+    note: str = ""  # why nobody is suggested
+    suggestions: list[matching.Suggestion] = field(default_factory=list)
+
+
+def _match(form: MentorshipForm, mentee: Person, mentee_request: str) -> Match:
+    """The mentors the form offers, ranked for ``mentee`` (the curator picks; nothing is saved)."""
+    if not form.offers_people:
+        return Match(mentee, "Сначала выберите форму наставничества, в которой наставники — люди.")
+    if not form.fields["mentees"].queryset.filter(pk=mentee.pk).exists():
+        return Match(mentee, f"Форма «{form.chosen_form}» не допускает этого участника наставляемым.")
+    suggestions = matching.mentor_suggestions(
+        mentee=mentee,
+        mentoring_form=form.chosen_form,
+        candidates=form.fields["mentor"].queryset,
+        as_of=timezone.localdate(),
+        limit=SUGGESTIONS_SHOWN,
+        mentee_request=mentee_request if "\x00" not in mentee_request else "",
     )
+    note = "" if suggestions else "Подходящих наставников со свободной нагрузкой не нашлось."
+    return Match(mentee, note, suggestions)
 
 
 def _display(current: Mentorship, name: str, show_minor_names: bool) -> str:
