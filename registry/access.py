@@ -47,6 +47,16 @@ SCOPE_PATHS: dict[type[Model], Paths] = {
     m.MentorshipLink: Paths(
         "organization", "organization__municipality", "organization__municipality__region"
     ),
+    m.MentoringPlan: Paths(
+        "mentorship__organization",
+        "mentorship__organization__municipality",
+        "mentorship__organization__municipality__region",
+    ),
+    m.PlanItem: Paths(
+        "plan__mentorship__organization",
+        "plan__mentorship__organization__municipality",
+        "plan__mentorship__organization__municipality__region",
+    ),
     m.NormativeDocument: Paths("organization", "municipality", "region"),
     m.TrainingCourse: Paths(None, None, "region"),
     m.TrainingCompletion: Paths(
@@ -409,6 +419,24 @@ for _label, _action, _rule in (
             "its school's curator, admin (activate, complete, terminate)",
             _SCHOOL,
             "Ваша роль позволяет только просматривать наставнические пары.",
+        ),
+    ),
+    (
+        "registry.mentoringplan",
+        EDIT,
+        WriteRule(
+            "the pair's school curator, admin (the plan and its tasks)",
+            _SCHOOL,
+            "Ваша роль позволяет только просматривать план наставничества.",
+        ),
+    ),
+    (
+        "registry.planitem",
+        EDIT,
+        WriteRule(
+            "the pair's school curator, admin",
+            _SCHOOL,
+            "Ваша роль позволяет только просматривать план наставничества.",
         ),
     ),
     ("registry.trainingcourse", EDIT, _REGIONAL),

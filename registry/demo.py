@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from . import services
+from . import plans, services
 from .models import (
     CURRENT_CONSENT_TEXT_VERSION,
     BaseMembership,
@@ -33,6 +33,7 @@ from .models import (
     ContestEntry,
     Headcount,
     MentoringForm,
+    MentoringPlan,
     Mentorship,
     MethodistRegistryEntry,
     Municipality,
@@ -40,6 +41,7 @@ from .models import (
     Organization,
     OrganizationStatus,
     Person,
+    PlanItem,
     PracticeBankEntry,
     Region,
     TrainingCompletion,
@@ -334,6 +336,7 @@ class DemoBuilder:
         self.contest(region, schools, others)
         self.practices(region, schools)
         self.methodists(region, schools)
+        self.mentoring_plans(region)
         self.bases(schools)
         accounts = self.accounts(
             region, municipalities[0], Organization.objects.get(code=CURATOR_SCHOOL_CODE)
@@ -910,6 +913,68 @@ class DemoBuilder:
                 if p.pk not in listed
             ]
         )
+
+    # ------------------------------------------------------------ the pairs' plans (ИПН)
+
+    PLAN_SCHOOLS = (CURATOR_SCHOOL_CODE, "D0101", "D0102")
+
+    def mentoring_plans(self, region) -> None:
+        """This year's «учитель – учитель» pairs of the curator's school and two neighbours get a plan
+        (docs/domain.md §4.1): two tasks done, the rest planned; one task overdue, in the curator's
+        school only. A pair that already has a plan is left as it is, so a second run adds nothing."""
+        today = self.today
+        for k, code in enumerate(self.PLAN_SCHOOLS):
+            pair = Mentorship.objects.filter(
+                pk=self.uid("mentorship", f"{code}/{self.current_year}/tt")
+            ).first()
+            if pair is None or MentoringPlan.objects.filter(mentorship=pair).exists():
+                continue
+            methodist = MethodistRegistryEntry.objects.filter(
+                region=region, person_id=self.uid("person", f"methodist/{k}")
+            ).first()
+            plan = plans.plan_save(
+                mentorship=pair,
+                deficits="Планирование урока по ФГОС, дисциплина на уроке, работа с родителями",
+                goals="Адаптация молодого специалиста в коллективе; самостоятельное ведение уроков",
+                support_hours=36 + 12 * k,
+                methodist=methodist,
+            )
+            start, day = pair.start_date, datetime.timedelta(days=1)
+            done = [
+                (
+                    "Знакомство с ООП, локальными актами и традициями школы",
+                    start + 14 * day,
+                    "Лист знакомства",
+                ),
+                ("Посещение уроков наставника (не менее 4)", start + 45 * day, "Анализ посещённых уроков"),
+            ]
+            for task, deadline, result in done:
+                plans.plan_item_add(
+                    plan=plan,
+                    task=task,
+                    deadline=deadline,
+                    expected_result=result,
+                    status=PlanItem.Status.DONE,
+                    done_on=min(deadline - 2 * day, today),
+                    today=today,
+                )
+            planned = [
+                ("Открытый урок для методического объединения", today + 21 * day, "Самоанализ урока"),
+                ("Портфолио молодого специалиста", today + 60 * day, "Портфолио"),
+            ]
+            if code == CURATOR_SCHOOL_CODE:
+                # overdue: still planned a week after its deadline (the day before, if the pair began today)
+                late = today - max(1, min(7, (today - start).days)) * day
+                planned.append(("Технологическая карта урока с наставником", late, "Технологическая карта"))
+            else:
+                planned.append(("Участие в конкурсе «Педагогический дебют»", today + 30 * day, "Заявка"))
+            for task, deadline, result in planned:
+                plans.plan_item_add(
+                    plan=plan, task=task, deadline=deadline, expected_result=result, today=today
+                )
+            if code != CURATOR_SCHOOL_CODE:
+                item = plan.items.get(task__startswith="Участие в конкурсе")
+                plans.plan_item_update(item=item, status=PlanItem.Status.CANCELLED, today=today)
 
     def bases(self, schools) -> None:
         """Everybody in a mentorship stands in the base of their organization."""

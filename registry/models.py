@@ -15,7 +15,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from common.formats import share
 
 from .jobs import Job
 
@@ -1102,6 +1105,143 @@ class MethodistRegistryEntry(models.Model):
 
     def __str__(self):
         return f"{self.person} — {self.get_status_display()}"
+
+
+# ---------------------------------------------------------------- the individual mentoring plan (ИПН)
+
+DONE_ON_REQUIRED = "Укажите дату выполнения задачи."
+DONE_ON_ONLY_IF_DONE = "Дата выполнения указывается только у выполненной задачи."
+DONE_ON_IN_FUTURE = "«Дата выполнения» не может быть позже сегодняшнего дня."
+METHODIST_OTHER_REGION = "Методист из реестра другого региона."
+
+
+class MentoringPlan(models.Model):
+    """The pair's individual mentoring plan (ИПН): what the mentee needs and the tasks towards it.
+
+    One per pair. Its progress and overdue tasks are defined in docs/domain.md §4.1.
+    """
+
+    mentorship = models.OneToOneField(Mentorship, models.CASCADE, related_name="plan", verbose_name="пара")
+    deficits = models.TextField(
+        "профессиональные дефициты, запрос наставляемого",
+        help_text="Что наставляемому нужно освоить или в чём ему нужна помощь",
+    )
+    goals = models.TextField("цели и задачи наставничества")
+    support_hours = models.PositiveSmallIntegerField(
+        "объём сопровождения, часов",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1, "Объём сопровождения — положительное число часов.")],
+    )
+    methodist = models.ForeignKey(
+        MethodistRegistryEntry,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plans",
+        verbose_name="курирующий методист",
+    )
+    history = HistoricalRecords(verbose_name="история плана наставничества")
+
+    class Meta:
+        verbose_name = "план наставничества"
+        verbose_name_plural = "планы наставничества"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(support_hours__isnull=True) | Q(support_hours__gte=1),
+                name="registry_mentoringplan_hours_positive",
+                violation_error_message="Объём сопровождения — положительное число часов.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"План наставничества: {self.mentorship}"
+
+    def clean(self):
+        if self.methodist_id and self.mentorship_id:
+            organization = self.mentorship.organization
+            if self.methodist.region_id != organization.municipality.region_id:
+                raise ValidationError({"methodist": METHODIST_OTHER_REGION})
+
+    def progress(self, items=None) -> "PlanProgress":
+        """Done ÷ (planned + done) over ``items`` (the plan's items when not given); cancelled not counted."""
+        items = list(self.items.all()) if items is None else items
+        done = sum(1 for item in items if item.status == PlanItem.Status.DONE)
+        planned = sum(1 for item in items if item.status == PlanItem.Status.PLANNED)
+        return PlanProgress(done, planned + done)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanProgress:
+    done: int
+    total: int  # planned + done: cancelled tasks are not counted
+
+    def __str__(self):
+        """«3 из 5 (60 %)»; «нет задач» when nothing is planned."""
+        if not self.total:
+            return "нет задач"
+        return f"{self.done} из {self.total} ({share(self.done, self.total, 0)})"
+
+
+class PlanItem(models.Model):
+    """One task of a pair's plan: what, by when, with what result, and whether it was done."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "запланировано"
+        DONE = "done", "выполнено"
+        CANCELLED = "cancelled", "отменено"
+
+    plan = models.ForeignKey(MentoringPlan, models.CASCADE, related_name="items", verbose_name="план")
+    task = models.TextField("задача")
+    deadline = models.DateField("срок")
+    expected_result = models.TextField("ожидаемый результат", blank=True)
+    status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.PLANNED)
+    done_on = models.DateField("дата выполнения", null=True, blank=True)
+    history = HistoricalRecords(verbose_name="история задач плана наставничества")
+
+    class Meta:
+        verbose_name = "задача плана наставничества"
+        verbose_name_plural = "задачи плана наставничества"
+        ordering = ["deadline", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="done", done_on__isnull=False)
+                | (~Q(status="done") & Q(done_on__isnull=True)),
+                name="registry_planitem_done_on_iff_done",
+                violation_error_message="Дата выполнения указывается у выполненной задачи, и только у неё.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.task
+
+    def clean(self):
+        errors = self.done_on_errors(self.status, self.done_on)
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def done_on_errors(
+        cls, status: str, done_on: datetime.date | None, today: datetime.date | None = None
+    ) -> dict:
+        """A done task needs its date, not after today; a task not done has none."""
+        today = today or timezone.localdate()
+        if status == cls.Status.DONE and done_on is None:
+            return {"done_on": DONE_ON_REQUIRED}
+        if status != cls.Status.DONE and done_on is not None:
+            return {"done_on": DONE_ON_ONLY_IF_DONE}
+        if done_on is not None and done_on > today:
+            return {"done_on": DONE_ON_IN_FUTURE}
+        return {}
+
+    def is_overdue(self, today: datetime.date) -> bool:
+        """Planned, and its deadline has passed."""
+        return self.status == self.Status.PLANNED and self.deadline < today
+
+    def outside_period(self, mentorship: Mentorship) -> bool:
+        """The deadline is before the pair's start or after its end (actual, else planned)."""
+        end = mentorship.end_date or mentorship.planned_end_date
+        return self.deadline < mentorship.start_date or (end is not None and self.deadline > end)
 
 
 # ---------------------------------------------------------------- users' scopes

@@ -183,6 +183,22 @@ PAGES: dict[str, Page] = {
         SCHOOL,
         "registry.mentorship",
     ),
+    # the pair's individual plan (ИПН)
+    "registry:mentorship-plan-edit": Page(
+        "curator of the pair's school and admin (fill or change the plan); wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
+    "registry:mentorship-plan-item-add": Page(
+        "curator of the pair's school and admin; wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
+    "registry:mentorship-plan-item-edit": Page(
+        "curator of the pair's school and admin (change, mark done); wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
     # the region's registries
     "registry:practice-list": Page("any signed-in user; rows: own school / municipality / region"),
     "registry:practice-create": Page("curator (its own school) only; others 403", frozenset({CURATOR})),

@@ -1,10 +1,11 @@
-from .views import export_jobs, mentorships, organizations, people, regional, workbook
+from .views import export_jobs, mentorships, organizations, people, plans, regional, workbook
 
 app_name = "registry"
 urlpatterns = [
     *organizations.urlpatterns,
     *people.urlpatterns,
     *mentorships.urlpatterns,
+    *plans.urlpatterns,
     *regional.urlpatterns,
     *workbook.urlpatterns,
     *export_jobs.urlpatterns,

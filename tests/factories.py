@@ -5,12 +5,13 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from registry import services
+from registry import plans, services
 from registry.models import (
     CURRENT_CONSENT_TEXT_VERSION,
     Category,
     Headcount,
     MentoringForm,
+    MentoringPlan,
     Municipality,
     Organization,
     Person,
@@ -102,6 +103,21 @@ def make_mentorship(*, mentees=None, **kw):
     if mentees is None:
         mentees = [make_person(organization=org, category=Category.TEACHER, teaching_experience=1)]
     return services.mentorship_create(mentees=mentees, **kw)
+
+
+def make_plan(mentorship, **kw):
+    """The pair's plan (ИПН) through the service; defaults: a deficit and a goal of a young teacher."""
+    kw.setdefault("deficits", "Планирование урока, работа с родителями")
+    kw.setdefault("goals", "Адаптация молодого специалиста")
+    return plans.plan_save(mentorship=mentorship, **kw)
+
+
+def make_plan_item(mentorship, **kw):
+    """A task of the pair's plan (the plan made when missing); default: planned, due 01.10.2022."""
+    plan = MentoringPlan.objects.filter(mentorship=mentorship).first() or make_plan(mentorship)
+    kw.setdefault("task", "Посетить уроки наставника")
+    kw.setdefault("deadline", datetime.date(2022, 10, 1))
+    return plans.plan_item_add(plan=plan, **kw)
 
 
 def make_headcount(**kw) -> Headcount:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from registry import access, export_jobs, matching, services
+from registry import access, export_jobs, matching, plans, services
 from registry.forms.mentorships import (
     MINOR_CATEGORIES,
     CompleteForm,
@@ -34,6 +34,7 @@ from registry.forms.mentorships import (
 from registry.models import (
     PAIR_ALERTS,
     MentoringForm,
+    MentoringPlan,
     Mentorship,
     MentorshipLink,
     Organization,
@@ -348,7 +349,10 @@ def mentorship_detail(request, pk):
     today = timezone.localdate()
     show = sees_minor_names(request.user)
     can_write = access.can_write(request.user, pair, access.STATUS)
+    plan = plans.plan_card(pair, today)
     context = {
+        "plan": plan,
+        "can_write_plan": access.can_write(request.user, plan.plan or MentoringPlan(mentorship=pair)),
         "pair": pair,
         "row": _row(pair, today, show),
         "can_write": can_write,

@@ -66,6 +66,9 @@ FILLED = {
     "registry:person-edit": lambda w: {"pk": w.person.pk},
     "registry:mentorship-detail": lambda w: {"pk": w.pair.pk},
     "registry:mentorship-edit": lambda w: {"pk": w.pair.pk},
+    "registry:mentorship-plan-edit": lambda w: {"pk": w.pair.pk},
+    "registry:mentorship-plan-item-add": lambda w: {"pk": w.pair.pk},
+    "registry:mentorship-plan-item-edit": lambda w: {"pk": w.pair.pk, "item": w.plan_item.pk},
     "registry:practice-detail": lambda w: {"pk": w.practice.pk},
     "registry:contest-detail": lambda w: {"pk": w.contest.pk},
     "registry:contest-edit": lambda w: {"pk": w.contest.pk},
@@ -206,6 +209,7 @@ class World:
         self.person = make_member(organization=self.school, base="mentors", full_name="Иванова Анна Петровна")
         make_member(organization=self.school, base="mentees", full_name="Петров Пётр Ильич")
         self.pair = f.make_mentorship(organization=self.school)
+        self.plan_item = f.make_plan_item(self.pair)
         self.practice = fr.make_practice(organization=self.school)
         self.contest = fr.make_contest(region=self.region, title="Конкурс 2023")
         fr.make_contest(

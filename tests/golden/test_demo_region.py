@@ -1,5 +1,6 @@
 """Golden tests: the demo region rebuilds the seeds' published figures through the counting selectors."""
 
+import datetime
 import io
 
 import pytest
@@ -12,10 +13,12 @@ from common.formats import parse_ru_date, share, share_of
 from registry import selectors
 from registry.models import (
     Contest,
+    MentoringPlan,
     Mentorship,
     MethodistRegistryEntry,
     Municipality,
     Person,
+    PlanItem,
     PracticeBankEntry,
     Region,
     TrainingCourse,
@@ -93,10 +96,35 @@ def test_smolensk_figures_of_seed_003(demo):
     assert trained == g["trained"]
 
 
+def _counts():
+    return (
+        Person.objects.count(),
+        Mentorship.objects.count(),
+        Person.history.count(),
+        MentoringPlan.history.count(),
+        PlanItem.history.count(),
+    )
+
+
 def test_seed_demo_is_idempotent(demo):
-    before = (Person.objects.count(), Mentorship.objects.count(), Person.history.count())
+    before = _counts()
     call_command("seed_demo", stdout=io.StringIO())
-    assert (Person.objects.count(), Mentorship.objects.count(), Person.history.count()) == before
+    assert _counts() == before
+
+
+def test_demo_pairs_have_plans_with_done_and_one_overdue_task(demo, client):
+    """docs/domain.md §4.1: three plans; the curator's school has the one overdue task."""
+    today = datetime.date.today()
+    assert MentoringPlan.objects.count() == 3
+    assert PlanItem.objects.filter(status="done").count() == 6
+    assert PlanItem.objects.filter(status="cancelled").count() == 2
+    overdue = PlanItem.objects.filter(status="planned", deadline__lt=today)
+    assert overdue.count() == 1
+    pair = overdue.get().plan.mentorship
+    client.force_login(get_user_model().objects.get(username="curator"))
+    body = client.get(reverse("registry:mentorship-detail", args=[pair.pk])).content.decode()
+    assert 'data-figure="plan-progress">2 из 5 (40\xa0%)<' in body
+    assert 'data-figure="plan-overdue">1<' in body and "Изменить план" in body
 
 
 def test_demo_region_pages_show_smolensk_figures(demo, client):

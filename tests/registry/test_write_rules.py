@@ -143,6 +143,12 @@ CASES = {
     ("registry.mentorship", access.STATUS): [
         ("pair", lambda w: f.make_mentorship(organization=w.school), SCHOOL)
     ],
+    ("registry.mentoringplan", access.EDIT): [
+        ("plan", lambda w: f.make_plan(f.make_mentorship(organization=w.school)), SCHOOL)
+    ],
+    ("registry.planitem", access.EDIT): [
+        ("plan item", lambda w: f.make_plan_item(f.make_mentorship(organization=w.school)), SCHOOL)
+    ],
     ("registry.trainingcourse", access.EDIT): [("course", lambda w: w.course(), REGION)],
     ("registry.trainingcompletion", access.EDIT): [
         (

@@ -1,0 +1,134 @@
+"""The pair's individual mentoring plan (ИПН): its writes and what the pair's card shows of it.
+
+A plan belongs to one pair (``MentoringPlan``) and holds the mentee's deficits or request, the
+goals, the hours of support, the supervising methodist and the tasks (``PlanItem``). Progress is
+done ÷ (planned + done) tasks, cancelled ones not counted; a task is overdue when it is still
+planned after its deadline; a deadline outside the pair's period is flagged, not refused
+(docs/domain.md §4.1). Rights: ``access.WRITE_RULES`` (the pair's school curator and the admin).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import MentoringPlan, Mentorship, MethodistRegistryEntry, PlanItem, PlanProgress
+
+OUTSIDE_PERIOD = "Срок вне периода наставничества пары"
+OVERDUE = "Просрочено"
+PLAN_FIELDS = ("deficits", "goals", "support_hours", "methodist")
+ITEM_FIELDS = ("task", "deadline", "expected_result", "status", "done_on")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _check_item(item: PlanItem, today: datetime.date | None) -> None:
+    errors = PlanItem.done_on_errors(item.status, item.done_on, today)
+    try:
+        item.full_clean(exclude=["plan"])
+    except ValidationError as error:
+        errors = {**error.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def plan_save(
+    *,
+    mentorship: Mentorship,
+    deficits: str,
+    goals: str,
+    support_hours: int | None = None,
+    methodist: MethodistRegistryEntry | None = None,
+) -> MentoringPlan:
+    """Fill the pair's plan, or change it; a save without a change writes no history row."""
+    plan = MentoringPlan.objects.select_for_update().filter(mentorship=mentorship).first()
+    values = {"deficits": deficits, "goals": goals, "support_hours": support_hours, "methodist": methodist}
+    if plan is None:
+        plan = MentoringPlan(mentorship=mentorship, **values)
+    elif all(getattr(plan, name) == value for name, value in values.items()):
+        return plan
+    else:
+        for name, value in values.items():
+            setattr(plan, name, value)
+    plan.mentorship = mentorship
+    plan.full_clean(exclude=["mentorship"])
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def plan_item_add(
+    *,
+    plan: MentoringPlan,
+    task: str,
+    deadline: datetime.date,
+    expected_result: str = "",
+    status: str = PlanItem.Status.PLANNED,
+    done_on: datetime.date | None = None,
+    today: datetime.date | None = None,
+) -> PlanItem:
+    """A new task of ``plan``; a done one needs its date, not later than today."""
+    item = PlanItem(
+        plan=plan,
+        task=task,
+        deadline=deadline,
+        expected_result=expected_result,
+        status=status,
+        done_on=done_on,
+    )
+    _check_item(item, today)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def plan_item_update(*, item: PlanItem, today: datetime.date | None = None, **fields) -> PlanItem:
+    """Change a task: its text, deadline, result, or status (marking it done with ``done_on``)."""
+    unknown = set(fields) - set(ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"plan_item_update() got unexpected fields: {sorted(unknown)}")
+    item = PlanItem.objects.select_for_update().get(pk=item.pk)
+    if all(getattr(item, name) == value for name, value in fields.items()):
+        return item
+    for name, value in fields.items():
+        setattr(item, name, value)
+    _check_item(item, today)
+    item.save()
+    return item
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item: PlanItem
+    overdue: bool
+    outside_period: bool
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    plan: MentoringPlan | None
+    rows: list[ItemRow]
+    progress: PlanProgress
+    overdue: int
+
+
+def plan_card(mentorship: Mentorship, today: datetime.date) -> PlanCard:
+    """The plan as the pair's card shows it, in two queries whatever the number of tasks."""
+    plan = (
+        MentoringPlan.objects.select_related("methodist__person")
+        .prefetch_related("items")
+        .filter(mentorship=mentorship)
+        .first()
+    )
+    if plan is not None:
+        plan.mentorship = mentorship  # the card asks the write rule, which reads the pair's organization
+    items = list(plan.items.all()) if plan else []
+    rows = [ItemRow(item, item.is_overdue(today), item.outside_period(mentorship)) for item in items]
+    progress = plan.progress(items) if plan else PlanProgress(0, 0)
+    return PlanCard(plan, rows, progress, sum(row.overdue for row in rows))

@@ -1,0 +1,96 @@
+"""The pair's individual plan (ИПН), written from the pair's card: the plan and its tasks.
+
+Access: the pair is looked up in the user's scope first (a stranger's 404), then
+``access.require_write`` (a read-only role's 403). Writes go through ``registry.plans``.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+
+from registry import access, plans
+from registry.forms.plans import PlanForm, PlanItemForm
+from registry.models import MentoringPlan, Mentorship, PlanItem
+
+TEMPLATE = "registry/plans/plan_form.html"
+
+
+def _pair(user, pk) -> Mentorship:
+    pairs = Mentorship.objects.select_related("mentoring_form", "organization__municipality")
+    return access.get_scoped_or_404(user, pairs, pk=pk)
+
+
+def _back(pair: Mentorship):
+    return redirect(reverse("registry:mentorship-detail", args=[pair.pk]) + "#plan")
+
+
+@login_required
+def plan_edit(request, pk):
+    """«Заполнить план» / «Изменить план»."""
+    pair = _pair(request.user, pk)
+    plan = MentoringPlan.objects.filter(mentorship=pair).select_related("methodist").first()
+    access.require_write(request.user, plan or MentoringPlan(mentorship=pair))
+    form = PlanForm(request.POST if request.method == "POST" else None, mentorship=pair, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plans.plan_save(mentorship=pair, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "План наставничества сохранён.")
+            return _back(pair)
+    title = "Изменение плана наставничества" if plan else "План наставничества"
+    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": title})
+
+
+@login_required
+def plan_item_add(request, pk):
+    """«Добавить задачу»: only to a plan already filled."""
+    pair = _pair(request.user, pk)
+    plan = MentoringPlan.objects.filter(mentorship=pair).first()
+    access.require_write(request.user, plan or MentoringPlan(mentorship=pair))
+    if plan is None:
+        messages.error(request, "Сначала заполните план наставничества.")
+        return redirect("registry:mentorship-plan-edit", pair.pk)
+    form = PlanItemForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plans.plan_item_add(plan=plan, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Задача добавлена в план.")
+            return _back(pair)
+    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": "Новая задача плана"})
+
+
+@login_required
+def plan_item_edit(request, pk, item):
+    """«Изменить» a task, marking it done among the rest."""
+    pair = _pair(request.user, pk)
+    task = access.get_scoped_or_404(
+        request.user, PlanItem.objects.select_related("plan__mentorship"), pk=item, plan__mentorship=pair
+    )
+    access.require_write(request.user, task)
+    form = PlanItemForm(request.POST if request.method == "POST" else None, item=task)
+    if request.method == "POST" and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, "Изменений нет.")
+            return _back(pair)
+        try:
+            plans.plan_item_update(item=task, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Задача плана сохранена.")
+            return _back(pair)
+    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": "Изменение задачи плана"})
+
+
+urlpatterns = [
+    path("pairs/<uuid:pk>/plan/", plan_edit, name="mentorship-plan-edit"),
+    path("pairs/<uuid:pk>/plan/tasks/new/", plan_item_add, name="mentorship-plan-item-add"),
+    path("pairs/<uuid:pk>/plan/tasks/<int:item>/", plan_item_edit, name="mentorship-plan-item-edit"),
+]
