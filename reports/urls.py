@@ -14,4 +14,6 @@ urlpatterns = [
     path("files/<uuid:pk>/", views.file_page, name="file"),
     path("files/<uuid:pk>/status/", views.file_status, name="file-status"),
     path("files/<uuid:pk>/download/", views.file_download, name="file-download"),
+    path("agreements/<uuid:pk>/docx/", views.agreement_docx, name="agreement-docx"),
+    path("agreements/<uuid:pk>/pdf/", views.agreement_pdf, name="agreement-pdf"),
 ]

@@ -15,13 +15,14 @@ from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registry import access
 from registry.models import UserScope
 
+from . import agreement, rights, services
 from . import render as rendering
-from . import rights, services
 from .forms import NarrativeForm, NewReportForm
 from .models import Format, Report, ReportFile, ReportVersion
 from .pdf import content_disposition
@@ -252,3 +253,36 @@ def file_download(request, pk):
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# ---------------------------------------------------------------- the pair's agreement
+
+
+AGREEMENT_FORMATS = {"docx": Format.DOCX, "pdf": Format.PDF}
+
+
+def _agreement(request, pk, fmt):
+    """«Соглашение о наставничестве» of a pair in the user's scope (404 outside), rendered inline: an
+    agreement is one to three pages, no job is queued (``reports.agreement``)."""
+    pair = agreement.agreement_pair(user=request.user, pk=pk)
+    document = agreement.agreement_document(
+        mentorship=pair, show_minor_names=access.sees_minor_names(request.user)
+    )
+    content, _pages = rendering.render(document, AGREEMENT_FORMATS[fmt])
+    name = rendering.file_name(agreement.TITLE, AGREEMENT_FORMATS[fmt], on=timezone.localdate())
+    response = HttpResponse(content, content_type=rendering.CONTENT_TYPES[AGREEMENT_FORMATS[fmt]])
+    response["Content-Disposition"] = content_disposition(name)
+    response["Content-Length"] = str(len(content))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def agreement_docx(request, pk):
+    return _agreement(request, pk, "docx")
+
+
+@login_required
+def agreement_pdf(request, pk):
+    return _agreement(request, pk, "pdf")
