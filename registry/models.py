@@ -524,6 +524,11 @@ class Mentorship(models.Model):
     planned_end_date = models.DateField("плановая дата окончания", null=True, blank=True)
     end_date = models.DateField("дата окончания", null=True, blank=True)
     agreement_date = models.DateField("дата соглашения", null=True, blank=True)
+    # The signed agreement's scan (PDF, JPEG, PNG): stored under a random name, given only through the
+    # pair's scope check (registry.agreements).
+    agreement_file = models.FileField(
+        "скан подписанного соглашения", upload_to="agreements/%Y/", blank=True, max_length=200
+    )
     goal = models.TextField("цель", blank=True)
     mentee_request = models.TextField("запрос наставляемого", blank=True)
     result = models.TextField("результат", blank=True)

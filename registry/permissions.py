@@ -199,6 +199,18 @@ PAGES: dict[str, Page] = {
         SCHOOL,
         "registry.mentorship",
     ),
+    # the pair's agreement: its signed scan (the generated document is reports:agreement-*)
+    "registry:mentorship-agreement-upload": Page(
+        "curator of the pair's school and admin (upload the signed scan); wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
+    "registry:mentorship-agreement-file": Page(
+        "whoever reads the pair (school, municipality, region, admin); no scan or stranger 404",
+        TERRITORY,
+        "registry.mentorship",
+        audit=Audit(FILE, "registry.mentorship"),
+    ),
     # the region's registries
     "registry:practice-list": Page("any signed-in user; rows: own school / municipality / region"),
     "registry:practice-create": Page("curator (its own school) only; others 403", frozenset({CURATOR})),
@@ -401,6 +413,18 @@ PAGES: dict[str, Page] = {
         TERRITORY,
         "reports.reportfile",
         audit=Audit(DOWNLOAD, "reports.reportfile"),
+    ),
+    "reports:agreement-docx": Page(
+        "whoever reads the pair (its scope), else 404; rendered inline; private, no-store attachment",
+        TERRITORY,
+        "registry.mentorship",
+        audit=Audit(DOWNLOAD, "registry.mentorship"),
+    ),
+    "reports:agreement-pdf": Page(
+        "as reports:agreement-docx (PDF through WeasyPrint)",
+        TERRITORY,
+        "registry.mentorship",
+        audit=Audit(DOWNLOAD, "registry.mentorship"),
     ),
 }
 

@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from registry import access, export_jobs, matching, plans, services
+from registry.forms.agreements import AgreementUploadForm
 from registry.forms.mentorships import (
     MINOR_CATEGORIES,
     CompleteForm,
@@ -360,6 +361,7 @@ def mentorship_detail(request, pk):
         "history": _history(pair, show),
         "limit": settings.MENTOR_MENTEE_LIMIT,
         "names_hidden": not show,
+        "agreement_form": AgreementUploadForm() if can_write else None,
     }
     return render(request, "registry/mentorships/mentorship_detail.html", context)
 

@@ -69,6 +69,7 @@ FILLED = {
     "registry:mentorship-plan-edit": lambda w: {"pk": w.pair.pk},
     "registry:mentorship-plan-item-add": lambda w: {"pk": w.pair.pk},
     "registry:mentorship-plan-item-edit": lambda w: {"pk": w.pair.pk, "item": w.plan_item.pk},
+    "registry:mentorship-agreement-upload": lambda w: {"pk": w.pair.pk},
     "registry:practice-detail": lambda w: {"pk": w.practice.pk},
     "registry:contest-detail": lambda w: {"pk": w.contest.pk},
     "registry:contest-edit": lambda w: {"pk": w.contest.pk},
@@ -121,6 +122,9 @@ NOT_FILLED = {
     "reports:file",
     "reports:file-status",
     "reports:file-download",
+    "registry:mentorship-agreement-file",  # a file, reads no filter
+    "reports:agreement-docx",  # files, read no filter
+    "reports:agreement-pdf",
 }
 NOT_PAGES = {"login", "logout", "second-factor", "registry:workbook-template"}
 

@@ -7,12 +7,13 @@ planned after its deadline is overdue; a deadline outside the pair's period is f
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from registry import plans
+from registry import agreements, plans
 from registry.models import MentoringPlan, PlanItem
 from tests import factories as f
 from tests.registry import factories_regional as fr
@@ -254,8 +255,9 @@ def test_history_rows_are_recorded_for_plan_and_task_changes(client_for, curator
 
 
 def test_the_cards_query_count_does_not_grow_with_the_plan(
-    client_for, curator, pair, methodist, django_assert_max_num_queries
+    client_for, curator, pair, methodist, django_assert_max_num_queries, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
     client = client_for(curator)
     card(client, pair)  # warm up (sessions, content types)
     with CaptureQueriesContext(connection) as without_plan:
@@ -271,3 +273,11 @@ def test_the_cards_query_count_does_not_grow_with_the_plan(
         response = card(client, pair)
     assert len(response.context["plan"].rows) == 9
     assert len(many_tasks) == len(one_task) <= len(without_plan) + 1
+    # The agreement's links, its upload form and a signed scan add no query either.
+    agreements.mentorship_agreement_upload(
+        mentorship=pair, file=SimpleUploadedFile("скан.pdf", b"%PDF-1.4\n%%EOF\n"), signed_on=START
+    )
+    with CaptureQueriesContext(connection) as with_scan:
+        body = card(client, pair).content.decode()
+    assert "Соглашение подписано 01.09.2022" in body and "Соглашение (PDF)" in body
+    assert len(with_scan) == len(many_tasks)
