@@ -130,6 +130,9 @@ def destroy_personal_data(
         ).update(object_repr=wiped["full_name"][:200])
         # A certificate number leads to the holder's name in the federal register (ФИС ФРДО).
         TrainingCompletion.objects.filter(person=stored).update(certificate_number="")
+        # A signed agreement's scan carries the parties' names and signatures: his pairs' scans go, from
+        # the rows, their history and the disk (once committed); the agreement's date stays.
+        anonymised += _drop_agreement_scans(stored, stored._change_reason)
 
         return PersonalDataDestruction.objects.create(
             person=stored,
@@ -140,6 +143,29 @@ def destroy_personal_data(
             act_date=act_date,
             records_anonymised=anonymised,
         )
+
+
+def _drop_agreement_scans(person: Person, reason: str) -> int:
+    pair_ids = set(
+        Mentorship.objects.filter(Q(mentor_person=person) | Q(links__mentee_person=person)).values_list(
+            "pk", flat=True
+        )
+    )
+    storage = Mentorship._meta.get_field("agreement_file").storage
+    names = set()
+    pairs = Mentorship.objects.select_for_update().filter(pk__in=pair_ids).exclude(agreement_file="")
+    for pair in pairs.order_by("pk"):
+        names.add(pair.agreement_file.name)
+        pair.agreement_file = ""
+        pair.version += 1
+        pair._change_reason = reason
+        pair.save(update_fields=["agreement_file", "version", "updated_at"])
+    history = Mentorship.history.filter(id__in=pair_ids).exclude(agreement_file="")
+    names |= set(history.values_list("agreement_file", flat=True))
+    wiped = history.update(agreement_file="")
+    for name in names - {""}:
+        transaction.on_commit(lambda name=name: storage.delete(name))
+    return wiped
 
 
 # ---------------------------------------------------------------- one-person export

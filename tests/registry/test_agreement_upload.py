@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentoring_portal.models import AccessLogEntry
-from registry import agreements
+from registry import agreements, privacy
 from registry.models import Mentorship
 from tests import factories as f
 
@@ -160,3 +160,29 @@ def test_readers_and_strangers_cannot_upload(client_for, coordinator, other_cura
         client_for(coordinator).get(reverse("registry:mentorship-agreement-file", args=[pair.pk])).status_code
         == 404
     )  # no scan yet
+
+
+def test_destroying_a_partys_personal_data_removes_the_scan(
+    school, admin_user, media_root, django_capture_on_commit_callbacks
+):
+    mentee = f.make_person(organization=school, teaching_experience=1)
+    pair = f.make_mentorship(
+        organization=school,
+        mentees=[mentee],
+        start_date=START,
+        status="completed",
+        end_date=datetime.date(2023, 5, 31),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        agreements.mentorship_agreement_upload(
+            mentorship=pair, file=SimpleUploadedFile("a.pdf", PDF), signed_on=START
+        )
+    assert len(stored_files(media_root)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy.destroy_personal_data(
+            person=mentee, user=admin_user, reason="consent_withdrawn", act_number="7", act_date=START
+        )
+    pair.refresh_from_db()
+    assert not pair.agreement_file and pair.agreement_date == START  # the date is no personal data
+    assert not pair.history.exclude(agreement_file="").exists()
+    assert stored_files(media_root) == []
