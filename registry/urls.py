@@ -1,4 +1,4 @@
-from .views import export_jobs, mentorships, organizations, people, plans, regional, workbook
+from .views import export_jobs, meetings, mentorships, organizations, people, plans, regional, workbook
 
 app_name = "registry"
 urlpatterns = [
@@ -6,6 +6,7 @@ urlpatterns = [
     *people.urlpatterns,
     *mentorships.urlpatterns,
     *plans.urlpatterns,
+    *meetings.urlpatterns,
     *regional.urlpatterns,
     *workbook.urlpatterns,
     *export_jobs.urlpatterns,
