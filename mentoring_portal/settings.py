@@ -190,6 +190,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # Mentoring rules that a region may tune.
 MENTOR_MENTEE_LIMIT = int(os.environ.get("MENTOR_MENTEE_LIMIT", "5"))
+# An active pair whose last meeting (or, with none, its start) is more than this many weeks ago is
+# «без встреч» (docs/domain.md §4.2).
+SILENT_PAIR_WEEKS = int(os.environ.get("SILENT_PAIR_WEEKS", "4"))
 
 # django-import-export: one transaction per import, formulae escaped on export (docs/reliability.md A8).
 IMPORT_EXPORT_USE_TRANSACTIONS = True

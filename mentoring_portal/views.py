@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from monitoring.selectors import open_tasks_for
 from registry import access, selectors
-from registry.models import Municipality, Organization, Region, UserScope
+from registry.models import Municipality, Organization, Region, UserScope, silent_weeks_label
 
 NOT_EDUCATIONAL = [
     Organization.OrgType.METHODICAL_SERVICE,
@@ -20,7 +20,7 @@ NOT_EDUCATIONAL = [
 
 
 EMPTY_FIGURES = {"mentors": 0, "mentees": 0, "mentorships": 0}
-EMPTY_ALERTS = {"ending_soon": 0, "overdue": 0, "no_agreement": 0, "no_result": 0, "drafts": 0}
+EMPTY_ALERTS = {"ending_soon": 0, "overdue": 0, "no_agreement": 0, "no_result": 0, "drafts": 0, "silent": 0}
 
 
 def _rows(objects, figures, alerts=None):
@@ -36,7 +36,12 @@ def dashboard(request):
     today = timezone.localdate()
     role = access.role_of(request.user)
     scope = access.user_scope(request.user)
-    context = {"today": today, "role": role, "territory": access.territory_label(request.user)}
+    context = {
+        "today": today,
+        "role": role,
+        "territory": access.territory_label(request.user),
+        "silent_weeks": silent_weeks_label(),
+    }
     if role == UserScope.Role.CURATOR:
         context.update(_curator(scope.organization, today))
         # Monitoring campaigns waiting for this school's answer, earliest deadline first.

@@ -57,6 +57,11 @@ SCOPE_PATHS: dict[type[Model], Paths] = {
         "plan__mentorship__organization__municipality",
         "plan__mentorship__organization__municipality__region",
     ),
+    m.Meeting: Paths(
+        "mentorship__organization",
+        "mentorship__organization__municipality",
+        "mentorship__organization__municipality__region",
+    ),
     m.NormativeDocument: Paths("organization", "municipality", "region"),
     m.TrainingCourse: Paths(None, None, "region"),
     m.TrainingCompletion: Paths(
@@ -437,6 +442,15 @@ for _label, _action, _rule in (
             "the pair's school curator, admin",
             _SCHOOL,
             "Ваша роль позволяет только просматривать план наставничества.",
+        ),
+    ),
+    (
+        "registry.meeting",
+        EDIT,
+        WriteRule(
+            "the pair's school curator, admin (record and change a meeting)",
+            _SCHOOL,
+            "Ваша роль позволяет только просматривать встречи пары.",
         ),
     ),
     ("registry.trainingcourse", EDIT, _REGIONAL),

@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from . import plans, services
+from . import meetings, plans, services
 from .models import (
     CURRENT_CONSENT_TEXT_VERSION,
     BaseMembership,
@@ -32,6 +32,7 @@ from .models import (
     Contest,
     ContestEntry,
     Headcount,
+    Meeting,
     MentoringForm,
     MentoringPlan,
     Mentorship,
@@ -337,6 +338,7 @@ class DemoBuilder:
         self.practices(region, schools)
         self.methodists(region, schools)
         self.mentoring_plans(region)
+        self.meetings()
         self.bases(schools)
         accounts = self.accounts(
             region, municipalities[0], Organization.objects.get(code=CURATOR_SCHOOL_CODE)
@@ -975,6 +977,62 @@ class DemoBuilder:
             if code != CURATOR_SCHOOL_CODE:
                 item = plan.items.get(task__startswith="Участие в конкурсе")
                 plans.plan_item_update(item=item, status=PlanItem.Status.CANCELLED, today=today)
+
+    # ------------------------------------------------------------ the pairs' meetings
+
+    # (pair key under «<school>/<year>/», how many weeks ago the last meeting was)
+    MEETING_PAIRS = (
+        (CURATOR_SCHOOL_CODE, "tt", 1),
+        (CURATOR_SCHOOL_CODE, "ss/0", 7),
+        (CURATOR_SCHOOL_CODE, "ss/1", 2),
+        ("D0101", "tt", 6),
+        ("D0102", "tt", 0),
+    )
+    MEETING_TOPICS = (
+        "Знакомство, ожидания от наставничества",
+        "Разбор посещённого урока",
+        "Подготовка технологической карты урока",
+        "Работа с родителями: трудный случай",
+        "Самоанализ урока",
+    )
+
+    def meetings(self) -> None:
+        """This year's pairs of the curator's school and two neighbours meet every two weeks from
+        their start until some weeks ago (docs/domain.md §4.2): the curator's «учитель – учитель»
+        pair met last week; its first pupils' pair and the neighbour D0101's teachers have not met
+        for six weeks or more, so they are «без встреч». The first meetings touch the plan's done
+        tasks. A pair that already has a meeting is left as it is, so a second run adds nothing."""
+        today, fortnight = self.today, datetime.timedelta(weeks=2)
+        for code, key, weeks_ago in self.MEETING_PAIRS:
+            pair = Mentorship.objects.filter(
+                pk=self.uid("mentorship", f"{code}/{self.current_year}/{key}")
+            ).first()
+            if pair is None or pair.meetings.exists():
+                continue
+            last = today - datetime.timedelta(weeks=weeks_ago)
+            day = pair.start_date + datetime.timedelta(days=3)
+            dates = []
+            while day <= last:
+                dates.append(day)
+                day += fortnight
+            if dates and dates[-1] != last and (last - pair.start_date).days >= 0:
+                dates.append(last)
+            done = list(
+                PlanItem.objects.filter(plan__mentorship=pair, status=PlanItem.Status.DONE).order_by(
+                    "deadline"
+                )
+            )
+            for k, date in enumerate(dates):
+                meetings.meeting_record(
+                    mentorship=pair,
+                    date=date,
+                    format=Meeting.Format.REMOTE if k % 3 == 2 else Meeting.Format.IN_PERSON,
+                    duration_minutes=(45, 40, 60)[k % 3],
+                    topic=self.MEETING_TOPICS[k % len(self.MEETING_TOPICS)],
+                    agreed="Наставляемый готовит план следующего урока; наставник посещает его",
+                    plan_items=done[k : k + 1],
+                    today=today,
+                )
 
     def bases(self, schools) -> None:
         """Everybody in a mentorship stands in the base of their organization."""

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -465,6 +467,16 @@ class MentorshipQuerySet(models.QuerySet):
     def drafts(self) -> "MentorshipQuerySet":
         return self.alert("draft")
 
+    def silent(self, as_of: datetime.date, weeks: int | None = None) -> "MentorshipQuerySet":
+        """Active pairs whose last meeting, or start without one, is more than ``weeks`` weeks
+        (``settings.SILENT_PAIR_WEEKS``) before ``as_of`` (docs/domain.md §4.2)."""
+        return self.filter(silent_condition(as_of, weeks))
+
+    def with_last_meeting(self) -> "MentorshipQuerySet":
+        """Each pair with ``last_meeting_on``, the date of its latest meeting (None without one):
+        one subquery in the same query, which the alert «silent» reads of a loaded pair."""
+        return self.annotate(last_meeting_on=last_meeting_subquery())
+
 
 END_DATE_REQUIRED = "У завершённой или прекращённой пары укажите дату окончания."
 END_BEFORE_START = "Дата окончания не может быть раньше даты начала."
@@ -658,6 +670,38 @@ def _ending_by(today: datetime.date) -> datetime.date:
 
 _ACTIVE, _COMPLETED, _DRAFT = Mentorship.Status.ACTIVE, Mentorship.Status.COMPLETED, Mentorship.Status.DRAFT
 
+
+def silent_since(today: datetime.date, weeks: int | None = None) -> datetime.date:
+    """The day a pair's last meeting (or start) must not be before: ``weeks`` weeks before ``today``."""
+    weeks = settings.SILENT_PAIR_WEEKS if weeks is None else weeks
+    return today - datetime.timedelta(weeks=weeks)
+
+
+def silent_weeks_label(weeks: int | None = None) -> str:
+    """«более 4 недель», «более 1 недели»: how long a silent pair has had no meeting."""
+    weeks = settings.SILENT_PAIR_WEEKS if weeks is None else weeks
+    word = "недели" if weeks % 10 == 1 and weeks % 100 != 11 else "недель"
+    return f"более {weeks} {word}"
+
+
+def last_meeting_subquery() -> Subquery:
+    return Subquery(
+        Meeting.objects.filter(mentorship=OuterRef("pk")).order_by("-date").values("date")[:1],
+        output_field=models.DateField(),
+    )
+
+
+def silent_condition(today: datetime.date, weeks: int | None = None) -> Q:
+    """Active, and the last meeting (or, with none, the start) is more than ``weeks`` weeks ago."""
+    last = Coalesce(last_meeting_subquery(), F("start_date"), output_field=models.DateField())
+    return Q(status=_ACTIVE) & Q(LessThan(last, silent_since(today, weeks)))
+
+
+def silent_holds(pair: "Mentorship", today: datetime.date, weeks: int | None = None) -> bool:
+    """``silent_condition`` of one pair loaded by ``Mentorship.objects.with_last_meeting()``."""
+    last = pair.last_meeting_on or pair.start_date
+    return pair.status == _ACTIVE and last < silent_since(today, weeks)
+
 # By the code the list's filters, the warnings and the dashboard's links share.
 PAIR_ALERTS: dict[str, PairAlert] = {
     # Active, the planned end today or within ENDING_SOON_DAYS days.
@@ -688,6 +732,9 @@ PAIR_ALERTS: dict[str, PairAlert] = {
     ),
     # Not started yet: a draft.
     "draft": PairAlert(lambda today: Q(status=_DRAFT), lambda pair, today: pair.status == _DRAFT),
+    # Active, no meeting for more than settings.SILENT_PAIR_WEEKS weeks (the start when none):
+    # ``holds`` reads ``last_meeting_on``, annotated by ``Mentorship.objects.with_last_meeting()``.
+    "silent": PairAlert(silent_condition, silent_holds),
 }
 
 
@@ -1247,6 +1294,59 @@ class PlanItem(models.Model):
         """The deadline is before the pair's start or after its end (actual, else planned)."""
         end = mentorship.end_date or mentorship.planned_end_date
         return self.deadline < mentorship.start_date or (end is not None and self.deadline > end)
+
+
+# ---------------------------------------------------------------- the pair's meetings
+
+MEETING_IN_FUTURE = "Дата встречи не может быть позже сегодняшнего дня."
+DURATION_POSITIVE = "Продолжительность — положительное число минут."
+
+
+class Meeting(models.Model):
+    """One meeting of a pair: when, how, how long, about what, what was agreed, which plan tasks
+    it touched (docs/domain.md §4.2). Written through ``registry.meetings``."""
+
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", "очно"
+        REMOTE = "remote", "дистанционно"
+
+    mentorship = models.ForeignKey(Mentorship, models.CASCADE, related_name="meetings", verbose_name="пара")
+    date = models.DateField("дата встречи")
+    format = models.CharField("формат", max_length=10, choices=Format.choices, default=Format.IN_PERSON)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "продолжительность, минут", validators=[MinValueValidator(1, DURATION_POSITIVE)]
+    )
+    topic = models.CharField("тема", max_length=300)
+    agreed = models.TextField("о чём договорились", blank=True)
+    plan_items = models.ManyToManyField(
+        PlanItem, blank=True, related_name="meetings", verbose_name="затронутые задачи плана"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="кто записал",
+    )
+    history = HistoricalRecords(verbose_name="история встреч пары")
+
+    class Meta:
+        verbose_name = "встреча пары"
+        verbose_name_plural = "встречи пар"
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["mentorship", "-date"], name="registry_meeting_pair_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1),
+                name="registry_meeting_duration_positive",
+                violation_error_message=DURATION_POSITIVE,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%d.%m.%Y} — {self.topic}"
 
 
 # ---------------------------------------------------------------- users' scopes

@@ -211,6 +211,17 @@ PAGES: dict[str, Page] = {
         "registry.mentorship",
         audit=Audit(FILE, "registry.mentorship"),
     ),
+    # the pair's meetings
+    "registry:mentorship-meeting-add": Page(
+        "curator of the pair's school and admin (record a meeting); wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
+    "registry:mentorship-meeting-edit": Page(
+        "curator of the pair's school and admin (change a meeting); wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+    ),
     # the region's registries
     "registry:practice-list": Page("any signed-in user; rows: own school / municipality / region"),
     "registry:practice-create": Page("curator (its own school) only; others 403", frozenset({CURATOR})),

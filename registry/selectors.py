@@ -271,6 +271,7 @@ ALERT_COUNTS = {
     "no_agreement": "no_agreement",
     "no_result": "no_result",
     "drafts": "draft",
+    "silent": "silent",
 }
 
 

@@ -1,4 +1,14 @@
-from .views import agreements, export_jobs, mentorships, organizations, people, plans, regional, workbook
+from .views import (
+    agreements,
+    export_jobs,
+    meetings,
+    mentorships,
+    organizations,
+    people,
+    plans,
+    regional,
+    workbook,
+)
 
 app_name = "registry"
 urlpatterns = [
@@ -7,6 +17,7 @@ urlpatterns = [
     *mentorships.urlpatterns,
     *plans.urlpatterns,
     *agreements.urlpatterns,
+    *meetings.urlpatterns,
     *regional.urlpatterns,
     *workbook.urlpatterns,
     *export_jobs.urlpatterns,

@@ -5,7 +5,7 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from registry import plans, services
+from registry import meetings, plans, services
 from registry.models import (
     CURRENT_CONSENT_TEXT_VERSION,
     Category,
@@ -118,6 +118,14 @@ def make_plan_item(mentorship, **kw):
     kw.setdefault("task", "Посетить уроки наставника")
     kw.setdefault("deadline", datetime.date(2022, 10, 1))
     return plans.plan_item_add(plan=plan, **kw)
+
+
+def make_meeting(mentorship, **kw):
+    """A meeting of the pair through the service; defaults: in person, 45 minutes, on its start date."""
+    kw.setdefault("date", mentorship.start_date)
+    kw.setdefault("duration_minutes", 45)
+    kw.setdefault("topic", "Разбор посещённого урока")
+    return meetings.meeting_record(mentorship=mentorship, **kw)
 
 
 def make_headcount(**kw) -> Headcount:

@@ -200,10 +200,12 @@ def test_curator_dashboard_shows_what_needs_attention_with_links(client_for, cur
         "no_agreement": 1,
         "no_result": 0,
         "drafts": 0,
+        "silent": 2,  # both started 100 days ago and never met
     }
     body = response.content.decode()
     assert 'href="/pairs/?ending=soon" data-alert="ending_soon">Заканчиваются в ближайшие 30 дней: 1<' in body
     assert 'href="/pairs/?overdue=1" data-alert="overdue">Прошла плановая дата окончания: 1<' in body
+    assert 'href="/pairs/?silent=1" data-alert="silent">Без встреч более 4 недель: 2<' in body
 
 
 def test_coordinator_sees_the_schools_that_lag(client_for, coordinator, school, neighbour_school, figures):

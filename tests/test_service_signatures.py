@@ -18,6 +18,7 @@ SERVICE_MODULES = [
     "monitoring.campaigns",
     "reports.services",
     "registry.services",
+    "registry.meetings",
     "registry.people",
     "registry.privacy",
     "registry.organizations",

@@ -30,6 +30,7 @@ from registry.models import (
     Organization,
     Person,
     UserScope,
+    silent_weeks_label,
 )
 
 FORM_FIRST = "Сначала выберите форму наставничества."
@@ -428,7 +429,9 @@ class MentorshipFilter(django_filters.FilterSet):
         label="без результата", choices=[("1", "да")], method="filter_alert"
     )
 
-    CHECKBOXES = ("ending", "overdue", "no_agreement", "no_result")
+    silent = django_filters.ChoiceFilter(label="без встреч", choices=[("1", "да")], method="filter_alert")
+
+    CHECKBOXES = ("ending", "overdue", "no_agreement", "no_result", "silent")
 
     class Meta:
         model = Mentorship
@@ -437,6 +440,7 @@ class MentorshipFilter(django_filters.FilterSet):
     def __init__(self, data=None, *, queryset, user, today: datetime.date, **kw):
         super().__init__(data, queryset=queryset, **kw)
         self.user, self.today = user, today
+        self.filters["silent"].label = f"без встреч {silent_weeks_label()}"
         self.show_minor_names = sees_minor_names(user)
         role = access.role_of(user)
         self.filters["form"].queryset = access.scoped(user, MentoringForm.objects.all())

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from registry import access, export_jobs, matching, plans, services
+from registry import access, export_jobs, matching, meetings, plans, services
 from registry.forms.agreements import AgreementUploadForm
 from registry.forms.mentorships import (
     MINOR_CATEGORIES,
@@ -34,6 +34,7 @@ from registry.forms.mentorships import (
 )
 from registry.models import (
     PAIR_ALERTS,
+    Meeting,
     MentoringForm,
     MentoringPlan,
     Mentorship,
@@ -41,6 +42,7 @@ from registry.models import (
     Organization,
     Person,
     UserScope,
+    silent_weeks_label,
 )
 
 PAGE_SIZE = 50
@@ -62,6 +64,7 @@ def _pairs(user) -> QuerySet:
             "mentoring_form", "organization", "mentor_person", "mentor_organization"
         )
         .annotate(mentor_load=active_mentees_count("mentor_person"))
+        .with_last_meeting()
         .prefetch_related(Prefetch("links", queryset=links))
         .order_by("-start_date", "pk")
     )
@@ -139,6 +142,16 @@ def pair_warnings(pair: Mentorship, today: datetime.date) -> list[PairWarning]:
         )
     if PAIR_ALERTS["no_result"].holds(pair, today):
         warnings.append(PairWarning("no_result", "нет результата", "Пара завершена, но результат не внесён."))
+    if PAIR_ALERTS["silent"].holds(pair, today):
+        weeks = settings.SILENT_PAIR_WEEKS
+        since = (
+            f"последняя встреча — {pair.last_meeting_on:%d.%m.%Y}"
+            if pair.last_meeting_on
+            else f"встреч не было с начала наставничества, {pair.start_date:%d.%m.%Y}"
+        )
+        warnings.append(
+            PairWarning("silent", "нет встреч", f"Без встреч {silent_weeks_label(weeks)}: {since}.")
+        )
     return warnings
 
 
@@ -353,6 +366,9 @@ def mentorship_detail(request, pk):
     plan = plans.plan_card(pair, today)
     context = {
         "plan": plan,
+        "meetings": meetings.meetings_of(mentorship=pair),
+        "can_write_meetings": access.can_write(request.user, Meeting(mentorship=pair))
+        and meetings.accepts_meetings(mentorship=pair),
         "can_write_plan": access.can_write(request.user, plan.plan or MentoringPlan(mentorship=pair)),
         "pair": pair,
         "row": _row(pair, today, show),

@@ -70,6 +70,8 @@ FILLED = {
     "registry:mentorship-plan-item-add": lambda w: {"pk": w.pair.pk},
     "registry:mentorship-plan-item-edit": lambda w: {"pk": w.pair.pk, "item": w.plan_item.pk},
     "registry:mentorship-agreement-upload": lambda w: {"pk": w.pair.pk},
+    "registry:mentorship-meeting-add": lambda w: {"pk": w.pair.pk},
+    "registry:mentorship-meeting-edit": lambda w: {"pk": w.pair.pk, "meeting": w.meeting.pk},
     "registry:practice-detail": lambda w: {"pk": w.practice.pk},
     "registry:contest-detail": lambda w: {"pk": w.contest.pk},
     "registry:contest-edit": lambda w: {"pk": w.contest.pk},
@@ -214,6 +216,7 @@ class World:
         make_member(organization=self.school, base="mentees", full_name="Петров Пётр Ильич")
         self.pair = f.make_mentorship(organization=self.school)
         self.plan_item = f.make_plan_item(self.pair)
+        self.meeting = f.make_meeting(self.pair)
         self.practice = fr.make_practice(organization=self.school)
         self.contest = fr.make_contest(region=self.region, title="Конкурс 2023")
         fr.make_contest(

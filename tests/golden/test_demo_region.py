@@ -13,6 +13,7 @@ from common.formats import parse_ru_date, share, share_of
 from registry import selectors
 from registry.models import (
     Contest,
+    Meeting,
     MentoringPlan,
     Mentorship,
     MethodistRegistryEntry,
@@ -103,6 +104,7 @@ def _counts():
         Person.history.count(),
         MentoringPlan.history.count(),
         PlanItem.history.count(),
+        Meeting.history.count(),
     )
 
 
@@ -125,6 +127,31 @@ def test_demo_pairs_have_plans_with_done_and_one_overdue_task(demo, client):
     body = client.get(reverse("registry:mentorship-detail", args=[pair.pk])).content.decode()
     assert 'data-figure="plan-progress">2 из 5 (40\xa0%)<' in body
     assert 'data-figure="plan-overdue">1<' in body and "Изменить план" in body
+
+
+def test_demo_pairs_have_meetings_and_some_went_silent(demo, client):
+    """docs/domain.md §4.2: the curator's teachers met last week; their first pupils' pair has not met
+    for seven weeks, «без встреч» alike on the dashboard, in the filtered list and on the card."""
+    today = datetime.date.today()
+    pairs = Mentorship.objects.filter(meetings__isnull=False).distinct()
+    start = datetime.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    if (today - start).days < 7 * 7 + 3:
+        pytest.skip("early in the school year: the demo's pairs have not had the weeks to go silent")
+    assert pairs.count() == 5
+    assert Meeting.objects.filter(date__gt=today).count() == 0
+    assert Meeting.objects.filter(plan_items__isnull=False).exists()
+    silent = set(Mentorship.objects.silent(today).filter(pk__in=pairs).values_list("pk", flat=True))
+    assert len(silent) == 2
+    client.force_login(get_user_model().objects.get(username="curator"))
+    dashboard = client.get(reverse("dashboard"))
+    listed = client.get(reverse("registry:mentorship-list") + "?silent=1").context["page"].paginator.count
+    assert dashboard.context["alerts"]["silent"] == listed >= 1
+    for pair in pairs.filter(organization__code="D0116"):
+        warned = (
+            "без встреч"
+            in client.get(reverse("registry:mentorship-detail", args=[pair.pk])).content.decode().lower()
+        )
+        assert warned == (pair.pk in silent)
 
 
 def test_demo_region_pages_show_smolensk_figures(demo, client):

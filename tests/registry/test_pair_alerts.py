@@ -1,12 +1,15 @@
 """A pair's alerts are one set of rules (models.PAIR_ALERTS): the database's filter of each rule,
 its check of one loaded pair, the card's warnings, the list's filters and the dashboard's counts
-agree on every pair of a table that sits on each rule's edges."""
+agree on every pair of a table that sits on each rule's edges.
+
+Every active pair of the table met on 20.02.2023 unless it says ``meetings``: the rule «silent» (no meeting
+for more than SILENT_PAIR_WEEKS = 4 weeks, docs/domain.md §4.2) has rows of its own."""
 
 import datetime
 
 import pytest
 
-from registry import selectors
+from registry import meetings, selectors
 from registry.models import PAIR_ALERTS, Mentorship
 from registry.views.mentorships import pair_warnings
 from tests import factories as f
@@ -16,6 +19,8 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 TODAY = D(2023, 3, 1)
 AGREED = D(2022, 9, 1)
+RECENTLY = [D(2023, 2, 20)]
+FOUR_WEEKS_AGO = D(2023, 2, 1)  # TODAY − 28 days: on the edge, not silent
 
 # name: (fields of the pair, the alerts it must raise)
 TABLE = {
@@ -38,15 +43,47 @@ TABLE = {
         dict(status="terminated", end_date=D(2023, 1, 1), termination_reason="Переезд"),
         set(),
     ),
-    "draft past its planned end": (dict(status="draft", planned_end_date=D(2023, 1, 1)), {"draft"}),
+    "draft past its planned end": (
+        dict(status="draft", planned_end_date=D(2023, 1, 1), meetings=[]),
+        {"draft"},
+    ),
+    # the rule «silent»: the last meeting, or the start when there is none, before TODAY − 4 weeks
+    "met exactly 4 weeks ago": (dict(agreement_date=AGREED, meetings=[FOUR_WEEKS_AGO]), set()),
+    "met 4 weeks and a day ago": (
+        dict(agreement_date=AGREED, meetings=[D(2022, 10, 1), D(2023, 1, 31)]),
+        {"silent"},
+    ),
+    "met long ago and lately": (
+        dict(agreement_date=AGREED, meetings=[D(2023, 2, 28), D(2022, 10, 1)]),
+        set(),
+    ),
+    "never met, started exactly 4 weeks ago": (
+        dict(agreement_date=AGREED, start_date=FOUR_WEEKS_AGO, meetings=[]),
+        set(),
+    ),
+    "never met, started 4 weeks and a day ago": (
+        dict(agreement_date=AGREED, start_date=D(2023, 1, 31), meetings=[]),
+        {"silent"},
+    ),
+    "completed, never met": (
+        dict(status="completed", end_date=D(2023, 1, 1), result="Аттестован", meetings=[]),
+        set(),
+    ),
 }
 
 
 @pytest.fixture
-def pairs(school) -> dict[str, Mentorship]:
-    made = {name: f.make_mentorship(organization=school, **fields) for name, (fields, _) in TABLE.items()}
-    # As the list and the card read them: fresh from the database.
-    return {name: Mentorship.objects.get(pk=pair.pk) for name, pair in made.items()}
+def pairs(school, settings) -> dict[str, Mentorship]:
+    settings.SILENT_PAIR_WEEKS = 4
+    made = {}
+    for name, (fields, _) in TABLE.items():
+        fields = dict(fields)
+        dates = fields.pop("meetings", RECENTLY if fields.get("status", "active") == "active" else [])
+        made[name] = pair = f.make_mentorship(organization=school, **fields)
+        for day in dates:
+            meetings.meeting_record(mentorship=pair, date=day, duration_minutes=45, topic="Урок", today=TODAY)
+    # As the list and the card read them: fresh from the database, with the last meeting's date.
+    return {name: Mentorship.objects.with_last_meeting().get(pk=pair.pk) for name, pair in made.items()}
 
 
 def test_each_rule_selects_in_the_database_the_pairs_it_holds_for(pairs):
@@ -68,6 +105,15 @@ def test_the_named_querysets_are_the_rules(pairs):
     assert names(rows.without_agreement()) == {"overdue, no agreement", "no planned end, no agreement"}
     assert names(rows.completed_without_result()) == {"completed without result"}
     assert names(rows.drafts()) == {"draft past its planned end"}
+    assert names(rows.silent(TODAY)) == {
+        "met 4 weeks and a day ago",
+        "never met, started 4 weeks and a day ago",
+    }
+    # the weeks may be given: two weeks back from TODAY is 15.02.2023
+    assert names(rows.silent(TODAY, weeks=2)) == names(rows.silent(TODAY)) | {
+        "met exactly 4 weeks ago",
+        "never met, started exactly 4 weeks ago",
+    }
 
 
 def test_the_cards_warnings_are_the_rules(pairs):

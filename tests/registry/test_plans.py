@@ -263,16 +263,21 @@ def test_the_cards_query_count_does_not_grow_with_the_plan(
     with CaptureQueriesContext(connection) as without_plan:
         card(client, pair)
     f.make_plan(pair, methodist=methodist)
-    f.make_plan_item(pair, task="первая")
+    first = f.make_plan_item(pair, task="первая")
+    f.make_meeting(pair, plan_items=[first])  # the meetings and their tasks: docs/domain.md §4.2
     with CaptureQueriesContext(connection) as one_task:
         card(client, pair)
     for k in range(8):
-        f.make_plan_item(pair, task=f"задача {k}", status="done", done_on=datetime.date(2022, 9, 2 + k))
-    # the pair, its links, its history, the plan and its tasks (+ session, user, scope, access log)
-    with django_assert_max_num_queries(14), CaptureQueriesContext(connection) as many_tasks:
+        done = f.make_plan_item(
+            pair, task=f"задача {k}", status="done", done_on=datetime.date(2022, 9, 2 + k)
+        )
+        f.make_meeting(pair, date=datetime.date(2022, 9, 2 + k), plan_items=[done, first])
+    # the pair, its links, its history, the plan and its tasks, the meetings and their tasks
+    # (+ session, user, scope, access log)
+    with django_assert_max_num_queries(16), CaptureQueriesContext(connection) as many_tasks:
         response = card(client, pair)
-    assert len(response.context["plan"].rows) == 9
-    assert len(many_tasks) == len(one_task) <= len(without_plan) + 1
+    assert len(response.context["plan"].rows) == 9 and len(response.context["meetings"]) == 9
+    assert len(many_tasks) == len(one_task) <= len(without_plan) + 2
     # The agreement's links, its upload form and a signed scan add no query either.
     agreements.mentorship_agreement_upload(
         mentorship=pair, file=SimpleUploadedFile("скан.pdf", b"%PDF-1.4\n%%EOF\n"), signed_on=START

@@ -149,6 +149,9 @@ CASES = {
     ("registry.planitem", access.EDIT): [
         ("plan item", lambda w: f.make_plan_item(f.make_mentorship(organization=w.school)), SCHOOL)
     ],
+    ("registry.meeting", access.EDIT): [
+        ("meeting", lambda w: f.make_meeting(f.make_mentorship(organization=w.school)), SCHOOL)
+    ],
     ("registry.trainingcourse", access.EDIT): [("course", lambda w: w.course(), REGION)],
     ("registry.trainingcompletion", access.EDIT): [
         (
