@@ -707,7 +707,7 @@ class SubmissionEvent(models.Model):
 # ``monitoring.surveys``. An anonymous questionnaire's responses carry nothing that leads back to
 # the person or the link: no person, no user, no invitation, no time finer than the day, and
 # random keys so that not even the order of the rows follows the order of the answers
-# (docs/reliability.md #64).
+# (docs/reliability.md §3.9).
 
 
 class Questionnaire(models.Model):

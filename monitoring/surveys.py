@@ -21,7 +21,7 @@ refused rather than wrong.
 nothing else: no person, no user, no invitation, no time; its key and its answers' keys are random
 UUIDs, so the order of rows does not follow the order of answers. The invitation's day of answer is
 written by an UPDATE that leaves no history row (the history's timestamp would date it to the
-second). docs/reliability.md #64.
+second). docs/reliability.md §3.9.
 
 Who: the region's operator (and the admin) creates, opens and closes rounds (``access.can_write``
 with ``rights.SURVEY``); a round outside the user's scope raises ``Http404``. Messages are Russian.
