@@ -471,14 +471,23 @@ class ResultGroup:
     level: str  # organization / municipality / region
     responses: int = 0
     questions: dict = dataclasses.field(default_factory=dict)  # question id → QuestionResult
+    hidden: bool = False  # an anonymous questionnaire's group too small to show
+    cells: list = dataclasses.field(default_factory=list)  # QuestionResult per question, in order
 
     def result(self, question: Question) -> QuestionResult:
         return self.questions.setdefault(question.pk, QuestionResult(question))
 
 
+# An anonymous questionnaire's results are not shown for a school (or a municipality, or in all)
+# with fewer responses: two answers and one's own tell the other's.
+MIN_ANONYMOUS_GROUP = 3
+
+
 def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
     """The round's answers within ``user``'s scope, by school, by municipality and in all: for scale
-    questions the average and the share of 4–5, for choices the count of each option. Three queries."""
+    questions the average and the share of 4–5, for choices the count of each option; a group of an
+    anonymous questionnaire with fewer than ``MIN_ANONYMOUS_GROUP`` responses shows its count only.
+    Two queries."""
     questions = [q for q in survey_round.questionnaire.questions.all() if q.kind != Question.Kind.TEXT]
     by_id = {q.pk: q for q in questions}
     responses = access.scoped(user, SurveyResponse.objects.filter(round=survey_round))
@@ -519,6 +528,10 @@ def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
         municipality = municipalities[school_municipality[row["response__organization"]]]
         for group in (school, municipality, total):
             group.result(question).add(part)
+    anonymous = survey_round.questionnaire.anonymous
+    for group in [*schools.values(), *municipalities.values(), total]:
+        group.hidden = anonymous and group.responses < MIN_ANONYMOUS_GROUP
+        group.cells = [] if group.hidden else [group.result(q) for q in questions]
     return {
         "questions": questions,
         "schools": list(schools.values()),

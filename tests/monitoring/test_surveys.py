@@ -126,7 +126,7 @@ def test_a_round_answered_through_links_gives_the_rate_and_f5(
     assert svc.survey_round_rate(user=operator, survey_round=survey_round).text == rate
     page = client_for(operator).get(reverse("monitoring:survey-round-detail", args=[survey_round.pk]))
     body = page.content.decode()
-    assert rate in body
+    assert rate in body and f"3,7; 4–5: 67{NBSP}%" in body and "Часто: 3; Редко: 0" in body
     results = page.context["results"]
     scale = questions(q)[0]
     total = results["total"].questions[scale.pk]
@@ -254,6 +254,17 @@ def test_used_expired_closed_and_other_round_links_are_refused(operator, school,
     assert not [r for r in caplog.records if "/survey/" in r.getMessage()]
 
 
+def test_a_post_refused_by_csrf_logs_no_token(operator, school, mentees, region):
+    survey_round = open_round(operator, questionnaire(region), organization=school)
+    token = next(iter(tokens(survey_round).values()))
+    response = Client(enforce_csrf_checks=True).post(reverse("survey:answer", args=[token]), {})
+    assert response.status_code == 403
+    entry = AccessLogEntry.objects.get(url_name="survey:answer")
+    assert entry.action == AccessLogEntry.Action.DENIED
+    assert token not in f"{entry.object_id} {entry.details}"
+    assert SurveyResponse.objects.count() == 0
+
+
 def test_an_anonymous_response_holds_its_round_school_role_and_day_only(operator, school, mentees, region):
     q = questionnaire(region)
     survey_round = open_round(operator, q, organization=school)
@@ -271,6 +282,10 @@ def test_an_anonymous_response_holds_its_round_school_role_and_day_only(operator
     assert invitation.answered_on == TODAY
     assert {h.history_type for h in SurveyInvitation.history.filter(id=invitation.pk)} == {"+"}
     assert not hasattr(SurveyResponse, "history")
+    # One response of an anonymous questionnaire: its count, not its answers.
+    results = svc.survey_round_results(user=operator, survey_round=survey_round)
+    assert [(g.responses, g.hidden, g.cells) for g in results["schools"]] == [(1, True, [])]
+    assert results["total"].hidden
 
 
 def test_a_named_questionnaire_keeps_the_person_until_their_data_are_destroyed(
