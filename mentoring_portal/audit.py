@@ -46,6 +46,8 @@ AUDITED = permissions.AUDITED
 EXEMPT: dict[str, str] = {}
 
 ID_KWARGS = ("pk", "code", "object_id")  # object_id: the admin's change pages
+# URL arguments that are secrets and never written: a survey link's token is its only key.
+SECRET_KWARGS = frozenset({"token"})
 MAX_ID = 100
 MAX_DETAILS = 200
 
@@ -85,7 +87,7 @@ def _admin_model(match) -> str:
 
 def _ids(kwargs: dict) -> tuple[str, str]:
     """The URL's main id and its other arguments, escaped: ``<str:code>`` takes any text."""
-    kwargs = {key: str(value) for key, value in kwargs.items()}
+    kwargs = {key: str(value) for key, value in kwargs.items() if key not in SECRET_KWARGS}
     main_key = next((key for key in ID_KWARGS if key in kwargs), None)
     main = kwargs.pop(main_key, "") if main_key else ""
     details = ", ".join(f"{key}={value}" for key, value in sorted(kwargs.items()))

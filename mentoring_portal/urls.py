@@ -17,6 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("survey/", include("monitoring.survey_urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

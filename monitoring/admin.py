@@ -12,6 +12,8 @@ from registry.admin import ONLY_SCOPED, AdminOnlyWriteMixin, ScopedAdmin, Scoped
 from .models import (
     Campaign,
     Indicator,
+    Question,
+    Questionnaire,
     RoadMap,
     RoadMapEvent,
     Submission,
@@ -168,3 +170,24 @@ class SubmissionAdmin(ScopedHistoryAdmin):
 
     def has_add_permission(self, request):
         return access.is_admin(request.user) and super().has_add_permission(request)
+
+
+# ---------------------------------------------------------------- questionnaires of the surveys
+# Rounds, links and responses are not in the admin: they move only through ``monitoring.surveys``
+# (a link's token is never stored, a response must stay anonymous).
+
+
+class QuestionInline(ScopedAdminMixin, admin.TabularInline):
+    model = Question
+    fields = ["order", "text", "kind", "choices", "required", "counts_satisfaction"]
+    extra = 0
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(ScopedHistoryAdmin):
+    list_display = ["title", "audience", "anonymous", "region"]
+    list_filter = ["audience", "anonymous", ("region", ONLY_SCOPED)]
+    search_fields = ["title"]
+    list_select_related = ["region"]
+    autocomplete_fields = ["region"]
+    inlines = [QuestionInline]

@@ -6,19 +6,25 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Мониторинг"
 
     def ready(self):
-        from registry import access
+        from registry import access, privacy
         from registry.workbook.engine import register
 
-        from . import rights
+        from . import rights, surveys
         from .models import (
             Campaign,
             CampaignTarget,
             Indicator,
+            Question,
+            Questionnaire,
             RoadMap,
             RoadMapEvent,
             Submission,
             SubmissionEvent,
             SubmissionValue,
+            SurveyAnswer,
+            SurveyInvitation,
+            SurveyResponse,
+            SurveyRound,
         )
         from .workbook import EventsSheet
 
@@ -42,6 +48,23 @@ class MonitoringConfig(AppConfig):
         access.register(SubmissionValue, through_submission)
         access.register(SubmissionEvent, through_submission)
         access.register(Indicator, None)  # the catalogue: everybody reads it
+        # Surveys (docs/domain.md §7): questionnaires are the region's; a round is seen by the operator
+        # of its region, the coordinators of the municipalities it covers and the curators of the
+        # schools whose participants got a link; invitations and responses follow their school.
+        access.register(Questionnaire, access.Paths(None, None, "region"))
+        access.register(Question, access.Paths(None, None, "questionnaire__region"))
+        access.register(SurveyRound, access.Paths("organizations", "municipalities", "region"))
+        by_school = access.Paths("organization", "organization__municipality", "round__region")
+        access.register(SurveyInvitation, by_school)
+        access.register(SurveyResponse, by_school)
+        access.register(
+            SurveyAnswer,
+            access.Paths(
+                "response__organization", "response__organization__municipality", "response__round__region"
+            ),
+        )
+        # Destroying a person's data also takes their name off their survey links and responses.
+        privacy.forget_hook_register(hook=surveys.survey_person_forget)
         register(EventsSheet())
         # Who may change campaigns, submissions and road maps: monitoring's rows of access.WRITE_RULES.
         rights.register()

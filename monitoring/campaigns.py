@@ -291,6 +291,7 @@ def campaign_open(*, user, campaign: Campaign, at: datetime.datetime | None = No
             organizations=CampaignTarget.objects.filter(campaign=campaign).values("organization"),
             codes=codes,
             figures=figures,
+            period=(campaign.period_start, campaign.period_end),
         )
         values = []
         for submission in submissions:

@@ -37,7 +37,7 @@ from registry.demo import CURATOR_SCHOOL_CODE, OKTYABRSKY_CODE, REGION_CODE, Dem
 from registry.models import ContestEntry, Municipality, Organization, Region, UserScope, school_year_of
 
 from . import campaigns as svc
-from .models import Campaign, RoadMap, RoadMapEvent, Submission
+from .models import Campaign, Question, Questionnaire, RoadMap, RoadMapEvent, Submission
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)
@@ -151,6 +151,10 @@ def at(day: datetime.date, hour: int = 12, minute: int = 0) -> datetime.datetime
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
+SATISFACTION_TITLE = "Удовлетворённость участием в программе наставничества"
+FREQUENCY = ["Раз в неделю и чаще", "Два-три раза в месяц", "Раз в месяц", "Реже раза в месяц"]
+
+
 @dataclass
 class People:
     operator: object
@@ -179,8 +183,65 @@ class MonitoringDemo:
                 self.current_campaign(),
             ],
             "roadmaps": [self.bryansk_roadmap(), self.smolensk_roadmap(), self.school_roadmap()],
+            "questionnaires": self.questionnaires(),
         }
         return result
+
+    # ------------------------------------------------------------ surveys of participants
+
+    def questionnaires(self) -> list:
+        """The default questionnaires of the federal model's satisfaction survey, one for mentors and one
+        for mentees, each with its satisfaction question (F5, F6); no round is run: the campaigns'
+        figures stay as typed (docs/domain.md §7)."""
+        common = [
+            (
+                "Насколько вы удовлетворены участием в программе наставничества?",
+                Question.Kind.SCALE,
+                [],
+                True,
+            ),
+            ("Насколько полезными были встречи с наставником?", Question.Kind.SCALE, [], False),
+            ("Как часто проходили встречи?", Question.Kind.CHOICE, FREQUENCY, False),
+            ("Что можно улучшить в программе наставничества?", Question.Kind.TEXT, [], False),
+        ]
+        mentor = [
+            (
+                "Насколько вы удовлетворены участием в программе наставничества?",
+                Question.Kind.SCALE,
+                [],
+                True,
+            ),
+            ("Насколько вы удовлетворены взаимодействием с наставляемым?", Question.Kind.SCALE, [], False),
+            ("Как часто проходили встречи?", Question.Kind.CHOICE, FREQUENCY, False),
+            ("Что можно улучшить в программе наставничества?", Question.Kind.TEXT, [], False),
+        ]
+        made = []
+        for audience, questions in (
+            (Questionnaire.Audience.MENTEES, common),
+            (Questionnaire.Audience.MENTORS, mentor),
+        ):
+            questionnaire, created = Questionnaire.objects.get_or_create(
+                region=self.region,
+                title=SATISFACTION_TITLE,
+                audience=audience,
+                defaults={
+                    "anonymous": True,
+                    "description": "Анкета анонимная. Оцените от 1 (совсем нет) до 5 (полностью да).",
+                },
+            )
+            if created:
+                for order, (text, kind, choices, satisfaction) in enumerate(questions, start=1):
+                    Question.objects.create(
+                        questionnaire=questionnaire,
+                        order=order,
+                        text=text,
+                        kind=kind,
+                        choices=choices,
+                        required=kind != Question.Kind.TEXT,
+                        counts_satisfaction=satisfaction,
+                    )
+            made.append(questionnaire)
+        return made
 
     # ------------------------------------------------------------ curators
 

@@ -14,7 +14,7 @@ from registry import access
 from registry.models import Municipality, Organization, Region
 
 from . import campaigns as svc
-from .models import Campaign, Indicator, Submission
+from .models import Campaign, Indicator, Questionnaire, Submission
 
 
 def text_field(label: str, *, rows: int | None = None, required: bool = False, **kwargs) -> forms.CharField:
@@ -301,3 +301,35 @@ class SubmissionFilter(PlainTextMixin, forms.Form):
     def __init__(self, *args, municipalities, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipality"].choices = [("", "все"), *municipalities]
+
+
+class SurveyRoundForm(PlainTextMixin, forms.Form):
+    """A new survey round: the questionnaire, the territory (the region, a municipality or a school), the
+    period. Choices are the user's scope."""
+
+    questionnaire = forms.ModelChoiceField(label="Анкета", queryset=Questionnaire.objects.none())
+    title = text_field("Наименование опроса", max_length=500, help_text="Пусто — по наименованию анкеты")
+    municipality = forms.ModelChoiceField(
+        label="Муниципалитет",
+        queryset=Municipality.objects.none(),
+        required=False,
+        help_text="Пусто — весь регион",
+    )
+    organization = forms.ModelChoiceField(
+        label="Организация",
+        queryset=Organization.objects.none(),
+        required=False,
+        help_text="Пусто — все организации территории",
+    )
+    period_start = typed_date_field("Период опроса: начало")
+    period_end = typed_date_field(
+        "Период опроса: окончание", help_text="Ссылки действуют до этого дня включительно"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["questionnaire"].queryset = access.scoped(
+            user, Questionnaire.objects.select_related("region")
+        )
+        self.fields["municipality"].queryset = access.scoped(user, Municipality.objects.order_by("name"))
+        self.fields["organization"].queryset = access.scope_organizations(user).order_by("full_name")

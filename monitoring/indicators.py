@@ -35,6 +35,8 @@ from registry.models import (
 )
 from registry.selectors import YOUNG_SPECIALIST_MENTEE, links_as_of, student_mentee_aged_at_least
 
+from .surveys import survey_figures
+
 COUNT = "count"
 YES_NO = "yes_no"
 
@@ -87,18 +89,18 @@ FIXED = [
         kind=YES_NO,
         needs_url=True,
     ),
-    Figure("mentees_surveyed", "Наставляемых, участвовавших в опросе", source=ENTERED),
+    # From the surveys of participants (docs/domain.md §7): the latest closed round covering the
+    # organization; without one the organization types them (absent from ``registry_values``).
+    Figure("mentees_surveyed", "Наставляемых, участвовавших в опросе"),
     Figure(
         "mentees_satisfied",
         "Наставляемых, удовлетворённых участием в программе",
-        source=ENTERED,
         bound="mentees_surveyed",
     ),
-    Figure("mentors_surveyed", "Наставников, участвовавших в опросе", source=ENTERED),
+    Figure("mentors_surveyed", "Наставников, участвовавших в опросе"),
     Figure(
         "mentors_satisfied",
         "Наставников, удовлетворённых участием в программе",
-        source=ENTERED,
         bound="mentors_surveyed",
     ),
     Figure(ORGANIZATIONS, "Организаций", source=CAMPAIGN),
@@ -106,6 +108,7 @@ FIXED = [
 ]
 
 HEADCOUNT_FIGURES = ("students", "students_10_plus", "teachers", "young_specialists")
+SURVEY_FIGURES = frozenset({"mentees_surveyed", "mentees_satisfied", "mentors_surveyed", "mentors_satisfied"})
 
 
 def _bound_for(categories) -> str | None:
@@ -300,15 +303,23 @@ def traffic_light(indicator, value: Value | None) -> str | None:
 
 
 def registry_values(
-    *, as_of: datetime.date, organizations, codes: list[str], figures: dict[str, Figure]
+    *,
+    as_of: datetime.date,
+    organizations,
+    codes: list[str],
+    figures: dict[str, Figure],
+    period: tuple[datetime.date, datetime.date] | None = None,
 ) -> dict[tuple[int, str], tuple[int | None, str]]:
     """What the registry says on ``as_of`` for each (organization id, figure code): (value, link).
 
     ``organizations`` is a queryset of organization ids (a subquery). Mentors and mentees are
     distinct people (or organizations) of mentorships counted on the date (docs/domain.md §4); the
     headcount is that of the date's school year. A figure the registry cannot state is absent;
-    a count of mentorships absent for an organization is 0 (the registry knows of none). At most
-    six queries, each one GROUP BY over all the organizations.
+    a count of mentorships absent for an organization is 0 (the registry knows of none). The
+    surveys' figures (F5, F6) come from the latest closed survey round covering the organization
+    whose period meets ``period`` (the campaign's; by default the school year of ``as_of`` up to
+    it); an organization no round covers is absent, and types them. At most eight queries, each
+    one GROUP BY over all the organizations.
     """
     wanted = set(codes)
     result: dict[tuple[int, str], tuple[int | None, str]] = {}
@@ -384,6 +395,13 @@ def registry_values(
         )
         for row in rows:
             result[(row["organization"], "regulation_on_site")] = (1, row["url"])
+
+    if wanted & SURVEY_FIGURES:
+        if period is None:
+            period = (datetime.date(school_year_of(as_of), 9, 1), as_of)
+        for (pk, code), value in survey_figures(organizations=organizations, period=period).items():
+            if code in wanted:
+                result[(pk, code)] = (value, "")
 
     if "target_model" in wanted:
         implemented = [Organization.ModelStatus.IMPLEMENTATION, Organization.ModelStatus.COMPLETED]

@@ -8,13 +8,15 @@ coordinator oversees (``registry.access`` scopes by single lookups). Rules that 
 state are named database constraints (``monitoring_<model>_<rule>``).
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from registry.models import Municipality, Organization, Region
+from registry.models import Municipality, Organization, Person, Region
 
 from .timing import parse_timing
 
@@ -695,3 +697,304 @@ class SubmissionEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+# ---------------------------------------------------------------- surveys of participants
+#
+# «Опросы участников» (docs/domain.md §7): the regional operator keeps questionnaires; a survey
+# round sends one personal link to every mentor or mentee of the active pairs of its territory;
+# responses are counted by school, municipality and region and feed F5/F6. Writes go through
+# ``monitoring.surveys``. An anonymous questionnaire's responses carry nothing that leads back to
+# the person or the link: no person, no user, no invitation, no time finer than the day, and
+# random keys so that not even the order of the rows follows the order of the answers
+# (docs/reliability.md §3.9).
+
+
+class Questionnaire(models.Model):
+    """«Анкета» of a region: its questions, its audience (mentors or mentees), anonymous or not."""
+
+    class Audience(models.TextChoices):
+        MENTORS = "mentors", "наставники"
+        MENTEES = "mentees", "наставляемые"
+
+    region = models.ForeignKey(Region, models.PROTECT, related_name="questionnaires", verbose_name="регион")
+    title = models.CharField("наименование", max_length=500)
+    audience = models.CharField("кого опрашивают", max_length=10, choices=Audience.choices)
+    anonymous = models.BooleanField(
+        "анонимная",
+        default=True,
+        help_text="Ответ анонимной анкеты не связан ни с участником, ни с его ссылкой",
+    )
+    description = models.TextField("вступительный текст", blank=True)
+    created_at = models.DateTimeField("создана", auto_now_add=True)
+    history = HistoricalRecords(verbose_name="история анкеты")
+
+    class Meta:
+        verbose_name = "анкета"
+        verbose_name_plural = "анкеты"
+        ordering = ["region__name", "title", "audience"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "title", "audience"],
+                name="monitoring_questionnaire_unique_title",
+                violation_error_message="В регионе уже есть такая анкета для этих участников.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_audience_display()})"
+
+
+class Question(models.Model):
+    """A question of a questionnaire: a 1–5 scale, a choice of given answers, or free text."""
+
+    class Kind(models.TextChoices):
+        SCALE = "scale", "оценка от 1 до 5"
+        CHOICE = "choice", "выбор ответа"
+        TEXT = "text", "свободный ответ"
+
+    SCALE_MIN, SCALE_MAX = 1, 5
+    SATISFIED_FROM = 4  # a satisfaction question answered 4 or 5 counts as «удовлетворён»
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, models.CASCADE, related_name="questions", verbose_name="анкета"
+    )
+    order = models.PositiveSmallIntegerField("порядок", default=1)
+    text = models.TextField("вопрос")
+    kind = models.CharField("вид ответа", max_length=10, choices=Kind.choices, default=Kind.SCALE)
+    choices = models.JSONField("варианты ответа", default=list, blank=True, help_text="Для выбора ответа")
+    required = models.BooleanField("обязательный", default=True)
+    counts_satisfaction = models.BooleanField(
+        "вопрос об удовлетворённости",
+        default=False,
+        help_text="Ответ 4 или 5 считается «удовлетворён» (показатели F5 и F6)",
+    )
+    history = HistoricalRecords(verbose_name="история вопроса")
+
+    class Meta:
+        verbose_name = "вопрос анкеты"
+        verbose_name_plural = "вопросы анкет"
+        ordering = ["questionnaire", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire"],
+                condition=Q(counts_satisfaction=True),
+                name="monitoring_question_one_satisfaction",
+                violation_error_message="В анкете может быть только один вопрос об удовлетворённости.",
+            ),
+            models.CheckConstraint(
+                condition=Q(counts_satisfaction=False) | Q(kind="scale"),
+                name="monitoring_question_satisfaction_is_scale",
+                violation_error_message="Вопрос об удовлетворённости — оценка от 1 до 5.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    def clean(self):
+        if self.kind == self.Kind.CHOICE:
+            options = [str(c).strip() for c in self.choices or [] if str(c).strip()]
+            if len(options) < 2:
+                raise ValidationError({"choices": "Укажите не менее двух вариантов ответа."})
+            self.choices = options
+        elif self.choices:
+            raise ValidationError({"choices": "Варианты ответа бывают только у выбора ответа."})
+
+
+class SurveyRound(models.Model):
+    """One survey: a questionnaire sent over a period to the participants of a territory.
+
+    The territory is the region, narrowed to a municipality or one organization. ``municipalities``
+    lists the municipalities it covers (set on creation) and ``organizations`` the organizations
+    whose participants got a link (set on opening), so that ``registry.access`` scopes rounds by
+    one lookup, as campaigns. ``token_key`` is the round's random part of every link's token
+    (``monitoring.surveys``); the tokens themselves are never stored.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "черновик"
+        OPEN = "open", "идёт опрос"
+        CLOSED = "closed", "завершён"
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, models.PROTECT, related_name="rounds", verbose_name="анкета"
+    )
+    region = models.ForeignKey(Region, models.PROTECT, related_name="survey_rounds", verbose_name="регион")
+    municipality = models.ForeignKey(
+        Municipality,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="survey_rounds",
+        verbose_name="муниципалитет",
+        help_text="Пусто — весь регион",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="survey_rounds",
+        verbose_name="организация",
+        help_text="Пусто — все организации территории",
+    )
+    title = models.CharField("наименование", max_length=500)
+    period_start = models.DateField("период опроса: начало")
+    period_end = models.DateField("период опроса: окончание", help_text="Ссылки действуют до этого дня")
+    status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    opened_on = models.DateField("открыт", null=True, blank=True)
+    closed_on = models.DateField("завершён", null=True, blank=True)
+    skipped_minors = models.PositiveIntegerField("не приглашено несовершеннолетних без согласия", default=0)
+    token_key = models.CharField("ключ ссылок", max_length=64, editable=False)
+    municipalities = models.ManyToManyField(
+        Municipality, related_name="covered_by_survey_rounds", verbose_name="муниципалитеты", blank=True
+    )
+    organizations = models.ManyToManyField(
+        Organization, related_name="covered_by_survey_rounds", verbose_name="организации", blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="создал",
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    history = HistoricalRecords(verbose_name="история опроса", excluded_fields=["token_key"])
+
+    class Meta:
+        verbose_name = "опрос участников"
+        verbose_name_plural = "опросы участников"
+        ordering = ["-period_end", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="monitoring_surveyround_period_end_after_start",
+                violation_error_message="Окончание периода не может быть раньше его начала.",
+            ),
+            models.CheckConstraint(
+                condition=Q(organization__isnull=True) | Q(municipality__isnull=False),
+                name="monitoring_surveyround_organization_has_municipality",
+                violation_error_message="У опроса одной организации указывается и её муниципалитет.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(opened_on__isnull=False),
+                name="monitoring_surveyround_opened_has_date",
+                violation_error_message="У открытого опроса должна быть дата открытия.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def territory(self) -> Region | Municipality | Organization:
+        return self.organization or self.municipality or self.region
+
+
+class SurveyInvitation(models.Model):
+    """One participant's personal link to a round: the SHA-256 of its token, never the token.
+
+    ``person`` becomes empty when the person's personal data are destroyed; the organization and
+    the role stay for the counts. ``answered_on`` (a day, nothing finer) is written by an UPDATE
+    that leaves no history row: the history's timestamp would date the answer to the second.
+    """
+
+    class Role(models.TextChoices):
+        MENTOR = "mentor", "наставник"
+        MENTEE = "mentee", "наставляемый"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(SurveyRound, models.CASCADE, related_name="invitations", verbose_name="опрос")
+    person = models.ForeignKey(
+        Person,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_invitations",
+        verbose_name="участник",
+    )
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="survey_invitations", verbose_name="организация"
+    )
+    role = models.CharField("роль", max_length=10, choices=Role.choices)
+    token_hash = models.CharField("SHA-256 ссылки", max_length=64, unique=True, editable=False)
+    expires_on = models.DateField("действует до")
+    answered_on = models.DateField("ответ получен", null=True, blank=True)
+    history = HistoricalRecords(
+        verbose_name="история приглашения", excluded_fields=["token_hash", "answered_on"]
+    )
+
+    class Meta:
+        verbose_name = "приглашение к опросу"
+        verbose_name_plural = "приглашения к опросу"
+        ordering = ["round", "organization", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "person"],
+                name="monitoring_invitation_once",
+                violation_error_message="Участник уже приглашён к этому опросу.",
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "organization", "role"], name="monitoring_invitation_org")]
+
+    def __str__(self):
+        return f"{self.round}: {self.get_role_display()}"
+
+
+class SurveyResponse(models.Model):
+    """One answered questionnaire: its round, school, role and day only.
+
+    ``person`` only for a questionnaire that is not anonymous. No invitation, no user, no time:
+    nothing leads from an anonymous response back to its link. The key is random, so the rows'
+    order says nothing about who answered first. Not in simple-history: a history row would add
+    the time of the answer to the second.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(SurveyRound, models.CASCADE, related_name="responses", verbose_name="опрос")
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="survey_responses", verbose_name="организация"
+    )
+    role = models.CharField("роль", max_length=10, choices=SurveyInvitation.Role.choices)
+    answered_on = models.DateField("день ответа")
+    person = models.ForeignKey(
+        Person,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_responses",
+        verbose_name="участник (неанонимная анкета)",
+    )
+
+    class Meta:
+        verbose_name = "ответ на анкету"
+        verbose_name_plural = "ответы на анкеты"
+        ordering = ["round", "organization", "role"]
+        indexes = [models.Index(fields=["round", "organization", "role"], name="monitoring_response_org")]
+
+    def __str__(self):
+        return f"{self.round}: {self.get_role_display()}"
+
+
+class SurveyAnswer(models.Model):
+    """The answer to one question: a number (scale 1–5, or the choice's number from 1) or a text."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    response = models.ForeignKey(SurveyResponse, models.CASCADE, related_name="answers", verbose_name="ответ")
+    question = models.ForeignKey(Question, models.PROTECT, related_name="answers", verbose_name="вопрос")
+    value = models.PositiveSmallIntegerField("оценка или номер варианта", null=True, blank=True)
+    text = models.TextField("текст ответа", blank=True)
+
+    class Meta:
+        verbose_name = "ответ на вопрос"
+        verbose_name_plural = "ответы на вопросы"
+        ordering = ["response", "question"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="monitoring_answer_once"),
+        ]
+
+    def __str__(self):
+        return str(self.value if self.value is not None else self.text)

@@ -15,6 +15,8 @@ REMIND = "remind"  # e-mail the curators who have not sent their submission
 REVIEW = "review"  # accept or return a submission
 FILL = "fill"  # fill in and send a submission
 
+SURVEY = "survey"  # create, open and close a survey round; keep the region's questionnaires
+
 RUNNERS = frozenset({Role.COORDINATOR, Role.OPERATOR, Role.ADMIN})
 MAP_OWNERS = frozenset({Role.CURATOR, Role.COORDINATOR, Role.OPERATOR, Role.ADMIN})
 
@@ -58,6 +60,11 @@ def _owns_map(scope, roadmap) -> bool:
     if scope.role == Role.CURATOR:
         return roadmap.level == Level.ORGANIZATION and roadmap.organization_id == scope.organization_id
     return False
+
+
+def _runs_survey(scope, obj) -> bool:
+    """The region's operator: a questionnaire or a survey round of its region."""
+    return scope.role == Role.OPERATOR and scope.region_id == obj.region_id
 
 
 RULES = (
@@ -134,6 +141,30 @@ RULES = (
 )
 
 
+SURVEY_RULES = (
+    (
+        "monitoring.questionnaire",
+        access.EDIT,
+        WriteRule(
+            "the region's operator, admin",
+            frozenset({Role.OPERATOR, Role.ADMIN}),
+            "Анкеты ведёт региональный оператор.",
+            territory=_runs_survey,
+        ),
+    ),
+    (
+        "monitoring.surveyround",
+        SURVEY,
+        WriteRule(
+            "the region's operator, admin",
+            frozenset({Role.OPERATOR, Role.ADMIN}),
+            "Опросы участников проводит региональный оператор.",
+            territory=_runs_survey,
+        ),
+    ),
+)
+
+
 def register() -> None:
-    for label, action, rule in RULES:
+    for label, action, rule in RULES + SURVEY_RULES:
         access.register_write(label, action, rule)

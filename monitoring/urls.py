@@ -1,7 +1,8 @@
-from .views import campaigns, roadmaps
+from .views import campaigns, roadmaps, surveys
 
 app_name = "monitoring"
 urlpatterns = [
     *roadmaps.urlpatterns,
     *campaigns.urlpatterns,
+    *surveys.urlpatterns,
 ]

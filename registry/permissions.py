@@ -380,6 +380,38 @@ PAGES: dict[str, Page] = {
         "monitoring.submission",
         post_only=True,
     ),
+    # surveys of participants
+    "monitoring:questionnaire-list": Page("any signed-in user; rows: the questionnaires of its region"),
+    "monitoring:survey-round-list": Page(
+        "any signed-in user; rows: the rounds its scope holds (a curator: those that invited its school)"
+    ),
+    "monitoring:survey-round-create": Page(
+        "the region's operator, admin (write rule «survey»); others 403", REGION
+    ),
+    "monitoring:survey-round-detail": Page(
+        "whoever's scope holds the round (its region, a covered municipality, an invited school); "
+        "figures within the scope; others 404",
+        TERRITORY,
+        "monitoring.surveyround",
+    ),
+    "monitoring:survey-round-transition": Page(
+        "POST only; the region's operator, admin (write rule «survey»); readers 403, others 404",
+        REGION,
+        "monitoring.surveyround",
+        post_only=True,
+    ),
+    "monitoring:survey-round-links": Page(
+        "the invited school's curator (its own people's links), admin; other readers 403, others 404",
+        SCHOOL,
+        "monitoring.surveyround",
+    ),
+    # the public survey page: the token is the only key; the access log never records it
+    "survey:answer": Page(
+        "everyone, no login, with a live personal link; an unknown link 404, a used or expired one 410",
+        public=True,
+        statuses=_same(404),
+    ),
+    "survey:thanks": Page("everyone, no login", public=True),
     # reports
     "reports:list": Page(
         "any user with a territory (no scope 403); rows: reports of the user's scope; POST creates "

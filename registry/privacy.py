@@ -63,6 +63,17 @@ def destroyed_label(*, person: Person, act_number: str, act_date: datetime.date)
 
 # ---------------------------------------------------------------- destruction
 
+# Other apps' rows that name a person (monitoring's survey links and non-anonymous responses) are
+# cleared by a function each app registers from its ``AppConfig.ready``: the registry imports no
+# app above it. Each is called as ``hook(person=…)`` inside the destruction's transaction and
+# returns the number of rows it changed.
+FORGET_HOOKS: list = []
+
+
+def forget_hook_register(*, hook) -> None:
+    if hook not in FORGET_HOOKS:
+        FORGET_HOOKS.append(hook)
+
 
 def destroy_personal_data(
     *,
@@ -133,6 +144,8 @@ def destroy_personal_data(
         # A signed agreement's scan carries the parties' names and signatures: his pairs' scans go, from
         # the rows, their history and the disk (once committed); the agreement's date stays.
         anonymised += _drop_agreement_scans(stored, stored._change_reason)
+        for hook in FORGET_HOOKS:
+            anonymised += hook(person=stored)
 
         return PersonalDataDestruction.objects.create(
             person=stored,

@@ -16,6 +16,7 @@ import pytest
 
 SERVICE_MODULES = [
     "monitoring.campaigns",
+    "monitoring.surveys",
     "reports.services",
     "registry.services",
     "registry.meetings",

@@ -115,6 +115,10 @@ NOT_FILLED = {
     "monitoring:campaign-transition",
     "monitoring:campaign-remind",
     "monitoring:submission-review",
+    "monitoring:survey-round-detail",  # reads no filter; its scope: tests/monitoring/test_surveys.py
+    "monitoring:survey-round-transition",
+    "monitoring:survey-round-links",
+    "survey:answer",  # public, a personal link: tests/monitoring/test_surveys.py
     "reports:detail",
     "reports:redraft",
     "reports:publish",

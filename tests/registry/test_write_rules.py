@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from monitoring import rights as monitoring_rights
-from monitoring.models import Campaign, RoadMap, Submission
+from monitoring.models import Campaign, Questionnaire, RoadMap, Submission, SurveyRound
 from registry import access
 from registry.models import (
     Contest,
@@ -101,6 +101,22 @@ class World:
             RoadMap.Level.ORGANIZATION: {"municipality": self.municipality, "organization": self.school},
         }[level]
         return RoadMap(title="План", level=level, region=self.region, **owner)
+
+    def questionnaire(self):
+        return Questionnaire.objects.create(region=self.region, title="Анкета", audience="mentees")
+
+    def survey_round(self):
+        survey_round = SurveyRound.objects.create(
+            questionnaire=self.questionnaire(),
+            region=self.region,
+            title="Опрос",
+            period_start=DAY,
+            period_end=DAY,
+            token_key="k",
+        )
+        survey_round.municipalities.add(self.municipality)  # as creating a round lists them
+        survey_round.organizations.add(self.school)  # as opening it lists the invited schools
+        return survey_round
 
     def new_practice(self):
         return PracticeBankEntry(
@@ -230,6 +246,11 @@ CASES = {
         ("school's map", lambda w: w.roadmap(RoadMap.Level.ORGANIZATION), SCHOOL),
         ("municipality's map", lambda w: w.roadmap(RoadMap.Level.MUNICIPALITY), MUNICIPALITY),
         ("region's map", lambda w: w.roadmap(RoadMap.Level.REGION), REGION),
+    ],
+    ("monitoring.questionnaire", access.EDIT): [("questionnaire", lambda w: w.questionnaire(), REGION)],
+    ("monitoring.surveyround", monitoring_rights.SURVEY): [
+        ("new round", lambda w: SurveyRound(region=w.region), REGION),
+        ("round covering the municipality", lambda w: w.survey_round(), REGION),
     ],
     ("reports.report", report_rights.EDIT): [
         (

@@ -1,0 +1,593 @@
+"""Surveys of mentors and mentees («Опросы участников», docs/domain.md §7): the writes and the counts.
+
+A round lives черновик → идёт опрос → завершён (``survey_round_create``, ``survey_round_open``,
+``survey_round_close``). Opening gives one personal link (``SurveyInvitation``) to every mentor or
+mentee (the questionnaire's audience) of the pairs of the round's territory that are active on
+the day it opens; a pupil, or anyone under 18, only when the consent given by the legal
+representative is on record (``consent_date`` not after that day and ``consent_giver`` filled):
+the others are counted in ``skipped_minors`` and shown. ``survey_answer`` stores one response
+per link, all or nothing.
+
+**Tokens.** A link is ``/survey/<token>/``. The token is derived, not drawn: the HMAC-SHA256 of
+the round's random ``token_key`` and the invitation's random UUID under the project's
+``SECRET_KEY`` (``django.utils.crypto.salted_hmac``), 256 bits written in 43 URL-safe characters.
+Only its SHA-256 is stored (``token_hash``, unique): the database alone, a backup or a dump
+cannot give a working link, while the portal can print a school's links again for its curator
+(``invitation_token``) as long as ``SECRET_KEY`` is the one of the day the round opened; a link
+printed before a change of the key keeps working (its hash is stored), a reprint after it is
+refused rather than wrong.
+
+**Anonymity.** For an anonymous questionnaire the response holds its round, school, role and day,
+nothing else: no person, no user, no invitation, no time; its key and its answers' keys are random
+UUIDs, so the order of rows does not follow the order of answers. The invitation's day of answer is
+written by an UPDATE that leaves no history row (the history's timestamp would date it to the
+second). docs/reliability.md §3.9.
+
+Who: the region's operator (and the admin) creates, opens and closes rounds (``access.can_write``
+with ``rights.SURVEY``); a round outside the user's scope raises ``Http404``. Messages are Russian.
+"""
+
+import base64
+import dataclasses
+import datetime
+import hashlib
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from simple_history.utils import bulk_create_with_history
+
+from common import formats
+from common.formats import ru_date
+from registry import access
+from registry.models import (
+    ADULT_AGE,
+    Category,
+    Mentorship,
+    MentorshipLink,
+    Municipality,
+    Organization,
+    Person,
+    age_on,
+)
+
+from . import rights
+from .models import (
+    Question,
+    Questionnaire,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyRound,
+)
+
+Status = SurveyRound.Status
+Audience = Questionnaire.Audience
+Role = SurveyInvitation.Role
+AUDIENCE_ROLE = {Audience.MENTORS: Role.MENTOR, Audience.MENTEES: Role.MENTEE}
+
+NOT_FOUND = "Объект не найден"
+LINK_UNKNOWN = "Ссылка недействительна: проверьте, что она скопирована полностью."
+LINK_USED = "Эта ссылка уже использована: ответ принят ранее."
+LINK_EXPIRED = "Срок действия ссылки истёк {day}."
+ROUND_CLOSED = "Опрос завершён: ответы больше не принимаются."
+ROUND_NOT_OPEN = "Опрос ещё не начался."
+OTHER_ROUND = "Эта ссылка относится к другому опросу."
+TOKEN_SALT = "monitoring.surveys.invitation"
+
+
+class SurveyLinkRefused(Exception):
+    """A link that cannot be answered: ``status`` 404 (unknown) or 410 (used, expired, closed)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def invitation_token(*, invitation: SurveyInvitation, token_key: str) -> str:
+    """The link's token, derived again from the round's key and the invitation's id (see the module)."""
+    digest = salted_hmac(TOKEN_SALT, f"{token_key}:{invitation.pk}", algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def token_hash(*, token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_links(*, user, survey_round: SurveyRound) -> list[tuple[SurveyInvitation, str | None]]:
+    """The invitations of the round in ``user``'s scope with their tokens (None: cannot be derived
+    again, ``SECRET_KEY`` changed since the round opened). For the curator's printable page."""
+    rows = access.scoped(
+        user,
+        SurveyInvitation.objects.filter(round=survey_round).select_related("person", "organization"),
+    ).order_by("organization__full_name", "role", "person__full_name", "pk")
+    result = []
+    for invitation in rows:
+        token = invitation_token(invitation=invitation, token_key=survey_round.token_key)
+        result.append((invitation, token if token_hash(token=token) == invitation.token_hash else None))
+    return result
+
+
+# ---------------------------------------------------------------- rounds
+
+
+def _today(today: datetime.date | None) -> datetime.date:
+    return today or timezone.localdate()
+
+
+def _require_visible(user, obj) -> None:
+    if not access.scoped(user, type(obj)._default_manager.filter(pk=obj.pk)).exists():
+        raise Http404(NOT_FOUND)
+
+
+def _lock_round(user, pk) -> SurveyRound:
+    survey_round = (
+        SurveyRound.objects.select_for_update(of=("self",)).select_related("questionnaire").get(pk=pk)
+    )
+    _require_visible(user, survey_round)
+    if not access.can_write(user, survey_round, rights.SURVEY):
+        raise PermissionDenied(access.write_rule(survey_round, rights.SURVEY).refusal)
+    return survey_round
+
+
+def _save(obj, user) -> None:
+    obj._history_user = user if getattr(user, "is_authenticated", False) else None
+    obj.save()
+
+
+def survey_round_create(
+    *,
+    user,
+    questionnaire: Questionnaire,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    municipality: Municipality | None = None,
+    organization: Organization | None = None,
+    title: str = "",
+) -> SurveyRound:
+    """A draft round of ``questionnaire`` over its region, or narrowed to a municipality or a school."""
+    _require_visible(user, questionnaire)
+    probe = SurveyRound(region_id=questionnaire.region_id)
+    if not access.can_write(user, probe, rights.SURVEY):
+        raise PermissionDenied(access.write_rule(probe, rights.SURVEY).refusal)
+    errors = {}
+    if organization is not None:
+        if municipality is not None and organization.municipality_id != municipality.pk:
+            errors["organization"] = "Организация относится к другому муниципалитету."
+        municipality = organization.municipality
+    if municipality is not None and municipality.region_id != questionnaire.region_id:
+        errors["municipality"] = "Муниципалитет относится к другому региону."
+    if period_end < period_start:
+        errors["period_end"] = "Окончание периода не может быть раньше его начала."
+    if questionnaire.questions.filter(counts_satisfaction=True).count() != 1:
+        errors["questionnaire"] = "В анкете нет вопроса об удовлетворённости (он нужен для F5 и F6)."
+    if errors:
+        raise ValidationError(errors)
+    title = (
+        " ".join((title or "").split()) or f"{questionnaire.title} ({questionnaire.get_audience_display()})"
+    )
+    with transaction.atomic():
+        survey_round = SurveyRound(
+            questionnaire=questionnaire,
+            region_id=questionnaire.region_id,
+            municipality=municipality,
+            organization=organization,
+            title=title,
+            period_start=period_start,
+            period_end=period_end,
+            token_key=secrets.token_urlsafe(32),
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        _save(survey_round, user)
+        if municipality is not None:
+            survey_round.municipalities.set([municipality])
+        else:
+            survey_round.municipalities.set(Municipality.objects.filter(region=questionnaire.region_id))
+    return survey_round
+
+
+def _territory_links(survey_round: SurveyRound, day: datetime.date):
+    links = MentorshipLink.objects.filter(status=Mentorship.Status.ACTIVE, start_date__lte=day).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day)
+    )
+    if survey_round.organization_id:
+        return links.filter(organization=survey_round.organization_id)
+    if survey_round.municipality_id:
+        return links.filter(organization__municipality=survey_round.municipality_id)
+    return links.filter(organization__municipality__region=survey_round.region_id)
+
+
+def _may_be_invited(person: dict, day: datetime.date) -> bool:
+    """A pupil or a minor only with the representative's consent on record by ``day``."""
+    minor = person["category"] == Category.STUDENT or age_on(person["birth_date"], day) < ADULT_AGE
+    if not minor:
+        return True
+    consent = person["consent_date"]
+    return consent is not None and consent <= day and bool((person["consent_giver"] or "").strip())
+
+
+def survey_round_participants(*, survey_round: SurveyRound, day: datetime.date) -> tuple[dict, int]:
+    """({person id: organization id} to invite, number of minors skipped for want of consent).
+
+    The participants of the questionnaire's audience in the pairs of the territory active on
+    ``day``; a person in pairs of two schools is invited once, by the first school (by id).
+    """
+    links = _territory_links(survey_round, day)
+    column = "mentor_person" if survey_round.questionnaire.audience == Audience.MENTORS else "mentee_person"
+    pairs = links.filter(**{f"{column}__isnull": False}).values_list(column, "organization").distinct()
+    chosen: dict = {}
+    for person_id, organization_id in sorted(pairs, key=lambda row: (row[1], str(row[0]))):
+        chosen.setdefault(person_id, organization_id)
+    people = Person.objects.filter(pk__in=list(chosen), destruction__isnull=True).values(
+        "pk", "category", "birth_date", "consent_date", "consent_giver"
+    )
+    invited, skipped = {}, 0
+    for person in people:
+        if _may_be_invited(person, day):
+            invited[person["pk"]] = chosen[person["pk"]]
+        else:
+            skipped += 1
+    return invited, skipped
+
+
+def survey_round_open(*, user, survey_round: SurveyRound, today: datetime.date | None = None) -> SurveyRound:
+    """Open: one invitation per participant (see the module); the links expire with the period."""
+    day = _today(today)
+    with transaction.atomic():
+        survey_round = _lock_round(user, survey_round.pk)
+        if survey_round.status != Status.DRAFT:
+            raise ValidationError("Опрос уже открыт.")
+        if survey_round.period_end < day:
+            raise ValidationError(f"Период опроса закончился {ru_date(survey_round.period_end)}.")
+        invited, skipped = survey_round_participants(survey_round=survey_round, day=day)
+        if not invited:
+            raise ValidationError(
+                "На территории опроса нет участников действующих пар, которых можно пригласить."
+            )
+        role = AUDIENCE_ROLE[survey_round.questionnaire.audience]
+        invitations = []
+        for person_id, organization_id in sorted(invited.items(), key=lambda item: (item[1], str(item[0]))):
+            invitation = SurveyInvitation(
+                round=survey_round,
+                person_id=person_id,
+                organization_id=organization_id,
+                role=role,
+                expires_on=survey_round.period_end,
+            )
+            token = invitation_token(invitation=invitation, token_key=survey_round.token_key)
+            invitation.token_hash = token_hash(token=token)
+            invitations.append(invitation)
+        bulk_create_with_history(
+            invitations,
+            SurveyInvitation,
+            batch_size=2000,
+            default_user=user if getattr(user, "is_authenticated", False) else None,
+            default_change_reason="открытие опроса",
+        )
+        survey_round.organizations.set(sorted(set(invited.values())))
+        survey_round.status = Status.OPEN
+        survey_round.opened_on = day
+        survey_round.skipped_minors = skipped
+        _save(survey_round, user)
+    return survey_round
+
+
+def survey_round_close(*, user, survey_round: SurveyRound, today: datetime.date | None = None) -> SurveyRound:
+    """«Завершён»: the links stop working; the round's counts feed the campaigns (F5, F6)."""
+    with transaction.atomic():
+        survey_round = _lock_round(user, survey_round.pk)
+        if survey_round.status != Status.OPEN:
+            raise ValidationError(
+                f"Завершить можно только идущий опрос (сейчас: «{survey_round.get_status_display()}»)."
+            )
+        survey_round.status = Status.CLOSED
+        survey_round.closed_on = _today(today)
+        _save(survey_round, user)
+    return survey_round
+
+
+# ---------------------------------------------------------------- answering
+
+
+def invitation_for_token(*, token: str, today: datetime.date | None = None) -> SurveyInvitation:
+    """The invitation a link names, if it can still be answered; ``SurveyLinkRefused`` otherwise."""
+    invitation = (
+        SurveyInvitation.objects.select_related("round__questionnaire")
+        .filter(token_hash=token_hash(token=token or ""))
+        .first()
+    )
+    _check_link(invitation, _today(today))
+    return invitation
+
+
+def _check_link(invitation: SurveyInvitation | None, day: datetime.date) -> None:
+    if invitation is None:
+        raise SurveyLinkRefused(LINK_UNKNOWN, 404)
+    if invitation.answered_on is not None:
+        raise SurveyLinkRefused(LINK_USED, 410)
+    if invitation.round.status == Status.CLOSED:
+        raise SurveyLinkRefused(ROUND_CLOSED, 410)
+    if invitation.round.status != Status.OPEN:
+        raise SurveyLinkRefused(ROUND_NOT_OPEN, 404)
+    if day > invitation.expires_on:
+        raise SurveyLinkRefused(LINK_EXPIRED.format(day=ru_date(invitation.expires_on)), 410)
+
+
+def _parse_answers(questions: list[Question], answers: dict) -> tuple[list[SurveyAnswer], dict]:
+    """SurveyAnswer rows (without their response) and {question id: error}."""
+    rows, errors = [], {}
+    known = {str(q.pk) for q in questions}
+    for key in answers or {}:
+        if str(key) not in known:
+            errors[str(key)] = "Такого вопроса нет в анкете."
+    given = {str(k): v for k, v in (answers or {}).items()}
+    for question in questions:
+        raw = given.get(str(question.pk))
+        raw = "" if raw is None else str(raw).strip()
+        if not raw:
+            if question.required:
+                errors[str(question.pk)] = "Ответьте на этот вопрос."
+            continue
+        if question.kind == Question.Kind.TEXT:
+            rows.append(SurveyAnswer(question=question, text=raw[:5000]))
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        top = Question.SCALE_MAX if question.kind == Question.Kind.SCALE else len(question.choices)
+        low = Question.SCALE_MIN if question.kind == Question.Kind.SCALE else 1
+        if value is None or not low <= value <= top:
+            errors[str(question.pk)] = "Выберите один из предложенных ответов."
+            continue
+        rows.append(SurveyAnswer(question=question, value=value))
+    return rows, errors
+
+
+def survey_answer(
+    *,
+    token: str,
+    answers: dict,
+    survey_round: SurveyRound | None = None,
+    today: datetime.date | None = None,
+) -> SurveyResponse:
+    """Store the answers given through a link, all or nothing.
+
+    ``answers`` maps a question's id to its answer (the scale's 1–5, the choice's number from 1, or
+    the text). ``survey_round``: the round the page was shown for; a link of another round is
+    refused. A used, expired or unknown link, or one of a closed round, raises ``SurveyLinkRefused``
+    with nothing stored; wrong answers raise ``ValidationError`` ({question id: message}).
+    """
+    day = _today(today)
+    with transaction.atomic():
+        invitation = (
+            SurveyInvitation.objects.select_for_update(of=("self",))
+            .select_related("round__questionnaire")
+            .filter(token_hash=token_hash(token=token or ""))
+            .first()
+        )
+        if invitation is not None and survey_round is not None and invitation.round_id != survey_round.pk:
+            raise SurveyLinkRefused(OTHER_ROUND, 404)
+        _check_link(invitation, day)
+        questionnaire = invitation.round.questionnaire
+        questions = list(questionnaire.questions.all())
+        rows, errors = _parse_answers(questions, answers)
+        if errors:
+            raise ValidationError(errors)
+        response = SurveyResponse.objects.create(
+            round=invitation.round,
+            organization_id=invitation.organization_id,
+            role=invitation.role,
+            answered_on=day,
+            person_id=None if questionnaire.anonymous else invitation.person_id,
+        )
+        for row in rows:
+            row.response = response
+        SurveyAnswer.objects.bulk_create(rows)
+        # An UPDATE, not save(): no history row, whose timestamp would date the answer to the second.
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(answered_on=day)
+    return response
+
+
+# ---------------------------------------------------------------- personal data
+
+
+def survey_person_forget(*, person) -> int:
+    """The person's data are destroyed: their links and non-anonymous responses no longer name them.
+
+    Called by ``registry.privacy.destroy_personal_data`` through its hook (the registry does not
+    import monitoring). The invitations' history rows lose the person too. Returns the rows changed.
+    """
+    changed = SurveyInvitation.objects.filter(person=person).update(person=None)
+    changed += SurveyInvitation.history.filter(person_id=person.pk).update(person_id=None)
+    changed += SurveyResponse.objects.filter(person=person).update(person=None)
+    return changed
+
+
+# ---------------------------------------------------------------- counts
+
+
+@dataclasses.dataclass
+class Rate:
+    answered: int
+    invited: int
+
+    @property
+    def text(self) -> str:
+        """«Ответили 45 из 60 (75 %)»."""
+        return f"Ответили {self.answered} из {self.invited} ({formats.share(self.answered, self.invited, 0)})"
+
+
+def survey_round_rate(*, user, survey_round: SurveyRound) -> Rate:
+    """Answered / invited links of the round within ``user``'s scope: one query."""
+    row = access.scoped(user, SurveyInvitation.objects.filter(round=survey_round)).aggregate(
+        invited=Count("pk"), answered=Count("pk", filter=Q(answered_on__isnull=False))
+    )
+    return Rate(row["answered"] or 0, row["invited"] or 0)
+
+
+@dataclasses.dataclass
+class QuestionResult:
+    question: Question
+    responses: int = 0
+    total: int = 0  # sum of the scale's values
+    satisfied: int = 0  # answers 4–5
+    counts: dict = dataclasses.field(default_factory=dict)  # choice number → answers
+
+    def add(self, other: "QuestionResult") -> None:
+        self.responses += other.responses
+        self.total += other.total
+        self.satisfied += other.satisfied
+        for key, n in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    @property
+    def average(self) -> str:
+        if not self.responses:
+            return "—"
+        return f"{self.total / self.responses:.1f}".replace(".", ",")
+
+    @property
+    def satisfied_share(self) -> str:
+        return formats.share(self.satisfied, self.responses, 0)
+
+    @property
+    def choice_lines(self) -> list[tuple[str, int]]:
+        options = self.question.choices or []
+        return [(option, self.counts.get(i, 0)) for i, option in enumerate(options, start=1)]
+
+
+@dataclasses.dataclass
+class ResultGroup:
+    label: str
+    level: str  # organization / municipality / region
+    responses: int = 0
+    questions: dict = dataclasses.field(default_factory=dict)  # question id → QuestionResult
+    hidden: bool = False  # an anonymous questionnaire's group too small to show
+    cells: list = dataclasses.field(default_factory=list)  # QuestionResult per question, in order
+
+    def result(self, question: Question) -> QuestionResult:
+        return self.questions.setdefault(question.pk, QuestionResult(question))
+
+
+# An anonymous questionnaire's results are not shown for a school (or a municipality, or in all)
+# with fewer responses: two answers and one's own tell the other's.
+MIN_ANONYMOUS_GROUP = 3
+
+
+def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
+    """The round's answers within ``user``'s scope, by school, by municipality and in all: for scale
+    questions the average and the share of 4–5, for choices the count of each option; a group of an
+    anonymous questionnaire with fewer than ``MIN_ANONYMOUS_GROUP`` responses shows its count only.
+    Two queries."""
+    questions = [q for q in survey_round.questionnaire.questions.all() if q.kind != Question.Kind.TEXT]
+    by_id = {q.pk: q for q in questions}
+    responses = access.scoped(user, SurveyResponse.objects.filter(round=survey_round))
+    counts = (
+        responses.values("organization", "organization__full_name", "organization__municipality__name")
+        .annotate(n=Count("pk"))
+        .order_by("organization__municipality__name", "organization__full_name")
+    )
+    answers = (
+        access.scoped(user, SurveyAnswer.objects.filter(response__round=survey_round, question__in=questions))
+        .values("response__organization", "question", "value")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    schools: dict[int, ResultGroup] = {}
+    municipalities: dict[str, ResultGroup] = {}
+    total = ResultGroup("Всего", "region")
+    school_municipality = {}
+    for row in counts:
+        school = ResultGroup(row["organization__full_name"], "organization", responses=row["n"])
+        schools[row["organization"]] = school
+        name = row["organization__municipality__name"]
+        school_municipality[row["organization"]] = name
+        municipality = municipalities.setdefault(name, ResultGroup(name, "municipality"))
+        municipality.responses += row["n"]
+        total.responses += row["n"]
+    for row in answers:
+        question = by_id.get(row["question"])
+        school = schools.get(row["response__organization"])
+        if question is None or school is None:
+            continue
+        part = QuestionResult(question, responses=row["n"])
+        if question.kind == Question.Kind.SCALE:
+            part.total = row["value"] * row["n"]
+            part.satisfied = row["n"] if row["value"] >= Question.SATISFIED_FROM else 0
+        else:
+            part.counts = {row["value"]: row["n"]}
+        municipality = municipalities[school_municipality[row["response__organization"]]]
+        for group in (school, municipality, total):
+            group.result(question).add(part)
+    anonymous = survey_round.questionnaire.anonymous
+    for group in [*schools.values(), *municipalities.values(), total]:
+        group.hidden = anonymous and group.responses < MIN_ANONYMOUS_GROUP
+        group.cells = [] if group.hidden else [group.result(q) for q in questions]
+    return {
+        "questions": questions,
+        "schools": list(schools.values()),
+        "municipalities": list(municipalities.values()),
+        "total": total,
+    }
+
+
+def survey_figures(*, organizations, period: tuple[datetime.date, datetime.date]) -> dict:
+    """F5/F6's figures from the surveys: {(organization id, figure code): count}.
+
+    For each organization and audience, the latest closed round (by the end of its period) that
+    invited its participants and whose period meets ``period``: ``*_surveyed`` its responses,
+    ``*_satisfied`` those that answered the satisfaction question 4 or 5. An organization no such
+    round covers is absent (its figures are typed). Two GROUP BY queries.
+    """
+    start, end = period
+    covered = (
+        SurveyInvitation.objects.filter(
+            organization__in=organizations,
+            round__status=Status.CLOSED,
+            round__period_start__lte=end,
+            round__period_end__gte=start,
+        )
+        .values_list("organization", "role", "round", "round__period_end")
+        .distinct()
+    )
+    latest: dict[tuple[int, str], tuple] = {}
+    for organization, role, round_id, period_end in covered:
+        key = (organization, role)
+        if key not in latest or (period_end, round_id) > latest[key]:
+            latest[key] = (period_end, round_id)
+    if not latest:
+        return {}
+    rows = (
+        SurveyResponse.objects.filter(round__in={round_id for _, round_id in latest.values()})
+        .filter(organization__in=organizations)
+        .values("organization", "role", "round")
+        .annotate(
+            surveyed=Count("pk", distinct=True),
+            satisfied=Count(
+                "pk",
+                distinct=True,
+                filter=Q(
+                    answers__question__counts_satisfaction=True,
+                    answers__value__gte=Question.SATISFIED_FROM,
+                ),
+            ),
+        )
+        .order_by()
+    )
+    found = {(r["organization"], r["role"], r["round"]): (r["surveyed"], r["satisfied"]) for r in rows}
+    prefix = {Role.MENTOR: "mentors", Role.MENTEE: "mentees"}
+    result = {}
+    for (organization, role), (_end, round_id) in latest.items():
+        surveyed, satisfied = found.get((organization, role, round_id), (0, 0))
+        result[(organization, f"{prefix[role]}_surveyed")] = surveyed
+        result[(organization, f"{prefix[role]}_satisfied")] = satisfied
+    return result
