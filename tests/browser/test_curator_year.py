@@ -401,3 +401,85 @@ def test_form_errors_are_shown_in_russian_next_to_the_field_and_nothing_is_creat
         pairs,
     )
     assert page.failed_responses == []
+
+
+def test_curator_writes_a_plan_records_a_meeting_and_downloads_the_agreement(demo, page, shots, tmp_path):
+    """A pair's life as it happens (docs/domain.md §4.1, §4.2): plan → task → meeting → agreement."""
+    import subprocess
+
+    from docx import Document
+
+    from registry.models import Meeting, MentoringPlan, PlanItem
+
+    today = timezone.localdate()
+    pair = (
+        Mentorship.objects.filter(
+            organization__code=CURATOR_SCHOOL_CODE,
+            status=Mentorship.Status.ACTIVE,
+            mentor_person__isnull=False,
+            start_date__lte=today,
+            plan__isnull=True,
+        )
+        .select_related("mentor_person")
+        .order_by("start_date", "pk")
+        .first()
+    )
+    assert pair is not None, "the demo has an active pair of the curator's school without a plan"
+    base = demo.url
+    log_in(page, base)
+    page.goto(f"{base}/pairs/{pair.pk}/")
+
+    # The plan: deficits, goals, hours.
+    page.get_by_role("link", name="Заполнить план").click()
+    labelled(page, "Профессиональные дефициты, запрос наставляемого").fill("Дисциплина на уроке")
+    labelled(page, "Цели и задачи наставничества").fill("Уверенное ведение уроков в 7 классе")
+    labelled(page, "Объём сопровождения, часов").fill("12")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.locator("main")).to_contain_text("Уверенное ведение уроков в 7 классе")
+    assert MentoringPlan.objects.get(mentorship=pair).support_hours == 12
+
+    # A task of the plan.
+    page.get_by_role("link", name="Добавить задачу").click()
+    labelled(page, "Задача").fill("Открытый урок для наставника")
+    labelled(page, "Срок").fill((today + datetime.timedelta(days=30)).isoformat())
+    labelled(page, "Ожидаемый результат").fill("Самоанализ урока")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_role("cell", name="Открытый урок для наставника")).to_be_visible()
+    task = PlanItem.objects.get(plan__mentorship=pair, task="Открытый урок для наставника")
+
+    # A meeting that touched the task.
+    page.get_by_role("link", name="Записать встречу").click()
+    labelled(page, "Дата встречи").fill(today.isoformat())
+    labelled(page, "Продолжительность, минут").fill("45")
+    labelled(page, "Тема").fill("Подготовка открытого урока")
+    labelled(page, "О чём договорились").fill("План урока к пятнице")
+    page.get_by_label("Открытый урок для наставника").check()
+    shot(page, shots, "meeting-form")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.locator("main")).to_contain_text("Подготовка открытого урока")
+    meeting = Meeting.objects.get(mentorship=pair, topic="Подготовка открытого урока")
+    assert meeting.date == today and list(meeting.plan_items.all()) == [task]
+    shot(page, shots, "pair-with-plan-and-meeting")
+
+    # The agreement, as a person would open it: the PDF's text and the DOCX's paragraphs.
+    with page.expect_download() as pdf:
+        page.get_by_role("link", name="Соглашение (PDF)").click()
+    pdf_path = tmp_path / "agreement.pdf"
+    pdf.value.save_as(pdf_path)
+    text = subprocess.run(
+        ["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = " ".join(text.split())
+    assert "Соглашение о наставничестве" in flat or "СОГЛАШЕНИЕ О НАСТАВНИЧЕСТВЕ" in flat
+    assert pair.mentor_person.full_name in flat and "Открытый урок для наставника" in flat
+    with page.expect_download() as docx:
+        page.get_by_role("link", name="Соглашение (DOCX)").click()
+    docx_path = tmp_path / "agreement.docx"
+    docx.value.save_as(docx_path)
+    document = Document(str(docx_path))
+    words = " ".join(
+        [p.text for p in document.paragraphs]
+        + [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    )
+    assert pair.mentor_person.full_name in words and "Открытый урок для наставника" in words
+    assert page.failed_responses == []
