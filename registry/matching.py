@@ -6,17 +6,15 @@ writes nothing; nothing is paired automatically, the curator decides. The criter
 points are the table of docs/domain.md «Подбор наставника»; the constants below are that table.
 """
 
-import datetime
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, QuerySet
 
 from common.formats import plural
 from registry.models import MentoringForm, Mentorship, MentorshipLink, Person
-from registry.selectors import links_as_of
+from registry.selectors import active_mentees_count
 
 SUBJECT_POINTS = 30  # the same subject
 SUBJECT_NEAR_POINTS = 15  # subjects sharing a word («математика» and «математика и информатика»)
@@ -58,22 +56,6 @@ def stems(text: str) -> dict[str, str]:
     return found
 
 
-def _load(as_of: datetime.date) -> Coalesce:
-    """Distinct mentees of the candidate (the outer row) in pairs active on ``as_of``."""
-    return Coalesce(
-        Subquery(
-            links_as_of(None, as_of, active_only=True)
-            .filter(mentor_person=OuterRef("pk"))
-            .order_by()
-            .values("mentor_person")
-            .annotate(n=Count("mentee_person", distinct=True))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
 def _subject_points(mentee: Person, mentor: Person) -> tuple[str, int] | None:
     wanted, offered = normalize(mentee.subject), normalize(mentor.subject)
     if not wanted or not offered:
@@ -110,20 +92,20 @@ def mentor_suggestions(
     mentee: Person,
     mentoring_form: MentoringForm | None,
     candidates: QuerySet[Person],
-    as_of: datetime.date,
     limit: int | None = None,
     mentee_request: str = "",
 ) -> list[Suggestion]:
     """The candidates as mentors of ``mentee`` in ``mentoring_form``, best first (``limit`` rows).
 
     Left out, not scored: the mentee himself; a category the form does not admit as mentor; a
-    mentor with ``MENTOR_MENTEE_LIMIT`` or more mentees in pairs active on ``as_of``; a mentor
+    mentor with ``MENTOR_MENTEE_LIMIT`` or more mentees in active pairs (the load the mentor select and
+    the card show: ``selectors.active_mentees_count``); a mentor
     already in an active pair of this form with this mentee. ``mentee_request`` is the request
     typed in the form being filled; without one the mentee's subject and position stand for it.
     One query whatever the number of candidates.
     """
     load_limit = settings.MENTOR_MENTEE_LIMIT
-    rows = candidates.exclude(pk=mentee.pk).annotate(match_load=_load(as_of))
+    rows = candidates.exclude(pk=mentee.pk).annotate(match_load=active_mentees_count())
     if mentoring_form is not None:
         rows = rows.annotate(
             match_paired=Exists(

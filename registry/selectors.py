@@ -12,7 +12,8 @@ mentorship that is not a draft, started on or before the date and did not end be
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from .models import (
     COUNTED_STATUSES,
@@ -303,3 +304,22 @@ def mentorship_alerts_by_organization(*, scope: Scope, today: datetime.date) -> 
         .order_by()
     )
     return {row.pop("organization"): row for row in rows}
+
+
+def active_mentees_count(mentor: str = "pk") -> Coalesce:
+    """Distinct mentees the person at ``mentor`` (an outer reference) carries in active pairs.
+
+    One correlated subquery, so a list annotates every row in its own query. It counts the
+    mentor's pairs in every organization: it is the mentor's load, and only a number is shown.
+    """
+    return Coalesce(
+        Subquery(
+            MentorshipLink.objects.filter(status=Mentorship.Status.ACTIVE, mentor_person=OuterRef(mentor))
+            .order_by()
+            .values("mentor_person")
+            .annotate(n=Count("mentee_person", distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )

@@ -13,8 +13,7 @@ import uuid
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from common.forms import DatePickerInput, PlainTextMixin
@@ -32,6 +31,7 @@ from registry.models import (
     UserScope,
     silent_weeks_label,
 )
+from registry.selectors import active_mentees_count
 
 FORM_FIRST = "Сначала выберите форму наставничества."
 ORGANIZATION_FIRST = "Сначала выберите организацию."
@@ -70,25 +70,6 @@ class ParticipantChoiceField(forms.ModelChoiceField):
 class ParticipantMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return participant_label(obj)
-
-
-def active_mentees_count(mentor: str = "pk") -> Coalesce:
-    """Distinct mentees the person at ``mentor`` (an outer reference) carries in active pairs.
-
-    One correlated subquery, so a list annotates every row in its own query. It counts the
-    mentor's pairs in every organization: it is the mentor's load, and only a number is shown.
-    """
-    return Coalesce(
-        Subquery(
-            MentorshipLink.objects.filter(status=Mentorship.Status.ACTIVE, mentor_person=OuterRef(mentor))
-            .order_by()
-            .values("mentor_person")
-            .annotate(n=Count("mentee_person", distinct=True))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
 
 
 def _chosen(form: forms.Form, name: str, queryset: QuerySet, key: str):

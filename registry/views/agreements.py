@@ -9,24 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.shortcuts import render
+from django.urls import path
 
 from common.uploads import DiskFull
 from registry import access, agreements
 from registry.forms.agreements import AgreementUploadForm
 from registry.models import Mentorship
-
-
-def _pair(user, pk) -> Mentorship:
-    pairs = Mentorship.objects.select_related("mentoring_form", "organization")
-    return access.get_scoped_or_404(user, pairs, pk=pk)
+from registry.views.mentorships import back_to_card, scoped_pair
 
 
 @login_required
 def agreement_upload(request, pk):
     """«Загрузить подписанное соглашение»: the card posts here; a refused upload shows its reason."""
-    pair = _pair(request.user, pk)
+    pair = scoped_pair(request.user, pk)
     access.require_write(request.user, pair)
     form = AgreementUploadForm(
         request.POST if request.method == "POST" else None,
@@ -45,7 +41,7 @@ def agreement_upload(request, pk):
             messages.success(
                 request, f"Подписанное соглашение загружено, дата соглашения {pair.agreement_date:%d.%m.%Y}."
             )
-            return redirect(reverse("registry:mentorship-detail", args=[pair.pk]) + "#agreement")
+            return back_to_card(pair, "agreement")
     return render(
         request,
         "registry/mentorships/agreement_upload.html",

@@ -7,33 +7,22 @@ Access: the pair is looked up in the user's scope first (a stranger's 404), then
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 
 from registry import access, meetings
 from registry.forms.meetings import MeetingForm
-from registry.models import Meeting, Mentorship
-
-TEMPLATE = "registry/meetings/meeting_form.html"
-
-
-def _pair(user, pk) -> Mentorship:
-    pairs = Mentorship.objects.select_related("mentoring_form", "organization__municipality")
-    return access.get_scoped_or_404(user, pairs, pk=pk)
-
-
-def _back(pair: Mentorship):
-    return redirect(reverse("registry:mentorship-detail", args=[pair.pk]) + "#meetings")
+from registry.models import Meeting
+from registry.views.mentorships import back_to_card, scoped_pair, section_form
 
 
 @login_required
 def meeting_add(request, pk):
     """«Записать встречу»."""
-    pair = _pair(request.user, pk)
+    pair = scoped_pair(request.user, pk)
     access.require_write(request.user, Meeting(mentorship=pair))
     if not meetings.accepts_meetings(mentorship=pair):
         messages.error(request, meetings.DRAFT_PAIR)
-        return _back(pair)
+        return back_to_card(pair, "meetings")
     form = MeetingForm(request.POST if request.method == "POST" else None, mentorship=pair)
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,14 +31,14 @@ def meeting_add(request, pk):
             form.add_service_error(error)
         else:
             messages.success(request, "Встреча записана.")
-            return _back(pair)
-    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": "Запись встречи"})
+            return back_to_card(pair, "meetings")
+    return section_form(request, pair, form, section="meetings", title="Запись встречи")
 
 
 @login_required
 def meeting_edit(request, pk, meeting):
     """«Изменить» a meeting."""
-    pair = _pair(request.user, pk)
+    pair = scoped_pair(request.user, pk)
     record = access.get_scoped_or_404(
         request.user, Meeting.objects.select_related("mentorship"), pk=meeting, mentorship=pair
     )
@@ -59,15 +48,15 @@ def meeting_edit(request, pk, meeting):
     if request.method == "POST" and form.is_valid():
         if not form.has_changed():
             messages.info(request, "Изменений нет.")
-            return _back(pair)
+            return back_to_card(pair, "meetings")
         try:
             meetings.meeting_update(meeting=record, **form.cleaned_data)
         except ValidationError as error:
             form.add_service_error(error)
         else:
             messages.success(request, "Встреча сохранена.")
-            return _back(pair)
-    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": "Изменение встречи"})
+            return back_to_card(pair, "meetings")
+    return section_form(request, pair, form, section="meetings", title="Изменение встречи")
 
 
 urlpatterns = [

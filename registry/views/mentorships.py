@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
@@ -29,7 +29,6 @@ from registry.forms.mentorships import (
     MentorshipFilter,
     MentorshipForm,
     TerminateForm,
-    active_mentees_count,
     sees_minor_names,
 )
 from registry.models import (
@@ -44,6 +43,7 @@ from registry.models import (
     UserScope,
     silent_weeks_label,
 )
+from registry.selectors import active_mentees_count
 
 PAGE_SIZE = 50
 EXPORT_FILENAME = "Наставнические пары.xlsx"
@@ -52,6 +52,24 @@ Status = Mentorship.Status
 
 
 # ---------------------------------------------------------------- reading
+
+
+def scoped_pair(user, pk) -> Mentorship:
+    """The pair a section of its card (plan, meetings, agreement) writes to: in the user's scope or
+    a 404; the section's view then asks ``access.require_write``."""
+    pairs = Mentorship.objects.select_related("mentoring_form", "organization__municipality")
+    return access.get_scoped_or_404(user, pairs, pk=pk)
+
+
+def section_form(request, pair: Mentorship, form, *, section: str, title: str):
+    """The page of a form of a card's section: the pair's heading, the form, «← к паре» at the section."""
+    context = {"form": form, "pair": pair, "section": section, "title": title}
+    return render(request, "registry/mentorships/section_form.html", context)
+
+
+def back_to_card(pair: Mentorship, section: str):
+    """Back to the pair's card, at the section (``#plan``, ``#meetings``) the user came from."""
+    return redirect(reverse("registry:mentorship-detail", args=[pair.pk]) + f"#{section}")
 
 
 def _pairs(user) -> QuerySet:
@@ -462,7 +480,6 @@ def _match(form: MentorshipForm, mentee: Person, mentee_request: str) -> Match:
         mentee=mentee,
         mentoring_form=form.chosen_form,
         candidates=form.fields["mentor"].queryset,
-        as_of=timezone.localdate(),
         limit=SUGGESTIONS_SHOWN,
         mentee_request=mentee_request if "\x00" not in mentee_request else "",
     )

@@ -7,29 +7,19 @@ Access: the pair is looked up in the user's scope first (a stranger's 404), then
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.shortcuts import redirect
+from django.urls import path
 
 from registry import access, plans
 from registry.forms.plans import PlanForm, PlanItemForm
-from registry.models import MentoringPlan, Mentorship, PlanItem
-
-TEMPLATE = "registry/plans/plan_form.html"
-
-
-def _pair(user, pk) -> Mentorship:
-    pairs = Mentorship.objects.select_related("mentoring_form", "organization__municipality")
-    return access.get_scoped_or_404(user, pairs, pk=pk)
-
-
-def _back(pair: Mentorship):
-    return redirect(reverse("registry:mentorship-detail", args=[pair.pk]) + "#plan")
+from registry.models import MentoringPlan, PlanItem
+from registry.views.mentorships import back_to_card, scoped_pair, section_form
 
 
 @login_required
 def plan_edit(request, pk):
     """«Заполнить план» / «Изменить план»."""
-    pair = _pair(request.user, pk)
+    pair = scoped_pair(request.user, pk)
     plan = MentoringPlan.objects.filter(mentorship=pair).select_related("methodist").first()
     access.require_write(request.user, plan or MentoringPlan(mentorship=pair))
     form = PlanForm(request.POST if request.method == "POST" else None, mentorship=pair, plan=plan)
@@ -40,15 +30,15 @@ def plan_edit(request, pk):
             form.add_service_error(error)
         else:
             messages.success(request, "План наставничества сохранён.")
-            return _back(pair)
+            return back_to_card(pair, "plan")
     title = "Изменение плана наставничества" if plan else "План наставничества"
-    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": title})
+    return section_form(request, pair, form, section="plan", title=title)
 
 
 @login_required
 def plan_item_add(request, pk):
     """«Добавить задачу»: only to a plan already filled."""
-    pair = _pair(request.user, pk)
+    pair = scoped_pair(request.user, pk)
     plan = MentoringPlan.objects.filter(mentorship=pair).first()
     access.require_write(request.user, plan or MentoringPlan(mentorship=pair))
     if plan is None:
@@ -62,14 +52,14 @@ def plan_item_add(request, pk):
             form.add_service_error(error)
         else:
             messages.success(request, "Задача добавлена в план.")
-            return _back(pair)
-    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": "Новая задача плана"})
+            return back_to_card(pair, "plan")
+    return section_form(request, pair, form, section="plan", title="Новая задача плана")
 
 
 @login_required
 def plan_item_edit(request, pk, item):
     """«Изменить» a task, marking it done among the rest."""
-    pair = _pair(request.user, pk)
+    pair = scoped_pair(request.user, pk)
     task = access.get_scoped_or_404(
         request.user, PlanItem.objects.select_related("plan__mentorship"), pk=item, plan__mentorship=pair
     )
@@ -78,15 +68,15 @@ def plan_item_edit(request, pk, item):
     if request.method == "POST" and form.is_valid():
         if not form.has_changed():
             messages.info(request, "Изменений нет.")
-            return _back(pair)
+            return back_to_card(pair, "plan")
         try:
             plans.plan_item_update(item=task, **form.cleaned_data)
         except ValidationError as error:
             form.add_service_error(error)
         else:
             messages.success(request, "Задача плана сохранена.")
-            return _back(pair)
-    return render(request, TEMPLATE, {"form": form, "pair": pair, "title": "Изменение задачи плана"})
+            return back_to_card(pair, "plan")
+    return section_form(request, pair, form, section="plan", title="Изменение задачи плана")
 
 
 urlpatterns = [

@@ -55,7 +55,7 @@ def suggest(world, candidates=None, **kw):
     if candidates is None:
         candidates = Person.objects.filter(pk__in=[p.pk for p in world.values()])
     with override_settings(MENTOR_MENTEE_LIMIT=LIMIT):
-        return matching.mentor_suggestions(mentee=world["mentee"], candidates=candidates, as_of=TODAY, **kw)
+        return matching.mentor_suggestions(mentee=world["mentee"], candidates=candidates, **kw)
 
 
 def by_name(suggestions) -> dict[str, matching.Suggestion]:
@@ -103,7 +103,7 @@ def test_a_mentor_at_the_limit_the_mentee_and_a_category_the_form_refuses_are_le
                 mentee=world["mentee"],
                 mentoring_form=f.form("teacher_teacher"),
                 candidates=Person.objects.all(),
-                as_of=TODAY,
+
             )
         }
     assert "Занятая Ольга" in names
@@ -141,7 +141,7 @@ def test_one_query_whatever_the_number_of_candidates(school, count, django_asser
             mentee=mentee,
             mentoring_form=form,
             candidates=Person.objects.filter(full_name__startswith="Наставник"),
-            as_of=TODAY,
+
         )
     assert len(rows) == count
 
