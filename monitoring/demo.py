@@ -15,6 +15,11 @@
 - Today: an open campaign of the coordinator for the current school year, its deadline ahead;
   a few schools have sent, the demo curator's school (D0116) has its draft to fill. A later run
   whose date is past that deadline moves it two weeks ahead (``make run`` seeds on every start).
+- Surveys (docs/domain.md §7): the default questionnaires for mentors and for mentees, and this
+  school year's two finished rounds over Oktyabrsky (1 September up to the day the current
+  campaign opens), answered deterministically through ``monitoring.surveys``; the current
+  campaign's F5 and F6 are pre-filled from them. The seeds' campaigns (2022–2023) have no F5 or
+  F6 and their periods meet no round: their figures are unchanged.
 
 Every school gets a curator account (no password: it cannot log in; the demo's ``curator`` keeps
 D0116) so that submissions are sent by their school and the missing ones show whom to remind.
@@ -37,7 +42,16 @@ from registry.demo import CURATOR_SCHOOL_CODE, OKTYABRSKY_CODE, REGION_CODE, Dem
 from registry.models import ContestEntry, Municipality, Organization, Region, UserScope, school_year_of
 
 from . import campaigns as svc
-from .models import Campaign, Question, Questionnaire, RoadMap, RoadMapEvent, Submission
+from . import surveys
+from .models import (
+    Campaign,
+    Question,
+    Questionnaire,
+    RoadMap,
+    RoadMapEvent,
+    Submission,
+    SurveyRound,
+)
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)
@@ -143,7 +157,7 @@ SMOLENSK_SITE_CHECK = {
 }
 SMOLENSK_SITE_CHECK_INDICATORS = ["R7"]
 
-CURRENT_INDICATORS = ["F1", "F3", "F7", "R1", "R2", "R3", "R4", "R5"]
+CURRENT_INDICATORS = ["F1", "F3", "F5", "F6", "F7", "R1", "R2", "R3", "R4", "R5"]
 
 
 def at(day: datetime.date, hour: int = 12, minute: int = 0) -> datetime.datetime:
@@ -152,6 +166,10 @@ def at(day: datetime.date, hour: int = 12, minute: int = 0) -> datetime.datetime
 
 
 SATISFACTION_TITLE = "Удовлетворённость участием в программе наставничества"
+# The demo's finished survey rounds: the answer to the satisfaction question of the n-th response
+# (8 of 10 are 4 or 5); every sixth invited person does not answer.
+SATISFACTION_ANSWERS = (5, 4, 5, 3, 4, 5, 4, 2, 5, 4)
+SILENT_EVERY = 6
 FREQUENCY = ["Раз в неделю и чаще", "Два-три раза в месяц", "Раз в месяц", "Реже раза в месяц"]
 
 
@@ -175,6 +193,9 @@ class MonitoringDemo:
 
     def build(self) -> dict:
         self.people = self.accounts()
+        questionnaires = self.questionnaires()
+        # Before the current campaign: its F5 and F6 are pre-filled from these rounds.
+        survey_rounds = [self.survey_round(questionnaire) for questionnaire in questionnaires]
         result = {
             "campaigns": [
                 self.oktyabrsky_2022(),
@@ -183,7 +204,8 @@ class MonitoringDemo:
                 self.current_campaign(),
             ],
             "roadmaps": [self.bryansk_roadmap(), self.smolensk_roadmap(), self.school_roadmap()],
-            "questionnaires": self.questionnaires(),
+            "questionnaires": questionnaires,
+            "survey_rounds": survey_rounds,
         }
         return result
 
@@ -242,6 +264,62 @@ class MonitoringDemo:
                     )
             made.append(questionnaire)
         return made
+
+    def current_opened_on(self) -> datetime.date:
+        """The day the current school year's campaign opens: ten days ago, not before 1 September."""
+        return max(self.today - 10 * DAY, D(school_year_of(self.today), 9, 1))
+
+    def survey_round(self, questionnaire: Questionnaire) -> SurveyRound:
+        """This school year's finished round of ``questionnaire`` over Oktyabrsky, through the services.
+
+        The operator opens it on 1 September, when the year's pairs begin, for the period up to the day
+        the current campaign opens (so that the campaign's F5 and F6 are pre-filled from it); five of
+        six invited people answer, in the order of the curator's printed list, the satisfaction
+        question as ``SATISFACTION_ANSWERS`` go round; closed on the period's last day. Found again
+        by its title: a second run adds nothing.
+        """
+        year = school_year_of(self.today)
+        title = (
+            f"{questionnaire.title} ({questionnaire.get_audience_display()}), {year}/{year + 1} учебный год"
+        )
+        found = SurveyRound.objects.filter(questionnaire=questionnaire, title=title).first()
+        if found is not None:
+            return found
+        operator = self.people.operator
+        start, end = D(year, 9, 1), self.current_opened_on()
+        survey_round = surveys.survey_round_create(
+            user=operator,
+            questionnaire=questionnaire,
+            period_start=start,
+            period_end=end,
+            municipality=self.oktyabrsky,
+            title=title,
+        )
+        survey_round = surveys.survey_round_open(user=operator, survey_round=survey_round, today=start)
+        questions = list(questionnaire.questions.all())
+        span = (end - start).days + 1
+        answered = 0
+        for k, (_, token) in enumerate(surveys.invitation_links(user=operator, survey_round=survey_round)):
+            if k % SILENT_EVERY == SILENT_EVERY - 1:
+                continue
+            answers = {}
+            for question in questions:
+                if question.counts_satisfaction:
+                    answers[question.pk] = SATISFACTION_ANSWERS[answered % len(SATISFACTION_ANSWERS)]
+                elif question.kind == Question.Kind.SCALE:
+                    answers[question.pk] = 5 - answered % 3
+                elif question.kind == Question.Kind.CHOICE:
+                    answers[question.pk] = 1 + answered % len(question.choices)
+                elif answered % 7 == 0:
+                    answers[question.pk] = "Больше встреч с наставником по расписанию."
+            surveys.survey_answer(
+                token=token,
+                answers=answers,
+                survey_round=survey_round,
+                today=start + (k % span) * DAY,
+            )
+            answered += 1
+        return surveys.survey_round_close(user=operator, survey_round=survey_round, today=end)
 
     # ------------------------------------------------------------ curators
 
@@ -416,7 +494,7 @@ class MonitoringDemo:
                     period_end=max(campaign.period_end, deadline),
                 )
             return campaign
-        opened_on = max(self.today - 10 * DAY, D(year, 9, 1))
+        opened_on = self.current_opened_on()
         deadline = self.today + 14 * DAY
         fields = {
             "title": title,

@@ -21,13 +21,17 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Max
+from django.db.models import Count, IntegerField, Max, Q, Sum
+from django.db.models import Value as V
+from django.db.models.functions import Coalesce
 
 from common import formats
 from registry.models import (
+    COUNTED_STATUSES,
     Category,
     Headcount,
     MentoringForm,
+    MentoringPlan,
     NormativeDocument,
     Organization,
     TrainingCompletion,
@@ -103,11 +107,18 @@ FIXED = [
         "Наставников, удовлетворённых участием в программе",
         bound="mentors_surveyed",
     ),
+    # From the pairs' plans (docs/domain.md §4.1, R15): plans a regional methodist accompanies.
+    Figure("plans_high_deficits", "ИПН педагогов с высоким уровнем профессиональных дефицитов"),
+    Figure("plan_support_hours", "Часов сопровождения ИПН региональными методистами"),
     Figure(ORGANIZATIONS, "Организаций", source=CAMPAIGN),
     Figure(SUBMITTED, "Организаций, представивших отчёт", source=CAMPAIGN),
 ]
 
 HEADCOUNT_FIGURES = ("students", "students_10_plus", "teachers", "young_specialists")
+PLAN_FIGURES = frozenset({"plans_high_deficits", "plan_support_hours"})
+# Seed 003, 1.3: a regional methodist is paid for accompanying a plan «из расчета 5 часов на 1
+# программу»; a plan whose hours are not filled counts these five.
+PLAN_HOURS_DEFAULT = 5
 SURVEY_FIGURES = frozenset({"mentees_surveyed", "mentees_satisfied", "mentors_surveyed", "mentors_satisfied"})
 
 
@@ -318,8 +329,10 @@ def registry_values(
     a count of mentorships absent for an organization is 0 (the registry knows of none). The
     surveys' figures (F5, F6) come from the latest closed survey round covering the organization
     whose period meets ``period`` (the campaign's; by default the school year of ``as_of`` up to
-    it); an organization no round covers is absent, and types them. At most eight queries, each
-    one GROUP BY over all the organizations.
+    it); an organization no round covers is absent, and types them. The plans' figures (R15) count
+    the plans of the pairs counted on the date that have a supervising methodist of the regional
+    register, and their hours (``PLAN_HOURS_DEFAULT`` where not filled). At most nine queries,
+    each one GROUP BY over all the organizations.
     """
     wanted = set(codes)
     result: dict[tuple[int, str], tuple[int | None, str]] = {}
@@ -396,6 +409,27 @@ def registry_values(
         for row in rows:
             result[(row["organization"], "regulation_on_site")] = (1, row["url"])
 
+    if wanted & PLAN_FIGURES:
+        rows = (
+            MentoringPlan.objects.filter(
+                mentorship__organization__in=organizations,
+                mentorship__status__in=COUNTED_STATUSES,
+                mentorship__start_date__lte=as_of,
+                methodist__isnull=False,
+            )
+            .filter(Q(mentorship__end_date__isnull=True) | Q(mentorship__end_date__gte=as_of))
+            .values("mentorship__organization")
+            .annotate(
+                plans=Count("pk"),
+                hours=Sum(Coalesce("support_hours", V(PLAN_HOURS_DEFAULT), output_field=IntegerField())),
+            )
+            .order_by()
+        )
+        for row in rows:
+            for code, column in (("plans_high_deficits", "plans"), ("plan_support_hours", "hours")):
+                if code in wanted:
+                    result[(row["mentorship__organization"], code)] = (row[column], "")
+
     if wanted & SURVEY_FIGURES:
         if period is None:
             period = (datetime.date(school_year_of(as_of), 9, 1), as_of)
@@ -413,7 +447,7 @@ def registry_values(
 
 # Figures whose absence in ``registry_values`` means 0: the registry knows of no such mentorship.
 ZERO_WHEN_ABSENT_PREFIXES = (f"{MENTORS}:", f"{MENTEES}:", f"{YOUNG_MENTEES}:")
-ZERO_WHEN_ABSENT = {"student_mentees_10_plus", YOUNG_MENTEES, "trained_teachers"}
+ZERO_WHEN_ABSENT = {"student_mentees_10_plus", YOUNG_MENTEES, "trained_teachers", *PLAN_FIGURES}
 
 
 def registry_default(code: str, figure: Figure) -> int | None:

@@ -13,13 +13,15 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
+from django.urls import reverse
 from django.utils import timezone
 
 from common.formats import parse_ru_date
 from monitoring import campaigns as svc
 from monitoring import rights, selectors
 from monitoring.demo import MonitoringDemo
-from monitoring.models import Campaign, RoadMap, RoadMapEvent, Submission, SubmissionValue
+from monitoring.indicators import Value
+from monitoring.models import Campaign, RoadMap, RoadMapEvent, Submission, SubmissionValue, SurveyRound
 from registry import access
 from registry import selectors as registry_selectors
 from registry.demo import CURATOR_SCHOOL_CODE, PASSWORD
@@ -268,6 +270,52 @@ def test_a_later_run_keeps_the_current_campaign_open(demo):
     assert campaign.status == Campaign.Status.OPEN
     assert campaign.deadline == later + 14 * DAY and campaign.period_end >= campaign.deadline
     assert Campaign.objects.filter(municipality__code="M01", status=Campaign.Status.OPEN).count() == 1
+
+
+# ---------------------------------------------------------------- today: the finished survey rounds
+
+
+def test_the_demo_survey_rounds_are_finished_and_fill_f5_f6(demo, client):
+    """This school year's two rounds over Oktyabrsky, closed: the response rate and the satisfaction
+    question's 4–5 share as the round's page prints them, and the current campaign's F5 and F6
+    pre-filled from them (the seeds' campaigns have no F5 or F6: their figures are unchanged)."""
+    rounds = SurveyRound.objects.filter(municipality__code="M01").select_related("questionnaire")
+    assert {(r.questionnaire.audience, r.status) for r in rounds} == {
+        ("mentees", SurveyRound.Status.CLOSED),
+        ("mentors", SurveyRound.Status.CLOSED),
+    }
+    client.force_login(user("operator"))
+    printed_rates = {
+        "mentees": ("Ответили 180 из 216 (83\xa0%)", "4,1; 4–5: 80\xa0%"),
+        "mentors": ("Ответили 141 из 169 (83\xa0%)", "4,1; 4–5: 80\xa0%"),
+    }
+    for survey_round in rounds:
+        body = client.get(reverse("monitoring:survey-round-detail", args=[survey_round.pk])).content.decode()
+        rate, satisfaction = printed_rates[survey_round.questionnaire.audience]
+        assert f'data-figure="rate">{rate}<' in body
+        question = survey_round.questionnaire.questions.get(counts_satisfaction=True)
+        total = body.split('data-level="region"')[1]
+        assert f'data-question="{question.pk}">{satisfaction}<' in total
+    campaign = current_campaign()
+    assert {"F5", "F6"} <= set(campaign.indicators.values_list("code", flat=True))
+    prefilled = {
+        figure: sum(
+            SubmissionValue.objects.filter(submission__campaign=campaign, figure=figure).values_list(
+                "value", flat=True
+            )
+        )
+        for figure in ("mentees_satisfied", "mentees_surveyed", "mentors_satisfied", "mentors_surveyed")
+    }
+    assert prefilled == {
+        "mentees_satisfied": 144,
+        "mentees_surveyed": 180,
+        "mentors_satisfied": 113,
+        "mentors_surveyed": 141,
+    }
+    assert Value(144, 180).share() == f"80{NBSP}%"  # F5 over the district
+    assert Value(113, 141).share() == f"80,1{NBSP}%"  # F6
+    for seeded in (oktyabrsky_campaign(), *Campaign.objects.exclude(pk=campaign.pk)):
+        assert not seeded.indicators.filter(code__in=["F5", "F6"]).exists()
 
 
 # ---------------------------------------------------------------- idempotence

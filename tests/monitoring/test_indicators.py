@@ -65,6 +65,7 @@ def test_the_seeded_catalogue_is_sound():
         "R6",
         "R7",
         "R9",
+        "R15",
     ]
     figures = ind.catalogue()
     assert {i.code: ind.check_definition(i, figures) for i in indicators} == {i.code: {} for i in indicators}
@@ -259,8 +260,9 @@ def test_registry_values_as_of_the_campaign_date(region, school, neighbour_schoo
     figures = ind.catalogue()
     codes = [code for code, figure in figures.items() if figure.per_organization]
     organizations = Organization.objects.filter(pk__in=[school.pk, neighbour_school.pk]).values("pk")
-    # One GROUP BY per family of figures; the surveys' one finds no closed round (a second reads its answers).
-    with django_assert_num_queries(7):
+    # One GROUP BY per family of figures; the surveys' one finds no closed round (a second reads its answers);
+    # the pairs' plans (R15) add one.
+    with django_assert_num_queries(8):
         known = ind.registry_values(as_of=as_of, organizations=organizations, codes=codes, figures=figures)
     mine = {code: value for (org, code), (value, _url) in known.items() if org == school.pk}
     assert mine == {
