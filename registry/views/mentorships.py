@@ -585,7 +585,9 @@ def _close(request, pk, *, target: str, form_class):
                     mentorship=pair,
                     end_date=data["end_date"],
                     result=data["result"],
-                    effectiveness=data["effectiveness"],
+                    goal_reached=data["goal_reached"],
+                    mentee_assessment=data["mentee_assessment"],
+                    effect_comment=data["effect_comment"],
                     expected_version=data["version"],
                 )
             else:
@@ -603,6 +605,8 @@ def _close(request, pk, *, target: str, form_class):
             messages.success(request, f"Пара переведена в статус «{Status(target).label}».")
             return redirect("registry:mentorship-detail", pk)
     context = {"form": form, "pair": pair, "target": Status(target)}
+    if target == Status.COMPLETED:
+        context["plan_progress"] = plans.plan_card(pair, timezone.localdate()).progress
     return render(request, "registry/mentorships/mentorship_close.html", context)
 
 
