@@ -1291,6 +1291,53 @@ class PlanProgress:
         return f"{self.done} из {self.total} ({share(self.done, self.total, 0)})"
 
 
+class PlanTemplate(models.Model):
+    """A region's template of a pair's plan for one form of mentoring (docs/domain.md §4.1), kept by
+    the operator in the admin; «Заполнить из шаблона» on a pair's card copies it into the pair's plan."""
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="plan_templates", verbose_name="регион")
+    mentoring_form = models.ForeignKey(
+        MentoringForm, models.PROTECT, related_name="plan_templates", verbose_name="форма наставничества"
+    )
+    title = models.CharField("название", max_length=200)
+    deficits = models.TextField("профессиональные дефициты, запрос наставляемого")
+    goals = models.TextField("цели и задачи наставничества")
+
+    class Meta:
+        verbose_name = "шаблон плана наставничества"
+        verbose_name_plural = "шаблоны планов наставничества"
+        ordering = ["title", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "mentoring_form", "title"],
+                name="registry_plantemplate_unique_title",
+                violation_error_message="В регионе уже есть шаблон с таким названием для этой формы.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class PlanTemplateItem(models.Model):
+    """A task of a plan template; its deadline is counted in days from the pair's start."""
+
+    template = models.ForeignKey(PlanTemplate, models.CASCADE, related_name="items", verbose_name="шаблон")
+    task = models.TextField("задача")
+    expected_result = models.TextField("ожидаемый результат", blank=True)
+    deadline_days = models.PositiveSmallIntegerField(
+        "срок, дней от начала пары", help_text="Срок задачи = дата начала пары + столько дней"
+    )
+
+    class Meta:
+        verbose_name = "задача шаблона плана"
+        verbose_name_plural = "задачи шаблона плана"
+        ordering = ["deadline_days", "pk"]
+
+    def __str__(self):
+        return self.task
+
+
 class PlanItem(models.Model):
     """One task of a pair's plan: what, by when, with what result, and whether it was done."""
 
