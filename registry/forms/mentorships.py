@@ -380,7 +380,7 @@ class CompleteForm(_TransitionForm):
         help_text="Как наставляемый сам оценивает результат, от 1 до 5.",
     )
     effect_comment = forms.CharField(
-        label="Комментарий к результативности",
+        label="Комментарий к оценке",
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
