@@ -52,6 +52,8 @@ SCOPE_PATHS: dict[type[Model], Paths] = {
         "mentorship__organization__municipality",
         "mentorship__organization__municipality__region",
     ),
+    m.PlanTemplate: Paths(None, None, "region"),
+    m.PlanTemplateItem: Paths(None, None, "template__region"),
     m.PlanItem: Paths(
         "plan__mentorship__organization",
         "plan__mentorship__organization__municipality",

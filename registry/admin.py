@@ -38,6 +38,8 @@ from .models import (
     OrganizationStatus,
     Person,
     PersonalDataDestruction,
+    PlanTemplate,
+    PlanTemplateItem,
     PracticeBankEntry,
     Region,
     TrainingCompletion,
@@ -553,6 +555,31 @@ class MethodistRegistryEntryAdmin(ScopedAdmin):
     search_fields = ["person__full_name", "specialization"]
     list_select_related = ["person", "region"]
     autocomplete_fields = ["region", "person"]
+
+
+class PlanTemplateItemInline(ScopedAdminMixin, admin.TabularInline):
+    model = PlanTemplateItem
+    fields = ["task", "expected_result", "deadline_days"]
+    extra = 1
+
+
+@admin.register(PlanTemplate)
+class PlanTemplateAdmin(ScopedAdmin):
+    """The region's plan templates (docs/domain.md §4.1): the operator of the region keeps them."""
+
+    list_display = ["title", "mentoring_form", "region", "tasks"]
+    list_filter = ["mentoring_form", ("region", ONLY_SCOPED)]
+    search_fields = ["title"]
+    list_select_related = ["mentoring_form", "region"]
+    autocomplete_fields = ["region"]
+    inlines = [PlanTemplateItemInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(task_count=models.Count("items"))
+
+    @admin.display(description="задач", ordering="task_count")
+    def tasks(self, obj):
+        return obj.task_count
 
 
 # ---------------------------------------------------------------- users and their scopes

@@ -43,6 +43,8 @@ from .models import (
     OrganizationStatus,
     Person,
     PlanItem,
+    PlanTemplate,
+    PlanTemplateItem,
     PracticeBankEntry,
     Region,
     TrainingCompletion,
@@ -338,6 +340,7 @@ class DemoBuilder:
         self.practices(region, schools)
         self.methodists(region, schools)
         self.mentoring_plans(region)
+        self.plan_templates(region)
         self.meetings()
         self.bases(schools)
         accounts = self.accounts(
@@ -977,6 +980,34 @@ class DemoBuilder:
             if code != CURATOR_SCHOOL_CODE:
                 item = plan.items.get(task__startswith="Участие в конкурсе")
                 plans.plan_item_update(item=item, status=PlanItem.Status.CANCELLED, today=today)
+
+    PLAN_TEMPLATE_TITLE = "План первого года молодого педагога"
+    PLAN_TEMPLATE_ITEMS = (
+        ("Знакомство с ООП, локальными актами и традициями школы", "Лист знакомства", 14),
+        ("Посещение уроков наставника (не менее 4)", "Анализ посещённых уроков", 45),
+        ("Технологическая карта урока с наставником", "Технологическая карта", 75),
+        ("Работа с родителями: подготовка и проведение родительского собрания", "План собрания", 120),
+        ("Открытый урок для методического объединения", "Самоанализ урока", 180),
+        ("Портфолио молодого специалиста", "Портфолио", 250),
+    )
+
+    def plan_templates(self, region) -> None:
+        """The region's template «План первого года молодого педагога» for «учитель – учитель»
+        (docs/domain.md §4.1); a second run finds it and adds nothing."""
+        template, created = PlanTemplate.objects.get_or_create(
+            region=region,
+            mentoring_form=self.forms["teacher_teacher"],
+            title=self.PLAN_TEMPLATE_TITLE,
+            defaults={
+                "deficits": "Планирование урока по ФГОС, дисциплина на уроке, работа с родителями",
+                "goals": "Адаптация молодого специалиста в коллективе; самостоятельное ведение уроков",
+            },
+        )
+        if created:
+            PlanTemplateItem.objects.bulk_create(
+                PlanTemplateItem(template=template, task=task, expected_result=result, deadline_days=days)
+                for task, result, days in self.PLAN_TEMPLATE_ITEMS
+            )
 
     # ------------------------------------------------------------ the pairs' meetings
 

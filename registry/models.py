@@ -483,6 +483,17 @@ END_BEFORE_START = "Дата окончания не может быть ран�
 TERMINATION_REASON_REQUIRED = "Укажите причину досрочного прекращения."
 
 
+MENTEE_ASSESSMENT_RANGE = "Самооценка наставляемого — число от 1 до 5."
+
+
+class GoalReached(models.TextChoices):
+    """Whether the pair reached its goal, answered at completion."""
+
+    YES = "yes", "да"
+    PARTLY = "partly", "частично"
+    NO = "no", "нет"
+
+
 class Mentorship(models.Model):
     """A pair or a group: one mentor (person or organization), one or more mentees."""
 
@@ -545,6 +556,26 @@ class Mentorship(models.Model):
     mentee_request = models.TextField("запрос наставляемого", blank=True)
     result = models.TextField("результат", blank=True)
     termination_reason = models.TextField("причина досрочного прекращения", blank=True)
+    # Effectiveness recorded at completion (docs/domain.md §4): the plan's figures copied then,
+    # the goal, the mentee's own assessment. Portal-only: the workbook does not carry them.
+    plan_items_done = models.PositiveSmallIntegerField(
+        "задач плана выполнено на момент завершения", null=True, blank=True
+    )
+    plan_items_total = models.PositiveSmallIntegerField(
+        "задач плана (запланировано и выполнено) на момент завершения", null=True, blank=True
+    )
+    goal_reached = models.CharField("цель достигнута", max_length=8, choices=GoalReached.choices, blank=True)
+    mentee_assessment = models.PositiveSmallIntegerField(
+        "самооценка наставляемого",
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, MENTEE_ASSESSMENT_RANGE),
+            MaxValueValidator(5, MENTEE_ASSESSMENT_RANGE),
+        ],
+        help_text="От 1 до 5",
+    )
+    effect_comment = models.CharField("комментарий к результативности", max_length=500, blank=True)
     version = models.PositiveIntegerField("версия", default=1, editable=False)
     created_at = models.DateTimeField("создана", auto_now_add=True)
     updated_at = models.DateTimeField("изменена", auto_now=True)
@@ -581,6 +612,11 @@ class Mentorship(models.Model):
                 name="registry_mentorship_closed_has_end_date",
                 violation_error_message="У завершённой или прекращённой пары должна быть дата окончания.",
             ),
+            models.CheckConstraint(
+                condition=Q(mentee_assessment__isnull=True) | Q(mentee_assessment__range=(1, 5)),
+                name="registry_mentorship_assessment_1_5",
+                violation_error_message=MENTEE_ASSESSMENT_RANGE,
+            ),
         ]
         indexes = [models.Index(fields=["organization", "status"], name="registry_ms_org_status")]
 
@@ -591,6 +627,26 @@ class Mentorship(models.Model):
     @property
     def is_group(self) -> bool:
         return self.links.count() > 1
+
+    GOAL_PHRASES = {
+        "yes": "цель достигнута",
+        "partly": "цель достигнута частично",
+        "no": "цель не достигнута",
+    }
+
+    @property
+    def effectiveness(self) -> str:
+        """«задачи плана 4 из 5 (80 %), цель достигнута, самооценка наставляемого 5 из 5»;
+        "" for a pair completed without it (before the fields existed, or imported)."""
+        if not self.goal_reached:
+            return ""
+        total = self.plan_items_total or 0
+        progress = PlanProgress(self.plan_items_done or 0, total)
+        plan = f"задачи плана {progress}" if total else "задач плана не было"
+        parts = [plan, self.GOAL_PHRASES[self.goal_reached]]
+        if self.mentee_assessment:
+            parts.append(f"самооценка наставляемого {self.mentee_assessment} из 5")
+        return ", ".join(parts)
 
     @classmethod
     def status_errors(
@@ -1233,6 +1289,53 @@ class PlanProgress:
         if not self.total:
             return "нет задач"
         return f"{self.done} из {self.total} ({share(self.done, self.total, 0)})"
+
+
+class PlanTemplate(models.Model):
+    """A region's template of a pair's plan for one form of mentoring (docs/domain.md §4.1), kept by
+    the operator in the admin; «Заполнить из шаблона» on a pair's card copies it into the pair's plan."""
+
+    region = models.ForeignKey(Region, models.CASCADE, related_name="plan_templates", verbose_name="регион")
+    mentoring_form = models.ForeignKey(
+        MentoringForm, models.PROTECT, related_name="plan_templates", verbose_name="форма наставничества"
+    )
+    title = models.CharField("название", max_length=200)
+    deficits = models.TextField("профессиональные дефициты, запрос наставляемого")
+    goals = models.TextField("цели и задачи наставничества")
+
+    class Meta:
+        verbose_name = "шаблон плана наставничества"
+        verbose_name_plural = "шаблоны планов наставничества"
+        ordering = ["title", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "mentoring_form", "title"],
+                name="registry_plantemplate_unique_title",
+                violation_error_message="В регионе уже есть шаблон с таким названием для этой формы.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class PlanTemplateItem(models.Model):
+    """A task of a plan template; its deadline is counted in days from the pair's start."""
+
+    template = models.ForeignKey(PlanTemplate, models.CASCADE, related_name="items", verbose_name="шаблон")
+    task = models.TextField("задача")
+    expected_result = models.TextField("ожидаемый результат", blank=True)
+    deadline_days = models.PositiveSmallIntegerField(
+        "срок, дней от начала пары", help_text="Срок задачи = дата начала пары + столько дней"
+    )
+
+    class Meta:
+        verbose_name = "задача шаблона плана"
+        verbose_name_plural = "задачи шаблона плана"
+        ordering = ["deadline_days", "pk"]
+
+    def __str__(self):
+        return self.task
 
 
 class PlanItem(models.Model):

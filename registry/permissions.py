@@ -189,6 +189,13 @@ PAGES: dict[str, Page] = {
         SCHOOL,
         "registry.mentorship",
     ),
+    "registry:mentorship-plan-from-template": Page(
+        "curator of the pair's school and admin, POST only (a template of the pair's region and form; "
+        "another 404); wider roles 403, strangers 404",
+        SCHOOL,
+        "registry.mentorship",
+        post_only=True,
+    ),
     "registry:mentorship-plan-item-add": Page(
         "curator of the pair's school and admin; wider roles 403, strangers 404",
         SCHOOL,

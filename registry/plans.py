@@ -5,6 +5,7 @@ goals, the hours of support, the supervising methodist and the tasks (``PlanItem
 done ÷ (planned + done) tasks, cancelled ones not counted; a task is overdue when it is still
 planned after its deadline; a deadline outside the pair's period is flagged, not refused
 (docs/domain.md §4.1). Rights: ``access.WRITE_RULES`` (the pair's school curator and the admin).
+A region's plan templates (``PlanTemplate``, kept in the admin) fill an empty plan in one step.
 """
 
 import datetime
@@ -13,12 +14,21 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import MentoringPlan, Mentorship, MethodistRegistryEntry, PlanItem, PlanProgress
+from .models import (
+    MentoringPlan,
+    Mentorship,
+    MethodistRegistryEntry,
+    PlanItem,
+    PlanProgress,
+    PlanTemplate,
+)
 
 OUTSIDE_PERIOD = "Срок вне периода наставничества пары"
 OVERDUE = "Просрочено"
 PLAN_FIELDS = ("deficits", "goals", "support_hours", "methodist")
 ITEM_FIELDS = ("task", "deadline", "expected_result", "status", "done_on")
+PLAN_HAS_TASKS = "В плане пары уже есть задачи: шаблон заполняет только пустой план."
+TEMPLATE_NOT_FOR_PAIR = "Шаблон не подходит паре: он другого региона или другой формы наставничества."
 
 
 # ---------------------------------------------------------------- writing
@@ -100,6 +110,47 @@ def plan_item_update(*, item: PlanItem, today: datetime.date | None = None, **fi
     return item
 
 
+def templates_for(*, mentorship: Mentorship):
+    """The plan templates of the pair's region and form of mentoring, by title (one query)."""
+    return PlanTemplate.objects.filter(
+        region__municipalities__organizations=mentorship.organization_id,
+        mentoring_form=mentorship.mentoring_form_id,
+    ).order_by("title", "pk")
+
+
+def template_deadline(*, mentorship: Mentorship, days: int) -> datetime.date:
+    """The pair's start + ``days``, clipped to the pair's end (the actual one, else the planned one)."""
+    deadline = mentorship.start_date + datetime.timedelta(days=days)
+    end = mentorship.end_date or mentorship.planned_end_date
+    return min(deadline, end) if end else deadline
+
+
+@transaction.atomic
+def plan_from_template(*, mentorship: Mentorship, template: PlanTemplate) -> MentoringPlan:
+    """«Заполнить из шаблона»: a pair without a plan gets the template's deficits, goals and tasks; an
+    empty plan keeps its own text and gets the tasks. A plan with tasks is refused (PLAN_HAS_TASKS)."""
+    pair = (
+        Mentorship.objects.select_for_update()
+        .select_related("organization__municipality")
+        .get(pk=mentorship.pk)
+    )
+    if not templates_for(mentorship=pair).filter(pk=template.pk).exists():
+        raise ValidationError(TEMPLATE_NOT_FOR_PAIR)
+    plan = MentoringPlan.objects.filter(mentorship=pair).first()
+    if plan is not None and plan.items.exists():
+        raise ValidationError(PLAN_HAS_TASKS)
+    if plan is None:
+        plan = plan_save(mentorship=pair, deficits=template.deficits, goals=template.goals)
+    for item in template.items.all():
+        plan_item_add(
+            plan=plan,
+            task=item.task,
+            expected_result=item.expected_result,
+            deadline=template_deadline(mentorship=pair, days=item.deadline_days),
+        )
+    return plan
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -118,7 +169,7 @@ class PlanCard:
     overdue: int
 
 
-def plan_card(mentorship: Mentorship, today: datetime.date) -> PlanCard:
+def plan_card(*, mentorship: Mentorship, today: datetime.date) -> PlanCard:
     """The plan as the pair's card shows it, in two queries whatever the number of tasks."""
     plan = (
         MentoringPlan.objects.select_related("methodist__person")

@@ -4,9 +4,19 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 
-from .models import ORGANIZATION_SIDE, Mentorship, MentorshipLink, Organization, Person
+from .models import (
+    MENTEE_ASSESSMENT_RANGE,
+    ORGANIZATION_SIDE,
+    GoalReached,
+    MentoringPlan,
+    Mentorship,
+    MentorshipLink,
+    Organization,
+    Person,
+    PlanProgress,
+)
 
 MENTEE_REQUIRED = "Укажите хотя бы одного наставляемого."
 MENTEE_WRONG_KIND = "В форме «{form}» наставляемым не может быть {what} ({name})."
@@ -285,16 +295,7 @@ def mentorship_check_status(
         raise ValidationError(errors)
 
 
-class Effectiveness(models.TextChoices):
-    """The curator's assessment on completion. Mentorship has no field for it (yet): it is
-    written at the start of the result text, «Эффективность: высокая. …»."""
-
-    HIGH = "high", "высокая"
-    MEDIUM = "medium", "средняя"
-    LOW = "low", "низкая"
-
-
-EFFECTIVENESS_PREFIX = "Эффективность: {label}. "
+GOAL_REQUIRED = "Укажите, достигнута ли цель наставничества."
 
 
 def mentorship_complete(
@@ -302,20 +303,35 @@ def mentorship_complete(
     mentorship: Mentorship,
     end_date: datetime.date,
     result: str,
-    effectiveness: str = "",
+    goal_reached: str,
+    mentee_assessment: int | None = None,
+    effect_comment: str = "",
     expected_version: int | None = None,
 ) -> Mentorship:
-    """действует → завершена, with the result and, if given, the assessed effectiveness."""
-    text = result.strip()
-    if effectiveness:
-        text = EFFECTIVENESS_PREFIX.format(label=Effectiveness(effectiveness).label) + text
-    return mentorship_transition(
-        mentorship=mentorship,
-        status=Mentorship.Status.COMPLETED,
-        end_date=end_date,
-        result=text,
-        expected_version=expected_version,
-    )
+    """действует → завершена, with the result and its effectiveness (docs/domain.md §4): the plan's
+    done and planned + done tasks copied as they are now (0 of 0 without a plan), whether the goal
+    was reached (required), the mentee's own assessment 1–5 (optional) and a comment."""
+    errors = {}
+    if goal_reached not in GoalReached.values:
+        errors["goal_reached"] = GOAL_REQUIRED
+    if mentee_assessment is not None and not 1 <= mentee_assessment <= 5:
+        errors["mentee_assessment"] = MENTEE_ASSESSMENT_RANGE
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        plan = MentoringPlan.objects.filter(mentorship=mentorship).first()
+        progress = plan.progress() if plan else PlanProgress(0, 0)
+        mentorship.plan_items_done, mentorship.plan_items_total = progress.done, progress.total
+        mentorship.goal_reached = goal_reached
+        mentorship.mentee_assessment = mentee_assessment
+        mentorship.effect_comment = effect_comment.strip()
+        return mentorship_transition(
+            mentorship=mentorship,
+            status=Mentorship.Status.COMPLETED,
+            end_date=end_date,
+            result=result.strip(),
+            expected_version=expected_version,
+        )
 
 
 # What a curator may change in the pair form; status goes through mentorship_transition only.

@@ -22,6 +22,7 @@ from registry.models import (
     ORGANIZATION_SIDE,
     PAIR_ALERTS,
     Category,
+    GoalReached,
     MentoringForm,
     Mentorship,
     MentorshipLink,
@@ -346,15 +347,31 @@ class _TransitionForm(PlainTextMixin, forms.Form):
 
 
 class CompleteForm(_TransitionForm):
-    effectiveness = forms.ChoiceField(
-        label="Эффективность", choices=[("", "— оцените —"), *services.Effectiveness.choices]
+    """The result and its effectiveness (docs/domain.md §4); the plan's figures are copied by the service."""
+
+    goal_reached = forms.ChoiceField(
+        label="Цель достигнута", choices=[("", "— выберите —"), *GoalReached.choices]
+    )
+    mentee_assessment = forms.TypedChoiceField(
+        label="Самооценка наставляемого",
+        choices=[("", "— нет —"), *((n, f"{n} из 5") for n in range(1, 6))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Как наставляемый сам оценивает результат, от 1 до 5.",
+    )
+    effect_comment = forms.CharField(
+        label="Комментарий к оценке",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     result = forms.CharField(
         label="Результат",
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Чего достиг наставляемый: например, «Аттестован на первую категорию».",
     )
-    field_order = ["end_date", "effectiveness", "result"]
+    field_order = ["end_date", "goal_reached", "mentee_assessment", "effect_comment", "result"]
 
 
 class TerminateForm(_TransitionForm):

@@ -381,13 +381,18 @@ def mentorship_detail(request, pk):
     today = timezone.localdate()
     show = sees_minor_names(request.user)
     can_write = access.can_write(request.user, pair, access.STATUS)
-    plan = plans.plan_card(pair, today)
+    plan = plans.plan_card(mentorship=pair, today=today)
+    can_write_plan = access.can_write(request.user, plan.plan or MentoringPlan(mentorship=pair))
     context = {
         "plan": plan,
         "meetings": meetings.meetings_of(mentorship=pair),
         "can_write_meetings": access.can_write(request.user, Meeting(mentorship=pair))
         and meetings.accepts_meetings(mentorship=pair),
-        "can_write_plan": access.can_write(request.user, plan.plan or MentoringPlan(mentorship=pair)),
+        "can_write_plan": can_write_plan,
+        # «Заполнить из шаблона»: for the plan's writers while the plan has no task (one query)
+        "plan_templates": list(plans.templates_for(mentorship=pair))
+        if can_write_plan and not plan.rows
+        else [],
         "pair": pair,
         "row": _row(pair, today, show),
         "can_write": can_write,
@@ -602,7 +607,9 @@ def _close(request, pk, *, target: str, form_class):
                     mentorship=pair,
                     end_date=data["end_date"],
                     result=data["result"],
-                    effectiveness=data["effectiveness"],
+                    goal_reached=data["goal_reached"],
+                    mentee_assessment=data["mentee_assessment"],
+                    effect_comment=data["effect_comment"],
                     expected_version=data["version"],
                 )
             else:
@@ -620,6 +627,8 @@ def _close(request, pk, *, target: str, form_class):
             messages.success(request, f"Пара переведена в статус «{Status(target).label}».")
             return redirect("registry:mentorship-detail", pk)
     context = {"form": form, "pair": pair, "target": Status(target)}
+    if target == Status.COMPLETED:
+        context["plan_progress"] = plans.plan_card(mentorship=pair, today=timezone.localdate()).progress
     return render(request, "registry/mentorships/mentorship_close.html", context)
 
 

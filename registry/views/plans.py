@@ -7,8 +7,10 @@ Access: the pair is looked up in the user's scope first (a stranger's 404), then
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.views.decorators.http import require_POST
 
 from registry import access, plans
 from registry.forms.plans import PlanForm, PlanItemForm
@@ -79,8 +81,30 @@ def plan_item_edit(request, pk, item):
     return section_form(request, pair, form, section="plan", title="Изменение задачи плана")
 
 
+@login_required
+@require_POST
+def plan_from_template(request, pk):
+    """«Заполнить из шаблона»: a template of the pair's region and form (another one is not found)."""
+    pair = scoped_pair(request.user, pk)
+    plan = MentoringPlan.objects.filter(mentorship=pair).first()
+    access.require_write(request.user, plan or MentoringPlan(mentorship=pair))
+    template_pk = request.POST.get("template", "")
+    if not template_pk.isascii() or not template_pk.isdigit() or len(template_pk) > 18:  # within a bigint
+        raise Http404("Шаблон не найден")
+    template = get_object_or_404(plans.templates_for(mentorship=pair), pk=int(template_pk))
+    try:
+        plans.plan_from_template(mentorship=pair, template=template)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"План заполнен из шаблона «{template.title}».")
+    return back_to_card(pair, "plan")
+
+
 urlpatterns = [
     path("pairs/<uuid:pk>/plan/", plan_edit, name="mentorship-plan-edit"),
+    path("pairs/<uuid:pk>/plan/from-template/", plan_from_template, name="mentorship-plan-from-template"),
     path("pairs/<uuid:pk>/plan/tasks/new/", plan_item_add, name="mentorship-plan-item-add"),
     path("pairs/<uuid:pk>/plan/tasks/<int:item>/", plan_item_edit, name="mentorship-plan-item-edit"),
 ]

@@ -99,6 +99,7 @@ NOT_FILLED = {
     "registry:mentorship-activate",
     "registry:mentorship-complete",
     "registry:mentorship-terminate",
+    "registry:mentorship-plan-from-template",  # POST only
     "registry:practice-public-file",
     "registry:practice-review",
     "registry:practice-file",

@@ -308,7 +308,7 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
     }, (before, active)
     shot(page, shots, "09-dashboard-active")
 
-    # 7. Complete the pair: result, effectiveness, end date today.
+    # 7. Complete the pair: result, goal reached, end date today.
     page.goto(f"{base}/pairs/{pair.pk}/")
     page.get_by_role("link", name="Завершить").click()
     expect(page).to_have_url(f"{base}/pairs/{pair.pk}/complete/")
@@ -316,7 +316,7 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
     end_date = page.get_by_label("Дата окончания")
     expect(end_date).to_have_value(today.isoformat())  # offered as today
     end_date.fill(today.isoformat())
-    page.get_by_label("Эффективность").select_option(label="высокая")
+    page.get_by_label("Цель достигнута").select_option(label="да")
     page.get_by_label("Результат").fill(RESULT)
     shot(page, shots, "10-complete-form")
     page.get_by_role("button", name="Завершить").click()
@@ -324,11 +324,12 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
     expect(page.locator("ul.messages")).to_contain_text("Пара переведена в статус «завершена».")
     expect(page.locator(".pair-head .status")).to_have_text("завершена")
     expect(card_value("Дата окончания")).to_have_text(ddmmyyyy(today))
-    expect(card_value("Результат")).to_have_text(f"Эффективность: высокая. {RESULT}")
+    expect(card_value("Результат")).to_have_text(RESULT)
+    expect(card_value("Результативность")).to_have_text("задач плана не было, цель достигнута")
     expect(page.get_by_role("link", name="Завершить")).to_have_count(0)
     pair.refresh_from_db()
     assert (pair.status, pair.end_date) == (Mentorship.Status.COMPLETED, today)
-    assert pair.result == f"Эффективность: высокая. {RESULT}"
+    assert (pair.result, pair.goal_reached) == (RESULT, "yes")
     shot(page, shots, "11-pair-completed")
 
     # 8. The dashboard after completion: it shows pairs in status «действует», like the lists its

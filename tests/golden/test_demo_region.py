@@ -20,6 +20,8 @@ from registry.models import (
     Municipality,
     Person,
     PlanItem,
+    PlanTemplate,
+    PlanTemplateItem,
     PracticeBankEntry,
     Region,
     TrainingCourse,
@@ -105,6 +107,8 @@ def _counts():
         MentoringPlan.history.count(),
         PlanItem.history.count(),
         Meeting.history.count(),
+        PlanTemplate.objects.count(),
+        PlanTemplateItem.objects.count(),
     )
 
 
@@ -127,6 +131,13 @@ def test_demo_pairs_have_plans_with_done_and_one_overdue_task(demo, client):
     body = client.get(reverse("registry:mentorship-detail", args=[pair.pk])).content.decode()
     assert 'data-figure="plan-progress">2 из 5 (40\xa0%)<' in body
     assert 'data-figure="plan-overdue">1<' in body and "Изменить план" in body
+
+
+def test_demo_region_ships_the_first_year_plan_template(demo):
+    """docs/domain.md §4.1: «План первого года молодого педагога» for «учитель – учитель»."""
+    template = PlanTemplate.objects.get(title="План первого года молодого педагога")
+    assert (template.region.code, template.mentoring_form.code) == ("DEMO", "teacher_teacher")
+    assert template.items.count() == 6
 
 
 def test_demo_pairs_have_meetings_and_some_went_silent(demo, client):

@@ -22,6 +22,8 @@ from registry.models import (
     NormativeDocument,
     OrganizationStatus,
     Person,
+    PlanTemplate,
+    PlanTemplateItem,
     PracticeBankEntry,
     TrainingCompletion,
     TrainingCourse,
@@ -164,6 +166,10 @@ def one_of_everything(school, other_school, teacher, young, curator, admin_user)
         submitted_by=admin_user,
     )
     MethodistRegistryEntry.objects.create(region=region, person=teacher)
+    template = PlanTemplate.objects.create(
+        region=region, mentoring_form=pair.mentoring_form, title="Первый год", deficits="д", goals="ц"
+    )
+    PlanTemplateItem.objects.create(template=template, task="Знакомство со школой", deadline_days=14)
     return pair
 
 

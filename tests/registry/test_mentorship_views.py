@@ -82,7 +82,7 @@ def test_strangers_get_404_for_every_pair_page(request, client_for, neighbour_sc
 def test_strangers_cannot_act_on_a_pair(request, client_for, pair, draft, stranger):
     client = client_for(request.getfixturevalue(stranger))
     assert client.post(url("activate", draft), {"version": draft.version}).status_code == 404
-    data = {"end_date": "2024-12-01", "result": "Чужой результат", "effectiveness": "high"}
+    data = {"end_date": "2024-12-01", "result": "Чужой результат", "goal_reached": "yes"}
     assert client.post(url("complete", pair), {**data, "version": pair.version}).status_code == 404
     assert client.post(url("edit", pair), fm.edit_post(pair, goal="Чужая цель")).status_code == 404
     draft.refresh_from_db()
@@ -353,7 +353,7 @@ def test_a_stale_completion_changes_nothing(client_for, curator, pair):
     old = pair.version
     first = Mentorship.objects.get(pk=pair.pk)
     services.mentorship_update(mentorship=first, expected_version=old, goal="Изменил коллега")
-    data = {"end_date": "2024-12-01", "result": "Итог", "effectiveness": "high", "version": old}
+    data = {"end_date": "2024-12-01", "result": "Итог", "goal_reached": "yes", "version": old}
     response = client_for(curator).post(url("complete", pair), data)
     assert response.status_code == 200 and services.STALE_VERSION in response.content.decode()
     pair.refresh_from_db()
@@ -378,26 +378,26 @@ def test_editing_a_pair_keeps_an_imported_mentor_from_another_school(
 # ---------------------------------------------------------------- lifecycle
 
 
-def test_draft_is_activated_then_completed_with_result_and_effectiveness(client_for, curator, draft):
+def test_draft_is_activated_then_completed_with_result_and_goal(client_for, curator, draft):
     client = client_for(curator)
     assert "Начать" in client.get(url("detail", draft)).content.decode()
     assert client.post(url("activate", draft), {"version": draft.version}).status_code == 302
     draft.refresh_from_db()
     assert draft.status == "active" and set(draft.links.values_list("status", flat=True)) == {"active"}
     body = client.get(url("complete", draft)).content.decode()
-    for label in ["Дата окончания", "Результат", "Эффективность", "высокая", "средняя", "низкая"]:
+    for label in ["Дата окончания", "Результат", "Цель достигнута", "частично", "Самооценка наставляемого"]:
         assert label in body
-    data = {"end_date": "2025-05-31", "result": "Аттестован на первую категорию", "effectiveness": "high"}
+    data = {"end_date": "2025-05-31", "result": "Аттестован на первую категорию", "goal_reached": "yes"}
     response = client.post(url("complete", draft), {**data, "version": draft.version})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == "completed" and str(draft.end_date) == "2025-05-31"
-    assert draft.result == "Эффективность: высокая. Аттестован на первую категорию"
+    assert draft.result == "Аттестован на первую категорию" and draft.goal_reached == "yes"
     assert draft.links.get().status == "completed"
 
 
 def test_completion_without_result_is_refused(client_for, curator, pair):
-    data = {"end_date": "2025-05-31", "result": "  ", "effectiveness": "medium", "version": pair.version}
+    data = {"end_date": "2025-05-31", "result": "  ", "goal_reached": "partly", "version": pair.version}
     response = client_for(curator).post(url("complete", pair), data)
     assert response.status_code == 200
     assert "Обязательное поле." in field_block(response.content.decode(), "result")
@@ -406,7 +406,7 @@ def test_completion_without_result_is_refused(client_for, curator, pair):
 
 
 def test_completion_before_the_start_is_refused_next_to_the_date(client_for, curator, pair):
-    data = {"end_date": "2020-01-01", "result": "Итог", "effectiveness": "low", "version": pair.version}
+    data = {"end_date": "2020-01-01", "result": "Итог", "goal_reached": "no", "version": pair.version}
     response = client_for(curator).post(url("complete", pair), data)
     assert "раньше даты начала" in field_block(response.content.decode(), "end_date")
     pair.refresh_from_db()
@@ -431,7 +431,7 @@ def test_termination_requires_a_reason(client_for, curator, pair):
 
 def test_a_transition_the_lifecycle_forbids_is_refused(client_for, curator, draft, pair):
     client = client_for(curator)
-    data = {"end_date": "2024-12-01", "result": "Итог", "effectiveness": "high", "version": draft.version}
+    data = {"end_date": "2024-12-01", "result": "Итог", "goal_reached": "yes", "version": draft.version}
     response = client.post(url("complete", draft), data, follow=True)
     assert "«черновик» нельзя перевести в статус «завершена»" in response.content.decode()
     assert client.get(url("terminate", draft)).status_code == 302

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry import agreements, plans
-from registry.models import MentoringPlan, PlanItem
+from registry.models import MentoringPlan, PlanItem, PlanTemplate, PlanTemplateItem
 from tests import factories as f
 from tests.registry import factories_regional as fr
 
@@ -122,7 +122,7 @@ def test_overdue_is_a_planned_task_past_its_deadline(pair):
     done = f.make_plan_item(pair, deadline=datetime.date(2022, 9, 1), status="done", done_on=today)
     cancelled = f.make_plan_item(pair, deadline=datetime.date(2022, 9, 1), status="cancelled")
     assert [i.is_overdue(today) for i in (late, due_today, done, cancelled)] == [True, False, False, False]
-    assert plans.plan_card(pair, today).overdue == 1
+    assert plans.plan_card(mentorship=pair, today=today).overdue == 1
 
 
 # ---------------------------------------------------------------- refusals and flags
@@ -262,6 +262,19 @@ def test_the_cards_query_count_does_not_grow_with_the_plan(
     card(client, pair)  # warm up (sessions, content types)
     with CaptureQueriesContext(connection) as without_plan:
         card(client, pair)
+    # «Заполнить из шаблона»: the region's templates are one query, however many there are
+    for k in range(3):
+        template = PlanTemplate.objects.create(
+            region=pair.organization.municipality.region,
+            mentoring_form=pair.mentoring_form,
+            title=f"Шаблон {k}",
+            deficits="д",
+            goals="ц",
+        )
+        PlanTemplateItem.objects.create(template=template, task="Задача", deadline_days=10)
+    with CaptureQueriesContext(connection) as with_templates:
+        assert len(card(client, pair).context["plan_templates"]) == 3
+    assert len(with_templates) == len(without_plan)
     f.make_plan(pair, methodist=methodist)
     first = f.make_plan_item(pair, task="первая")
     f.make_meeting(pair, plan_items=[first])  # the meetings and their tasks: docs/domain.md §4.2
