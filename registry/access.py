@@ -391,6 +391,7 @@ REVIEW = "review"
 SUBMIT = "submit"  # a practice sent to the bank by its school
 WORKBOOK = "workbook"  # the organization's pages of the regional workbook, with personal data
 IMPORT = "import"  # a workbook uploaded into the registry
+INVITE = "invite"  # a mentor invited into the portal (its own account, registry.accounts)
 
 _REGIONAL = WriteRule(
     "its region's operator, admin", _REGION, "Это действие доступно региональному оператору."
@@ -452,6 +453,15 @@ for _label, _action, _rule in (
             "its school's curator, admin (export everything, destroy)",
             _SCHOOL,
             "Персональные данные участника доступны куратору его организации.",
+        ),
+    ),
+    (
+        "registry.person",
+        INVITE,
+        WriteRule(
+            "its school's curator only (an adult mentor gets its own account)",
+            frozenset({Role.CURATOR}),
+            "Пригласить наставника в портал может куратор его организации.",
         ),
     ),
     (

@@ -153,6 +153,17 @@ PAGES: dict[str, Page] = {
         "registry.person",
         post_only=True,
     ),
+    "registry:person-invite": Page(
+        "the curator of the person's school (an adult mentor: its own account); other roles 403; others 404",
+        frozenset({CURATOR}),
+        "registry.person",
+    ),
+    # the invitation's one-time link: the link is the only key; unknown, used or expired 404
+    "registry:mentor-invitation": Page(
+        "everyone, no login, with a live invitation link; anything else 404",
+        public=True,
+        statuses=_same(404),
+    ),
     "registry:person-export": Page(
         "curator of the person's school and admin; coordinator and operator 403 (a pupil 404); others 404",
         SCHOOL,

@@ -27,6 +27,7 @@ SERVICE_MODULES = [
     "registry.imports",
     "registry.export_jobs",
     "registry.agreements",
+    "registry.accounts",
 ]
 ENTITY_ACTION = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
