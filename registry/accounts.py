@@ -7,7 +7,7 @@ hash and last login, so it dies the moment the password is set, and after
 ``PASSWORD_RESET_TIMEOUT``. Setting the password activates the account.
 
 Pupils never get accounts: a person of the category «обучающийся» or under 18 on the day is refused,
-whatever the form says (docs/domain.md §5).
+whatever the form says (docs/domain.md §4.3).
 """
 
 import datetime

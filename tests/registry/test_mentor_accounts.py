@@ -1,4 +1,4 @@
-"""Mentors' own accounts (docs/domain.md §5, docs/architecture.md §7).
+"""Mentors' own accounts (docs/domain.md §4.3, docs/architecture.md §7).
 
 A curator invites an adult mentor of its school by e-mail; the link sets a password once and opens
 the account. The mentor sees only its own pairs (another pair of the same school, another school:
