@@ -38,7 +38,7 @@ from django_otp.admin import OTPAdminSite
 
 from common.filters import SafeChangeListMixin
 from common.forms import PlainTextAdminMixin
-from registry import access
+from registry import access, permissions
 from registry.models import UserScope
 
 Role = UserScope.Role
@@ -310,3 +310,25 @@ class PortalAdminSite(OTPAdminSite):
         if request.user.is_authenticated:
             raise PermissionDenied  # signed in and verified, but not staff: the portal login would loop
         return redirect_to_login(target, login_url=resolve_url(settings.LOGIN_URL))
+
+
+class MentorPagesMiddleware:
+    """A mentor's own account reaches only the pages whose row in ``registry.permissions.PAGES`` names
+    it (the dashboard, its pairs, their plans, meetings and agreements, its mentees' cards): every other
+    page answers 403 before any object is looked up (``Page.refuses_first``), so that no list, export
+    or registry page has to learn about the role. Pages outside the table (the Django admin) are
+    closed to it anyway: a mentor is never staff."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or access.role_of(request.user) != UserScope.Role.MENTOR:
+            return None
+        page = permissions.PAGES.get(request.resolver_match.view_name)
+        if page is not None and page.refuses_first(UserScope.Role.MENTOR):
+            raise PermissionDenied("Эта страница недоступна наставнику: ему открыты только его пары.")
+        return None

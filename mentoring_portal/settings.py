@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "mentoring_portal.security.IdleTimeoutMiddleware",
     "mentoring_portal.security.SecondFactorMiddleware",
+    "mentoring_portal.security.MentorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -9,7 +9,17 @@ from django.utils import timezone
 
 from monitoring.selectors import open_tasks_for
 from registry import access, selectors
-from registry.models import Municipality, Organization, Region, UserScope, silent_weeks_label
+from registry.models import (
+    Mentorship,
+    MentorshipLink,
+    Municipality,
+    Organization,
+    PlanItem,
+    Region,
+    UserScope,
+    silent_holds,
+    silent_weeks_label,
+)
 
 NOT_EDUCATIONAL = [
     Organization.OrgType.METHODICAL_SERVICE,
@@ -52,6 +62,8 @@ def dashboard(request):
         context.update(_operator(scope.region, today))
     elif role == UserScope.Role.ADMIN:
         context.update(_admin(today))
+    elif role == UserScope.Role.MENTOR:
+        context.update(_mentor(request.user, scope, today))
     return render(request, "portal/dashboard.html", context)
 
 
@@ -106,4 +118,39 @@ def _admin(today: datetime.date) -> dict:
     return {
         "totals": selectors.totals(scope=None, as_of=today, active_only=True),
         "regions": Region.objects.annotate(n_municipalities=Count("municipalities")).order_by("name"),
+    }
+
+
+def _mentor(user, scope: UserScope, today: datetime.date) -> dict:
+    """A mentor's own pairs (its scope holds no other), each with its two alerts: no meeting for the
+    silent-pair weeks, and the plan's tasks past their deadline. Mentees by name only."""
+    overdue = Count(
+        "plan__items",
+        filter=Q(plan__items__status=PlanItem.Status.PLANNED, plan__items__deadline__lt=today),
+    )
+    pairs = list(
+        access.scoped(user, Mentorship.objects.with_last_meeting())
+        .exclude(status__in=[Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED])
+        .select_related("mentoring_form")
+        .annotate(overdue_tasks=overdue)
+        .order_by("-start_date", "pk")
+    )
+    mentees: dict = {}
+    links = MentorshipLink.objects.filter(mentorship__in=[pair.pk for pair in pairs]).select_related(
+        "mentee_person", "mentee_organization"
+    )
+    for link in links.order_by("mentee_person__full_name", "pk"):
+        mentees.setdefault(link.mentorship_id, []).append(
+            link.mentee_person.full_name if link.mentee_person else str(link.mentee_organization)
+        )
+    for pair in pairs:
+        pair.mentee_names = mentees.get(pair.pk, [])
+        pair.silent = silent_holds(pair, today)
+    return {
+        "mentor_person": scope.person,
+        "my_pairs": pairs,
+        "my_alerts": {
+            "silent": sum(pair.silent for pair in pairs),
+            "overdue_tasks": sum(pair.overdue_tasks for pair in pairs),
+        },
     }

@@ -28,6 +28,8 @@ class Paths:
     organization: str | None
     municipality: str | None
     region: str
+    # the lookup to the pair's mentor Person, for a mentor's own account; None: the mentor sees nothing
+    mentor: str | None = None
 
 
 # lookup from the model to its Organization, Municipality and Region ("" = the model itself)
@@ -43,14 +45,17 @@ SCOPE_PATHS: dict[type[Model], Paths] = {
     m.BaseMembership: Paths(
         "organization", "organization__municipality", "organization__municipality__region"
     ),
-    m.Mentorship: Paths("organization", "organization__municipality", "organization__municipality__region"),
+    m.Mentorship: Paths(
+        "organization", "organization__municipality", "organization__municipality__region", "mentor_person"
+    ),
     m.MentorshipLink: Paths(
-        "organization", "organization__municipality", "organization__municipality__region"
+        "organization", "organization__municipality", "organization__municipality__region", "mentor_person"
     ),
     m.MentoringPlan: Paths(
         "mentorship__organization",
         "mentorship__organization__municipality",
         "mentorship__organization__municipality__region",
+        "mentorship__mentor_person",
     ),
     m.PlanTemplate: Paths(None, None, "region"),
     m.PlanTemplateItem: Paths(None, None, "template__region"),
@@ -58,11 +63,13 @@ SCOPE_PATHS: dict[type[Model], Paths] = {
         "plan__mentorship__organization",
         "plan__mentorship__organization__municipality",
         "plan__mentorship__organization__municipality__region",
+        "plan__mentorship__mentor_person",
     ),
     m.Meeting: Paths(
         "mentorship__organization",
         "mentorship__organization__municipality",
         "mentorship__organization__municipality__region",
+        "mentorship__mentor_person",
     ),
     m.NormativeDocument: Paths("organization", "municipality", "region"),
     m.TrainingCourse: Paths(None, None, "region"),
@@ -125,6 +132,8 @@ def scope_q(user, model: type[Model]) -> Q | None:
     nothing = Q(pk__in=[])
     if scope is None:
         return nothing
+    if scope.role == Role.MENTOR:
+        return _mentor_q(scope, model, paths)
     if scope.role == Role.OPERATOR:
         return Q(**{_lookup(paths.region): scope.region_id})
     if scope.role == Role.COORDINATOR:
@@ -153,6 +162,24 @@ def scope_q(user, model: type[Model]) -> Q | None:
             return Q(**{_lookup(paths.region): organization.municipality.region_id})
         return Q(**{_lookup(paths.organization): organization.pk})
     return nothing
+
+
+def _mentor_q(scope: m.UserScope, model: type[Model], paths: Paths) -> Q:
+    """A mentor's own account: its own pairs and what hangs on them, nothing of the territory.
+
+    The Person table holds the mentor and the mentees of its pairs (names only: the pages hide their
+    personal data, ``sees_personal_data``); the Organization table its own school. Every model
+    without a ``mentor`` path (monitoring, reports, registries of the region) gives nothing.
+    """
+    person = scope.person_id
+    if model is m.Person:
+        mentees = m.MentorshipLink.objects.filter(mentor_person=person, mentee_person__isnull=False)
+        return Q(pk=person) | Q(pk__in=mentees.values("mentee_person"))
+    if model is m.Organization:
+        return Q(pk__in=m.Person.objects.filter(pk=person).values("organization"))
+    if paths.mentor is None:
+        return Q(pk__in=[])
+    return Q(**{paths.mentor: person})
 
 
 def scoped(user, queryset: QuerySet) -> QuerySet:
@@ -185,8 +212,18 @@ MINOR_CATEGORIES = (m.Category.STUDENT, m.Category.COLLEGE_STUDENT)
 
 
 def sees_minor_names(user) -> bool:
-    """Curators (of their own school, which their scope already enforces) and admins."""
+    """Curators (of their own school, which their scope already enforces), admins, and a mentor its
+    own mentees (the only pupils its scope holds)."""
+    return role_of(user) in (Role.CURATOR, Role.ADMIN, Role.MENTOR)
+
+
+def sees_personal_data(user) -> bool:
+    """Birth dates, contacts, consent givers: curators (own school) and admins; never a mentor."""
     return role_of(user) in (Role.CURATOR, Role.ADMIN)
+
+
+def is_mentor(user) -> bool:
+    return role_of(user) == Role.MENTOR
 
 
 def scope_organizations(user) -> QuerySet:
@@ -199,6 +236,8 @@ def territory_label(user) -> str:
         return "все регионы"
     if scope is None:
         return "нет доступа"
+    if scope.role == Role.MENTOR:
+        return f"наставник: {scope.person.full_name}"
     return str(scope.organization or scope.municipality or scope.region)
 
 
@@ -292,6 +331,10 @@ def scope_holds(scope: m.UserScope | None, obj) -> bool:
 
 
 def _scope_holds_by_ids(scope: m.UserScope, obj, paths: Paths) -> bool:
+    if scope.role == Role.MENTOR:
+        if type(obj) in (m.Person, m.Organization):
+            raise _ManyValued  # through the mentor's pairs: the database answers
+        return paths.mentor is not None and _follow(obj, paths.mentor) == scope.person_id
     if scope.role == Role.OPERATOR:
         return _follow(obj, paths.region) == scope.region_id
     if scope.role == Role.COORDINATOR:
@@ -337,6 +380,9 @@ def get_writable_or_404(user, queryset_or_model, action: str = EDIT, **lookup):
 
 
 _SCHOOL = frozenset({Role.CURATOR, Role.ADMIN})
+# The pair's own mentor writes its plan, tasks and meetings: the territory test is the scope's own
+# («own pair»: the object's ``mentor`` path leads to the account's person, ``scope_holds``).
+_PAIR_WORK = frozenset({Role.CURATOR, Role.ADMIN, Role.MENTOR})
 _REGION = frozenset({Role.OPERATOR, Role.ADMIN})
 
 CARD = "card"
@@ -347,6 +393,7 @@ REVIEW = "review"
 SUBMIT = "submit"  # a practice sent to the bank by its school
 WORKBOOK = "workbook"  # the organization's pages of the regional workbook, with personal data
 IMPORT = "import"  # a workbook uploaded into the registry
+INVITE = "invite"  # a mentor invited into the portal (its own account, registry.accounts)
 
 _REGIONAL = WriteRule(
     "its region's operator, admin", _REGION, "Это действие доступно региональному оператору."
@@ -411,6 +458,15 @@ for _label, _action, _rule in (
         ),
     ),
     (
+        "registry.person",
+        INVITE,
+        WriteRule(
+            "its school's curator only (an adult mentor gets its own account)",
+            frozenset({Role.CURATOR}),
+            "Пригласить наставника в портал может куратор его организации.",
+        ),
+    ),
+    (
         "registry.mentorship",
         EDIT,
         WriteRule(
@@ -432,8 +488,8 @@ for _label, _action, _rule in (
         "registry.mentoringplan",
         EDIT,
         WriteRule(
-            "the pair's school curator, admin (the plan and its tasks)",
-            _SCHOOL,
+            "the pair's school curator, its own mentor, admin (the plan and its tasks)",
+            _PAIR_WORK,
             "Ваша роль позволяет только просматривать план наставничества.",
         ),
     ),
@@ -441,8 +497,8 @@ for _label, _action, _rule in (
         "registry.planitem",
         EDIT,
         WriteRule(
-            "the pair's school curator, admin",
-            _SCHOOL,
+            "the pair's school curator, its own mentor, admin",
+            _PAIR_WORK,
             "Ваша роль позволяет только просматривать план наставничества.",
         ),
     ),
@@ -450,8 +506,8 @@ for _label, _action, _rule in (
         "registry.meeting",
         EDIT,
         WriteRule(
-            "the pair's school curator, admin (record and change a meeting)",
-            _SCHOOL,
+            "the pair's school curator, its own mentor, admin (record and change a meeting)",
+            _PAIR_WORK,
             "Ваша роль позволяет только просматривать встречи пары.",
         ),
     ),

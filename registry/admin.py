@@ -622,17 +622,19 @@ class PersonalDataDestructionAdmin(AdminOnlyMixin, admin.ModelAdmin):
 
 @admin.register(UserScope)
 class UserScopeAdmin(AdminOnlyMixin, admin.ModelAdmin):
-    list_display = ["user", "role", "organization", "municipality", "region"]
+    list_display = ["user", "role", "organization", "municipality", "region", "person"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__last_name", "organization__short_name", "municipality__name"]
-    list_select_related = ["user", "organization", "municipality", "region"]
+    list_select_related = ["user", "organization", "municipality", "region", "person"]
     autocomplete_fields = ["user", "organization", "municipality", "region"]
+    raw_id_fields = ["person"]  # a mentor's own account (usually made by the curator's invitation)
 
 
 class UserScopeInline(admin.StackedInline):
     model = UserScope
-    fields = ["role", "organization", "municipality", "region"]
+    fields = ["role", "organization", "municipality", "region", "person"]
     autocomplete_fields = ["organization", "municipality", "region"]
+    raw_id_fields = ["person"]
     can_delete = True
     max_num = 1
     extra = 1
@@ -650,7 +652,7 @@ class UserAdmin(AdminOnlyMixin, DjangoUserAdmin):
     inlines = [UserScopeInline]
     list_display = ["username", "last_name", "first_name", "role", "territory", "is_staff", "is_active"]
     list_filter = ["scope__role", "is_staff", "is_superuser", "is_active"]
-    list_select_related = ["scope__organization", "scope__municipality", "scope__region"]
+    list_select_related = ["scope__organization", "scope__municipality", "scope__region", "scope__person"]
 
     @admin.display(description="роль", ordering="scope__role")
     def role(self, obj):
@@ -662,4 +664,4 @@ class UserAdmin(AdminOnlyMixin, DjangoUserAdmin):
         scope = getattr(obj, "scope", None)
         if scope is None:
             return "—"
-        return scope.organization or scope.municipality or scope.region or "все"
+        return scope.organization or scope.municipality or scope.region or scope.person or "все"

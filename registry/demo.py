@@ -1126,11 +1126,47 @@ class DemoBuilder:
                     "organization": None,
                     "municipality": None,
                     "region": None,
+                    "person": None,
                     **territory,
                 },
             )
             result.append((username, UserScope.Role(role).label, str(next(iter(territory.values()), "все"))))
+        mentor = self.demo_mentor(school)
+        if mentor is not None:
+            result.append(mentor)
         return result
+
+    def demo_mentor(self, school) -> tuple[str, str, str] | None:
+        """«mentor»: the teacher who mentors the curator's school's «учитель – учитель» pair of this
+        year, the pair with a plan and meetings; its own account sees only its pairs."""
+        pair = (
+            Mentorship.objects.filter(pk=self.uid("mentorship", f"{school.code}/{self.current_year}/tt"))
+            .select_related("mentor_person")
+            .first()
+        )
+        if pair is None or pair.mentor_person is None:
+            return None
+        person = pair.mentor_person
+        User = get_user_model()
+        user, _ = User.objects.get_or_create(username="mentor")
+        parts = person.full_name.split()
+        user.last_name, user.first_name = parts[0], " ".join(parts[1:])
+        user.is_staff = user.is_superuser = False
+        user.is_active = True
+        user.set_password(PASSWORD)
+        user.save()
+        UserScope.objects.filter(person=person).exclude(user=user).delete()
+        UserScope.objects.update_or_create(
+            user=user,
+            defaults={
+                "role": UserScope.Role.MENTOR,
+                "organization": None,
+                "municipality": None,
+                "region": None,
+                "person": person,
+            },
+        )
+        return ("mentor", UserScope.Role.MENTOR.label, f"{person.full_name}, {school}")
 
 
 def seed_demo(today: datetime.date | None = None) -> dict:

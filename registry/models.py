@@ -758,6 +758,7 @@ def silent_holds(pair: "Mentorship", today: datetime.date, weeks: int | None = N
     last = pair.last_meeting_on or pair.start_date
     return pair.status == _ACTIVE and last < silent_since(today, weeks)
 
+
 # By the code the list's filters, the warnings and the dashboard's links share.
 PAIR_ALERTS: dict[str, PairAlert] = {
     # Active, the planned end today or within ENDING_SOON_DAYS days.
@@ -1463,6 +1464,7 @@ class UserScope(models.Model):
         COORDINATOR = "coordinator", "муниципальный координатор"
         OPERATOR = "operator", "региональный оператор"
         ADMIN = "admin", "администратор"
+        MENTOR = "mentor", "наставник"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="scope", verbose_name="пользователь"
@@ -1477,6 +1479,16 @@ class UserScope(models.Model):
     region = models.ForeignKey(
         Region, models.CASCADE, null=True, blank=True, related_name="+", verbose_name="регион"
     )
+    # A mentor's own account (an adult: a teacher, a college student's mentor...): the Person it
+    # belongs to. The mentor sees only the pairs this person mentors (registry.access.scope_q).
+    person = models.OneToOneField(
+        Person,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="portal_scope",
+        verbose_name="участник-наставник",
+    )
 
     class Meta:
         verbose_name = "роль и область доступа"
@@ -1484,41 +1496,51 @@ class UserScope(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(
-                        role="curator",
-                        organization__isnull=False,
-                        municipality__isnull=True,
-                        region__isnull=True,
+                    (
+                        Q(
+                            role="curator",
+                            organization__isnull=False,
+                            municipality__isnull=True,
+                            region__isnull=True,
+                        )
+                        | Q(
+                            role="coordinator",
+                            organization__isnull=True,
+                            municipality__isnull=False,
+                            region__isnull=True,
+                        )
+                        | Q(
+                            role="operator",
+                            organization__isnull=True,
+                            municipality__isnull=True,
+                            region__isnull=False,
+                        )
+                        | Q(
+                            role="admin",
+                            organization__isnull=True,
+                            municipality__isnull=True,
+                            region__isnull=True,
+                        )
                     )
-                    | Q(
-                        role="coordinator",
-                        organization__isnull=True,
-                        municipality__isnull=False,
-                        region__isnull=True,
-                    )
-                    | Q(
-                        role="operator",
-                        organization__isnull=True,
-                        municipality__isnull=True,
-                        region__isnull=False,
-                    )
-                    | Q(
-                        role="admin",
-                        organization__isnull=True,
-                        municipality__isnull=True,
-                        region__isnull=True,
-                    )
+                    & Q(person__isnull=True)
+                )
+                | Q(
+                    role="mentor",
+                    organization__isnull=True,
+                    municipality__isnull=True,
+                    region__isnull=True,
+                    person__isnull=False,
                 ),
                 name="registry_userscope_territory_fits_role",
                 violation_error_message=(
                     "Куратору укажите организацию, координатору — муниципалитет, оператору — регион, "
-                    "администратору — ничего."
+                    "наставнику — участника, администратору — ничего."
                 ),
             ),
         ]
 
     def __str__(self):
-        territory = self.organization or self.municipality or self.region or "все"
+        territory = self.organization or self.municipality or self.region or self.person or "все"
         return f"{self.user}: {self.get_role_display()} ({territory})"
 
 

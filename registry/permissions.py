@@ -18,12 +18,16 @@ from .models import UserScope
 Role = UserScope.Role
 
 CURATOR, COORDINATOR, OPERATOR, ADMIN = Role.CURATOR, Role.COORDINATOR, Role.OPERATOR, Role.ADMIN
+MENTOR = Role.MENTOR  # a mentor's own account: its own pairs only
 NOBODY = "nobody"  # signed in, without a scope
-ROLES = (CURATOR, COORDINATOR, OPERATOR, ADMIN, NOBODY)
+ROLES = (CURATOR, COORDINATOR, OPERATOR, ADMIN, MENTOR, NOBODY)
 
 SIGNED_IN = frozenset(ROLES)
+STAFF = SIGNED_IN - {MENTOR}  # any signed-in user but a mentor (the registry's and monitoring's lists)
 TERRITORY = frozenset({CURATOR, COORDINATOR, OPERATOR, ADMIN})  # any role with a territory
 SCHOOL = frozenset({CURATOR, ADMIN})  # the school's own curator (and the admin)
+OWN_PAIR = frozenset({CURATOR, ADMIN, MENTOR})  # as SCHOOL, and the pair's own mentor
+PAIR_READERS = TERRITORY | {MENTOR}  # whoever's scope holds the pair, its own mentor too
 REGION = frozenset({OPERATOR, ADMIN})  # the region's operator (and the admin)
 RUNNERS = frozenset({COORDINATOR, OPERATOR, ADMIN})  # those who run campaigns and reports
 ADMINS = frozenset({ADMIN})
@@ -53,6 +57,12 @@ class Page:
     # GET statuses that are not «200 for ``roles``, 403 for the others» (pages without an object)
     statuses: dict = field(default_factory=dict)
 
+    def refuses_first(self, role) -> bool:
+        """The role is refused (403) before any object is looked up: the page says ``role_first``, or
+        the role is a mentor's and the page is not one of the few made for it
+        (``mentoring_portal.security.MentorPagesMiddleware``)."""
+        return role not in self.roles and not self.public and (self.role_first or role == MENTOR)
+
 
 VIEW, EXPORT, DOWNLOAD, FILE, IMPORT, DESTROY = "view", "export", "download", "file", "import", "destroy"
 
@@ -63,14 +73,14 @@ def _same(status: int) -> dict:
 
 PAGES: dict[str, Page] = {
     # the portal
-    "dashboard": Page("any signed-in user"),
+    "dashboard": Page("any signed-in user (a mentor: its own pairs and their alerts)"),
     "login": Page("everyone; a signed-in user is sent on to the portal", public=True, statuses=_same(302)),
     "logout": Page("signed-in user, POST only", post_only=True, statuses=_same(405)),
     "second-factor": Page(
         "a signed-in admin whose session is not yet verified; anyone else is sent on", statuses=_same(302)
     ),
     # organizations
-    "registry:organization-list": Page("any signed-in user, rows scoped"),
+    "registry:organization-list": Page("any signed-in user, rows scoped", STAFF),
     "registry:organization-detail": Page(
         "owner, coordinator of its municipality, operator of its region, admin",
         TERRITORY,
@@ -115,15 +125,20 @@ PAGES: dict[str, Page] = {
         "region's operator, admin; curator, coordinator 403; strangers 404", REGION, "registry.organization"
     ),
     # people
-    "registry:mentor-list": Page("any signed-in user, rows scoped; «Добавить» for curator and admin only"),
-    "registry:mentee-list": Page("any signed-in user, rows scoped; «Добавить» for curator and admin only"),
+    "registry:mentor-list": Page(
+        "any signed-in user, rows scoped; «Добавить» for curator and admin only", STAFF
+    ),
+    "registry:mentee-list": Page(
+        "any signed-in user, rows scoped; «Добавить» for curator and admin only", STAFF
+    ),
     "registry:person-create": Page(
         "curator (into own school) and admin; coordinator and operator 403", SCHOOL
     ),
     "registry:person-detail": Page(
-        "curator of the person's school, coordinator of its municipality, operator of its region, admin; "
+        "curator of the person's school, coordinator of its municipality, operator of its region, "
+        "admin; a mentor: itself and its mentees (names only); "
         "others 404; birth date and contacts for the curator and admin only",
-        TERRITORY,
+        PAIR_READERS,
         "registry.person",
         audit=Audit(VIEW, "registry.person"),
     ),
@@ -137,6 +152,17 @@ PAGES: dict[str, Page] = {
         SCHOOL,
         "registry.person",
         post_only=True,
+    ),
+    "registry:person-invite": Page(
+        "the curator of the person's school (an adult mentor: its own account); other roles 403; others 404",
+        frozenset({CURATOR}),
+        "registry.person",
+    ),
+    # the invitation's one-time link: the link is the only key; unknown, used or expired 404
+    "registry:mentor-invitation": Page(
+        "everyone, no login, with a live invitation link; anything else 404",
+        public=True,
+        statuses=_same(404),
     ),
     "registry:person-export": Page(
         "curator of the person's school and admin; coordinator and operator 403 (a pupil 404); others 404",
@@ -152,13 +178,14 @@ PAGES: dict[str, Page] = {
         audit=Audit(DESTROY, "registry.person", POST),
     ),
     # mentorships
-    "registry:mentorship-list": Page("any signed-in user, rows scoped"),
+    "registry:mentorship-list": Page("any signed-in user, rows scoped (a mentor: its own pairs)"),
     "registry:mentorship-create": Page(
         "curator (its school) and admin; coordinator and operator 403", SCHOOL
     ),
     "registry:mentorship-detail": Page(
-        "owner, coordinator of its municipality, operator of its region, admin",
-        TERRITORY,
+        "owner, its own mentor (names, no personal data), coordinator of its municipality, operator of "
+        "its region, admin",
+        PAIR_READERS,
         "registry.mentorship",
         audit=Audit(VIEW, "registry.mentorship"),
     ),
@@ -185,25 +212,27 @@ PAGES: dict[str, Page] = {
     ),
     # the pair's individual plan (ИПН)
     "registry:mentorship-plan-edit": Page(
-        "curator of the pair's school and admin (fill or change the plan); wider roles 403, strangers 404",
-        SCHOOL,
+        "curator of the pair's school and admin, the pair's own mentor (fill or change the plan); wider "
+        "roles 403, strangers 404",
+        OWN_PAIR,
         "registry.mentorship",
     ),
     "registry:mentorship-plan-from-template": Page(
-        "curator of the pair's school and admin, POST only (a template of the pair's region and form; "
-        "another 404); wider roles 403, strangers 404",
-        SCHOOL,
+        "curator of the pair's school and admin, the pair's own mentor, POST only (a template of the "
+        "pair's region and form; another 404); wider roles 403, strangers 404",
+        OWN_PAIR,
         "registry.mentorship",
         post_only=True,
     ),
     "registry:mentorship-plan-item-add": Page(
-        "curator of the pair's school and admin; wider roles 403, strangers 404",
-        SCHOOL,
+        "curator of the pair's school and admin, the pair's own mentor; wider roles 403, strangers 404",
+        OWN_PAIR,
         "registry.mentorship",
     ),
     "registry:mentorship-plan-item-edit": Page(
-        "curator of the pair's school and admin (change, mark done); wider roles 403, strangers 404",
-        SCHOOL,
+        "curator of the pair's school and admin, the pair's own mentor (change, mark done); wider roles "
+        "403, strangers 404",
+        OWN_PAIR,
         "registry.mentorship",
     ),
     # the pair's agreement: its signed scan (the generated document is reports:agreement-*)
@@ -213,24 +242,27 @@ PAGES: dict[str, Page] = {
         "registry.mentorship",
     ),
     "registry:mentorship-agreement-file": Page(
-        "whoever reads the pair (school, municipality, region, admin); no scan or stranger 404",
+        "whoever reads the pair (school, municipality, region, admin); its mentor 403 (the scan holds "
+        "signatures); no scan or stranger 404",
         TERRITORY,
         "registry.mentorship",
         audit=Audit(FILE, "registry.mentorship"),
     ),
     # the pair's meetings
     "registry:mentorship-meeting-add": Page(
-        "curator of the pair's school and admin (record a meeting); wider roles 403, strangers 404",
-        SCHOOL,
+        "curator of the pair's school and admin, the pair's own mentor (record a meeting); wider roles "
+        "403, strangers 404",
+        OWN_PAIR,
         "registry.mentorship",
     ),
     "registry:mentorship-meeting-edit": Page(
-        "curator of the pair's school and admin (change a meeting); wider roles 403, strangers 404",
-        SCHOOL,
+        "curator of the pair's school and admin, the pair's own mentor (change a meeting); wider roles "
+        "403, strangers 404",
+        OWN_PAIR,
         "registry.mentorship",
     ),
     # the region's registries
-    "registry:practice-list": Page("any signed-in user; rows: own school / municipality / region"),
+    "registry:practice-list": Page("any signed-in user; rows: own school / municipality / region", STAFF),
     "registry:practice-create": Page("curator (its own school) only; others 403", frozenset({CURATOR})),
     "registry:practice-detail": Page(
         "owner curator, coordinator of its municipality, region operator, admin",
@@ -255,7 +287,7 @@ PAGES: dict[str, Page] = {
         audit=Audit(FILE, "registry.practicebankentry"),
         public=True,
     ),
-    "registry:contest-list": Page("any signed-in user; contests of the region, entry counts scoped"),
+    "registry:contest-list": Page("any signed-in user; contests of the region, entry counts scoped", STAFF),
     "registry:contest-create": Page("operator or admin; others 403", REGION),
     "registry:contest-detail": Page(
         "region's users (entries scoped to the municipality / school); others 404",
@@ -271,7 +303,7 @@ PAGES: dict[str, Page] = {
     "registry:contest-entry-edit": Page(
         "operator of its region or admin; read-only 403, out of scope 404", REGION, "registry.contest"
     ),
-    "registry:course-list": Page("any signed-in user; courses of the region, completions scoped"),
+    "registry:course-list": Page("any signed-in user; courses of the region, completions scoped", STAFF),
     "registry:course-create": Page("operator or admin; others 403", REGION),
     "registry:course-detail": Page(
         "region's users (completions scoped); others 404", TERRITORY, "registry.trainingcourse"
@@ -282,7 +314,7 @@ PAGES: dict[str, Page] = {
     "registry:course-completion-add": Page(
         "operator of its region or admin; read-only 403, other region 404", REGION, "registry.trainingcourse"
     ),
-    "registry:methodist-list": Page("any signed-in user; rows: own school / municipality / region"),
+    "registry:methodist-list": Page("any signed-in user; rows: own school / municipality / region", STAFF),
     "registry:methodist-create": Page("operator or admin; others 403", REGION),
     "registry:methodist-edit": Page(
         "operator of its region or admin; read-only 403, out of scope 404",
@@ -291,10 +323,11 @@ PAGES: dict[str, Page] = {
     ),
     # the workbook, imports and list exports
     "registry:workbook": Page(
-        "any signed-in user (template); export for admin and curator; upload admin only",
+        "any signed-in user but a mentor (template); export for admin and curator; upload admin only",
+        STAFF,
         audit=Audit(IMPORT, "registry.importjob", POST),
     ),
-    "registry:workbook-template": Page("any signed-in user", audit=Audit(EXPORT)),
+    "registry:workbook-template": Page("any signed-in user but a mentor", STAFF, audit=Audit(EXPORT)),
     "registry:workbook-export": Page(
         "admin (any scope) and curator (own school); coordinator and operator 403",
         SCHOOL,
@@ -324,7 +357,9 @@ PAGES: dict[str, Page] = {
         audit=Audit(DOWNLOAD, "registry.exportjob"),
     ),
     # road maps
-    "monitoring:roadmap-list": Page("any signed-in user; rows: the maps of its territory (access.scoped)"),
+    "monitoring:roadmap-list": Page(
+        "any signed-in user; rows: the maps of its territory (access.scoped)", STAFF
+    ),
     "monitoring:roadmap-create": Page(
         "curator (its school's map), coordinator (its municipality's), operator (its region's), admin "
         "(chooses the owner); a user without a role 403",
@@ -348,7 +383,8 @@ PAGES: dict[str, Page] = {
     ),
     # monitoring campaigns
     "monitoring:campaign-list": Page(
-        "any signed-in user; rows: campaigns_for(user) (a curator: opened campaigns its school answers)"
+        "any signed-in user; rows: campaigns_for(user) (a curator: opened campaigns its school answers)",
+        STAFF,
     ),
     "monitoring:campaign-create": Page(
         "coordinator (its municipality), operator (its region), admin; others 403", RUNNERS
@@ -388,9 +424,12 @@ PAGES: dict[str, Page] = {
         post_only=True,
     ),
     # surveys of participants
-    "monitoring:questionnaire-list": Page("any signed-in user; rows: the questionnaires of its region"),
+    "monitoring:questionnaire-list": Page(
+        "any signed-in user; rows: the questionnaires of its region", STAFF
+    ),
     "monitoring:survey-round-list": Page(
-        "any signed-in user; rows: the rounds its scope holds (a curator: those that invited its school)"
+        "any signed-in user; rows: the rounds its scope holds (a curator: those that invited its school)",
+        STAFF,
     ),
     "monitoring:survey-round-create": Page(
         "the region's operator, admin (write rule «survey»); others 403", REGION
@@ -465,14 +504,15 @@ PAGES: dict[str, Page] = {
         audit=Audit(DOWNLOAD, "reports.reportfile"),
     ),
     "reports:agreement-docx": Page(
-        "whoever reads the pair (its scope), else 404; rendered inline; private, no-store attachment",
-        TERRITORY,
+        "whoever reads the pair (its scope; its mentor without the representative's name), else 404; "
+        "rendered inline; private, no-store attachment",
+        PAIR_READERS,
         "registry.mentorship",
         audit=Audit(DOWNLOAD, "registry.mentorship"),
     ),
     "reports:agreement-pdf": Page(
         "as reports:agreement-docx (PDF through WeasyPrint)",
-        TERRITORY,
+        PAIR_READERS,
         "registry.mentorship",
         audit=Audit(DOWNLOAD, "registry.mentorship"),
     ),

@@ -1,4 +1,5 @@
 from .views import (
+    accounts,
     agreements,
     export_jobs,
     meetings,
@@ -14,6 +15,7 @@ app_name = "registry"
 urlpatterns = [
     *organizations.urlpatterns,
     *people.urlpatterns,
+    *accounts.urlpatterns,
     *mentorships.urlpatterns,
     *plans.urlpatterns,
     *agreements.urlpatterns,

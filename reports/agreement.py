@@ -75,8 +75,9 @@ def _mentor(pair: Mentorship, show: bool) -> str:
     return f"{text} ({', '.join(d for d in details if d)})"
 
 
-def _mentees(pair: Mentorship, show: bool) -> list[tuple[str, str]]:
-    """(the mentee as printed, the legal representative's name or "") of every mentee."""
+def _mentees(pair: Mentorship, show: bool, representative_named: bool = True) -> list[tuple[str, str]]:
+    """(the mentee as printed, the legal representative's name or "") of every mentee; the
+    representative is named only when ``show`` and ``representative_named`` (never to a mentor)."""
     out = []
     for link in pair.links.all():
         person = link.mentee_person
@@ -90,20 +91,26 @@ def _mentees(pair: Mentorship, show: bool) -> list[tuple[str, str]]:
             text += f" ({person.position})"
         representative = ""
         if person.needs_representative:
-            representative = (person.consent_giver or "").strip() if show else "законный представитель"
+            named = show and representative_named
+            representative = (person.consent_giver or "").strip() if named else "законный представитель"
             representative = representative or "законный представитель"
         out.append((text, representative))
     return out
 
 
-def agreement_document(*, mentorship: Mentorship, show_minor_names: bool) -> dict:
-    """The agreement as a document of ``reports.documents`` blocks (title, running header, blocks)."""
+def agreement_document(
+    *, mentorship: Mentorship, show_minor_names: bool, show_personal_data: bool = True
+) -> dict:
+    """The agreement as a document of ``reports.documents`` blocks (title, running header, blocks).
+
+    ``show_personal_data`` False (a mentor's own account) prints the mentee's name but not the legal
+    representative's: «законный представитель» instead."""
     pair, show = mentorship, show_minor_names
     plan = getattr(pair, "_agreement_plan", None)
     if plan is None and not hasattr(pair, "_agreement_plan"):
         plan = MentoringPlan.objects.filter(mentorship=pair).first()
     mentor = _mentor(pair, show)
-    mentees = _mentees(pair, show)
+    mentees = _mentees(pair, show, show_personal_data)
     school = pair.organization.full_name
     many = len(mentees) > 1
 

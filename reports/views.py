@@ -266,7 +266,9 @@ def _agreement(request, pk, fmt):
     agreement is one to three pages, no job is queued (``reports.agreement``)."""
     pair = agreement.agreement_pair(user=request.user, pk=pk)
     document = agreement.agreement_document(
-        mentorship=pair, show_minor_names=access.sees_minor_names(request.user)
+        mentorship=pair,
+        show_minor_names=access.sees_minor_names(request.user),
+        show_personal_data=not access.is_mentor(request.user),
     )
     content, _pages = rendering.render(document, AGREEMENT_FORMATS[fmt])
     name = rendering.file_name(agreement.TITLE, AGREEMENT_FORMATS[fmt], on=timezone.localdate())

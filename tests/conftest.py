@@ -82,6 +82,13 @@ def operator(region):
 
 
 @pytest.fixture
+def mentor_account(school):
+    """A teacher of ``school`` with its own account (role «наставник»); its pairs are made by the test."""
+    person = f.make_person(organization=school, full_name="Наставник Своих Пар", email="mentor@example.org")
+    return f.make_user("mentor1", role="mentor", person=person)
+
+
+@pytest.fixture
 def admin_user(db):
     from django.contrib.auth import get_user_model
 

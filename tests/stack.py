@@ -135,8 +135,16 @@ def people_workbook(
                 born = "31.02.1980"
                 bad_row = index + 2  # under the header, Excel's numbering
             sheet.append(
-                [f"{prefix}{o:04d}", name, born, "педагог", 5 + i % 30, "да" if i % 2 else "нет",
-                 datetime.date(2024, 9, 2), "2026-1"]
+                [
+                    f"{prefix}{o:04d}",
+                    name,
+                    born,
+                    "педагог",
+                    5 + i % 30,
+                    "да" if i % 2 else "нет",
+                    datetime.date(2024, 9, 2),
+                    "2026-1",
+                ]
             )
             index += 1
     book.save(path)

@@ -415,10 +415,15 @@ LATER: dict[int, list[str]] = {
         R
         + "test_workbook_export.py::test_formula_looking_text_is_written_as_text_and_imports_back_as_it_was",
     ],
-    47: [FAULTS + "test_import_connection_lost.py::test_connection_lost_mid_import_fails_the_job_saves_nothing_and_a_rerun_succeeds"],
+    47: [
+        FAULTS
+        + "test_import_connection_lost.py::test_connection_lost_mid_import_fails_the_job_saves_nothing_and_a_rerun_succeeds"
+    ],
     48: [
-        R + "test_import_worker.py::test_worker_killed_mid_import_commits_nothing_and_a_retry_imports_every_row_once",
-        FAULTS + "test_report_worker_killed.py::test_worker_killed_mid_report_leaves_nothing_and_the_file_is_rendered_again",
+        R
+        + "test_import_worker.py::test_worker_killed_mid_import_commits_nothing_and_a_retry_imports_every_row_once",
+        FAULTS
+        + "test_report_worker_killed.py::test_worker_killed_mid_report_leaves_nothing_and_the_file_is_rendered_again",
     ],
     49: [
         FAULTS + "test_disk_full.py::test_uploads_onto_a_full_disk_are_refused_cleanly_and_logged",
@@ -426,17 +431,24 @@ LATER: dict[int, list[str]] = {
         FAULTS + "test_fault_pages.py::test_a_write_to_a_full_device_is_recognised_as_a_full_disk",
     ],
     50: [
-        FAULTS + "test_postgres_restart.py::test_postgres_restart_gives_a_russian_503_and_the_portal_recovers_by_itself",
+        FAULTS
+        + "test_postgres_restart.py::test_postgres_restart_gives_a_russian_503_and_the_portal_recovers_by_itself",
         FAULTS + "test_fault_pages.py::test_a_database_error_in_a_view_becomes_a_generic_503",
-        FAULTS + "test_fault_pages.py::test_503_page_is_russian_standalone_and_needs_no_inline_style_or_script",
+        FAULTS
+        + "test_fault_pages.py::test_503_page_is_russian_standalone_and_needs_no_inline_style_or_script",
     ],
     51: [
-        DEPLOY + "test_restore_drill.py::test_backup_restores_into_an_empty_database_with_the_same_rows_and_contents",
+        DEPLOY
+        + "test_restore_drill.py::test_backup_restores_into_an_empty_database_with_the_same_rows_and_contents",
         DEPLOY + "test_restore_drill.py::test_a_damaged_backup_is_refused_before_anything_is_restored",
     ],
-    52: [FAULTS + "test_concurrent_imports.py::test_two_overlapping_imports_at_once_leave_no_duplicates_and_count_right"],
+    52: [
+        FAULTS
+        + "test_concurrent_imports.py::test_two_overlapping_imports_at_once_leave_no_duplicates_and_count_right"
+    ],
     54: [
-        FAULTS + "test_concurrent_imports.py::test_two_overlapping_imports_at_once_leave_no_duplicates_and_count_right",
+        FAULTS
+        + "test_concurrent_imports.py::test_two_overlapping_imports_at_once_leave_no_duplicates_and_count_right",
         IMPORT + "::test_overlapping_files_imported_one_after_the_other_make_no_duplicates",
     ],
     60: [
@@ -486,7 +498,9 @@ LATER: dict[int, list[str]] = {
         SETTINGS + "::test_the_portal_does_not_start_without_defusedxml",
         SETTINGS + "::test_the_startup_check_names_openpyxl_without_defusedxml",
     ],
-    58: [FAULTS + "test_report_queue.py::test_ten_pdfs_at_once_render_two_at_a_time_and_other_pages_stay_fast"],
+    58: [
+        FAULTS + "test_report_queue.py::test_ten_pdfs_at_once_render_two_at_a_time_and_other_pages_stay_fast"
+    ],
     67: [
         SEC + "::test_no_template_or_static_file_loads_anything_from_another_host",
         SEC + "::test_no_setting_sends_errors_or_mail_to_a_foreign_service_by_default",
@@ -541,7 +555,8 @@ SECOND: dict[int, list[str]] = {
         FUZZ + "::test_every_model_admin_refuses_out_of_range_values_the_same_way",
     ],
     71: [
-        SPRAY + "::test_one_address_spraying_thirty_names_is_slowed_then_locked_while_another_address_signs_in",
+        SPRAY
+        + "::test_one_address_spraying_thirty_names_is_slowed_then_locked_while_another_address_signs_in",
         SPRAY + "::test_a_school_behind_one_nat_address_with_a_few_typos_is_never_refused",
         SPRAY + "::test_a_successful_login_does_not_reset_the_address_count_of_other_names",
         SPRAY + "::test_case_variants_of_one_name_count_as_one_name",
@@ -553,7 +568,8 @@ SECOND: dict[int, list[str]] = {
     ],
     72: [
         WB_PROBE + "::test_an_active_part_is_refused_by_its_type_wherever_it_lies",
-        WB_PROBE + "::test_an_external_link_outside_its_folder_is_refused_by_the_upload_the_worker_and_the_command",
+        WB_PROBE
+        + "::test_an_external_link_outside_its_folder_is_refused_by_the_upload_the_worker_and_the_command",
         WB_PROBE + "::test_a_book_with_a_web_hyperlink_and_an_ordinary_dimension_still_imports",
         WB_PROBE + "::test_the_admin_import_refuses_what_the_portal_refuses",
     ],
@@ -579,7 +595,10 @@ SECOND: dict[int, list[str]] = {
         RENDERS + "::test_a_published_versions_file_is_limited_too",
         RENDERS + "::test_identical_clicks_at_once_render_once",
     ],
-    75: [B + "test_error_log.py::test_each_500_is_logged_with_its_traceback_under_its_request_id_and_the_page_shows_none"],
+    75: [
+        B
+        + "test_error_log.py::test_each_500_is_logged_with_its_traceback_under_its_request_id_and_the_page_shows_none"
+    ],
 }
 BATTERY.update(SECOND)
 
@@ -589,7 +608,6 @@ MEASURED: dict[int, str] = {
     56: "bench/load/wrk.sh",
     57: "bench/load/run.sh",
 }
-
 
 
 def _functions(path: Path) -> set[str]:

@@ -59,9 +59,7 @@ def test_no_module_reads_another_package_through_its_views():
         for path in sources(package)
         if path.name != "urls.py"
         for line, name in imported_modules(path)
-        if name.split(".")[0] in APPS
-        and name.split(".")[0] != package
-        and "views" in name.split(".")[1:]
+        if name.split(".")[0] in APPS and name.split(".")[0] != package and "views" in name.split(".")[1:]
     ]
     assert through_views == []
 

@@ -261,3 +261,20 @@ def test_no_template_holds_a_comment_that_django_would_print():
         if line.count("{#") != line.count("#}")
     ]
     assert broken == []
+
+
+def test_mentor_menu_and_dashboard_show_only_its_own_pairs(client_for, mentor_account, school):
+    own = f.make_mentorship(organization=school, mentor_person=mentor_account.scope.person)
+    f.make_mentorship(organization=school)
+    response = client_for(mentor_account).get(reverse("dashboard"))
+    assert response.status_code == 200
+    assert [pair.pk for pair in response.context["my_pairs"]] == [own.pk]
+    body = response.content.decode()
+    assert "Мои пары" in body and "Наставник Своих Пар" in body
+    for hidden in (
+        "registry:organization-list",
+        "registry:mentor-list",
+        "monitoring:campaign-list",
+        "reports:list",
+    ):
+        assert f'href="{reverse(hidden)}"' not in body, hidden

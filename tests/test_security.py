@@ -167,6 +167,8 @@ def set_last_activity(client, seconds_ago: int) -> None:
         ("curator", 31, False),
         ("curator", 119, False),
         ("curator", 121, True),
+        ("mentor_account", 119, False),  # a mentor's own account: the curator's limit
+        ("mentor_account", 121, True),
     ],
 )
 def test_an_idle_session_ends_after_its_roles_limit(request, client_for, who, idle_minutes, signed_out):

@@ -119,7 +119,7 @@ def test_production_settings_are_the_secure_ones():
     code = "from django.conf import settings; " + "; ".join(f"print(repr(settings.{n}))" for n in names)
     result = run("shell", "-c", code, **PROD)
     assert result.returncode == 0, result.stderr
-    values = dict(zip(names, result.stdout.splitlines()[-len(names):], strict=True))
+    values = dict(zip(names, result.stdout.splitlines()[-len(names) :], strict=True))
     assert values == {
         "SESSION_COOKIE_SECURE": "True",
         "CSRF_COOKIE_SECURE": "True",

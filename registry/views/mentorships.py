@@ -400,6 +400,7 @@ def mentorship_detail(request, pk):
         "history": _history(pair, show),
         "limit": settings.MENTOR_MENTEE_LIMIT,
         "names_hidden": not show,
+        "sees_scan": not access.is_mentor(request.user),
         "agreement_form": AgreementUploadForm() if can_write else None,
     }
     return render(request, "registry/mentorships/mentorship_detail.html", context)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from registry import access, export_jobs, exports, people, privacy
+from registry import access, accounts, export_jobs, exports, people, privacy
 from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm
 from registry.models import (
     BaseMembership,
@@ -26,6 +26,7 @@ from registry.models import (
     MentorshipLink,
     Person,
     PersonalDataDestruction,
+    UserScope,
 )
 
 Base = BaseMembership.Base
@@ -198,6 +199,9 @@ def person_detail(request, pk):
         .distinct()
         .count()
     )
+    invited = None
+    if access.sees_personal_data(user):
+        invited = UserScope.objects.select_related("user").filter(person=person).first()
     context = {
         "person": person,
         "show_pd": people.can_see_personal_data(user=user, person=person),
@@ -213,6 +217,12 @@ def person_detail(request, pk):
         "history": people.person_history(person=person, user=user),
         "today": today,
         "can_handle_pd": access.can_write(user, person, access.PERSONAL_DATA),
+        # «Пригласить в портал»: the curator, an adult mentor not yet invited (registry.accounts)
+        "invited": invited,
+        "can_invite": invited is None
+        and access.can_write(user, person, access.INVITE)
+        and any(m.base == Base.MENTORS for m in memberships)
+        and accounts.is_adult(person=person, today=today),
         "destruction": PersonalDataDestruction.objects.filter(person=person).first(),
     }
     return render(request, "registry/people/person_detail.html", context)

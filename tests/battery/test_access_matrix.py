@@ -67,7 +67,7 @@ def expected_status(page, role, with_object) -> int:
         return page.statuses[role]
     if not with_object:
         return 200 if role in page.roles else 403
-    if page.role_first and role not in page.roles:
+    if page.refuses_first(role):
         return 403
     return 404  # the stand-in id is in nobody's scope
 
@@ -85,10 +85,15 @@ def expected_entry(page, method, status):
 
 
 def test_each_role_gets_exactly_what_the_table_of_pages_allows(
-    client, client_for, curator, coordinator, operator, admin_user
+    client, client_for, curator, coordinator, operator, admin_user, mentor_account
 ):
     users = dict(
-        curator=curator, coordinator=coordinator, operator=operator, admin=admin_user, nobody=f.make_user()
+        curator=curator,
+        coordinator=coordinator,
+        operator=operator,
+        admin=admin_user,
+        mentor=mentor_account,
+        nobody=f.make_user(),
     )
     seen, wanted = {}, {}
     for name, pattern in sorted(url_patterns(), key=lambda item: item[0]):

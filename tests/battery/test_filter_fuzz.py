@@ -51,7 +51,7 @@ HOSTILE = [
 SHORT = [HUGE, "-1", "10000", "²", "\x00", "31.02.2024", "я" * 3000]
 # What lists read without a form field of their own.
 ALWAYS = ["page", "sort", "o", "q", "format", "year", "table", "base", "form", "municipality"]
-ROLES = ("admin", "operator", "coordinator", "curator")
+ROLES = ("admin", "operator", "coordinator", "curator", "mentor")
 
 # Pages with an object in the address: how the world below fills them. The others are pages that
 # answer POST only, files and the import jobs' pages (they read no filter), listed so that a new
@@ -64,6 +64,7 @@ FILLED = {
     "registry:status-create": lambda w: {"code": w.school.code},
     "registry:person-detail": lambda w: {"pk": w.person.pk},
     "registry:person-edit": lambda w: {"pk": w.person.pk},
+    "registry:person-invite": lambda w: {"pk": w.person.pk},
     "registry:mentorship-detail": lambda w: {"pk": w.pair.pk},
     "registry:mentorship-edit": lambda w: {"pk": w.pair.pk},
     "registry:mentorship-plan-edit": lambda w: {"pk": w.pair.pk},
@@ -120,6 +121,7 @@ NOT_FILLED = {
     "monitoring:survey-round-transition",
     "monitoring:survey-round-links",
     "survey:answer",  # public, a personal link: tests/monitoring/test_surveys.py
+    "registry:mentor-invitation",  # public, a one-time link: tests/registry/test_mentor_accounts.py
     "reports:detail",
     "reports:redraft",
     "reports:publish",
@@ -222,6 +224,7 @@ class World:
         self.pair = f.make_mentorship(organization=self.school)
         self.plan_item = f.make_plan_item(self.pair)
         self.meeting = f.make_meeting(self.pair)
+        self.mentor = f.make_user("mentor1", role="mentor", person=self.pair.mentor_person)
         self.practice = fr.make_practice(organization=self.school)
         self.contest = fr.make_contest(region=self.region, title="Конкурс 2023")
         fr.make_contest(

@@ -99,7 +99,7 @@ def fingerprint(stack) -> dict[str, tuple[int, str | None]]:
         digest = None
         if table in KEY_TABLES:
             (digest,) = stack.query(
-                f'SELECT md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), \'\')) FROM "{table}" t'  # noqa: S608
+                f"SELECT md5(coalesce(string_agg(t::text, chr(10) ORDER BY t::text), '')) FROM \"{table}\" t"  # noqa: S608
             )[0]
         result[table] = (count, digest)
     return result

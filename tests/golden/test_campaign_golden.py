@@ -62,7 +62,7 @@ def regional_campaign(period):
 def test_seed_demo_lives_in_the_wiring_app_and_prints_the_accounts(demo):
     assert get_commands()["seed_demo"] == "mentoring_portal"
     assert f"пароль «{PASSWORD}»" in demo
-    for username in ("admin", "operator", "coordinator", "curator"):
+    for username in ("admin", "operator", "coordinator", "curator", "mentor"):
         assert f"  {username} " in demo
 
 

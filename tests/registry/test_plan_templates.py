@@ -140,3 +140,27 @@ def test_templates_are_scoped_by_region(operator, region, template):
     make_template(f.make_region(), title="Чужой")
     assert list(access.scoped(operator, PlanTemplate.objects.all())) == [template]
     assert access.scoped(operator, PlanTemplateItem.objects.all()).count() == 4
+
+
+def test_the_pairs_own_mentor_fills_its_plan_from_a_template_and_no_other_mentor_does(
+    client_for, school, template
+):
+    """The mentor writes its own pair's plan (docs/domain.md §4.3), from a template too."""
+    from tests.registry.factories_people import make_member
+
+    def mentor_of(name):
+        person = make_member(organization=school, base="mentors", full_name=name)
+        user = f.make_user(role="mentor", person=person)
+        return person, user
+
+    own, own_user = mentor_of("Смирнова Ольга Ивановна")
+    _other, other_user = mentor_of("Орлов Евгений Андреевич")
+    pair = f.make_mentorship(organization=school, mentor_person=own, start_date=START, planned_end_date=END)
+    assert (
+        client_for(other_user).post(url("plan-from-template", pair), {"template": template.pk}).status_code
+        == 404
+    )
+    assert not MentoringPlan.objects.filter(mentorship=pair).exists()
+    response = client_for(own_user).post(url("plan-from-template", pair), {"template": template.pk})
+    assert response.status_code == 302
+    assert MentoringPlan.objects.get(mentorship=pair).items.count() == 4

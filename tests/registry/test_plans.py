@@ -299,3 +299,15 @@ def test_the_cards_query_count_does_not_grow_with_the_plan(
         body = card(client, pair).content.decode()
     assert "Соглашение подписано 01.09.2022" in body and "Соглашение (PDF)" in body
     assert len(with_scan) == len(many_tasks)
+    # The pair's own mentor (its own account) reads the same card with the same queries.
+    connection.queries_log.clear()  # the log is a bounded deque: measure from empty
+    with CaptureQueriesContext(connection) as as_curator:
+        card(client, pair)
+    mentor = f.make_user("mentor-of-the-pair", role="mentor", person=pair.mentor_person)
+    mentor_client = client_for(mentor)
+    card(mentor_client, pair)  # warm up (its session)
+    connection.queries_log.clear()
+    with django_assert_max_num_queries(16), CaptureQueriesContext(connection) as as_mentor:
+        body = card(mentor_client, pair).content.decode()
+    assert "скан подписанного соглашения" not in body and "Добавить задачу" in body
+    assert 0 < len(as_mentor) == len(as_curator)

@@ -31,7 +31,9 @@ from tests import factories as f
 
 DAY = datetime.date(2024, 9, 1)
 CURATOR, COORDINATOR, OPERATOR, ADMIN = "curator", "coordinator", "operator", "admin"
+MENTOR = "mentor"  # a mentor's own account: its own pairs (w.pair()) only
 SCHOOL = frozenset({CURATOR, ADMIN})
+OWN_PAIR = SCHOOL | {MENTOR}
 MUNICIPALITY = frozenset({COORDINATOR, ADMIN})
 REGION = frozenset({OPERATOR, ADMIN})
 RUNNERS = frozenset({COORDINATOR, OPERATOR, ADMIN})
@@ -47,7 +49,9 @@ class World:
         self.region = self.municipality.region
         other_school = f.make_organization(municipality=f.make_municipality(region=self.region))
         far_school = f.make_organization()
+        self.mentor_person = f.make_person(organization=self.school)
         self.own = {
+            MENTOR: f.make_user(role=MENTOR, person=self.mentor_person),
             CURATOR: f.make_user(role=CURATOR, organization=self.school),
             COORDINATOR: f.make_user(role=COORDINATOR, municipality=self.municipality),
             OPERATOR: f.make_user(role=OPERATOR, region=self.region),
@@ -57,7 +61,15 @@ class World:
             CURATOR: f.make_user(role=CURATOR, organization=other_school),
             COORDINATOR: f.make_user(role=COORDINATOR, municipality=other_school.municipality),
             OPERATOR: f.make_user(role=OPERATOR, region=far_school.municipality.region),
+            # another mentor of the same school, with a pair of its own
+            MENTOR: f.make_user(
+                role=MENTOR, person=f.make_mentorship(organization=self.school).mentor_person
+            ),
         }
+
+    def pair(self):
+        """A pair of the school mentored by the own mentor's person."""
+        return f.make_mentorship(organization=self.school, mentor_person=self.mentor_person)
 
     def person(self):
         return f.make_person(organization=self.school)
@@ -152,21 +164,29 @@ CASES = {
         )
     ],
     ("registry.person", access.EDIT): [("person", lambda w: w.person(), SCHOOL)],
-    ("registry.person", access.PERSONAL_DATA): [("person", lambda w: w.person(), SCHOOL)],
-    ("registry.mentorship", access.EDIT): [
-        ("pair", lambda w: f.make_mentorship(organization=w.school), SCHOOL)
+    ("registry.person", access.PERSONAL_DATA): [
+        ("person", lambda w: w.person(), SCHOOL),
+        ("the mentor's own person", lambda w: w.mentor_person, SCHOOL),
     ],
-    ("registry.mentorship", access.STATUS): [
-        ("pair", lambda w: f.make_mentorship(organization=w.school), SCHOOL)
-    ],
+    ("registry.person", access.INVITE): [("person", lambda w: w.person(), frozenset({CURATOR}))],
+    ("registry.mentorship", access.EDIT): [("pair", lambda w: w.pair(), SCHOOL)],
+    ("registry.mentorship", access.STATUS): [("pair", lambda w: w.pair(), SCHOOL)],
     ("registry.mentoringplan", access.EDIT): [
-        ("plan", lambda w: f.make_plan(f.make_mentorship(organization=w.school)), SCHOOL)
+        ("plan", lambda w: f.make_plan(w.pair()), OWN_PAIR),
+        (
+            "plan of another mentor's pair",
+            lambda w: f.make_plan(f.make_mentorship(organization=w.school)),
+            SCHOOL,
+        ),
     ],
-    ("registry.planitem", access.EDIT): [
-        ("plan item", lambda w: f.make_plan_item(f.make_mentorship(organization=w.school)), SCHOOL)
-    ],
+    ("registry.planitem", access.EDIT): [("plan item", lambda w: f.make_plan_item(w.pair()), OWN_PAIR)],
     ("registry.meeting", access.EDIT): [
-        ("meeting", lambda w: f.make_meeting(f.make_mentorship(organization=w.school)), SCHOOL)
+        ("meeting", lambda w: f.make_meeting(w.pair()), OWN_PAIR),
+        (
+            "meeting of another mentor's pair",
+            lambda w: f.make_meeting(f.make_mentorship(organization=w.school)),
+            SCHOOL,
+        ),
     ],
     ("registry.trainingcourse", access.EDIT): [("course", lambda w: w.course(), REGION)],
     ("registry.trainingcompletion", access.EDIT): [
