@@ -38,6 +38,7 @@ BATCH_SIZE = 5_000
 SURVEY_OPENED = datetime.date(2025, 2, 3)
 SURVEY_END = datetime.date(2025, 2, 21)
 SURVEY_CLOSED = datetime.date(2025, 2, 24)
+CREATED = datetime.datetime(2025, 1, 27, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=3)))
 
 DEFICITS = [
     "Планирование урока по ФГОС",
@@ -266,7 +267,9 @@ def surveys(seed: int, timings: list) -> None:
                 Municipality.objects.filter(region=region).order_by("pk").values_list("pk", flat=True)
             )
             invited, skipped = survey_round_participants(survey_round=survey_round, day=SURVEY_OPENED)
-            SurveyRound.objects.filter(pk=survey_round.pk).update(skipped_minors=skipped)
+            # auto_now_add stamps now: fixed days instead, so that the same seed gives the same data
+            Questionnaire.objects.filter(pk=questionnaire.pk).update(created_at=CREATED)
+            SurveyRound.objects.filter(pk=survey_round.pk).update(skipped_minors=skipped, created_at=CREATED)
             survey_round.organizations.set(sorted(set(invited.values())))
             invitations, responses, answers = [], [], []
             for person_id, organization_id in sorted(
