@@ -6,8 +6,10 @@ Drops and recreates the database, runs Django's migrations on it, then streams s
 data into it with COPY: 85 regions, ~2,300 municipalities, 41,000 organizations, 2,000,000
 people, a 2024 headcount per organization and 1,000,000 mentorships with ~1.2 links each (the
 links carry the mentorship's copied fields exactly as ``services.mentorship_sync_links`` writes
-them). Every named constraint of ``registry/models.py`` holds; the foreign keys are checked by
-PostgreSQL at each table's commit. History tables stay empty. Same seed and scale, same data.
+them), then every active pair's plan and meetings and a survey round per region (``activity.py``,
+with the ORM's bulk_create). Every named constraint of ``registry/models.py`` holds; the foreign
+keys are checked by PostgreSQL at each table's commit. History tables stay empty. Same seed and
+scale, same data.
 """
 
 import argparse
@@ -23,6 +25,7 @@ from bisect import bisect
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+import activity
 from benchdb import DEFAULT_DATABASE, maintenance_connection, setup_django
 from psycopg import sql
 
@@ -598,6 +601,7 @@ class Loader:
                     str(STATUSES[status][1]),
                     stamp,
                     updated,
+                    "",  # agreement_file: no scan uploaded
                 )
                 # services.mentorship_sync_links: organization, form, mentor, status and dates copied,
                 # and the participants' attributes (services.mentorship_link_fields, mentee_link_fields)
@@ -655,8 +659,10 @@ class Loader:
                 "version",
                 "created_at",
                 "updated_at",
+                "agreement_file",
             ],
             rows,
+            pending=("agreement_file",),
         )
 
     @staticmethod
@@ -793,6 +799,8 @@ def main(argv: list[str] | None = None) -> None:
         loader.mentorships(links_file)
         loader.links(links_file)
     loader.reset_sequences()
+    activity.plans_and_meetings(args.seed, loader.timings)
+    activity.surveys(args.seed, loader.timings)
 
     # Autovacuum may be off (it is on the bench machine): set the visibility maps and statistics now.
     t = time.perf_counter()
