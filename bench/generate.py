@@ -602,6 +602,13 @@ class Loader:
                     stamp,
                     updated,
                     "",  # agreement_file: no scan uploaded
+                    # effectiveness at completion: the portal's completion form records it; a pair
+                    # arriving as data (as from the workbook) has none (docs/workbook.md §2)
+                    NULL,
+                    NULL,
+                    "",
+                    NULL,
+                    "",
                 )
                 # services.mentorship_sync_links: organization, form, mentor, status and dates copied,
                 # and the participants' attributes (services.mentorship_link_fields, mentee_link_fields)
@@ -660,9 +667,13 @@ class Loader:
                 "created_at",
                 "updated_at",
                 "agreement_file",
+                "plan_items_done",
+                "plan_items_total",
+                "goal_reached",
+                "mentee_assessment",
+                "effect_comment",
             ],
             rows,
-            pending=("agreement_file",),
         )
 
     @staticmethod
