@@ -326,9 +326,10 @@ class MentorPagesMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not request.user.is_authenticated or access.role_of(request.user) != UserScope.Role.MENTOR:
-            return None
         page = permissions.PAGES.get(request.resolver_match.view_name)
-        if page is not None and page.refuses_first(UserScope.Role.MENTOR):
+        # The page first: a page open to a mentor (or to anyone) asks nothing of the user's scope.
+        if page is None or not page.refuses_first(UserScope.Role.MENTOR) or not request.user.is_authenticated:
+            return None
+        if access.role_of(request.user) == UserScope.Role.MENTOR:
             raise PermissionDenied("Эта страница недоступна наставнику: ему открыты только его пары.")
         return None

@@ -297,7 +297,9 @@ def test_a_named_questionnaire_keeps_the_person_until_their_data_are_destroyed(
     survey_round = open_round(operator, q, organization=school)
     response = svc.survey_answer(token=tokens(survey_round)[person.pk], answers=answers(q, 5))
     assert response.person_id == person.pk
-    services.mentorship_complete(mentorship=pair, end_date=TODAY, result="Цель достигнута")
+    services.mentorship_complete(
+        mentorship=pair, end_date=TODAY, result="Цель достигнута", goal_reached="yes"
+    )
     privacy.destroy_personal_data(
         person=person, user=curator, reason="consent_withdrawn", act_number="1", act_date=TODAY
     )

@@ -1027,7 +1027,8 @@ def many(region, municipality, school):
 # Queries per list page (and its export) whatever the number of rows: coordinator, operator.
 LIST_QUERIES = {
     "practice-list": (7, 6, 35),
-    "practice-public-list": (5, 5, 35),
+    # + the signed-in user's scope, which only the menu reads here (a mentor's menu is its pairs only)
+    "practice-public-list": (6, 6, 35),
     "contest-list": (6, 5, 36),
     "contest-detail": (8, 7, 35),
     "course-list": (6, 5, 36),
