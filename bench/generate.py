@@ -609,6 +609,7 @@ class Loader:
                     "",
                     NULL,
                     "",
+                    NULL,  # last_meeting_on: activity.py sets it with the meetings
                 )
                 # services.mentorship_sync_links: organization, form, mentor, status and dates copied,
                 # and the participants' attributes (services.mentorship_link_fields, mentee_link_fields)
@@ -672,6 +673,7 @@ class Loader:
                 "goal_reached",
                 "mentee_assessment",
                 "effect_comment",
+                "last_meeting_on",
             ],
             rows,
         )
