@@ -12,6 +12,7 @@ from ``--seed``: same seed and scale, same data (the serial ids included, the da
   ``SILENT_SHARE`` of the pairs the last one is 29–90 days before ``AS_OF`` (the pair is silent
   for the alert's default 4 weeks), for the others 0–27 days; the earlier ones are spread evenly
   back to the pair's start. A pair starting after ``AS_OF`` meets every two weeks from its start.
+  The pair's ``last_meeting_on`` is set to its latest meeting's date in the same transaction.
 - **Surveys**: per region an anonymous questionnaire for mentors (the demo's four questions:
   satisfaction, interaction, frequency, free text) and a closed round of the whole region in
   February 2025. The invited are ``monitoring.surveys.survey_round_participants`` on the opening
@@ -130,6 +131,23 @@ def _meeting_dates(rng: random.Random, start: datetime.date) -> list[datetime.da
     return [start + datetime.timedelta(days=span * n // (MEETINGS - 1)) for n in range(MEETINGS)]
 
 
+def set_last_meeting(last: dict) -> None:
+    """``Mentorship.last_meeting_on`` of the pairs of ``last`` ({pair id: date}): one UPDATE."""
+    from django.db import connection
+
+    from registry.models import Mentorship
+
+    if not last:
+        return
+    table = Mentorship._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET last_meeting_on = v.day "  # noqa: S608 (the model's own table name)
+            "FROM unnest(%s::uuid[], %s::date[]) AS v(id, day) WHERE m.id = v.id",
+            [list(last), list(last.values())],
+        )
+
+
 def plans_and_meetings(seed: int, timings: list) -> None:
     from django.db import transaction
 
@@ -190,6 +208,12 @@ def plans_and_meetings(seed: int, timings: list) -> None:
                     )
                     touched.append(rng.choice(plan_items).pk)
             meetings = Meeting.objects.bulk_create(meetings, batch_size=BATCH_SIZE)
+            # The pair's stored last meeting date, as registry.meetings keeps it (no history row).
+            last: dict = {}
+            for meeting in meetings:
+                if meeting.mentorship_id not in last or meeting.date > last[meeting.mentorship_id]:
+                    last[meeting.mentorship_id] = meeting.date
+            set_last_meeting(last)
             through.objects.bulk_create(
                 [
                     through(meeting_id=m.pk, planitem_id=item)

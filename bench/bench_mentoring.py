@@ -126,7 +126,7 @@ def delete_activity(mentorships) -> None:
     """
     from django.db import connection
 
-    from registry.models import Meeting
+    from registry.models import Meeting, Mentorship
 
     pairs_sql, params = mentorships.values("pk").query.sql_with_params()
     through = Meeting.plan_items.through._meta.db_table
@@ -138,6 +138,12 @@ def delete_activity(mentorships) -> None:
             params,
         )
         cursor.execute(f"DELETE FROM {meetings} WHERE mentorship_id IN ({pairs_sql})", params)  # noqa: S608
+        # the pairs' stored last meeting date goes with their meetings, as registry.meetings keeps it
+        pairs = Mentorship._meta.db_table
+        cursor.execute(
+            f"UPDATE {pairs} SET last_meeting_on = NULL WHERE id IN ({pairs_sql})",  # noqa: S608
+            params,
+        )
 
 
 def keep_latest_meeting(pair) -> None:

@@ -35,7 +35,7 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -473,6 +473,7 @@ class ResultGroup:
     questions: dict = dataclasses.field(default_factory=dict)  # question id → QuestionResult
     hidden: bool = False  # an anonymous questionnaire's group too small to show
     cells: list = dataclasses.field(default_factory=list)  # QuestionResult per question, in order
+    cells_html: str = ""  # the row's question cells as the round's page prints them (its view fills it)
 
     def result(self, question: Question) -> QuestionResult:
         return self.questions.setdefault(question.pk, QuestionResult(question))
@@ -483,13 +484,21 @@ class ResultGroup:
 MIN_ANONYMOUS_GROUP = 3
 
 
+def _choice_count(value: int) -> str:
+    return f"c{value}"
+
+
 def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
     """The round's answers within ``user``'s scope, by school, by municipality and in all: for scale
     questions the average and the share of 4–5, for choices the count of each option; a group of an
     anonymous questionnaire with fewer than ``MIN_ANONYMOUS_GROUP`` responses shows its count only.
-    Two queries."""
+
+    Two queries. The database adds up the answers per school and question (their number, the sum
+    of the scale's values, the 4–5 answers and each option's count, by ``Count(filter=…)``); the
+    municipalities and the region add up their schools' sums, a few per school."""
     questions = [q for q in survey_round.questionnaire.questions.all() if q.kind != Question.Kind.TEXT]
     by_id = {q.pk: q for q in questions}
+    options = max((len(q.choices or []) for q in questions if q.kind == Question.Kind.CHOICE), default=0)
     responses = access.scoped(user, SurveyResponse.objects.filter(round=survey_round))
     counts = (
         responses.values("organization", "organization__full_name", "organization__municipality__name")
@@ -498,8 +507,13 @@ def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
     )
     answers = (
         access.scoped(user, SurveyAnswer.objects.filter(response__round=survey_round, question__in=questions))
-        .values("response__organization", "question", "value")
-        .annotate(n=Count("pk"))
+        .values("response__organization", "question")
+        .annotate(
+            n=Count("pk"),
+            total=Sum("value"),
+            satisfied=Count("pk", filter=Q(value__gte=Question.SATISFIED_FROM)),
+            **{_choice_count(v): Count("pk", filter=Q(value=v)) for v in range(1, options + 1)},
+        )
         .order_by()
     )
     schools: dict[int, ResultGroup] = {}
@@ -519,15 +533,20 @@ def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
         school = schools.get(row["response__organization"])
         if question is None or school is None:
             continue
-        part = QuestionResult(question, responses=row["n"])
+        part = school.result(question)
+        part.responses = row["n"]
         if question.kind == Question.Kind.SCALE:
-            part.total = row["value"] * row["n"]
-            part.satisfied = row["n"] if row["value"] >= Question.SATISFIED_FROM else 0
+            part.total = row["total"] or 0
+            part.satisfied = row["satisfied"]
         else:
-            part.counts = {row["value"]: row["n"]}
+            part.counts = {
+                v: row[_choice_count(v)]
+                for v in range(1, len(question.choices or []) + 1)
+                if row[_choice_count(v)]
+            }
         municipality = municipalities[school_municipality[row["response__organization"]]]
-        for group in (school, municipality, total):
-            group.result(question).add(part)
+        municipality.result(question).add(part)
+        total.result(question).add(part)
     anonymous = survey_round.questionnaire.anonymous
     for group in [*schools.values(), *municipalities.values(), total]:
         group.hidden = anonymous and group.responses < MIN_ANONYMOUS_GROUP

@@ -7,6 +7,12 @@ are recorded for a running pair (``active``) and, afterwards, for a closed one (
 ``terminated``) inside its period; a draft has not started, so it has no meetings. Rights:
 ``access.WRITE_RULES`` (the pair's school curator and the admin). An active pair without a meeting
 for more than ``settings.SILENT_PAIR_WEEKS`` weeks is the alert «silent» (``models.PAIR_ALERTS``).
+
+The pair keeps the date of its latest meeting (``Mentorship.last_meeting_on``), which the alert
+reads: every write here (a record, a change of date) sets it again from the meetings with an
+UPDATE in the same transaction (``_refresh_last_meeting``), not a save: no history row of the pair
+per meeting (the field is left out of the pair's history; the meeting's own history has the date).
+Meetings are not deleted one by one; they go only with their pair (``on_delete=CASCADE``).
 """
 
 import datetime
@@ -17,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import MEETING_IN_FUTURE, Meeting, Mentorship, PlanItem
+from .models import MEETING_IN_FUTURE, Meeting, Mentorship, PlanItem, last_meeting_subquery
 
 FIELDS = ("date", "format", "duration_minutes", "topic", "agreed", "plan_items")
 DRAFT_PAIR = "Встречи записываются у действующей пары (или у закрытой — в её сроках), а не у черновика."
@@ -64,6 +70,17 @@ def _check(meeting: Meeting, plan_items: list[PlanItem], today: datetime.date | 
         raise ValidationError(errors)
 
 
+def _refresh_last_meeting(mentorship: Mentorship) -> None:
+    """Set the pair's ``last_meeting_on`` from its meetings, in the database and on ``mentorship``.
+
+    The pair's row is locked first: a meeting of the same pair written at the same moment waits,
+    and the UPDATE (a statement of its own, so a fresh snapshot) then sees the other's meeting."""
+    pair = Mentorship.objects.filter(pk=mentorship.pk)
+    list(pair.select_for_update().values_list("pk", flat=True))
+    Mentorship.objects.filter(pk=mentorship.pk).update(last_meeting_on=last_meeting_subquery("pk"))
+    mentorship.last_meeting_on = pair.values_list("last_meeting_on", flat=True).get()
+
+
 def _items(plan_items: Iterable[PlanItem]) -> list[PlanItem]:
     """The tasks with their plan's pair, in one query (the check reads ``plan.mentorship_id``)."""
     pks = [item.pk for item in plan_items]
@@ -97,6 +114,7 @@ def meeting_record(
     _check(meeting, items, today)
     meeting.save()
     meeting.plan_items.set(items)
+    _refresh_last_meeting(mentorship)
     return meeting
 
 
@@ -113,11 +131,14 @@ def meeting_update(*, meeting: Meeting, today: datetime.date | None = None, **fi
     fields_changed = any(getattr(meeting, name) != value for name, value in fields.items())
     if not (items_changed or fields_changed):
         return meeting
+    date_before = meeting.date
     for name, value in fields.items():
         setattr(meeting, name, value)
     _check(meeting, items, today)
     if fields_changed:
         meeting.save()
+        if meeting.date != date_before:
+            _refresh_last_meeting(meeting.mentorship)
     if items_changed:
         meeting.plan_items.set(items)
     return meeting

@@ -473,9 +473,9 @@ class MentorshipQuerySet(models.QuerySet):
         return self.filter(silent_condition(as_of, weeks))
 
     def with_last_meeting(self) -> "MentorshipQuerySet":
-        """Each pair with ``last_meeting_on``, the date of its latest meeting (None without one):
-        one subquery in the same query, which the alert «silent» reads of a loaded pair."""
-        return self.annotate(last_meeting_on=last_meeting_subquery())
+        """The pairs as they are: ``last_meeting_on`` is a column of the pair, kept by
+        ``registry.meetings`` (no subquery any more). Kept so that the callers say what they read."""
+        return self.all()
 
 
 END_DATE_REQUIRED = "У завершённой или прекращённой пары укажите дату окончания."
@@ -576,10 +576,14 @@ class Mentorship(models.Model):
         help_text="От 1 до 5",
     )
     effect_comment = models.CharField("комментарий к результативности", max_length=500, blank=True)
+    # The date of the pair's latest meeting (None without one), kept by registry.meetings with an
+    # UPDATE in the meeting's own transaction: the alert «silent» reads it instead of a subquery per
+    # pair (bench/README.md). A copy of the meetings' dates, so not history (the meetings have theirs).
+    last_meeting_on = models.DateField("дата последней встречи", null=True, blank=True, editable=False)
     version = models.PositiveIntegerField("версия", default=1, editable=False)
     created_at = models.DateTimeField("создана", auto_now_add=True)
     updated_at = models.DateTimeField("изменена", auto_now=True)
-    history = HistoricalRecords(verbose_name="история пары")
+    history = HistoricalRecords(verbose_name="история пары", excluded_fields=["last_meeting_on"])
 
     objects = MentorshipQuerySet.as_manager()
 
@@ -618,11 +622,33 @@ class Mentorship(models.Model):
                 violation_error_message=MENTEE_ASSESSMENT_RANGE,
             ),
         ]
-        indexes = [models.Index(fields=["organization", "status"], name="registry_ms_org_status")]
+        indexes = [
+            models.Index(fields=["organization", "status"], name="registry_ms_org_status"),
+            # The alert «silent»: the active pairs of a school by their last meeting (or start).
+            models.Index(
+                F("organization"),
+                Coalesce(F("last_meeting_on"), F("start_date")),
+                condition=Q(status="active"),
+                name="registry_ms_silent",
+            ),
+        ]
 
     def __str__(self):
         mentor = self.mentor_person or self.mentor_organization
         return f"{self.mentoring_form}: {mentor}"
+
+    def save(self, *args, **kwargs):
+        """A loaded pair saved whole writes every field but ``last_meeting_on``: that one belongs to
+        ``registry.meetings``, and an older copy of the pair in memory must not take it back."""
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            if not kwargs.get("force_insert"):
+                deferred = self.get_deferred_fields()  # as Django does: the loaded fields only
+                kwargs["update_fields"] = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.attname not in deferred and f.name != "last_meeting_on"
+                ]
+        super().save(*args, **kwargs)
 
     @property
     def is_group(self) -> bool:
@@ -740,21 +766,24 @@ def silent_weeks_label(weeks: int | None = None) -> str:
     return f"более {weeks} {word}"
 
 
-def last_meeting_subquery() -> Subquery:
+def last_meeting_subquery(pair: str = "pk") -> Subquery:
+    """The date of the latest meeting of the pair ``pair`` names (None without one): what
+    ``Mentorship.last_meeting_on`` holds, computed (its writes and its migration)."""
     return Subquery(
-        Meeting.objects.filter(mentorship=OuterRef("pk")).order_by("-date").values("date")[:1],
+        Meeting.objects.filter(mentorship=OuterRef(pair)).order_by("-date").values("date")[:1],
         output_field=models.DateField(),
     )
 
 
 def silent_condition(today: datetime.date, weeks: int | None = None) -> Q:
-    """Active, and the last meeting (or, with none, the start) is more than ``weeks`` weeks ago."""
-    last = Coalesce(last_meeting_subquery(), F("start_date"), output_field=models.DateField())
+    """Active, and the last meeting (or, with none, the start) is more than ``weeks`` weeks ago:
+    the stored ``last_meeting_on``, in the expression of the partial index ``registry_ms_silent``."""
+    last = Coalesce(F("last_meeting_on"), F("start_date"))
     return Q(status=_ACTIVE) & Q(LessThan(last, silent_since(today, weeks)))
 
 
 def silent_holds(pair: "Mentorship", today: datetime.date, weeks: int | None = None) -> bool:
-    """``silent_condition`` of one pair loaded by ``Mentorship.objects.with_last_meeting()``."""
+    """``silent_condition`` of one loaded pair (its stored ``last_meeting_on``)."""
     last = pair.last_meeting_on or pair.start_date
     return pair.status == _ACTIVE and last < silent_since(today, weeks)
 
@@ -790,7 +819,7 @@ PAIR_ALERTS: dict[str, PairAlert] = {
     # Not started yet: a draft.
     "draft": PairAlert(lambda today: Q(status=_DRAFT), lambda pair, today: pair.status == _DRAFT),
     # Active, no meeting for more than settings.SILENT_PAIR_WEEKS weeks (the start when none):
-    # ``holds`` reads ``last_meeting_on``, annotated by ``Mentorship.objects.with_last_meeting()``.
+    # both read the pair's stored ``last_meeting_on`` (registry.meetings keeps it).
     "silent": PairAlert(silent_condition, silent_holds),
 }
 

@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -91,14 +92,37 @@ def round_create(request):
     return render(request, "monitoring/surveys/round_form.html", {"form": form})
 
 
+def _result_cells(group: svc.ResultGroup, columns: int) -> str:
+    """The question cells of one row of the results table, as HTML: built here once per row rather
+    than by a template include per row (a region has hundreds of schools; bench/README.md)."""
+    if group.hidden:
+        return format_html(
+            '<td colspan="{}" class="muted">Меньше {} ответов: результаты не показываются, '
+            "чтобы сохранить анонимность</td>",
+            columns,
+            svc.MIN_ANONYMOUS_GROUP,
+        )
+    cells = []
+    for r in group.cells:
+        if r.question.kind == Question.Kind.SCALE:  # figures only: nothing to escape
+            text = f"{r.average}; 4–5: {r.satisfied_share}"
+        else:  # the options are the questionnaire author's text
+            text = "; ".join(f"{escape(option)}: {n}" for option, n in r.choice_lines)
+        cells.append(f'<td data-question="{r.question.pk}">{text}</td>')
+    return mark_safe("\n".join(cells))  # noqa: S308 (the only text, the options, is escaped)
+
+
 @login_required
 def round_detail(request, pk):
     user = request.user
     survey_round = _get_round(user, pk)
+    results = svc.survey_round_results(user=user, survey_round=survey_round)
+    for group in [*results["schools"], *results["municipalities"], results["total"]]:
+        group.cells_html = _result_cells(group, len(results["questions"]))
     context = {
         "round": survey_round,
         "rate": svc.survey_round_rate(user=user, survey_round=survey_round),
-        "results": svc.survey_round_results(user=user, survey_round=survey_round),
+        "results": results,
         "can_run": access.can_write(user, survey_round, rights.SURVEY),
         "can_print": access.role_of(user) in (access.Role.CURATOR, access.Role.ADMIN)
         and survey_round.status == SurveyRound.Status.OPEN,

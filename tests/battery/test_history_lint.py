@@ -28,6 +28,11 @@ ALLOWED = {
         {"mentor_category", "mentee_category", "mentee_teaching_experience", "mentee_birth_date"},
         "the same copies, refreshed for the people an import changed",
     ),
+    ("registry/meetings.py", "_refresh_last_meeting", "Mentorship", "update"): (
+        {"last_meeting_on"},
+        "the pair's latest meeting date, a copy of its meetings' dates (their own history keeps them): "
+        "a history row of the pair per meeting would say nothing",
+    ),
     ("monitoring/demo.py", "create", "Campaign", "update"): (
         {"created_at"},
         "the demo back-dates a campaign's creation; no user edits anything",
