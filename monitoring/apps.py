@@ -9,7 +9,7 @@ class MonitoringConfig(AppConfig):
         from registry import access, privacy
         from registry.workbook.engine import register
 
-        from . import rights, surveys
+        from . import indicators, rights, surveys
         from .models import (
             Campaign,
             CampaignTarget,
@@ -28,6 +28,7 @@ class MonitoringConfig(AppConfig):
         )
         from .workbook import EventsSheet
 
+        Indicator.definition_errors = indicators.check_definition  # Indicator.clean asks it
         # A road map is seen by whoever's territory contains its owner: the region's operator
         # sees them all, a coordinator the municipality's map and its schools' maps (an
         # organization's map carries its municipality), a curator its organization's map.

@@ -330,10 +330,13 @@ class Indicator(models.Model):
 
     DEFINITION_FIELDS = ("unit", "numerator", "denominator", "denominator_basis")
 
-    def clean(self):
-        from . import indicators
+    # The formula's check belongs to the indicator catalogue (``monitoring.indicators.check_definition``),
+    # which reads the registry and the surveys, themselves reading these models: the app's ``ready``
+    # sets it here, so that the models import nothing above them.
+    definition_errors = None
 
-        errors = indicators.check_definition(self)
+    def clean(self):
+        errors = self.definition_errors()
         if self.pk and not errors:
             before = Indicator.objects.filter(pk=self.pk).values(*self.DEFINITION_FIELDS).first()
             changed = before and any(before[name] != getattr(self, name) for name in self.DEFINITION_FIELDS)
