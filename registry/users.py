@@ -273,7 +273,7 @@ def _refuse_last_admin(user) -> None:
         return
     User = get_user_model()
     others = list(
-        User.objects.select_for_update()
+        User.objects.select_for_update(of=("self",))
         .filter(_admins_q(), is_active=True)
         .exclude(pk=user.pk)
         .order_by("pk")
