@@ -267,19 +267,19 @@ def _is_admin_account(user) -> bool:
 
 
 def _refuse_last_admin(user) -> None:
-    """Refuses a change that leaves the portal without an active admin; the admins' rows are locked
-    first, so that two admins turning each other off at once cannot both succeed."""
+    """Refuses a change that leaves the portal without an active admin. Every active admin's row is
+    locked first, in the order of ids (so two such changes never deadlock): of two admins turning
+    each other off at once, the second waits for the first and then finds itself the last one."""
     if not (user.is_active and _is_admin_account(user)):
         return
     User = get_user_model()
-    others = list(
+    admins = list(
         User.objects.select_for_update(of=("self",))
         .filter(_admins_q(), is_active=True)
-        .exclude(pk=user.pk)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    if not others:
+    if not [pk for pk in admins if pk != user.pk]:
         raise ValidationError(LAST_ADMIN)
 
 

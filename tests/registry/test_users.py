@@ -5,10 +5,12 @@ in Russian with nothing written.
 """
 
 import re
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection, transaction
 from django.urls import reverse
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -382,3 +384,31 @@ def test_other_roles_are_refused(client_for, curator, coordinator, operator, men
 def test_the_admin_menu_has_the_users_line(client_for, admin_user):
     page = client_for(admin_user).get(reverse("dashboard")).content.decode()
     assert f'href="{url("list")}">Пользователи</a>' in page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_admins_turning_each_other_off_at_once_leave_one_active():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite locks the whole database)")
+    first = f.make_user("admin1", role="admin")
+    second = f.make_user("admin2", role="admin")
+    outcome = {}
+
+    def turn_off_first():
+        try:
+            users.user_deactivate(user=first, by=second)
+            outcome["done"] = True
+        except users.ValidationError as refused:
+            outcome["refused"] = refused.messages
+        finally:
+            connection.close()  # this thread's own connection
+
+    other = threading.Thread(target=turn_off_first)
+    with transaction.atomic():
+        users.user_deactivate(user=second, by=first)  # holds the admins' row locks until this block commits
+        other.start()
+        other.join(timeout=1)
+        assert other.is_alive()  # the second change waits for the first
+    other.join(timeout=10)
+    assert outcome == {"refused": [users.LAST_ADMIN]}
+    assert sorted(User.objects.filter(is_active=True).values_list("username", flat=True)) == ["admin1"]
