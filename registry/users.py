@@ -389,3 +389,38 @@ def user_second_factor_reset(*, user, by) -> int:
         details=f"удалено устройств: {len(devices)} ({names})",
     )
     return len(devices)
+
+
+# ---------------------------------------------------------------- changes made in the Django admin
+
+ADMIN_SITE = "в администрировании Django"
+
+
+def user_snapshot(*, user_id) -> tuple[str, bool] | None:
+    """(role and territory, active) of the account as stored now; None for an unknown id."""
+    stored = (
+        get_user_model()
+        .objects.select_related(
+            "scope__organization", "scope__municipality", "scope__region", "scope__person"
+        )
+        .filter(pk=user_id)
+        .first()
+    )
+    return None if stored is None else (user_territory(user=stored), stored.is_active)
+
+
+def user_change_record(*, user_id, by, before: tuple[str, bool] | None) -> list[AccountEvent]:
+    """The events of a change made outside this module (the Django admin's user and scope forms):
+    what differs between ``before`` (``user_snapshot`` taken before the save) and the stored row."""
+    after = user_snapshot(user_id=user_id)
+    if before is None or after is None:
+        return []
+    user = get_user_model().objects.get(pk=user_id)
+    events = []
+    if after[0] != before[0]:
+        details = f"{before[0]} → {after[0]} ({ADMIN_SITE})"
+        events.append(_record(user=user, actor=by, action=Action.SCOPE_CHANGED, details=details))
+    if after[1] != before[1]:
+        action = Action.REACTIVATED if after[1] else Action.DEACTIVATED
+        events.append(_record(user=user, actor=by, action=action, details=ADMIN_SITE))
+    return events

@@ -412,3 +412,22 @@ def test_two_admins_turning_each_other_off_at_once_leave_one_active():
     other.join(timeout=10)
     assert outcome == {"refused": [users.LAST_ADMIN]}
     assert sorted(User.objects.filter(is_active=True).values_list("username", flat=True)) == ["admin1"]
+
+
+def test_a_change_in_the_django_admin_is_in_the_accounts_history_too(
+    client_for, admin_user, curator, other_school
+):
+    client = client_for(admin_user)
+    change = reverse("admin:registry_userscope_change", args=[curator.scope.pk])
+    form = client.get(change).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(organization=other_school.pk)
+    response = client.post(change, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    events = list(users.user_events(user=curator))
+    assert [e.action for e in events] == [Action.SCOPE_CHANGED]
+    assert events[0].details == "куратор ОО, СОШ № 1 → куратор ОО, СОШ № 9 (в администрировании Django)"
+    assert events[0].actor == admin_user
+    # The read-only list of the history in the admin shows it; nobody adds or changes a row there.
+    assert client.get(reverse("admin:registry_accountevent_changelist")).status_code == 200
+    assert client.get(reverse("admin:registry_accountevent_add")).status_code == 403
