@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection, transaction
+from django.test import Client
 from django.urls import reverse
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -181,8 +182,6 @@ def test_change_scope_moves_the_user_and_ends_its_sessions(
 ):
     client.force_login(curator)
     session_key = client.session.session_key
-    from django.test import Client
-
     admin = Client()
     admin.force_login(admin_user)
     verify_second_factor(admin, admin_user)
@@ -294,6 +293,10 @@ def test_reset_second_factor_deletes_the_devices(client, client_for, admin_user)
     other = f.make_user("admin2", role="admin")
     TOTPDevice.objects.create(user=other, name="телефон", confirmed=True)
     StaticDevice.objects.create(user=other, name="резервные коды")
+    own_session = Client()
+    own_session.force_login(other)
+    verify_second_factor(own_session, other)  # by its «телефон»
+    assert own_session.get(url("list")).status_code == 200
     admin = client_for(admin_user)
     assert "Сбросить второй фактор" in admin.get(url("detail", other.pk)).content.decode()
     assert admin.get(url("second-factor-reset", other.pk)).status_code == 200
@@ -303,6 +306,9 @@ def test_reset_second_factor_deletes_the_devices(client, client_for, admin_user)
     events = list(users.user_events(user=other))
     assert [e.action for e in events] == [Action.SECOND_FACTOR_RESET]
     assert events[0].details.startswith("удалено устройств: 2")
+    # Its session verified by the deleted device is no longer verified: the code is asked again.
+    response = own_session.get(url("list"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("second-factor"))
     # Without a device the admin is asked to get one at the second step; it cannot get through.
     client.logout()
     client.force_login(other)
