@@ -337,7 +337,10 @@ PAGES: dict[str, Page] = {
     "registry:user-list": Page("admin only (every account); others 403", ADMINS, role_first=True),
     "registry:user-invite": Page("admin only; others 403", ADMINS, role_first=True),
     "registry:user-detail": Page(
-        "admin only (the account and its history); others 403; unknown account 404", ADMINS, role_first=True
+        "admin only (the account, its e-mail and its history); others 403; unknown account 404",
+        ADMINS,
+        role_first=True,
+        audit=Audit(VIEW, "auth.user"),
     ),
     "registry:user-scope": Page("admin only, never its own account; others 403", ADMINS, role_first=True),
     "registry:user-deactivate": Page(

@@ -437,3 +437,12 @@ def test_a_change_in_the_django_admin_is_in_the_accounts_history_too(
     # The read-only list of the history in the admin shows it; nobody adds or changes a row there.
     assert client.get(reverse("admin:registry_accountevent_changelist")).status_code == 200
     assert client.get(reverse("admin:registry_accountevent_add")).status_code == 403
+
+
+def test_opening_an_account_is_in_the_access_log(client_for, admin_user, curator):
+    from mentoring_portal.models import AccessLogEntry
+
+    client_for(admin_user).get(url("detail", curator.pk))
+    entry = AccessLogEntry.objects.order_by("-pk").first()
+    assert (entry.action, entry.object_type, entry.object_id) == ("view", "auth.user", str(curator.pk))
+    assert entry.username == "root"
