@@ -219,6 +219,9 @@ def test_an_unchanged_or_own_scope_is_refused(client_for, admin_user, curator, s
 
 
 def test_deactivate_stops_login_and_reactivate_restores_it(client, client_for, admin_user, curator):
+    live = Client()
+    live.force_login(curator)
+    assert live.get(reverse("registry:organization-list")).status_code == 200
     admin = client_for(admin_user)
     confirm = admin.get(url("deactivate", curator.pk))
     assert confirm.status_code == 200 and "Отключить учётную запись" in confirm.content.decode()
@@ -227,6 +230,9 @@ def test_deactivate_stops_login_and_reactivate_restores_it(client, client_for, a
     assert admin.post(url("deactivate", curator.pk)).status_code == 302
     curator.refresh_from_db()
     assert not curator.is_active and curator.scope.deactivated_at is not None
+    # Its live session is over: the next request is sent to the login page.
+    response = live.get(reverse("registry:organization-list"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert users.user_state(user=curator) == users.DEACTIVATED
 
     client.logout()
