@@ -333,6 +333,33 @@ PAGES: dict[str, Page] = {
         SCHOOL,
         audit=Audit(EXPORT, "registry.organization"),
     ),
+    # the portal's people: accounts, roles and territories (registry.users), the admin only
+    "registry:user-list": Page("admin only (every account); others 403", ADMINS, role_first=True),
+    "registry:user-invite": Page("admin only; others 403", ADMINS, role_first=True),
+    "registry:user-detail": Page(
+        "admin only (the account, its e-mail and its history); others 403; unknown account 404",
+        ADMINS,
+        role_first=True,
+        audit=Audit(VIEW, "auth.user"),
+    ),
+    "registry:user-scope": Page("admin only, never its own account; others 403", ADMINS, role_first=True),
+    "registry:user-deactivate": Page(
+        "admin only, GET confirms, POST turns off (never itself, never the last admin); others 403",
+        ADMINS,
+        role_first=True,
+    ),
+    "registry:user-reactivate": Page("POST, admin only; others 403", ADMINS, post_only=True, role_first=True),
+    "registry:user-second-factor-reset": Page(
+        "admin only, GET confirms, POST deletes the account's OTP devices; others 403",
+        ADMINS,
+        role_first=True,
+    ),
+    "registry:user-invitation-resend": Page(
+        "POST, admin only, while the invitation is unused; others 403",
+        ADMINS,
+        post_only=True,
+        role_first=True,
+    ),
     "registry:import-job": Page("admin only; others 403", ADMINS, role_first=True),
     "registry:import-job-status": Page("admin only; others 403", ADMINS, role_first=True),
     "registry:import-job-confirm": Page(

@@ -88,6 +88,10 @@ FILLED = {
     "monitoring:campaign-edit": lambda w: {"pk": w.campaign.pk},
     "monitoring:submission-detail": lambda w: {"pk": w.submission.pk},
     "monitoring:submission-edit": lambda w: {"pk": w.submission.pk},
+    "registry:user-detail": lambda w: {"pk": w.curator.pk},
+    "registry:user-scope": lambda w: {"pk": w.curator.pk},
+    "registry:user-deactivate": lambda w: {"pk": w.curator.pk},
+    "registry:user-second-factor-reset": lambda w: {"pk": w.curator.pk},
 }
 NOT_FILLED = {
     "registry:status-end",  # POST only
@@ -134,6 +138,8 @@ NOT_FILLED = {
     "registry:mentorship-agreement-file",  # a file, reads no filter
     "reports:agreement-docx",  # files, read no filter
     "reports:agreement-pdf",
+    "registry:user-reactivate",  # POST only
+    "registry:user-invitation-resend",  # POST only
 }
 NOT_PAGES = {"login", "logout", "second-factor", "registry:workbook-template"}
 
