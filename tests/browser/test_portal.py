@@ -277,7 +277,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     log_in(page, base_url, username)
     if "/login/code/" in page.url:
         page.fill("input[name=otp_token]", DEMO_ADMIN_CODES[0])
-        page.locator("form button[type=submit]").first.click()
+        page.get_by_role("button", name="Подтвердить").click()
         page.wait_for_load_state()
     expect(page.locator(".menu")).to_have_count(1)
 
