@@ -117,6 +117,9 @@ NOT_FILLED = {
     "monitoring:campaign-transition",
     "monitoring:campaign-remind",
     "monitoring:submission-review",
+    "registry:plan-template-detail",  # no filter; scope: tests/registry/test_plan_template_views.py
+    "registry:plan-template-edit",
+    "registry:plan-template-delete",  # POST only
     "monitoring:survey-round-detail",  # reads no filter; its scope: tests/monitoring/test_surveys.py
     "monitoring:survey-round-transition",
     "monitoring:survey-round-links",
