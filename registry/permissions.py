@@ -448,6 +448,32 @@ PAGES: dict[str, Page] = {
     "monitoring:questionnaire-list": Page(
         "any signed-in user; rows: the questionnaires of its region", STAFF
     ),
+    "monitoring:questionnaire-create": Page(
+        "the region's operator (its own region), admin (chooses the region); others 403", REGION
+    ),
+    "monitoring:questionnaire-detail": Page(
+        "whoever's scope holds the questionnaire's region (read-only but for its operator); others 404",
+        TERRITORY,
+        "monitoring.questionnaire",
+    ),
+    "monitoring:questionnaire-edit": Page(
+        "the region's operator, admin; readers of the region 403, others 404 (audience and anonymity "
+        "frozen once it is used)",
+        REGION,
+        "monitoring.questionnaire",
+    ),
+    "monitoring:questionnaire-questions": Page(
+        "the region's operator, admin (add, change, reorder, delete questions; refused while a round of it "
+        "has answers or is open); readers 403, others 404",
+        REGION,
+        "monitoring.questionnaire",
+    ),
+    "monitoring:questionnaire-copy": Page(
+        "POST only; the region's operator, admin (a new version); readers 403, others 404",
+        REGION,
+        "monitoring.questionnaire",
+        post_only=True,
+    ),
     "monitoring:survey-round-list": Page(
         "any signed-in user; rows: the rounds its scope holds (a curator: those that invited its school)",
         STAFF,
