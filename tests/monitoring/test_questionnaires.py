@@ -313,3 +313,22 @@ def test_the_admin_creates_a_questionnaire_for_a_region_it_chooses(client_for, a
     response = client.post(url("create"), {"region": region.pk, "title": "Анкета", "audience": "mentors"})
     assert response.status_code == 200
     assert "В регионе уже есть такая анкета для этих участников." in response.content.decode()
+
+
+def test_the_pages_of_questionnaires_take_a_fixed_number_of_queries(
+    client_for, operator, region, django_assert_max_num_queries
+):
+    client = client_for(operator)
+    for i in range(6):
+        q = Questionnaire.objects.create(region=region, title=f"Анкета {i}", audience="mentees")
+        rows = [{"text": f"Вопрос {k}", "kind": "scale"} for k in range(8)]
+        qsvc.questions_save(user=operator, questionnaire=q, questions=rows)
+    client.get(url("list"))  # the session and the user's scope are cached from here on
+    with django_assert_max_num_queries(QUERIES["list"]):
+        assert client.get(url("list")).status_code == 200
+    for name in ("detail", "questions"):
+        with django_assert_max_num_queries(QUERIES[name]):
+            assert client.get(url(name, q)).status_code == 200
+
+
+QUERIES = {"list": 6, "detail": 8, "questions": 7}  # whatever the number of questionnaires and questions

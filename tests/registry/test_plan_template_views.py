@@ -205,3 +205,18 @@ def test_a_deleted_template_leaves_the_plans_filled_from_it(client_for, operator
     assert not PlanTemplate.objects.exists() and not PlanTemplateItem.objects.exists()
     assert PlanTemplate.history.filter(history_type="-").get().history_user == operator
     assert MentoringPlan.objects.get(mentorship=pair).items.count() == 2
+
+
+def test_the_pages_of_templates_take_a_fixed_number_of_queries(
+    client_for, operator, django_assert_max_num_queries
+):
+    client = client_for(operator)
+    for i in range(6):
+        template = create(client, title=f"Шаблон {i}")
+    client.get(url("list"))
+    for name, args in (("list", None), ("detail", template), ("edit", template)):
+        with django_assert_max_num_queries(QUERIES[name]):
+            assert client.get(url(name, args)).status_code == 200
+
+
+QUERIES = {"list": 5, "detail": 5, "edit": 6}  # whatever the number of templates and tasks
