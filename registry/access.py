@@ -514,6 +514,15 @@ for _label, _action, _rule in (
     ),
     ("registry.trainingcourse", EDIT, _REGIONAL),
     ("registry.trainingcompletion", EDIT, _REGIONAL),
+    (
+        "registry.plantemplate",
+        EDIT,
+        WriteRule(
+            "its region's operator, admin (the template and its tasks)",
+            _REGION,
+            "Шаблоны планов ведёт региональный оператор.",
+        ),
+    ),
     ("registry.contest", EDIT, _REGIONAL),
     ("registry.contestentry", EDIT, _REGIONAL),
     (

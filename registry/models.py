@@ -1321,9 +1321,13 @@ class PlanProgress:
         return f"{self.done} из {self.total} ({share(self.done, self.total, 0)})"
 
 
+PLAN_TEMPLATE_MAX_DAYS = 3650  # a template's task is due within ten years of the pair's start
+
+
 class PlanTemplate(models.Model):
     """A region's template of a pair's plan for one form of mentoring (docs/domain.md §4.1), kept by
-    the operator in the admin; «Заполнить из шаблона» on a pair's card copies it into the pair's plan."""
+    the region's operator in the portal (``registry.plans``); «Заполнить из шаблона» on a pair's card
+    copies it into the pair's plan. Plans keep a copy, never a link, so any template may be deleted."""
 
     region = models.ForeignKey(Region, models.CASCADE, related_name="plan_templates", verbose_name="регион")
     mentoring_form = models.ForeignKey(
@@ -1332,6 +1336,7 @@ class PlanTemplate(models.Model):
     title = models.CharField("название", max_length=200)
     deficits = models.TextField("профессиональные дефициты, запрос наставляемого")
     goals = models.TextField("цели и задачи наставничества")
+    history = HistoricalRecords(verbose_name="история шаблона плана наставничества")
 
     class Meta:
         verbose_name = "шаблон плана наставничества"
@@ -1356,8 +1361,11 @@ class PlanTemplateItem(models.Model):
     task = models.TextField("задача")
     expected_result = models.TextField("ожидаемый результат", blank=True)
     deadline_days = models.PositiveSmallIntegerField(
-        "срок, дней от начала пары", help_text="Срок задачи = дата начала пары + столько дней"
+        "срок, дней от начала пары",
+        validators=[MaxValueValidator(PLAN_TEMPLATE_MAX_DAYS)],
+        help_text="Срок задачи = дата начала пары + столько дней",
     )
+    history = HistoricalRecords(verbose_name="история задач шаблона плана")
 
     class Meta:
         verbose_name = "задача шаблона плана"

@@ -121,6 +121,13 @@ NOT_FILLED = {
     "monitoring:campaign-transition",
     "monitoring:campaign-remind",
     "monitoring:submission-review",
+    "monitoring:questionnaire-detail",  # read no filter; their scope: tests/monitoring/test_questionnaires.py
+    "monitoring:questionnaire-edit",
+    "monitoring:questionnaire-questions",
+    "monitoring:questionnaire-copy",  # POST only
+    "registry:plan-template-detail",  # no filter; scope: tests/registry/test_plan_template_views.py
+    "registry:plan-template-edit",
+    "registry:plan-template-delete",  # POST only
     "monitoring:survey-round-detail",  # reads no filter; its scope: tests/monitoring/test_surveys.py
     "monitoring:survey-round-transition",
     "monitoring:survey-round-links",
