@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0014_mentorship_last_meeting_on'),
+        ('registry', '0015_account_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
