@@ -49,6 +49,7 @@ def dashboard(request):
     context = {
         "today": today,
         "role": role,
+        "role_label": UserScope.Role(role).label if role else "",
         "territory": access.territory_label(request.user),
         "silent_weeks": silent_weeks_label(),
     }

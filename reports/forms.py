@@ -1,4 +1,4 @@
-"""Forms of the «Отчеты» page: a new report (kind, territory, source) and its editable narrative."""
+"""Forms of the «Отчёты» page: a new report (kind, territory, source) and its editable narrative."""
 
 from django import forms
 

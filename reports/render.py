@@ -159,7 +159,7 @@ def content_hash(document: dict, fmt: str, *, on: datetime.date, version: int | 
 def file_name(title: str, fmt: str, *, on: datetime.date | None = None, version: int | None = None) -> str:
     """«Аналитическая справка … 24.11.2026.pdf»: Russian, no characters a file system refuses."""
     name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f«»]+', " ", HIDDEN.sub("", title))
-    name = re.sub(r"\s+", " ", name).strip() or "Отчет"
+    name = re.sub(r"\s+", " ", name).strip() or "Отчёт"
     suffix = f", версия {version}" if version is not None else ""
     suffix += f" {on:%d.%m.%Y}" if on is not None else ""
     suffix += f".{fmt}"

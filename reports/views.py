@@ -1,4 +1,4 @@
-"""«Отчеты»: the reports of the user's territory, one report with its preview, narrative, files and
+"""«Отчёты»: the reports of the user's territory, one report with its preview, narrative, files and
 published versions, and the file downloads.
 
 Who reads: whoever's scope holds the report's territory (``registry.access``); out of scope → 404.

@@ -748,7 +748,7 @@ def submission_edit(request, pk):
     user = request.user
     submission = _get_submission(user, pk)
     if not access.can_write(user, submission, rights.FILL):
-        raise PermissionDenied("Заполнить отчёт может только куратор организации.")
+        raise PermissionDenied("Заполнить отчёт может только куратор ОО.")
     if request.method != "POST" and not _is_editable(submission):
         return redirect("monitoring:submission-detail", submission.pk)
     figures = selectors.submission_figures(submission)

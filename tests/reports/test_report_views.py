@@ -1,4 +1,4 @@
-"""«Отчеты» through the client: who sees, creates, edits and publishes which report, the files with
+"""«Отчёты» through the client: who sees, creates, edits and publishes which report, the files with
 their headers, the background files of a region's report, stale jobs and a fixed number of queries.
 
 Actors (tests/conftest.py): ``curator`` of ``school``, ``coordinator`` of its municipality,
