@@ -199,7 +199,7 @@ def test_a_whole_campaign_through_the_screens(
     )
     assert sorted(campaign.indicators.values_list("code", flat=True)) == CODES
     detail = client.get(response.url)
-    assert f"приказ от {ru(week_ago())} № 16 «О проведении мониторинга" in text(detail)
+    assert f"приказ от {ru(week_ago())} №\xa016 «О проведении мониторинга" in text(detail)
     assert (
         'data-figure="expected">Под условия мониторинга сейчас подходят организаций: <strong>3</strong>'
         in body(detail)
