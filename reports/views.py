@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from registry import access
 from registry.models import UserScope
@@ -91,6 +91,9 @@ def report_detail(request, pk):
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, "Текст отчёта сохранён.")
+                if "publish" in request.POST and access.can_write(request.user, report, rights.PUBLISH):
+                    # «Сохранить и опубликовать…»: the typed text is saved first, then confirmed.
+                    return redirect("reports:publish", report.pk)
                 return redirect("reports:detail", report.pk)
     document = services.report_document(
         report=report if not form.is_bound else Report.objects.get(pk=report.pk)
@@ -124,10 +127,15 @@ def report_redraft(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_publish(request, pk):
+    """GET: «Опубликовать отчёт?» with what publishing freezes; POST publishes. The narrative's own
+    «Сохранить и опубликовать…» saves the typed text before coming here, so nothing typed is lost."""
     report = _report(request, pk)
     access.require_write(request.user, report, rights.PUBLISH)
+    if request.method == "GET":
+        number = (report.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        return render(request, "reports/report_publish.html", {"report": report, "number": number})
     try:
         version = services.report_publish(report=report, user=request.user)
     except services.TooLarge as exc:

@@ -136,7 +136,10 @@ def test_operator_edits_downloads_and_publishes_a_region_report(page, stack, tmp
     # «Опубликовать»: version 1 with the edited text.
     page.get_by_role("link", name="← К отчёту").click()
     expect(page).to_have_url(report_url)
-    page.get_by_role("button", name="Опубликовать").click()
+    page.get_by_role("button", name="Сохранить и опубликовать…").click()
+    expect(page).to_have_url(f"{report_url}publish/")
+    expect(page.locator("h1")).to_have_text("Опубликовать отчёт?")
+    page.get_by_role("button", name="Опубликовать версию 1").click()
     expect(page).to_have_url(f"{report_url}versions/1/")
     expect(page.get_by_text("Опубликована версия 1")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Версия 1, опубликована \d\d\.\d\d\.\d{4}"))).to_be_visible()

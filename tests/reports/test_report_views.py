@@ -850,3 +850,36 @@ def test_a_text_saved_meanwhile_by_somebody_else_is_not_overwritten(
     assert "Текст отчёта изменил другой пользователь" in body(response)
     report.refresh_from_db()
     assert report.conclusions == "Выводы оператора."
+
+
+def test_publishing_asks_to_confirm_and_keeps_the_typed_text(client_for, reports, coordinator, curator):
+    """«Сохранить и опубликовать…» saves what was typed, then asks; only the confirmation publishes."""
+    report = reports["municipal"]
+    client = client_for(coordinator)
+    detail = body(client.get(reverse("reports:detail", args=[report.pk])))
+    form = detail.split('<form method="post" novalidate class="regform">', 1)[1].split("</form>", 1)[0]
+    assert 'name="publish"' in form and "Сохранить и опубликовать…" in form
+    assert f'action="{reverse("reports:publish", args=[report.pk])}"' not in detail  # no bare publish
+
+    response = client.post(
+        reverse("reports:detail", args=[report.pk]),
+        {**narrative(report, conclusions="Набранные перед публикацией выводы."), "publish": "1"},
+    )
+    assert response.status_code == 302 and response.url == reverse("reports:publish", args=[report.pk])
+    report.refresh_from_db()
+    assert report.conclusions == "Набранные перед публикацией выводы."
+    assert not report.versions.exists()  # asked, not yet published
+
+    confirm = body(client.get(response.url))
+    assert confirm.count("<h1") == 1 and "Опубликовать отчёт?" in confirm
+    assert "Опубликовать версию 1" in confirm and "уже сохранён" in confirm
+    assert not report.versions.exists()
+
+    published = client.post(reverse("reports:publish", args=[report.pk]))
+    assert published.url == reverse("reports:version", args=[report.pk, 1])
+    assert "Набранные перед публикацией выводы." in body(client.get(published.url))
+
+
+def test_the_confirmation_is_refused_to_who_may_not_publish(client_for, reports, curator):
+    report = reports["municipal"]
+    assert client_for(curator).get(reverse("reports:publish", args=[report.pk])).status_code in (403, 404)
