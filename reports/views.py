@@ -23,7 +23,7 @@ from registry.models import UserScope
 
 from . import agreement, rights, services
 from . import render as rendering
-from .forms import NarrativeForm, NewReportForm
+from .forms import KindForm, NarrativeForm, NewReportForm, chosen_kind, kind_choices
 from .models import Format, Report, ReportFile, ReportVersion
 from .pdf import content_disposition
 
@@ -51,8 +51,16 @@ def report_list(request):
     user = request.user
     if access.role_of(user) is None:
         raise PermissionDenied("Отчёты доступны пользователям с территорией.")
-    form = NewReportForm(request.POST or None, user=user)
+    # A new report in two steps, both on this page: its kind (a GET form), then that kind's fields.
+    kind = chosen_kind(
+        user, request.POST.get("kind") if request.method == "POST" else request.GET.get("kind")
+    )
+    form = NewReportForm(request.POST or None, user=user, kind=kind) if kind else None
+    kind_form = KindForm(initial={"kind": kind}, choices=kind_choices(user))
     if request.method == "POST":
+        if form is None:
+            messages.error(request, "Выберите вид отчёта.")
+            return redirect("reports:list")
         if form.is_valid():
             if not access.can_write(user, form.report, rights.EDIT):
                 raise PermissionDenied("Этот вид отчёта вам недоступен.")
@@ -70,7 +78,13 @@ def report_list(request):
     return render(
         request,
         "reports/report_list.html",
-        {"form": form, "page": page, "reports": page.object_list, "territory": access.territory_label(user)},
+        {
+            "form": form,
+            "kind_form": kind_form,
+            "page": page,
+            "reports": page.object_list,
+            "territory": access.territory_label(user),
+        },
     )
 
 
