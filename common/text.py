@@ -12,6 +12,7 @@ turns a name around in any file. ``printable`` drops them and logs a warning tha
 text came from (model, field, id or the file's column), never the text itself (personal data).
 """
 
+import functools
 import logging
 import re
 
@@ -80,6 +81,7 @@ def source_of(instance, field_name: str) -> str:
 NUMBER_RUN = re.compile(r"(\d+)")
 
 
+@functools.lru_cache(maxsize=8192)  # names repeat (a municipality's on each of its schools' rows)
 def natural_key(text: str) -> tuple:
     """The sort key of a name in natural order: «СОШ № 2» before «СОШ № 10», case and ё ignored.
 
