@@ -21,7 +21,7 @@ KIND_FIELDS = {
 SOURCE_FIELDS = ("municipality", "organization", "campaign", "roadmap", "as_of")
 
 
-class KindForm(forms.Form):
+class KindForm(PlainTextMixin, forms.Form):
     """The first step of a new report: its kind (a GET form; the second step shows that kind's fields)."""
 
     kind = forms.ChoiceField(label="Вид отчёта", choices=Kind.choices)
