@@ -108,3 +108,12 @@ def test_the_lists_of_schools_are_in_natural_order(area):
     assert [row.organization_id for row in rows] == [schools[i].pk for i in (3, 1, 0, 2)]
     missing = selectors.missing_organizations(area["campaign"])
     assert [row.organization_id for row in missing] == [area["schools"][3].pk, area["schools"][1].pk]
+
+
+def test_the_operators_dashboard_lists_municipalities_in_natural_order(client, region, operator):
+    for n in (10, 2, 1):
+        f.make_municipality(region=region, name=f"Городской округ № {n}")
+    client.force_login(operator)
+    body = client.get(reverse("dashboard")).content.decode()
+    positions = [body.index(f"Городской округ №\xa0{n} <") for n in (1, 2, 10)]
+    assert positions == sorted(positions)
