@@ -147,7 +147,7 @@ def test_a_whole_campaign(
     campaign = make_campaign(coordinator, municipality)
     assert campaign.status == Campaign.Status.DRAFT
     assert campaign.basis == (
-        "приказ от 16.12.2022 № 16 «О проведении мониторинга реализации «дорожной карты» работы "
+        "приказ от 16.12.2022 №\xa016 «О проведении мониторинга реализации «дорожной карты» работы "
         "педагогов-наставников»"
     )
     assert list(campaign.target_municipalities.all()) == [municipality]
