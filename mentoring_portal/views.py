@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from common.text import natural_key
 from monitoring.selectors import open_tasks_for
 from registry import access, selectors
 from registry.models import (
@@ -49,6 +50,7 @@ def dashboard(request):
     context = {
         "today": today,
         "role": role,
+        "role_label": UserScope.Role(role).label if role else "",
         "territory": access.territory_label(request.user),
         "silent_weeks": silent_weeks_label(),
     }
@@ -109,7 +111,8 @@ def _operator(region: Region, today: datetime.date) -> dict:
         "region": region,
         "totals": selectors.totals(scope=region, as_of=today, active_only=True),
         "alerts": selectors.mentorship_alerts(scope=region, today=today),
-        "rows": _rows(municipalities, figures),
+        # A region's municipalities (tens): in natural order, «… № 2» before «… № 10» (common/text.py).
+        "rows": _rows(sorted(municipalities, key=lambda m: natural_key(m.name)), figures),
         "row_kind": "municipality",
     }
 

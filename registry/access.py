@@ -446,7 +446,7 @@ for _label, _action, _rule in (
         WriteRule(
             "its school's curator, admin (card, bases, archive)",
             _SCHOOL,
-            "Изменять базы может куратор организации.",
+            "Изменять базы может куратор ОО.",
         ),
     ),
     (

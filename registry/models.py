@@ -1028,7 +1028,7 @@ class NormativeDocument(models.Model):
         ]
 
     def __str__(self):
-        number = f" № {self.number}" if self.number else ""
+        number = f" №\u00a0{self.number}" if self.number else ""
         return f"{self.get_doc_type_display()} от {self.date:%d.%m.%Y}{number} «{self.title}»"
 
     def clean(self):
@@ -1785,4 +1785,4 @@ class PersonalDataDestruction(models.Model):
         ]
 
     def __str__(self):
-        return f"Акт № {self.act_number} от {self.act_date:%d.%m.%Y}"
+        return f"Акт №\u00a0{self.act_number} от {self.act_date:%d.%m.%Y}"

@@ -548,10 +548,10 @@ PAGES: dict[str, Page] = {
         "POST only; as the narrative edit of reports:detail", TERRITORY, "reports.report", post_only=True
     ),
     "reports:publish": Page(
-        "POST only; operator, coordinator, admin in scope; a curator 403; out of scope 404",
+        "GET asks to confirm, POST publishes; operator, coordinator, admin in scope; a curator 403; "
+        "out of scope 404",
         RUNNERS,
         "reports.report",
-        post_only=True,
     ),
     "reports:report-file": Page(
         "POST only; any reader of the report (out of scope 404); unknown format 404",

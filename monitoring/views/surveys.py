@@ -294,7 +294,7 @@ def round_links(request, pk):
     user = request.user
     survey_round = _get_round(user, pk)
     if access.role_of(user) not in (access.Role.CURATOR, access.Role.ADMIN):
-        raise PermissionDenied("Ссылки участников печатает куратор организации.")
+        raise PermissionDenied("Ссылки участников печатает куратор ОО.")
     lines = []
     if survey_round.status == SurveyRound.Status.OPEN:
         for invitation, token in svc.invitation_links(user=user, survey_round=survey_round):
