@@ -75,3 +75,10 @@ def source_of(instance, field_name: str) -> str:
     """«app.Model.field id=…» of a stored value, for ``printable``'s warning."""
     meta = instance._meta
     return f"{meta.app_label}.{meta.object_name}.{field_name} id={instance.pk}"
+
+
+def fold(text: str) -> str:
+    """The form names are compared in (docs/domain.md, «Поиск по имени»): lower case, «ё» as «е»,
+    runs of spaces as one. Stored in ``search_name`` columns and applied to the typed text alike, so
+    SQLite (whose LIKE folds only Latin letters) and PostgreSQL find the same rows."""
+    return " ".join((text or "").casefold().replace("ё", "е").split())
