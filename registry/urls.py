@@ -8,6 +8,7 @@ from .views import (
     people,
     plans,
     regional,
+    search,
     workbook,
 )
 
@@ -23,4 +24,5 @@ urlpatterns = [
     *regional.urlpatterns,
     *workbook.urlpatterns,
     *export_jobs.urlpatterns,
+    *search.urlpatterns,
 ]
