@@ -6,8 +6,9 @@ Names are compared folded (``common.text.fold``: lower case, «ё» as «е») a
 serve the ``LIKE '%…%'``. Titles of documents have no folded copy: they are compared
 case-insensitively (on SQLite also for Cyrillic, through the variants of ``title_q``).
 
-Every kind is one query through ``registry.access.scoped``, at most ``PER_KIND + 1`` rows: the extra row
-only says that there is more, and the group then links to its list filtered by the same text.
+Every kind is one query through ``registry.access.scoped``, at most ``PER_KIND + 1`` rows shown (the
+extra row only says that there is more, and the group then links to its list filtered by the same text).
+People and organizations are read up to ``PAIRS_OF`` rows: the pairs shown are theirs.
 """
 
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from reports.models import Report
 MIN_LENGTH = 2  # folded characters; fewer find half the registry
 MAX_LENGTH = 100
 PER_KIND = 5  # rows shown per kind
+PAIRS_OF = 100  # people (and organizations) found whose pairs the pairs' group shows
 TOO_SHORT = f"Введите не меньше {MIN_LENGTH} символов: часть ФИО, названия организации или документа."
 
 NAMED_CATEGORIES = [c for c in Category.values if c not in access.MINOR_CATEGORIES]
@@ -115,10 +117,12 @@ def search(*, user, text: str) -> Results:
     if len(folded) < MIN_LENGTH:
         return Results(query=query, message=TOO_SHORT if query else "")
     minor_names = access.sees_minor_names(user)
+    people = _found_people(user, folded, minor_names)
+    organizations = _found_organizations(user, folded, query)
     groups = [
-        _people(user, folded, query, minor_names),
-        _pairs(user, folded, query, minor_names),
-        _organizations(user, folded, query),
+        _people(people, query),
+        _pairs(user, people, organizations, query, minor_names),
+        _organizations(organizations, query),
         _practices(user, query),
         _roadmaps(user, query),
         _reports(user, query),
@@ -127,28 +131,38 @@ def search(*, user, text: str) -> Results:
     return Results(query=query, groups=[g for g in groups if g.hits])
 
 
-def _people(user, folded: str, query: str, minor_names: bool) -> Group:
+def _found_people(user, folded: str, minor_names: bool) -> list[Person]:
+    """Up to ``PAIRS_OF`` people of the scope whose name contains the text, in the folded name's order
+    (an index walk that stops early, or the trigram index for a rare text: docs/architecture.md)."""
     people = access.scoped(user, Person.objects.filter(name_q("", folded)))
     if not minor_names:
         people = people.filter(category__in=NAMED_CATEGORIES)  # pupils above the school: counts only
-    rows, more = _cut(list(people.select_related("organization").order_by("full_name", "pk")[: PER_KIND + 1]))
+    return list(people.select_related("organization").order_by("search_name", "pk")[:PAIRS_OF])
+
+
+def _found_organizations(user, folded: str, query: str) -> list[Organization]:
+    organizations = access.scoped(
+        user, Organization.objects.filter(name_q("", folded) | Q(code__iexact=query))
+    ).select_related("municipality")
+    return list(organizations.order_by("search_name", "pk")[:PAIRS_OF])
+
+
+def _people(people: list[Person], query: str) -> Group:
     hits = [
         Hit(
             p.full_name,
             reverse("registry:person-detail", args=[p.pk]),
             f"{p.get_category_display()} · {p.organization}",
         )
-        for p in rows
+        for p in people[:PER_KIND]
     ]
-    links = (
-        [
+    more = []
+    if len(people) > PER_KIND:
+        more = [
             ("все наставники", _list_url("registry:mentor-list", query)),
             ("все наставляемые", _list_url("registry:mentee-list", query)),
         ]
-        if more
-        else []
-    )
-    return Group("people", "Участники", hits, links)
+    return Group("people", "Участники", hits, more)
 
 
 def _pair_text(pair: Mentorship, minor_names: bool) -> str:
@@ -158,8 +172,21 @@ def _pair_text(pair: Mentorship, minor_names: bool) -> str:
     return f"{pair.mentoring_form.name}: {mentor}"
 
 
-def _pairs(user, folded: str, query: str, minor_names: bool) -> Group:
-    pairs = access.scoped(user, Mentorship.objects.filter(pairs_q(folded, minor_names=minor_names)))
+def _pairs(
+    user, people: list[Person], organizations: list[Organization], query: str, minor_names: bool
+) -> Group:
+    """The pairs in scope of the people and organizations found (their links carry the mentor and the
+    mentee: one index lookup each); the pair list's own «q» (``pairs_q``) is the exhaustive search."""
+    if not people and not organizations:
+        return Group("pairs", "Наставнические пары", [])
+    person_ids, organization_ids = [p.pk for p in people], [o.pk for o in organizations]
+    links = MentorshipLink.objects.filter(
+        Q(mentor_person__in=person_ids)
+        | Q(mentee_person__in=person_ids)
+        | Q(mentor_organization__in=organization_ids)
+        | Q(mentee_organization__in=organization_ids)
+    )
+    pairs = access.scoped(user, Mentorship.objects.filter(pk__in=links.values("mentorship")))
     pairs = pairs.select_related("mentoring_form", "mentor_person", "mentor_organization", "organization")
     rows, more = _cut(list(pairs.order_by("-start_date", "pk")[: PER_KIND + 1]))
     hits = [
@@ -178,19 +205,16 @@ def _pairs(user, folded: str, query: str, minor_names: bool) -> Group:
     )
 
 
-def _organizations(user, folded: str, query: str) -> Group:
-    organizations = access.scoped(
-        user, Organization.objects.filter(name_q("", folded) | Q(code__iexact=query))
-    ).select_related("municipality")
-    rows, more = _cut(list(organizations.order_by("full_name", "pk")[: PER_KIND + 1]))
+def _organizations(organizations: list[Organization], query: str) -> Group:
     hits = [
         Hit(
             o.full_name,
             reverse("registry:organization-detail", args=[o.code]),
             f"код {o.code} · {o.municipality}",
         )
-        for o in rows
+        for o in organizations[:PER_KIND]
     ]
+    more = len(organizations) > PER_KIND
     return Group(
         "organizations",
         "Организации",
