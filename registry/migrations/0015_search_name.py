@@ -53,6 +53,16 @@ def trigram_indexes(apps, schema_editor):
         )
 
 
+def vacuum(apps, schema_editor):
+    """PostgreSQL: every row was rewritten by the backfill; reclaim the old versions and renew the
+    planner's statistics now rather than at autovacuum's leisure (outside a transaction: the migration
+    is not atomic, the backfill is)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for _, table in INDEXES:
+        schema_editor.execute(f"VACUUM (ANALYZE) {table}")
+
+
 def drop_trigram_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -61,6 +71,8 @@ def drop_trigram_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    atomic = False  # for the VACUUM; the backfill is one transaction of its own
+
     dependencies = [
         ("registry", "0014_mentorship_last_meeting_on"),
     ]
@@ -78,7 +90,8 @@ class Migration(migrations.Migration):
             name="search_name",
             field=models.CharField(default="", editable=False, max_length=300, verbose_name="ФИО для поиска"),
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(backfill, migrations.RunPython.noop, atomic=True, elidable=False),
         TrigramExtension(),  # does nothing on SQLite
         migrations.RunPython(trigram_indexes, drop_trigram_indexes),
+        migrations.RunPython(vacuum, migrations.RunPython.noop),
     ]
