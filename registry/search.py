@@ -13,6 +13,7 @@ People and organizations are read up to ``PAIRS_OF`` rows: the pairs shown are t
 
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -34,7 +35,7 @@ from reports.models import Report
 MIN_LENGTH = 2  # folded characters; fewer find half the registry
 MAX_LENGTH = 100
 PER_KIND = 5  # rows shown per kind
-PAIRS_OF = 100  # people (and organizations) found whose pairs the pairs' group shows
+PAIRS_OF = 10  # people (and organizations) read, whose pairs the pairs' group shows
 TOO_SHORT = f"Введите не меньше {MIN_LENGTH} символов: часть ФИО, названия организации или документа."
 
 NAMED_CATEGORIES = [c for c in Category.values if c not in access.MINOR_CATEGORIES]
@@ -117,34 +118,45 @@ def search(*, user, text: str) -> Results:
     if len(folded) < MIN_LENGTH:
         return Results(query=query, message=TOO_SHORT if query else "")
     minor_names = access.sees_minor_names(user)
-    people = _found_people(user, folded, minor_names)
-    organizations = _found_organizations(user, folded, query)
-    groups = [
-        _people(people, query),
-        _pairs(user, people, organizations, query, minor_names),
-        _organizations(organizations, query),
-        _practices(user, query),
-        _roadmaps(user, query),
-        _reports(user, query),
-        _documents(user, query),
-    ]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Small LIMIT queries: starting parallel workers costs more than it saves (bench/README.md
+            # «Поиск»); SET LOCAL ends with this transaction.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        people = _found_people(user, folded, minor_names)
+        organizations = _found_organizations(user, folded, query)
+        groups = [
+            _people(people, query),
+            _pairs(user, people, organizations, query, minor_names),
+            _organizations(organizations, query),
+            _practices(user, query),
+            _roadmaps(user, query),
+            _reports(user, query),
+            _documents(user, query),
+        ]
     return Results(query=query, groups=[g for g in groups if g.hits])
 
 
+def _by_name(rows: list) -> list:
+    return sorted(rows, key=lambda row: (row.search_name, str(row.pk)))
+
+
 def _found_people(user, folded: str, minor_names: bool) -> list[Person]:
-    """Up to ``PAIRS_OF`` people of the scope whose name contains the text, in the folded name's order
-    (an index walk that stops early, or the trigram index for a rare text: docs/architecture.md)."""
+    """Up to ``PAIRS_OF`` people of the scope whose name contains the text, the first the database
+    meets (no ORDER BY: a common name stops the scan early, a rare one comes by the trigram index;
+    sorting every match of a region first took 100 ms, bench/README.md «Поиск»), sorted by name."""
     people = access.scoped(user, Person.objects.filter(name_q("", folded)))
     if not minor_names:
         people = people.filter(category__in=NAMED_CATEGORIES)  # pupils above the school: counts only
-    return list(people.select_related("organization").order_by("search_name", "pk")[:PAIRS_OF])
+    return _by_name(list(people.select_related("organization").order_by()[:PAIRS_OF]))
 
 
 def _found_organizations(user, folded: str, query: str) -> list[Organization]:
     organizations = access.scoped(
         user, Organization.objects.filter(name_q("", folded) | Q(code__iexact=query))
     ).select_related("municipality")
-    return list(organizations.order_by("search_name", "pk")[:PAIRS_OF])
+    return _by_name(list(organizations.order_by()[:PAIRS_OF]))
 
 
 def _people(people: list[Person], query: str) -> Group:
