@@ -213,16 +213,23 @@ def main(argv: list[str] | None = None) -> int:
 
     region, municipality, school = largest()
     print(f"database {args.database}, {args.runs} runs after {args.warmups} warm-ups; {server_facts()}")
-    print(f"region {region.code} ({region.n:,} people), municipality {municipality.code} ({municipality.n:,}),")
-    print(f"school {school.code} ({school.n:,})")
+    print(
+        f"region {region.code} ({region.n:,} people), municipality {municipality.code} "
+        f"({municipality.n:,}), school {school.code} ({school.n:,})"
+    )
     made = users(region, municipality, school)
     select_1 = baseline_select_1(200)
     operator = made[-1][1]
     old_ms, old_found = baseline_unfolded(operator, TERMS[0], max(5, args.runs // 3), 1)
-    print(f"baselines: SELECT 1 {select_1:.3f} ms; operator's people by full_name ILIKE «{TERMS[0]}» (before)")
+    print(
+        f"baselines: SELECT 1 {select_1:.3f} ms; operator's people by full_name ILIKE «{TERMS[0]}» (before)"
+    )
     print(f"  {old_ms:.1f} ms median, {old_found} found (the data spells it «Семёнов»)")
 
-    header = f"{'role':<12} {'typed':<12} {'median ms':>9} {'p95 ms':>8} {'queries':>7} {'found':>5} {'× SELECT 1':>10}"
+    header = (
+        f"{'role':<12} {'typed':<12} {'median ms':>9} {'p95 ms':>8} {'queries':>7} {'found':>5} "
+        f"{'× SELECT 1':>10}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     worst = 0.0
     explained: list[str] = []

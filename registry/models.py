@@ -119,7 +119,7 @@ class Organization(models.Model):
     )
     model_status_since = models.DateField("этап с", null=True, blank=True)
     # The names folded for search (common.text.fold of the short and the full name), kept by save()
-    # and by every bulk write (docs/architecture.md, «Поиск»); a copy, so not history.
+    # and by every bulk write (docs/architecture.md §4.1); a copy, so not history.
     search_name = models.CharField("наименование для поиска", max_length=710, default="", editable=False)
     version = models.PositiveIntegerField("версия", default=1, editable=False)
     history = HistoricalRecords(verbose_name="история организации", excluded_fields=["search_name"])
@@ -257,7 +257,7 @@ class Person(models.Model):
         Organization, models.PROTECT, related_name="people", verbose_name="организация"
     )
     full_name = models.CharField("ФИО", max_length=300)
-    # common.text.fold(full_name): what the searches compare (docs/architecture.md, «Поиск»); kept
+    # common.text.fold(full_name): what the searches compare (docs/architecture.md §4.1); kept
     # by save() and by every bulk write; a copy of the name, so not history.
     search_name = models.CharField("ФИО для поиска", max_length=300, default="", editable=False)
     birth_date = models.DateField("дата рождения")

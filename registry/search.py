@@ -1,5 +1,5 @@
-"""The header search: people, pairs, organizations and documents in the user's scope (docs/architecture.md,
-«Поиск»).
+"""The header search: people, pairs, organizations and documents in the user's scope (docs/architecture.md
+§4.1).
 
 Names are compared folded (``common.text.fold``: lower case, «ё» as «е») against the stored
 ``search_name`` columns, so SQLite and PostgreSQL find the same rows, and PostgreSQL's trigram indexes
@@ -120,8 +120,8 @@ def search(*, user, text: str) -> Results:
     minor_names = access.sees_minor_names(user)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Small LIMIT queries: starting parallel workers costs more than it saves (bench/README.md
-            # «Поиск»); SET LOCAL ends with this transaction.
+            # Small LIMIT queries: starting parallel workers costs more than it saves (bench/README.md,
+            # «Benchmark of the header search»); SET LOCAL ends with this transaction.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         people = _found_people(user, folded, minor_names)
@@ -145,7 +145,7 @@ def _by_name(rows: list) -> list:
 def _found_people(user, folded: str, minor_names: bool) -> list[Person]:
     """Up to ``PAIRS_OF`` people of the scope whose name contains the text, the first the database
     meets (no ORDER BY: a common name stops the scan early, a rare one comes by the trigram index;
-    sorting every match of a region first took 100 ms, bench/README.md «Поиск»), sorted by name."""
+    sorting every match of a region first took 100 ms, bench/README.md), sorted by name."""
     people = access.scoped(user, Person.objects.filter(name_q("", folded)))
     if not minor_names:
         people = people.filter(category__in=NAMED_CATEGORIES)  # pupils above the school: counts only

@@ -1,4 +1,4 @@
-"""The folded names the searches compare (docs/architecture.md, «Поиск»): the columns, filled for the
+"""The folded names the searches compare (docs/architecture.md §4.1): the columns, filled for the
 rows already stored, and on PostgreSQL the trigram indexes that serve ``LIKE '%…%'``."""
 
 from django.contrib.postgres.operations import TrigramExtension
