@@ -120,7 +120,9 @@ class Organization(models.Model):
     model_status_since = models.DateField("этап с", null=True, blank=True)
     # The names folded for search (common.text.fold of the short and the full name), kept by save()
     # and by every bulk write (docs/architecture.md §4.1); a copy, so not history.
-    search_name = models.CharField("наименование для поиска", max_length=710, default="", editable=False)
+    search_name = models.CharField(
+        "наименование для поиска", max_length=710, default="", db_default="", editable=False
+    )
     version = models.PositiveIntegerField("версия", default=1, editable=False)
     history = HistoricalRecords(verbose_name="история организации", excluded_fields=["search_name"])
 
@@ -259,7 +261,9 @@ class Person(models.Model):
     full_name = models.CharField("ФИО", max_length=300)
     # common.text.fold(full_name): what the searches compare (docs/architecture.md §4.1); kept
     # by save() and by every bulk write; a copy of the name, so not history.
-    search_name = models.CharField("ФИО для поиска", max_length=300, default="", editable=False)
+    search_name = models.CharField(
+        "ФИО для поиска", max_length=300, default="", db_default="", editable=False
+    )
     birth_date = models.DateField("дата рождения")
     category = models.CharField("категория", max_length=20, choices=Category.choices)
     position = models.CharField("должность", max_length=200, blank=True)
