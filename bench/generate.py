@@ -253,7 +253,7 @@ class Loader:
     # ------------------------------------------------------------ territory and organizations
 
     def territory(self):
-        from registry.models import Municipality, Organization, Region
+        from registry.models import Municipality, Organization, Region, organization_search_name
 
         rng = self.rng("territory")
         n_municipalities = max(REGIONS, round(MUNICIPALITIES * self.scale))
@@ -313,16 +313,18 @@ class Loader:
                         if status == "not_started"
                         else DAYS[day(datetime.date(2021, 9, 1)) + rng.randrange(1200)]
                     )
+                    full_name, short_name = f"Организация {org.id} ({org_type})", f"ОО {org.id}"
                     w.row(
                         str(org.id),
                         f"{region_id:02d}{k:03d}{n:04d}",
-                        f"Организация {org.id} ({org_type})",
-                        f"ОО {org.id}",
+                        full_name,
+                        short_name,
                         str(muni_id),
                         org_type,
                         f"https://oo{org.id}.example.ru",
                         status,
                         since,
+                        organization_search_name(short_name, full_name),
                         "1",
                     )
 
@@ -338,6 +340,7 @@ class Loader:
                 "site_url",
                 "model_status",
                 "model_status_since",
+                "search_name",
                 "version",
             ],
             organizations,
@@ -391,6 +394,7 @@ class Loader:
                 "teaching_experience",
                 "email",
                 "phone",
+                "search_name",
                 "version",
                 "created_at",
                 "updated_at",
@@ -401,6 +405,8 @@ class Loader:
         )
 
     def person_row(self, rng, org: Org, category: str, index: int, names: set[str], stamp: str) -> list[str]:
+        from common.text import fold  # after setup_django has put the project on the path
+
         person_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         self.person_ids[16 * index : 16 * index + 16] = person_id.bytes
         sex = rng.getrandbits(1)
@@ -453,6 +459,7 @@ class Loader:
             experience,
             "",
             "",
+            fold(name),  # Person.search_name: what save() would write
             "1",
             stamp,
             stamp,

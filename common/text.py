@@ -91,3 +91,10 @@ def natural_key(text: str) -> tuple:
     parts = NUMBER_RUN.split((text or "").lower().replace("ё", "е"))
     # split() puts the text parts at even and the numbers at odd positions: (str, int, str, ...).
     return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
+
+
+def fold(text: str) -> str:
+    """The form names are compared in (docs/domain.md, «Поиск по имени»): lower case, «ё» as «е»,
+    runs of spaces as one. Stored in ``search_name`` columns and applied to the typed text alike, so
+    SQLite (whose LIKE folds only Latin letters) and PostgreSQL find the same rows."""
+    return " ".join((text or "").casefold().replace("ё", "е").split())

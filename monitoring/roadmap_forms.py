@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Q
 
 from common.forms import PlainTextMixin, typed_date_field
+from common.text import fold
 from registry import access
 from registry.models import Municipality, Organization, Region
 
@@ -124,8 +125,7 @@ class RoadMapFilter(django_filters.FilterSet):
             | Q(basis_title__icontains=value)
             | Q(basis_number__icontains=value)
             | Q(municipality__name__icontains=value)
-            | Q(organization__short_name__icontains=value)
-            | Q(organization__full_name__icontains=value)
+            | Q(organization__search_name__contains=fold(value))
             | Q(organization__code__iexact=value)
         )
 

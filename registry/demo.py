@@ -24,6 +24,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from common.text import fold
+
 from . import meetings, plans, services
 from .models import (
     CURRENT_CONSENT_TEXT_VERSION,
@@ -283,6 +285,7 @@ class DemoBuilder:
             id=pid,
             organization=organization,
             full_name=full_name,
+            search_name=fold(full_name),  # written by bulk_create, which calls no save()
             birth_date=birth,
             category=category,
             consent_date=datetime.date(year, 9, 1),

@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from common.formats import share
+from common.text import fold
 
 from .jobs import Job
 
@@ -117,8 +118,13 @@ class Organization(models.Model):
         default=ModelStatus.NOT_STARTED,
     )
     model_status_since = models.DateField("этап с", null=True, blank=True)
+    # The names folded for search (common.text.fold of the short and the full name), kept by save()
+    # and by every bulk write (docs/architecture.md §4.1); a copy, so not history.
+    search_name = models.CharField(
+        "наименование для поиска", max_length=710, default="", db_default="", editable=False
+    )
     version = models.PositiveIntegerField("версия", default=1, editable=False)
-    history = HistoricalRecords(verbose_name="история организации")
+    history = HistoricalRecords(verbose_name="история организации", excluded_fields=["search_name"])
 
     class Meta:
         verbose_name = "организация"
@@ -127,6 +133,23 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.short_name or self.full_name
+
+    def save(self, *args, **kwargs):
+        self.search_name = organization_search_name(self.short_name, self.full_name)
+        kwargs["update_fields"] = with_search_name(kwargs.get("update_fields"), ("short_name", "full_name"))
+        super().save(*args, **kwargs)
+
+
+def organization_search_name(short_name: str, full_name: str) -> str:
+    """``Organization.search_name`` of these names: every bulk write of organizations sets it so."""
+    return fold(f"{short_name} {full_name}")
+
+
+def with_search_name(update_fields, sources: tuple[str, ...]):
+    """``update_fields`` with ``search_name`` added when it writes one of the names it is folded from."""
+    if update_fields is None or not set(update_fields) & set(sources):
+        return update_fields
+    return [*update_fields, "search_name"]
 
 
 class OrganizationStatus(models.Model):
@@ -236,6 +259,11 @@ class Person(models.Model):
         Organization, models.PROTECT, related_name="people", verbose_name="организация"
     )
     full_name = models.CharField("ФИО", max_length=300)
+    # common.text.fold(full_name): what the searches compare (docs/architecture.md §4.1); kept
+    # by save() and by every bulk write; a copy of the name, so not history.
+    search_name = models.CharField(
+        "ФИО для поиска", max_length=300, default="", db_default="", editable=False
+    )
     birth_date = models.DateField("дата рождения")
     category = models.CharField("категория", max_length=20, choices=Category.choices)
     position = models.CharField("должность", max_length=200, blank=True)
@@ -263,7 +291,7 @@ class Person(models.Model):
     version = models.PositiveIntegerField("версия", default=1, editable=False)
     created_at = models.DateTimeField("создан", auto_now_add=True)
     updated_at = models.DateTimeField("изменён", auto_now=True)
-    history = HistoricalRecords(verbose_name="история участника")
+    history = HistoricalRecords(verbose_name="история участника", excluded_fields=["search_name"])
 
     class Meta:
         verbose_name = "участник"
@@ -286,6 +314,11 @@ class Person(models.Model):
 
     def __str__(self):
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(self.full_name)
+        kwargs["update_fields"] = with_search_name(kwargs.get("update_fields"), ("full_name",))
+        super().save(*args, **kwargs)
 
     @property
     def needs_representative(self) -> bool:

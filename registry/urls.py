@@ -9,6 +9,7 @@ from .views import (
     plan_templates,
     plans,
     regional,
+    search,
     users,
     workbook,
 )
@@ -27,4 +28,5 @@ urlpatterns = [
     *workbook.urlpatterns,
     *export_jobs.urlpatterns,
     *users.urlpatterns,
+    *search.urlpatterns,
 ]

@@ -13,11 +13,13 @@ import uuid
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
 from common.forms import DatePickerInput, PlainTextMixin
-from registry import access, services
+from common.text import fold
+from registry import access, search, services
 from registry.models import (
     ORGANIZATION_SIDE,
     PAIR_ALERTS,
@@ -43,6 +45,10 @@ OTHER_ORGANIZATION_MENTOR = (
 )
 
 # Service errors name model fields; the form shows them next to its own fields.
+MENTOR_AS_MENTEE = (
+    "Наставляемый: «{name}» выбран наставником этой пары; один человек не может быть "
+    "наставником и наставляемым в одной паре."
+)
 SERVICE_FIELD = {"mentor_person": "mentor", "mentor_organization": "mentor"}
 
 
@@ -68,7 +74,28 @@ class ParticipantChoiceField(forms.ModelChoiceField):
         return participant_label(obj)
 
 
+class _OfferedChoices(ModelChoiceIterator):
+    """The field's choices without ``field.not_offered`` (the chosen mentor among the mentees): the
+    field still validates against its whole queryset, so the form's clean() names the mistake."""
+
+    def _narrowed(self):
+        # Read when the choices are, not when the queryset was set: not_offered may come later.
+        if self.field.not_offered is not None:
+            self.queryset = self.field.queryset.exclude(pk=self.field.not_offered)
+
+    def __iter__(self):
+        self._narrowed()
+        return super().__iter__()
+
+    def __len__(self):
+        self._narrowed()
+        return super().__len__()
+
+
 class ParticipantMultipleChoiceField(forms.ModelMultipleChoiceField):
+    iterator = _OfferedChoices
+    not_offered = None  # a primary key left out of the choices shown
+
     def label_from_instance(self, obj):
         return participant_label(obj)
 
@@ -90,12 +117,19 @@ def _chosen(form: forms.Form, name: str, queryset: QuerySet, key: str):
 
 
 def _search_q(value: str) -> Q:
-    """A person whose name or subject contains ``value`` (SQLite folds only Latin case, so the
-    value is also tried lowercased and capitalised)."""
-    q = Q()
+    """A person whose name (folded: common.text.fold) or subject contains ``value`` (SQLite folds
+    only Latin case, so the subject is also tried lowercased and capitalised)."""
+    q = Q(search_name__contains=fold(value))
     for variant in {value, value.lower(), value.capitalize()}:
-        q |= Q(full_name__icontains=variant) | Q(subject__icontains=variant)
+        q |= Q(subject__icontains=variant)
     return q
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _chosen_pk_q(value) -> Q:
@@ -178,6 +212,7 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         organization: Organization | None,
         mentorship: Mentorship | None = None,
         mentor_search: str = "",
+        mentee_search: str = "",
         **kw,
     ):
         if mentorship is not None and "initial" not in kw:
@@ -187,6 +222,8 @@ class MentorshipForm(PlainTextMixin, forms.Form):
         self.mentorship = mentorship
         # The mentor select narrowed by a typed name or subject (a GET «q» of an unbound form).
         self.mentor_search = "" if self.is_bound or "\x00" in mentor_search else mentor_search.strip()
+        # The same for the mentees' list (a GET «mentee_q»).
+        self.mentee_search = "" if self.is_bound or "\x00" in mentee_search else mentee_search.strip()
         if mentorship is None:
             for name in ("end_date", "result", "termination_reason", "version"):
                 del self.fields[name]
@@ -276,7 +313,14 @@ class MentorshipForm(PlainTextMixin, forms.Form):
             mentors = mentors.filter(_search_q(self.mentor_search) | _chosen_pk_q(self.initial.get("mentor")))
         mentor.queryset = mentors.annotate(active_mentees=active_mentees_count())
         mentor.help_text = OTHER_ORGANIZATION_MENTOR
-        mentees.queryset = people.filter(category__in=form.mentee_categories)
+        offered = people.filter(category__in=form.mentee_categories)
+        if self.mentee_search:
+            ticked = [pk for pk in map(_uuid_or_none, self.initial.get("mentees") or []) if pk is not None]
+            offered = offered.filter(Q(search_name__contains=fold(self.mentee_search)) | Q(pk__in=ticked))
+        mentees.queryset = offered
+        # The chosen mentor is never offered as a mentee (clean() refuses it if posted anyway).
+        chosen = self.data.get(self.add_prefix("mentor")) if self.is_bound else self.initial.get("mentor")
+        mentees.not_offered = _uuid_or_none(getattr(chosen, "pk", chosen)) if chosen else None
 
     def _current_participants(self) -> dict:
         current = {"people": [], "organizations": []}
@@ -293,6 +337,13 @@ class MentorshipForm(PlainTextMixin, forms.Form):
             if org_id:
                 current["organizations"].append(org_id)
         return current
+
+    def clean(self):
+        data = super().clean()
+        mentor = data.get("mentor")
+        if isinstance(mentor, Person) and any(m == mentor for m in data.get("mentees") or []):
+            self.add_error("mentees", MENTOR_AS_MENTEE.format(name=mentor.full_name))
+        return data
 
     def clean_end_date(self):
         end_date = self.cleaned_data["end_date"]
@@ -459,30 +510,12 @@ class MentorshipFilter(django_filters.FilterSet):
             del self.filters["organization"]
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
+        folded = fold(value)
+        if not folded:
             return queryset
-
         # Matched on the pair's own participants (joins), not on every person of the country first:
         # on national data the subquery over 2 M people took 11 s (bench/load/README.md).
-        def person_q(path: str) -> Q:
-            q = Q(**{f"{path}__full_name__icontains": value})
-            if not self.show_minor_names:
-                # Nobody above the school finds a pupil by name.
-                q &= Q(**{f"{path}__category__in": NAMED_CATEGORIES})
-            return q
-
-        def organization_q(path: str) -> Q:
-            return Q(**{f"{path}__full_name__icontains": value}) | Q(
-                **{f"{path}__short_name__icontains": value}
-            )
-
-        mentees = MentorshipLink.objects.filter(mentorship=OuterRef("pk")).filter(
-            person_q("mentee_person") | organization_q("mentee_organization")
-        )
-        return queryset.filter(
-            person_q("mentor_person") | organization_q("mentor_organization") | Exists(mentees)
-        )
+        return queryset.filter(search.pairs_q(folded, minor_names=self.show_minor_names))
 
     def filter_alert(self, queryset, name, value):
         # The filter's name is the rule's code: the dashboard's counts link here, same rules.

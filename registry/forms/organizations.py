@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import Q
 
 from common.forms import DatePickerInput, PlainTextMixin
+from common.text import fold
 from registry import access
 from registry.models import (
     Headcount,
@@ -155,9 +156,7 @@ class OrganizationFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(full_name__icontains=value) | Q(short_name__icontains=value) | Q(code__iexact=value)
-        )
+        return queryset.filter(Q(search_name__contains=fold(value)) | Q(code__iexact=value))
 
     def flag(self, queryset, name, value):
         # ``name`` is an annotation of registry.organizations.organizations_with_flags.

@@ -8,11 +8,12 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from common.filters import int_param
 from common.forms import DatePickerInput, PlainTextMixin
+from common.text import fold
 from registry import access, people
 from registry.models import (
     CONSENT_DATE_MISSING,
@@ -132,11 +133,6 @@ class PersonEditForm(PersonForm):
 # ---------------------------------------------------------------- list filters
 
 
-def _name_variants(text: str) -> set[str]:
-    # SQLite compares only ASCII letters case-insensitively; PostgreSQL needs none of these.
-    return {text, text.lower(), text.capitalize(), text.title()}
-
-
 class BaseFilter(django_filters.FilterSet):
     """The allow-list of a base's filters; everything else in the query string is ignored."""
 
@@ -213,11 +209,7 @@ class BaseFilter(django_filters.FilterSet):
         return queryset  # applied in filter_queryset
 
     def filter_q(self, queryset, name, value):
-        value = " ".join(value.split())
-        condition = Q()
-        for variant in _name_variants(value):
-            condition |= Q(person__full_name__icontains=variant)
-        return queryset.filter(condition)
+        return queryset.filter(person__search_name__contains=fold(value))
 
     def filter_form(self, queryset, name, value):
         links = people.active_links(today=self.today).filter(

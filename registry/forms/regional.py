@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from common.filters import YearFilter
 from common.forms import DatePickerInput, PlainTextMixin
+from common.text import fold
 from registry import access
 from registry.models import (
     Contest,
@@ -103,8 +104,7 @@ class PublicPracticeFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(title__icontains=value)
             | Q(description__icontains=value)
-            | Q(organization__full_name__icontains=value)
-            | Q(organization__short_name__icontains=value)
+            | Q(organization__search_name__contains=fold(value))
             | Q(organization__municipality__name__icontains=value)
         )
 
@@ -204,8 +204,7 @@ class ContestEntryFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(title__icontains=value)
             | Q(nomination__icontains=value)
-            | Q(organization__full_name__icontains=value)
-            | Q(organization__short_name__icontains=value)
+            | Q(organization__search_name__contains=fold(value))
         )
 
 
@@ -253,9 +252,9 @@ def search_people(queryset, query: str, limit: int = SEARCH_LIMIT):
         return []
     return list(
         queryset.filter(
-            Q(full_name__icontains=query)
+            Q(search_name__contains=fold(query))
             | Q(organization__code__iexact=query)
-            | Q(organization__short_name__icontains=query)
+            | Q(organization__search_name__contains=fold(query))
         ).order_by("full_name")[:limit]
     )
 
@@ -301,9 +300,8 @@ class CompletionFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(person__full_name__icontains=value)
-            | Q(person__organization__short_name__icontains=value)
-            | Q(person__organization__full_name__icontains=value)
+            Q(person__search_name__contains=fold(value))
+            | Q(person__organization__search_name__contains=fold(value))
             | Q(certificate_number__iexact=value)
         )
 
@@ -365,8 +363,7 @@ class MethodistFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(person__full_name__icontains=value)
+            Q(person__search_name__contains=fold(value))
             | Q(specialization__icontains=value)
-            | Q(person__organization__short_name__icontains=value)
-            | Q(person__organization__full_name__icontains=value)
+            | Q(person__organization__search_name__contains=fold(value))
         )

@@ -449,6 +449,7 @@ def mentorship_create(request):
             organization=organization,
             initial=initial,
             mentor_search=request.GET.get("q", "") if request.method == "GET" else "",
+            mentee_search=request.GET.get("mentee_q", "") if request.method == "GET" else "",
         )
         if mentee is not None:
             match = _match(form, mentee, request.GET.get("mentee_request", ""))

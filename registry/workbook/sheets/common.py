@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from common.text import fold  # noqa: F401 - the sheets' name key folds as the search does
+
 from .. import copy
 from ..engine import CHANGE_REASON, ImportContext
 
@@ -21,10 +23,6 @@ CHUNK = 2000  # ids per IN (...) lookup
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def fold(text: str) -> str:
-    return " ".join(text.casefold().replace("ё", "е").split())
 
 
 def _history_kwargs(ctx: ImportContext) -> dict:

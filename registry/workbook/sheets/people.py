@@ -18,7 +18,7 @@ from registry.people import MAX_STUDENT_AGE, MIN_STUDENT_AGE, PERSON_FIELDS, age
 from .. import schema
 from ..engine import ImportContext, Row, SheetHandler
 from ..schema import CATEGORY_LABELS
-from .common import BATCH, chunks, duplicate, insert, unknown_org, update
+from .common import BATCH, chunks, duplicate, fold, insert, unknown_org, update
 from .refs import (
     CATEGORY,
     EXPERIENCE,
@@ -218,13 +218,18 @@ class PeopleSheet(SheetHandler):
 
     def apply(self, plan, ctx: ImportContext) -> None:
         present, new_people, changed_people, new_members, changed_members, relinked = plan
+        name = present.index("full_name")
+        # Bulk writes call no save(): the folded name (Person.search_name) is written here.
         insert(
             Person,
-            ("id", "organization_id", *present),
-            [(person.id, org_id(ref), *values) for person, ref, values in new_people],
+            ("id", "organization_id", "search_name", *present),
+            [(person.id, org_id(ref), fold(values[name]), *values) for person, ref, values in new_people],
             ctx,
         )
         diffs = {person.id: diff for person, diff in changed_people}
+        for diff in diffs.values():
+            if "full_name" in diff:
+                diff["search_name"] = fold(diff["full_name"])
         fields = set().union(*diffs.values()) if diffs else set()
         now = timezone.now()
         for batch in chunks(list(diffs)):
