@@ -1,4 +1,4 @@
-"""Time the header search (registry.search, the page /search/?q=) on the benchmark database.
+"""Time the header search (mentoring_portal.search, the page /search/?q=) on the benchmark database.
 
     .venv/bin/python bench/bench_search.py [--database mentoring_bench] [--runs 30] [--warmups 3]
                                            [--explain ROLE]
@@ -103,7 +103,7 @@ def page(user, text: str):
     """The search page as the browser gets it, rendered (the view, its template and base.html)."""
     from django.test import RequestFactory
 
-    from registry.views.search import search
+    from mentoring_portal.search_page import search
 
     request = RequestFactory().get("/search/", {"q": text})
     request.user = user
@@ -116,7 +116,7 @@ def measure(user, text: str, runs: int, warmups: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from registry import search
+    from mentoring_portal import search
 
     with CaptureQueriesContext(connection) as captured:
         results = search.search(user=user, text=text)

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import security, views
+from . import search_page, security, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("search/", search_page.search, name="search"),
     path(
         "login/",
         auth_views.LoginView.as_view(

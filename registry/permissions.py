@@ -79,10 +79,8 @@ PAGES: dict[str, Page] = {
     "second-factor": Page(
         "a signed-in admin whose session is not yet verified; anyone else is sent on", statuses=_same(302)
     ),
-    # the header search (registry.search): every kind of row through access.scoped
-    "registry:search": Page(
-        "any signed-in user but a mentor; rows scoped, pupils by name as in the lists", STAFF
-    ),
+    # the header search (mentoring_portal.search): every kind of row through access.scoped
+    "search": Page("any signed-in user but a mentor; rows scoped, pupils by name as in the lists", STAFF),
     # organizations
     "registry:organization-list": Page("any signed-in user, rows scoped", STAFF),
     "registry:organization-detail": Page(

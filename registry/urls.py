@@ -9,7 +9,6 @@ from .views import (
     plan_templates,
     plans,
     regional,
-    search,
     users,
     workbook,
 )
@@ -28,5 +27,4 @@ urlpatterns = [
     *workbook.urlpatterns,
     *export_jobs.urlpatterns,
     *users.urlpatterns,
-    *search.urlpatterns,
 ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from common.forms import DatePickerInput, PlainTextMixin
 from common.text import fold
-from registry import access, search, services
+from registry import access, name_search, services
 from registry.models import (
     ORGANIZATION_SIDE,
     PAIR_ALERTS,
@@ -515,7 +515,7 @@ class MentorshipFilter(django_filters.FilterSet):
             return queryset
         # Matched on the pair's own participants (joins), not on every person of the country first:
         # on national data the subquery over 2 M people took 11 s (bench/load/README.md).
-        return queryset.filter(search.pairs_q(folded, minor_names=self.show_minor_names))
+        return queryset.filter(name_search.pairs_q(folded, minor_names=self.show_minor_names))
 
     def filter_alert(self, queryset, name, value):
         # The filter's name is the rule's code: the dashboard's counts link here, same rules.

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from common.text import fold
-from registry import search
+from mentoring_portal import search
 from registry.forms.mentorships import MENTOR_AS_MENTEE
 from registry.models import Category, Mentorship, Organization, Person
 from registry.workbook.engine import import_workbook
@@ -28,7 +28,7 @@ from tests.registry.workbook_files import MENTORS, ORGANIZATIONS, mentor, write_
 
 pytestmark = pytest.mark.django_db
 
-SEARCH = reverse("registry:search")
+SEARCH = reverse("search")
 
 
 def found(client, text: str) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@ People and organizations are read up to ``PAIRS_OF`` rows: the pairs shown are t
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -22,7 +22,6 @@ from common.text import REFUSED, fold
 from monitoring.models import RoadMap
 from registry import access
 from registry.models import (
-    Category,
     Mentorship,
     MentorshipLink,
     NormativeDocument,
@@ -30,6 +29,7 @@ from registry.models import (
     Person,
     PracticeBankEntry,
 )
+from registry.name_search import NAMED_CATEGORIES, name_q
 from reports.models import Report
 
 MIN_LENGTH = 2  # folded characters; fewer find half the registry
@@ -37,8 +37,6 @@ MAX_LENGTH = 100
 PER_KIND = 5  # rows shown per kind
 PAIRS_OF = 10  # people (and organizations) read, whose pairs the pairs' group shows
 TOO_SHORT = f"Введите не меньше {MIN_LENGTH} символов: часть ФИО, названия организации или документа."
-
-NAMED_CATEGORIES = [c for c in Category.values if c not in access.MINOR_CATEGORIES]
 
 
 @dataclass
@@ -72,11 +70,6 @@ def clean_query(text: str) -> str:
     return " ".join(REFUSED.sub("", text or "").split())[:MAX_LENGTH]
 
 
-def name_q(path: str, folded: str) -> Q:
-    """Whose folded name (``search_name`` at ``path``) contains the folded text."""
-    return Q(**{f"{path}search_name__contains": folded})
-
-
 def title_q(name: str, text: str) -> Q:
     """A title containing ``text`` case-insensitively: PostgreSQL folds any case itself, SQLite only
     Latin letters, so the lowercased and capitalised forms are tried too."""
@@ -84,22 +77,6 @@ def title_q(name: str, text: str) -> Q:
     for variant in {text, text.lower(), text.capitalize(), text.upper()}:
         q |= Q(**{f"{name}__icontains": variant})
     return q
-
-
-def pairs_q(folded: str, *, minor_names: bool) -> Q:
-    """Pairs whose mentor or a mentee (person or organization) has the folded text in its name; a
-    pupil is found by name only by those who see pupils' names. The mentorship list's «q» too."""
-
-    def person(path: str) -> Q:
-        q = name_q(f"{path}__", folded)
-        if not minor_names:
-            q &= Q(**{f"{path}__category__in": NAMED_CATEGORIES})
-        return q
-
-    mentees = MentorshipLink.objects.filter(mentorship=OuterRef("pk")).filter(
-        person("mentee_person") | name_q("mentee_organization__", folded)
-    )
-    return person("mentor_person") | name_q("mentor_organization__", folded) | Exists(mentees)
 
 
 def _list_url(name: str, query: str | None = None) -> str:
