@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
+from common import tables
 from registry import access, export_jobs, matching, meetings, plans, services
 from registry.forms.agreements import AgreementUploadForm
 from registry.forms.mentorships import (
@@ -46,6 +46,14 @@ from registry.models import (
 from registry.selectors import active_mentees_count
 
 PAGE_SIZE = 50
+# The list's sortable columns (common/tables.py); the mentees and the warnings are not sortable.
+PAIR_COLUMNS = [
+    tables.Column("form", "Форма наставничества", ("mentoring_form__name",)),
+    tables.Column("mentor", "Наставник", ("mentor_person__full_name", "mentor_organization__full_name")),
+    tables.Column("organization", "Организация", ("organization__full_name",)),
+    tables.Column("status", "Статус", ("status",)),
+    tables.Column("start", "Даты", ("start_date",)),
+]
 EXPORT_FILENAME = "Наставнические пары.xlsx"
 RELOAD = "_reload"  # the form is posted back to offer the participants of another form or organization
 Status = Mentorship.Status
@@ -202,10 +210,18 @@ def mentorship_list(request):
     show = filterset.show_minor_names
     if request.GET.get("format") == "xlsx":
         return _export(request.user, pairs, today, show)
-    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = tables.sorted_page(
+        request=request,
+        queryset=pairs,
+        columns=PAIR_COLUMNS,
+        page_size=PAGE_SIZE,
+        list_name="registry:mentorship-list",
+    )
+    page = table.page
     context = {
         "filter": filterset,
         "page": page,
+        "table": table,
         "rows": [_row(pair, today, show) for pair in page],
         "can_create": access.can_write(request.user, Mentorship),
         "show_organization": filterset.has_wider_filters,

@@ -12,13 +12,13 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from common import tables
 from common.filters import int_param
 from registry import access, export_jobs, selectors
 from registry import organizations as services
@@ -86,6 +86,15 @@ def _card_url(organization: Organization, anchor: str = "") -> str:
 
 # ---------------------------------------------------------------- list and export
 
+ORGANIZATION_COLUMNS = [  # common/tables.py
+    tables.Column("code", "Код ОО", ("code",)),
+    tables.Column("name", "Наименование", ("full_name",)),
+    tables.Column("municipality", "Муниципалитет", ("municipality__name",)),
+    tables.Column("type", "Тип", ("org_type",)),
+    tables.Column("low_results", "ШНОР", ("is_low_results",)),
+    tables.Column("regulation", "Положение на сайте", ("regulation_published",)),
+]
+
 
 @login_required
 def organization_list(request):
@@ -96,8 +105,21 @@ def organization_list(request):
     filterset = OrganizationFilter(request.GET, organizations, user=request.user)
     if request.GET.get("format") == "xlsx":
         return _export(request, filterset.qs)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "filter": filterset, "query": request.GET.get("q", "").strip(), "today": today}
+    table = tables.sorted_page(
+        request=request,
+        queryset=filterset.qs,
+        columns=ORGANIZATION_COLUMNS,
+        page_size=50,
+        list_name="registry:organization-list",
+    )
+    page = table.page
+    context = {
+        "page": page,
+        "table": table,
+        "filter": filterset,
+        "query": request.GET.get("q", "").strip(),
+        "today": today,
+    }
     return render(request, "registry/organization_list.html", context)
 
 

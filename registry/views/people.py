@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from common import tables
 from registry import access, accounts, export_jobs, exports, people, privacy
 from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm
 from registry.models import (
@@ -32,6 +32,21 @@ from registry.models import (
 Base = BaseMembership.Base
 Role = access.Role
 PAGE_SIZE = 50
+# The bases' sortable columns (common/tables.py); «Формы наставничества» is not sortable.
+BASE_COLUMNS = [
+    tables.Column("name", "ФИО", ("person__full_name",)),
+    tables.Column("organization", "Организация", ("organization__full_name",)),
+    tables.Column("category", "Категория", ("person__category",)),
+    tables.Column("position", "Должность / класс", ("person__position", "person__grade")),
+    tables.Column("birth_date", "Дата рождения", ("person__birth_date",)),
+    tables.Column("in_pair", "В паре", ("in_pair",)),
+    tables.Column("included", "В базе с", ("included_on",)),
+    tables.Column("archived", "Исключён", ("archived_on",)),
+]
+MENTOR_COLUMNS = [
+    tables.Column("trained", "Обучен", ("trained_as_mentor",)),
+    tables.Column("mentees", "Наставляемых", ("active_mentees",)),
+]
 
 TITLES = {Base.MENTORS: "Наставники", Base.MENTEES: "Наставляемые"}
 ADD_LABELS = {Base.MENTORS: "Добавить наставника", Base.MENTEES: "Добавить наставляемого"}
@@ -89,7 +104,13 @@ def _base_list(request, base: str):
     show_organization = role != Role.CURATOR
     if request.GET.get("format") == "xlsx":
         return _export(request, base, rows, today=today, archived=archived, show_pd=show_pd)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = BASE_COLUMNS + (MENTOR_COLUMNS if base == Base.MENTORS else [])
+    if not show_pd:
+        columns = [column for column in columns if column.key != "birth_date"]
+    table = tables.sorted_page(
+        request=request, queryset=rows, columns=columns, page_size=PAGE_SIZE, list_name=LIST_URLS[base]
+    )
+    page = table.page
     forms = people.forms_by_person(person_ids=[row.person_id for row in page], base=base, today=today)
     for row in page:
         row.forms = forms.get(row.person_id, [])
@@ -99,6 +120,7 @@ def _base_list(request, base: str):
         "base": base,
         "title": TITLES[base] + (" — архив" if archived else ""),
         "page": page,
+        "table": table,
         "filterset": filterset,
         "archived": archived,
         "show_pd": show_pd,
@@ -224,6 +246,12 @@ def person_detail(request, pk):
         and any(m.base == Base.MENTORS for m in memberships)
         and accounts.is_adult(person=person, today=today),
         "destruction": PersonalDataDestruction.objects.filter(person=person).first(),
+        # «Назад к списку»: the base the person stands in (the mentors' first), as the user left it.
+        "back_list": LIST_URLS[
+            Base.MENTORS
+            if any(m.base == Base.MENTORS for m in memberships) or not memberships
+            else Base.MENTEES
+        ],
     }
     return render(request, "registry/people/person_detail.html", context)
 
