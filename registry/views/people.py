@@ -17,6 +17,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from common import tables
+from common.filters import int_param
 from registry import access, accounts, export_jobs, exports, people, privacy
 from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm
 from registry.models import (
@@ -127,6 +128,7 @@ def _base_list(request, base: str):
         "minors_hidden": not access.sees_minor_names(user),
         "show_organization": show_organization,
         "can_add": access.can_write(user, Person),
+        "can_bulk": access.can_write(user, Person) and not archived,
         "add_label": ADD_LABELS[base],
         "limit": settings.MENTOR_MENTEE_LIMIT,
         "other_base": Base.MENTEES if base == Base.MENTORS else Base.MENTORS,
@@ -358,6 +360,74 @@ def person_archive(request, pk):
     return redirect("registry:person-detail", person.pk)
 
 
+BULK_MAX = 100
+BULK_NONE = "Отметьте в списке участников, которых нужно исключить из базы."
+BULK_TOO_MANY = f"За один раз можно исключить не больше {BULK_MAX} участников."
+BULK_ARCHIVED = "Исключены из {base} (перенесены в архив): {done} из {total}."
+BULK_REFUSED = "«{name}»: {message}"
+
+
+@login_required
+@require_POST
+def person_bulk_archive(request):
+    """«Исключить из базы» for the ticked rows of a base: a confirmation page, then each row through
+    ``people.base_archive`` as on the person's card. Every row must be the user's to change (a row out
+    of scope: 404, a read-only role: 403, nothing written); then each row succeeds or is refused on
+    its own, with the reason (docs/architecture.md «Списки»)."""
+    base = _base_param(request)
+    user = request.user
+    back = tables.back_url(request=request, list_name=LIST_URLS[base], default=LIST_URLS[base])
+    values = list(dict.fromkeys(request.POST.getlist("pk")))
+    pks = [int_param(value) for value in values]
+    if any(pk is None for pk in pks):
+        raise Http404("Объект не найден")
+    if not pks:
+        messages.error(request, BULK_NONE)
+        return redirect(back)
+    if len(pks) > BULK_MAX:
+        messages.error(request, BULK_TOO_MANY)
+        return redirect(back)
+    memberships = list(
+        access.scoped(user, BaseMembership.objects.filter(base=base, pk__in=pks))
+        .select_related("person__organization", "organization")
+        .order_by("person__full_name", "pk")
+    )
+    if len(memberships) != len(pks):
+        raise Http404("Объект не найден")  # a row of another school, or none at all
+    for membership in memberships:
+        # The card's check: the person in scope (404) and the user's to change (403).
+        _writable_person(request, membership.person_id)
+    if "confirm" in request.POST:
+        today, done, refused = timezone.localdate(), 0, []
+        for membership in memberships:
+            try:
+                people.base_archive(membership=membership, today=today)
+            except ValidationError as exc:
+                name = membership.person.full_name
+                refused += [BULK_REFUSED.format(name=name, message=message) for message in exc.messages]
+            else:
+                done += 1
+        if done:
+            messages.success(
+                request, BULK_ARCHIVED.format(base=people.OF_BASE[base], done=done, total=len(memberships))
+            )
+        for message in refused:
+            messages.error(request, message)
+        return redirect(back)
+    context = {
+        "title": f"Исключить из базы: {TITLES[base].lower()}",
+        "action": "archive",
+        "base": base,
+        "action_url": reverse("registry:person-bulk-archive"),
+        "rows": [(m.pk, None, m.person.full_name, f"в базе с {m.included_on:%d.%m.%Y}") for m in memberships],
+        "form": None,
+        "back": back,
+        "button": "Исключить из базы",
+        "note": "Участники останутся в реестре; в архиве базы их можно вернуть с карточки.",
+    }
+    return render(request, "registry/bulk_confirm.html", context)
+
+
 # ---------------------------------------------------------------- personal data (152-ФЗ)
 
 
@@ -419,6 +489,7 @@ urlpatterns = [
     path("mentors/", mentor_list, name="mentor-list"),
     path("mentees/", mentee_list, name="mentee-list"),
     path("people/new/", person_create, name="person-create"),
+    path("people/bulk-archive/", person_bulk_archive, name="person-bulk-archive"),
     path("people/<uuid:pk>/", person_detail, name="person-detail"),
     path("people/<uuid:pk>/edit/", person_edit, name="person-edit"),
     path("people/<uuid:pk>/archive/", person_archive, name="person-archive"),
