@@ -1,4 +1,4 @@
-"""A list's sort and page, in one place (docs/architecture.md §«Списки»).
+"""A list's sort and page, in one place (docs/architecture.md §4.1).
 
 Every list of the portal declares its sortable columns (``Column``: the ``?o=`` key, the header's
 Russian label and the ``order_by`` fields) and hands its scoped, filtered queryset to

@@ -1,4 +1,4 @@
-"""Lists people can work with (docs/architecture.md «Списки»): every list sorts by its columns in the
+"""Lists people can work with (docs/architecture.md §4.1): every list sorts by its columns in the
 database, pages with first / previous / numbered / next / last and a total, refuses an unknown
 ``?o=`` with a note, and a card's «Назад к списку» returns to the same filters, sort and page."""
 

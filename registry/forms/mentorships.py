@@ -375,7 +375,7 @@ class CompleteForm(_TransitionForm):
 
 
 class BulkCompleteForm(PlainTextMixin, forms.Form):
-    """Completing several pairs at once (docs/architecture.md «Списки»): what the single form asks,
+    """Completing several pairs at once (docs/architecture.md §4.1): what the single form asks,
     asked once for all of them, but the mentee's own assessment — one person's word, entered on
     the pair's card if there is one. The plan's figures are each pair's own (the service copies them)."""
 

@@ -699,7 +699,7 @@ def mentorship_bulk(request):
     """Activate or complete the ticked pairs: a confirmation page, then each pair through the same
     service and checks as its card's button or form. Every pair must be the user's to change (a pair
     out of scope: 404 for the whole request, a read-only role: 403, nothing written); then each pair
-    succeeds or is refused on its own, with the reason (docs/architecture.md «Списки»)."""
+    succeeds or is refused on its own, with the reason (docs/architecture.md §4.1)."""
     user = request.user
     back = tables.back_url(
         request=request, list_name="registry:mentorship-list", default="registry:mentorship-list"

@@ -373,7 +373,7 @@ def person_bulk_archive(request):
     """«Исключить из базы» for the ticked rows of a base: a confirmation page, then each row through
     ``people.base_archive`` as on the person's card. Every row must be the user's to change (a row out
     of scope: 404, a read-only role: 403, nothing written); then each row succeeds or is refused on
-    its own, with the reason (docs/architecture.md «Списки»)."""
+    its own, with the reason (docs/architecture.md §4.1)."""
     base = _base_param(request)
     user = request.user
     back = tables.back_url(request=request, list_name=LIST_URLS[base], default=LIST_URLS[base])

@@ -1,4 +1,4 @@
-"""Bulk actions of the lists (docs/architecture.md «Списки»): activate or complete several pairs,
+"""Bulk actions of the lists (docs/architecture.md §4.1): activate or complete several pairs,
 archive several base rows. A confirmation page first; then each row through the card's own service
 and checks, each succeeding or refused with its reason; a row out of scope refuses the whole request
 (404) and a read-only role gets 403, nothing written."""
