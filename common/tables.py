@@ -60,6 +60,28 @@ class SortedPage:
     headers: dict[str, Header]
 
 
+class DeferredJoinPaginator(Paginator):
+    """Pages of a wide queryset picked on the bare one (a deferred join, bench/README.md): the page's
+    primary keys come from the filtered, sorted rows without their ``select_related`` joins,
+    annotations and prefetches (only what the filter and the sort need), then only those rows are
+    read with everything the page shows. The count is the bare queryset's too."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, **kwargs):
+        self.wide = object_list
+        bare = object_list.select_related(None).prefetch_related(None)
+        super().__init__(bare, per_page, **kwargs)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.wide.filter(pk__in=ids).order_by()}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
 def thousands(*, number: int) -> str:
     """1234567 → «1 234 567» (non-breaking spaces between the groups)."""
     return f"{number:,}".replace(",", "\u00a0")
@@ -105,9 +127,11 @@ def sorted_page(
     columns: list[Column],
     page_size: int,
     list_name: str | None = None,
+    deferred_join: bool = False,
 ) -> SortedPage:
     """Sort ``queryset`` by ``?o=``, cut ``?page=``, build the headers; remember the state under
-    ``list_name`` (a URL name, or a group of lists sharing one card) for the card's way back."""
+    ``list_name`` (the list's URL name) for the card's way back. ``deferred_join``: pick the page's
+    rows on the bare queryset first (``DeferredJoinPaginator``), for a list of a whole region."""
     raw = request.GET.get(SORT_PARAM, "")
     column, descending, refused = parse_order(value=raw, columns=columns)
     get = request.GET
@@ -117,7 +141,8 @@ def sorted_page(
         get.pop(SORT_PARAM)
     if column is not None:
         queryset = queryset.order_by(*order_fields(column=column, descending=descending))
-    page = Paginator(queryset, page_size).get_page(request.GET.get(PAGE_PARAM))
+    paginator = (DeferredJoinPaginator if deferred_join else Paginator)(queryset, page_size)
+    page = paginator.get_page(request.GET.get(PAGE_PARAM))
     headers = {}
     for each in columns:
         current = column is not None and each.key == column.key

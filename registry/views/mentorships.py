@@ -220,6 +220,7 @@ def mentorship_list(request):
         columns=PAIR_COLUMNS,
         page_size=PAGE_SIZE,
         list_name="registry:mentorship-list",
+        deferred_join=True,  # a region's operator sorts tens of thousands of pairs (bench/README.md)
     )
     page = table.page
     context = {
