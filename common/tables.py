@@ -160,6 +160,15 @@ def sorted_page(
     return SortedPage(page=page, queryset=queryset, order=order, headers=headers)
 
 
+def sorted_queryset(*, request, queryset: QuerySet, columns: list[Column]) -> QuerySet:
+    """``queryset`` in the order ``?o=`` asks (unchanged for none or an unknown one, silently): an
+    export in the order the list shows."""
+    column, descending, _ = parse_order(value=request.GET.get(SORT_PARAM, ""), columns=columns)
+    if column is None:
+        return queryset
+    return queryset.order_by(*order_fields(column=column, descending=descending))
+
+
 def remember(*, request, list_name: str, query: QueryDict) -> None:
     """Keep the list's query string (filters, sort, page) for ``back_url``; a session write only
     when it changed."""

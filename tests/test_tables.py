@@ -297,3 +297,21 @@ def test_people_columns_cover_pupils_names_only_where_they_are_seen(client_for, 
     make_member(organization=school, base="mentees", category=Category.STUDENT, full_name="Аааа Ученик")
     response = client_for(coordinator).get(reverse("registry:mentee-list") + "?o=name")
     assert "Аааа Ученик" not in response.content.decode()
+
+
+def test_the_export_follows_the_sort(client_for, operator, municipality):
+    from tests.registry.test_organization_views import export_rows
+
+    for _ in range(4):
+        f.make_organization(municipality=municipality)
+    client = client_for(operator)
+    codes = [
+        row[0]
+        for row in export_rows(client.get(reverse("registry:organization-list") + "?o=-code&format=xlsx"))
+    ]
+    assert len(codes) == 4 and codes == sorted(codes, reverse=True)
+    codes = [
+        row[0]
+        for row in export_rows(client.get(reverse("registry:organization-list") + "?o=code&format=xlsx"))
+    ]
+    assert codes == sorted(codes)

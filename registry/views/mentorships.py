@@ -213,7 +213,8 @@ def mentorship_list(request):
     pairs = filterset.qs if filterset.is_valid() else Mentorship.objects.none()
     show = filterset.show_minor_names
     if request.GET.get("format") == "xlsx":
-        return _export(request.user, pairs, today, show)
+        sorted_pairs = tables.sorted_queryset(request=request, queryset=pairs, columns=PAIR_COLUMNS)
+        return _export(request.user, sorted_pairs, today, show)
     table = tables.sorted_page(
         request=request,
         queryset=pairs,

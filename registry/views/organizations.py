@@ -104,7 +104,10 @@ def organization_list(request):
     ).order_by("municipality__name", "full_name", "pk")
     filterset = OrganizationFilter(request.GET, organizations, user=request.user)
     if request.GET.get("format") == "xlsx":
-        return _export(request, filterset.qs)
+        return _export(
+            request,
+            tables.sorted_queryset(request=request, queryset=filterset.qs, columns=ORGANIZATION_COLUMNS),
+        )
     table = tables.sorted_page(
         request=request,
         queryset=filterset.qs,

@@ -103,11 +103,12 @@ def _base_list(request, base: str):
     archived = filterset.form.cleaned_data.get("archived") == "1" if filterset.is_valid() else False
     show_pd = role in (Role.CURATOR, Role.ADMIN)
     show_organization = role != Role.CURATOR
-    if request.GET.get("format") == "xlsx":
-        return _export(request, base, rows, today=today, archived=archived, show_pd=show_pd)
     columns = BASE_COLUMNS + (MENTOR_COLUMNS if base == Base.MENTORS else [])
     if not show_pd:
         columns = [column for column in columns if column.key != "birth_date"]
+    if request.GET.get("format") == "xlsx":
+        rows = tables.sorted_queryset(request=request, queryset=rows, columns=columns)
+        return _export(request, base, rows, today=today, archived=archived, show_pd=show_pd)
     table = tables.sorted_page(
         request=request, queryset=rows, columns=columns, page_size=PAGE_SIZE, list_name=LIST_URLS[base]
     )
