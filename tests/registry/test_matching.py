@@ -103,7 +103,6 @@ def test_a_mentor_at_the_limit_the_mentee_and_a_category_the_form_refuses_are_le
                 mentee=world["mentee"],
                 mentoring_form=f.form("teacher_teacher"),
                 candidates=Person.objects.all(),
-
             )
         }
     assert "Занятая Ольга" in names
@@ -141,7 +140,6 @@ def test_one_query_whatever_the_number_of_candidates(school, count, django_asser
             mentee=mentee,
             mentoring_form=form,
             candidates=Person.objects.filter(full_name__startswith="Наставник"),
-
         )
     assert len(rows) == count
 

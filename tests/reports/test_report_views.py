@@ -496,7 +496,8 @@ def test_a_report_saved_without_a_title_still_has_a_name_on_the_list_and_its_pag
     response = client.post(reverse("reports:detail", args=[report.pk]), narrative(report, title=""))
     assert response.status_code in (200, 302)
     listing = body(client.get(reverse("reports:list")))
-    link = re.search(rf'<tr data-report="{report.pk}"><td><a href="[^"]+">(.*?)</a>', listing, re.S).group(1)
+    row = rf'<tr data-report="{report.pk}"><td[^>]*><a href="[^"]+">(.*?)</a>'
+    link = re.search(row, listing, re.S).group(1)
     assert link.strip(), "the list's link to the report has no text"
     page = body(client.get(reverse("reports:detail", args=[report.pk])))
     assert re.search(r"<h1>\s*\S", page), "the report page has an empty heading"

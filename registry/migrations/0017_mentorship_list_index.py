@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0014_mentorship_last_meeting_on"),
+        ("registry", "0016_plan_template_history"),
     ]
 
     operations = [
