@@ -657,6 +657,20 @@ class Mentorship(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "status"], name="registry_ms_org_status"),
+            # The list of pairs (docs/architecture.md §4.2): a region's pairs are picked and sorted by
+            # any of their own columns from this index alone (bench/README.md).
+            models.Index(
+                fields=["organization"],
+                include=[
+                    "id",
+                    "start_date",
+                    "status",
+                    "mentoring_form",
+                    "mentor_person",
+                    "mentor_organization",
+                ],
+                name="registry_ms_org_list",
+            ),
             # The alert «silent»: the active pairs of a school by their last meeting (or start).
             models.Index(
                 F("organization"),

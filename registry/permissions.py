@@ -133,6 +133,13 @@ PAGES: dict[str, Page] = {
     "registry:mentee-list": Page(
         "any signed-in user, rows scoped; «Добавить» for curator and admin only", STAFF
     ),
+    "registry:person-bulk-archive": Page(
+        "POST only: several rows of a base archived; curator (its school's rows) and admin; read-only "
+        "roles 403, a row out of scope 404",
+        SCHOOL,
+        post_only=True,
+        statuses={**_same(405), MENTOR: 403},
+    ),
     "registry:person-create": Page(
         "curator (into own school) and admin; coordinator and operator 403", SCHOOL
     ),
@@ -195,6 +202,13 @@ PAGES: dict[str, Page] = {
         "curator of the pair's school and admin; wider roles 403, strangers 404",
         SCHOOL,
         "registry.mentorship",
+    ),
+    "registry:mentorship-bulk": Page(
+        "POST only: several pairs activated or completed; curator (its school's pairs) and admin; "
+        "read-only roles 403, a pair out of scope 404",
+        SCHOOL,
+        post_only=True,
+        statuses={**_same(405), MENTOR: 403},
     ),
     "registry:mentorship-activate": Page(
         "pair school curator and admin, POST only; wider 403, strangers 404",

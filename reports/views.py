@@ -10,7 +10,6 @@ municipality and its schools), admins; a curator prepares its own school's note 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common import tables
 from registry import access
 from registry.models import UserScope
 
@@ -29,6 +29,12 @@ from .pdf import content_disposition
 
 Role = UserScope.Role
 PAGE_SIZE = 50
+REPORT_COLUMNS = [  # common/tables.py; the territory and the source are not sortable
+    tables.Column("title", "Отчёт", ("title",)),
+    tables.Column("kind", "Вид", ("kind",)),
+    tables.Column("updated", "Изменён", ("updated_at",)),
+    tables.Column("published", "Опубликован", ("last_published",)),
+]
 
 
 def _reports(user):
@@ -74,18 +80,23 @@ def report_list(request):
         .annotate(n_versions=Count("versions"), last_published=Max("versions__published_at"))
         .order_by("-updated_at", "-pk")
     )
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "reports/report_list.html",
-        {
-            "form": form,
-            "kind_form": kind_form,
-            "page": page,
-            "reports": page.object_list,
-            "territory": access.territory_label(user),
-        },
+    table = tables.sorted_page(
+        request=request,
+        queryset=reports,
+        columns=REPORT_COLUMNS,
+        page_size=PAGE_SIZE,
+        list_name="reports:list",
     )
+    page = table.page
+    context = {
+        "form": form,
+        "kind_form": kind_form,
+        "page": page,
+        "table": table,
+        "reports": page.object_list,
+        "territory": access.territory_label(user),
+    }
+    return render(request, "reports/report_list.html", context)
 
 
 @login_required

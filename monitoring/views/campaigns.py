@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -29,6 +28,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common import tables
 from common.formats import ru_date
 from monitoring import campaigns as svc
 from monitoring import forms, rights, selectors
@@ -135,6 +135,21 @@ def _completeness_by_campaign(user, campaign_ids) -> dict[int, ind.Value]:
     return {row["campaign"]: ind.Value(row["submitted"], row["expected"]) for row in rows}
 
 
+CAMPAIGN_COLUMNS = [  # common/tables.py; the territory and the completeness are not sortable
+    tables.Column("title", "Мониторинг", ("title",)),
+    tables.Column("status", "Статус", ("status",)),
+    tables.Column("as_of", "Данные на", ("as_of_date",)),
+    tables.Column("deadline", "Срок сдачи", ("deadline",)),
+]
+SUBMISSION_COLUMNS = [
+    tables.Column("organization", "Организация", ("organization__full_name",)),
+    tables.Column("municipality", "Муниципалитет", ("municipality__name",)),
+    tables.Column("status", "Статус", ("status",)),
+    tables.Column("submitted", "Отправлен", ("submitted_at",)),
+    tables.Column("on_time", "Срок", ("on_time",)),
+]
+
+
 @dataclass
 class CampaignRow:
     campaign: Campaign
@@ -171,7 +186,14 @@ def campaign_list(request):
             ),
             user=user,
         )
-    page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = tables.sorted_page(
+        request=request,
+        queryset=campaigns,
+        columns=CAMPAIGN_COLUMNS,
+        page_size=PAGE_SIZE,
+        list_name="monitoring:campaign-list",
+    )
+    page = table.page
     ids = [c.pk for c in page]
     done = _completeness_by_campaign(user, ids)
     own = {}
@@ -181,6 +203,7 @@ def campaign_list(request):
     rows = [CampaignRow(c, _territory_label(c), done.get(c.pk), own.get(c.pk)) for c in page]
     context = {
         "page": page,
+        "table": table,
         "rows": rows,
         "filter_form": filter_form,
         "can_create": _can_create(user),
@@ -442,7 +465,10 @@ def _submissions_page(request, campaign, user, municipalities):
         if filter_form.cleaned_data["status"]:
             rows = rows.filter(status=filter_form.cleaned_data["status"])
     rows = rows.order_by("municipality__name", "organization__full_name", "pk")
-    return filter_form, Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = tables.sorted_page(
+        request=request, queryset=rows, columns=SUBMISSION_COLUMNS, page_size=PAGE_SIZE
+    )
+    return filter_form, table
 
 
 @login_required
@@ -507,14 +533,15 @@ def campaign_detail(request, pk):
     else:
         progress = selectors.completeness(campaign, user=user)
         municipalities = [(row.municipality_id, row.name) for row in progress.by_municipality]
-        filter_form, page = _submissions_page(request, campaign, user, municipalities)
+        filter_form, table = _submissions_page(request, campaign, user, municipalities)
         context.update(
             progress=progress,
             missing=progress.missing[:MISSING_SHOWN],
             missing_more=max(len(progress.missing) - MISSING_SHOWN, 0),
             municipality_lines=_municipality_lines(report, before, compared),
             filter_form=filter_form,
-            page=page,
+            page=table.page,
+            table=table,
         )
     return render(request, "monitoring/campaigns/campaign_detail.html", context)
 

@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, Q, UniqueConstraint
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from common import tables
 from monitoring import rights
 from monitoring import roadmap_forms as forms
 from monitoring.models import RoadMap, RoadMapEvent
@@ -35,6 +35,13 @@ Role = UserScope.Role
 Level = RoadMap.Level
 Status = RoadMapEvent.Status
 PAGE_SIZE = 50
+ROADMAP_COLUMNS = [  # common/tables.py; the owner is not sortable
+    tables.Column("title", "Дорожная карта", ("title",)),
+    tables.Column("level", "Уровень", ("level",)),
+    tables.Column("basis", "Утверждающий документ", ("basis_title", "basis_date")),
+    tables.Column("period", "Период", ("period_start", "period_end")),
+    tables.Column("done", "Выполнено / запланировано", ("n_done", "n_planned")),
+]
 # «У региона уже есть дорожная карта с таким наименованием.» and its kin: shown at the title.
 UNIQUE_TITLE = frozenset(
     str(c.violation_error_message) for c in RoadMap._meta.constraints if isinstance(c, UniqueConstraint)
@@ -234,10 +241,18 @@ def roadmap_list(request):
             ),
             user=request.user,
         )
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = tables.sorted_page(
+        request=request,
+        queryset=filterset.qs,
+        columns=ROADMAP_COLUMNS,
+        page_size=PAGE_SIZE,
+        list_name="monitoring:roadmap-list",
+    )
+    page = table.page
     context = {
         "filter": filterset,
         "page": page,
+        "table": table,
         "rows": [(r, owner_label(r), basis_label(r)) for r in page],
         "can_create": access.can_write(request.user, RoadMap, rights.CREATE),
         "territory": access.territory_label(request.user),

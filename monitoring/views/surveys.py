@@ -27,6 +27,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common import tables
 from monitoring import forms, rights
 from monitoring import questionnaires as questionnaire_svc
 from monitoring import surveys as svc
@@ -34,6 +35,12 @@ from monitoring.models import Question, Questionnaire, SurveyRound
 from registry import access
 
 PAGE_SIZE = 50
+ROUND_COLUMNS = [  # common/tables.py; the territory is not sortable
+    tables.Column("title", "Опрос", ("title",)),
+    tables.Column("questionnaire", "Анкета", ("questionnaire__title",)),
+    tables.Column("period", "Период", ("period_start", "period_end")),
+    tables.Column("status", "Статус", ("status",)),
+]
 TRANSITIONS = {
     "open": (svc.survey_round_open, "Опрос открыт: ссылки участников готовы к печати."),
     "close": (svc.survey_round_close, "Опрос завершён."),
@@ -186,10 +193,15 @@ def questionnaire_copy(request, pk):
 @login_required
 def round_list(request):
     rounds = _rounds(request.user).order_by("-period_end", "-pk")
-    page = Paginator(rounds, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "monitoring/surveys/round_list.html", {"page": page, "can_create": _can_run(request.user)}
+    table = tables.sorted_page(
+        request=request,
+        queryset=rounds,
+        columns=ROUND_COLUMNS,
+        page_size=PAGE_SIZE,
+        list_name="monitoring:survey-round-list",
     )
+    context = {"page": table.page, "table": table, "can_create": _can_run(request.user)}
+    return render(request, "monitoring/surveys/round_list.html", context)
 
 
 @login_required

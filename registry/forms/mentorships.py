@@ -425,6 +425,23 @@ class CompleteForm(_TransitionForm):
     field_order = ["end_date", "goal_reached", "mentee_assessment", "effect_comment", "result"]
 
 
+class BulkCompleteForm(PlainTextMixin, forms.Form):
+    """Completing several pairs at once (docs/architecture.md §4.2): what the single form asks,
+    asked once for all of them, but the mentee's own assessment — one person's word, entered on
+    the pair's card if there is one. The plan's figures are each pair's own (the service copies them)."""
+
+    end_date = _TransitionForm.base_fields["end_date"]
+    goal_reached = CompleteForm.base_fields["goal_reached"]
+    effect_comment = CompleteForm.base_fields["effect_comment"]
+    result = CompleteForm.base_fields["result"]
+
+    def __init__(self, data=None, **kw):
+        kw.setdefault("initial", {"end_date": timezone.localdate()})
+        super().__init__(data, **kw)
+
+    clean_end_date = _TransitionForm.clean_end_date
+
+
 class TerminateForm(_TransitionForm):
     termination_reason = forms.CharField(
         label="Причина досрочного прекращения", widget=forms.Textarea(attrs={"rows": 5})

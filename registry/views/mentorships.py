@@ -7,24 +7,28 @@ is entered with the workbook import («Наставник код ОО»).
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
+from common import tables
+from common.filters import int_param
 from registry import access, export_jobs, matching, meetings, plans, services
 from registry.forms.agreements import AgreementUploadForm
 from registry.forms.mentorships import (
     MINOR_CATEGORIES,
+    BulkCompleteForm,
     CompleteForm,
     MentorshipFilter,
     MentorshipForm,
@@ -46,6 +50,14 @@ from registry.models import (
 from registry.selectors import active_mentees_count
 
 PAGE_SIZE = 50
+# The list's sortable columns (common/tables.py); the mentees and the warnings are not sortable.
+PAIR_COLUMNS = [
+    tables.Column("form", "Форма наставничества", ("mentoring_form__name",)),
+    tables.Column("mentor", "Наставник", ("mentor_person__full_name", "mentor_organization__full_name")),
+    tables.Column("organization", "Организация", ("organization__full_name",)),
+    tables.Column("status", "Статус", ("status",)),
+    tables.Column("start", "Даты", ("start_date",)),
+]
 EXPORT_FILENAME = "Наставнические пары.xlsx"
 RELOAD = "_reload"  # the form is posted back to offer the participants of another form or organization
 Status = Mentorship.Status
@@ -201,13 +213,24 @@ def mentorship_list(request):
     pairs = filterset.qs if filterset.is_valid() else Mentorship.objects.none()
     show = filterset.show_minor_names
     if request.GET.get("format") == "xlsx":
-        return _export(request.user, pairs, today, show)
-    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
+        sorted_pairs = tables.sorted_queryset(request=request, queryset=pairs, columns=PAIR_COLUMNS)
+        return _export(request.user, sorted_pairs, today, show)
+    table = tables.sorted_page(
+        request=request,
+        queryset=pairs,
+        columns=PAIR_COLUMNS,
+        page_size=PAGE_SIZE,
+        list_name="registry:mentorship-list",
+        deferred_join=True,  # a region's operator sorts tens of thousands of pairs (bench/README.md)
+    )
+    page = table.page
     context = {
         "filter": filterset,
         "page": page,
+        "table": table,
         "rows": [_row(pair, today, show) for pair in page],
         "can_create": access.can_write(request.user, Mentorship),
+        "can_bulk": access.can_write(request.user, Mentorship, access.STATUS),
         "show_organization": filterset.has_wider_filters,
         "names_hidden": not show,
     }
@@ -644,8 +667,129 @@ def mentorship_terminate(request, pk):
     return _close(request, pk, target=Status.TERMINATED, form_class=TerminateForm)
 
 
+# ---------------------------------------------------------------- bulk actions of the list
+
+BULK_MAX = 100  # rows one confirmation page lists (the list shows 50 a page)
+BULK_TARGETS = {"activate": Status.ACTIVE, "complete": Status.COMPLETED}
+BULK_TITLES = {"activate": "Перевести пары в статус «действует»", "complete": "Завершить пары"}
+BULK_NONE = "Отметьте в списке пары, с которыми нужно что-то сделать."
+BULK_TOO_MANY = f"За один раз можно обработать не больше {BULK_MAX} пар."
+BULK_UNKNOWN = "Выберите действие с отмеченными парами."
+BULK_DONE = "Переведено в статус «{status}»: {done} из {total}."
+BULK_REFUSED = "{label}: {message}"
+
+
+def bulk_pks(request, *, parse) -> list | None:
+    """The posted ``pk`` values, each through ``parse`` (None: not an id, answered 404); at most
+    ``BULK_MAX``."""
+    values = list(dict.fromkeys(request.POST.getlist("pk")))
+    parsed = [parse(value) for value in values]
+    if any(pk is None for pk in parsed):
+        raise Http404("Объект не найден")
+    return parsed
+
+
+def _uuid(value: str):
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+@login_required
+@require_POST
+def mentorship_bulk(request):
+    """Activate or complete the ticked pairs: a confirmation page, then each pair through the same
+    service and checks as its card's button or form. Every pair must be the user's to change (a pair
+    out of scope: 404 for the whole request, a read-only role: 403, nothing written); then each pair
+    succeeds or is refused on its own, with the reason (docs/architecture.md §4.2)."""
+    user = request.user
+    back = tables.back_url(
+        request=request, list_name="registry:mentorship-list", default="registry:mentorship-list"
+    )
+    action = request.POST.get("action")
+    if action not in BULK_TARGETS:
+        messages.error(request, BULK_UNKNOWN)
+        return redirect(back)
+    pks = bulk_pks(request, parse=_uuid)
+    if not pks:
+        messages.error(request, BULK_NONE)
+        return redirect(back)
+    if len(pks) > BULK_MAX:
+        messages.error(request, BULK_TOO_MANY)
+        return redirect(back)
+    pairs = list(_pairs(user).filter(pk__in=pks))
+    if len(pairs) != len(pks):
+        raise Http404("Объект не найден")  # a pair of another school, or none at all
+    for pair in pairs:
+        access.require_write(user, pair, access.STATUS)
+    show = sees_minor_names(user)
+    today = timezone.localdate()
+    rows = [_row(pair, today, show) for pair in pairs]
+    target = BULK_TARGETS[action]
+    form = (
+        BulkCompleteForm(request.POST if "confirm" in request.POST else None)
+        if action == "complete"
+        else None
+    )
+    if "confirm" in request.POST and (form is None or form.is_valid()):
+        done, refused = 0, []
+        for row in rows:
+            pair = row.pair
+            version = int_param(request.POST.get(f"version-{pair.pk}", "")) or 0
+            try:
+                if action == "complete":
+                    data = form.cleaned_data
+                    services.mentorship_complete(
+                        mentorship=pair,
+                        end_date=data["end_date"],
+                        result=data["result"],
+                        goal_reached=data["goal_reached"],
+                        effect_comment=data["effect_comment"],
+                        expected_version=version,
+                    )
+                else:
+                    services.mentorship_transition(mentorship=pair, status=target, expected_version=version)
+            except ValidationError as error:
+                label = _bulk_label(row)
+                refused += [BULK_REFUSED.format(label=label, message=message) for message in error.messages]
+            else:
+                done += 1
+        if done:
+            messages.success(
+                request, BULK_DONE.format(status=Status(target).label, done=done, total=len(rows))
+            )
+        for message in refused:
+            messages.error(request, message)
+        return redirect(back)
+    context = {
+        "title": BULK_TITLES[action],
+        "action": action,
+        "action_url": reverse("registry:mentorship-bulk"),
+        "rows": [
+            (row.pair.pk, row.pair.version, _bulk_label(row), row.pair.get_status_display()) for row in rows
+        ],
+        "form": form,
+        "back": back,
+        "button": "Завершить" if action == "complete" else "Перевести в «действует»",
+        "note": (
+            "Результат, оценка и дата окончания будут записаны в каждую пару; самооценку наставляемого "
+            "внесите на карточке пары, если она есть."
+            if action == "complete"
+            else None
+        ),
+    }
+    return render(request, "registry/bulk_confirm.html", context)
+
+
+def _bulk_label(row: PairRow) -> str:
+    mentees = ", ".join(row.mentees)
+    return f"«{row.pair.mentoring_form.name}: {row.mentor}{' → ' + mentees if mentees else ''}»"
+
+
 urlpatterns = [
     path("pairs/", mentorship_list, name="mentorship-list"),
+    path("pairs/bulk/", mentorship_bulk, name="mentorship-bulk"),
     path("pairs/new/", mentorship_create, name="mentorship-create"),
     path("pairs/<uuid:pk>/", mentorship_detail, name="mentorship-detail"),
     path("pairs/<uuid:pk>/edit/", mentorship_edit, name="mentorship-edit"),

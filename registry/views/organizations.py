@@ -12,7 +12,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from common.downloads import shorten_file_name
+from common import tables
 from common.filters import int_param
 from registry import access, export_jobs, selectors
 from registry import organizations as services
@@ -87,6 +87,15 @@ def _card_url(organization: Organization, anchor: str = "") -> str:
 
 # ---------------------------------------------------------------- list and export
 
+ORGANIZATION_COLUMNS = [  # common/tables.py
+    tables.Column("code", "Код ОО", ("code",)),
+    tables.Column("name", "Наименование", ("full_name",)),
+    tables.Column("municipality", "Муниципалитет", ("municipality__name",)),
+    tables.Column("type", "Тип", ("org_type",)),
+    tables.Column("low_results", "ШНОР", ("is_low_results",)),
+    tables.Column("regulation", "Положение на сайте", ("regulation_published",)),
+]
+
 
 @login_required
 def organization_list(request):
@@ -96,9 +105,25 @@ def organization_list(request):
     ).order_by("municipality__name", "full_name", "pk")
     filterset = OrganizationFilter(request.GET, organizations, user=request.user)
     if request.GET.get("format") == "xlsx":
-        return _export(request, filterset.qs)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "filter": filterset, "query": request.GET.get("q", "").strip(), "today": today}
+        return _export(
+            request,
+            tables.sorted_queryset(request=request, queryset=filterset.qs, columns=ORGANIZATION_COLUMNS),
+        )
+    table = tables.sorted_page(
+        request=request,
+        queryset=filterset.qs,
+        columns=ORGANIZATION_COLUMNS,
+        page_size=50,
+        list_name="registry:organization-list",
+    )
+    page = table.page
+    context = {
+        "page": page,
+        "table": table,
+        "filter": filterset,
+        "query": request.GET.get("q", "").strip(),
+        "today": today,
+    }
     return render(request, "registry/organization_list.html", context)
 
 

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.downloads import attachment
+from common import tables
+from common.filters import int_param
 from registry import access, accounts, export_jobs, exports, people, privacy
 from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm
 from registry.models import (
@@ -32,6 +33,21 @@ from registry.models import (
 Base = BaseMembership.Base
 Role = access.Role
 PAGE_SIZE = 50
+# The bases' sortable columns (common/tables.py); «Формы наставничества» is not sortable.
+BASE_COLUMNS = [
+    tables.Column("name", "ФИО", ("person__full_name",)),
+    tables.Column("organization", "Организация", ("organization__full_name",)),
+    tables.Column("category", "Категория", ("person__category",)),
+    tables.Column("position", "Должность / класс", ("person__position", "person__grade")),
+    tables.Column("birth_date", "Дата рождения", ("person__birth_date",)),
+    tables.Column("in_pair", "В паре", ("in_pair",)),
+    tables.Column("included", "В базе с", ("included_on",)),
+    tables.Column("archived", "Исключён", ("archived_on",)),
+]
+MENTOR_COLUMNS = [
+    tables.Column("trained", "Обучен", ("trained_as_mentor",)),
+    tables.Column("mentees", "Наставляемых", ("active_mentees",)),
+]
 
 TITLES = {Base.MENTORS: "Наставники", Base.MENTEES: "Наставляемые"}
 ADD_LABELS = {Base.MENTORS: "Добавить наставника", Base.MENTEES: "Добавить наставляемого"}
@@ -87,9 +103,16 @@ def _base_list(request, base: str):
     archived = filterset.form.cleaned_data.get("archived") == "1" if filterset.is_valid() else False
     show_pd = role in (Role.CURATOR, Role.ADMIN)
     show_organization = role != Role.CURATOR
+    columns = BASE_COLUMNS + (MENTOR_COLUMNS if base == Base.MENTORS else [])
+    if not show_pd:
+        columns = [column for column in columns if column.key != "birth_date"]
     if request.GET.get("format") == "xlsx":
+        rows = tables.sorted_queryset(request=request, queryset=rows, columns=columns)
         return _export(request, base, rows, today=today, archived=archived, show_pd=show_pd)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = tables.sorted_page(
+        request=request, queryset=rows, columns=columns, page_size=PAGE_SIZE, list_name=LIST_URLS[base]
+    )
+    page = table.page
     forms = people.forms_by_person(person_ids=[row.person_id for row in page], base=base, today=today)
     for row in page:
         row.forms = forms.get(row.person_id, [])
@@ -99,12 +122,14 @@ def _base_list(request, base: str):
         "base": base,
         "title": TITLES[base] + (" — архив" if archived else ""),
         "page": page,
+        "table": table,
         "filterset": filterset,
         "archived": archived,
         "show_pd": show_pd,
         "minors_hidden": not access.sees_minor_names(user),
         "show_organization": show_organization,
         "can_add": access.can_write(user, Person),
+        "can_bulk": access.can_write(user, Person) and not archived,
         "add_label": ADD_LABELS[base],
         "limit": settings.MENTOR_MENTEE_LIMIT,
         "other_base": Base.MENTEES if base == Base.MENTORS else Base.MENTORS,
@@ -224,6 +249,12 @@ def person_detail(request, pk):
         and any(m.base == Base.MENTORS for m in memberships)
         and accounts.is_adult(person=person, today=today),
         "destruction": PersonalDataDestruction.objects.filter(person=person).first(),
+        # «Назад к списку»: the base the person stands in (the mentors' first), as the user left it.
+        "back_list": LIST_URLS[
+            Base.MENTORS
+            if any(m.base == Base.MENTORS for m in memberships) or not memberships
+            else Base.MENTEES
+        ],
     }
     return render(request, "registry/people/person_detail.html", context)
 
@@ -330,6 +361,74 @@ def person_archive(request, pk):
     return redirect("registry:person-detail", person.pk)
 
 
+BULK_MAX = 100
+BULK_NONE = "Отметьте в списке участников, которых нужно исключить из базы."
+BULK_TOO_MANY = f"За один раз можно исключить не больше {BULK_MAX} участников."
+BULK_ARCHIVED = "Исключены из {base} (перенесены в архив): {done} из {total}."
+BULK_REFUSED = "«{name}»: {message}"
+
+
+@login_required
+@require_POST
+def person_bulk_archive(request):
+    """«Исключить из базы» for the ticked rows of a base: a confirmation page, then each row through
+    ``people.base_archive`` as on the person's card. Every row must be the user's to change (a row out
+    of scope: 404, a read-only role: 403, nothing written); then each row succeeds or is refused on
+    its own, with the reason (docs/architecture.md §4.2)."""
+    base = _base_param(request)
+    user = request.user
+    back = tables.back_url(request=request, list_name=LIST_URLS[base], default=LIST_URLS[base])
+    values = list(dict.fromkeys(request.POST.getlist("pk")))
+    pks = [int_param(value) for value in values]
+    if any(pk is None for pk in pks):
+        raise Http404("Объект не найден")
+    if not pks:
+        messages.error(request, BULK_NONE)
+        return redirect(back)
+    if len(pks) > BULK_MAX:
+        messages.error(request, BULK_TOO_MANY)
+        return redirect(back)
+    memberships = list(
+        access.scoped(user, BaseMembership.objects.filter(base=base, pk__in=pks))
+        .select_related("person__organization", "organization")
+        .order_by("person__full_name", "pk")
+    )
+    if len(memberships) != len(pks):
+        raise Http404("Объект не найден")  # a row of another school, or none at all
+    for membership in memberships:
+        # The card's check: the person in scope (404) and the user's to change (403).
+        _writable_person(request, membership.person_id)
+    if "confirm" in request.POST:
+        today, done, refused = timezone.localdate(), 0, []
+        for membership in memberships:
+            try:
+                people.base_archive(membership=membership, today=today)
+            except ValidationError as exc:
+                name = membership.person.full_name
+                refused += [BULK_REFUSED.format(name=name, message=message) for message in exc.messages]
+            else:
+                done += 1
+        if done:
+            messages.success(
+                request, BULK_ARCHIVED.format(base=people.OF_BASE[base], done=done, total=len(memberships))
+            )
+        for message in refused:
+            messages.error(request, message)
+        return redirect(back)
+    context = {
+        "title": f"Исключить из базы: {TITLES[base].lower()}",
+        "action": "archive",
+        "base": base,
+        "action_url": reverse("registry:person-bulk-archive"),
+        "rows": [(m.pk, None, m.person.full_name, f"в базе с {m.included_on:%d.%m.%Y}") for m in memberships],
+        "form": None,
+        "back": back,
+        "button": "Исключить из базы",
+        "note": "Участники останутся в реестре; в архиве базы их можно вернуть с карточки.",
+    }
+    return render(request, "registry/bulk_confirm.html", context)
+
+
 # ---------------------------------------------------------------- personal data (152-ФЗ)
 
 
@@ -391,6 +490,7 @@ urlpatterns = [
     path("mentors/", mentor_list, name="mentor-list"),
     path("mentees/", mentee_list, name="mentee-list"),
     path("people/new/", person_create, name="person-create"),
+    path("people/bulk-archive/", person_bulk_archive, name="person-bulk-archive"),
     path("people/<uuid:pk>/", person_detail, name="person-detail"),
     path("people/<uuid:pk>/edit/", person_edit, name="person-edit"),
     path("people/<uuid:pk>/archive/", person_archive, name="person-archive"),

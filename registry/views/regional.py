@@ -20,6 +20,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from common.downloads import shorten_file_name
+from common import tables
 from registry import access
 from registry import regional as services
 from registry.export_jobs import xlsx_response
@@ -76,6 +77,59 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _table(request, queryset, columns: list[tables.Column], list_name: str | None) -> tables.SortedPage:
+    """The list sorted by ``?o=`` and cut to ``?page=`` (common/tables.py)."""
+    return tables.sorted_page(
+        request=request, queryset=queryset, columns=columns, page_size=PAGE_SIZE, list_name=list_name
+    )
+
+
+C = tables.Column
+PRACTICE_COLUMNS = [
+    C("title", "Практика", ("title",)),
+    C("organization", "Организация", ("organization__full_name",)),
+    C("municipality", "Муниципалитет", ("organization__municipality__name",)),
+    C("form", "Форма наставничества", ("mentoring_form__name",)),
+    C("status", "Статус", ("status",)),
+    C("submitted", "Подана", ("submitted_on",)),
+]
+CONTEST_COLUMNS = [
+    C("title", "Конкурс", ("title",)),
+    C("level", "Уровень", ("level",)),
+    C("dates", "Сроки", ("start_date", "end_date")),
+    C("entries", "Участников", ("n_entries",)),
+]
+ENTRY_COLUMNS = [
+    C("organization", "Организация", ("organization__full_name",)),
+    C("type", "Тип ОО", ("organization__org_type",)),
+    C("municipality", "Муниципалитет", ("organization__municipality__name",)),
+    C("title", "Участник", ("title",)),
+    C("nomination", "Номинация", ("nomination",)),
+    C("result", "Результат", ("result",)),
+]
+COURSE_COLUMNS = [
+    C("title", "Курс", ("title",)),
+    C("provider", "Кто проводит", ("provider",)),
+    C("dates", "Сроки", ("start_date", "end_date")),
+    C("hours", "Часов", ("hours",)),
+]
+COMPLETION_COLUMNS = [
+    C("name", "ФИО", ("person__full_name",)),
+    C("organization", "Организация", ("person__organization__full_name",)),
+    C("municipality", "Муниципалитет", ("person__organization__municipality__name",)),
+    C("completed", "Дата окончания", ("completed_on",)),
+    C("certificate", "№ удостоверения", ("certificate_number",)),
+]
+METHODIST_COLUMNS = [
+    C("name", "ФИО", ("person__full_name",)),
+    C("organization", "Организация", ("person__organization__full_name",)),
+    C("municipality", "Муниципалитет", ("person__organization__municipality__name",)),
+    C("specialization", "Специализация", ("specialization",)),
+    C("status", "Статус", ("status",)),
+    C("contract", "Договор ГПХ", ("contract_start", "contract_end")),
+]
 
 
 def _wants_xlsx(request) -> bool:
@@ -142,9 +196,11 @@ def practice_list(request):
             ),
             user=request.user,
         )
+    table = _table(request, filterset.qs, PRACTICE_COLUMNS, "registry:practice-list")
     context = {
         "filter": filterset,
-        "page": _page(request, filterset.qs),
+        "page": table.page,
+        "table": table,
         "scope_label": _scope_label(request.user),
         "can_submit": access.can_write(request.user, PracticeBankEntry, access.SUBMIT),
     }
@@ -286,9 +342,11 @@ def contest_list(request):
             ),
             user=request.user,
         )
+    table = _table(request, filterset.qs, CONTEST_COLUMNS, "registry:contest-list")
     context = {
         "filter": filterset,
-        "page": _page(request, filterset.qs),
+        "page": table.page,
+        "table": table,
         "scope_label": _scope_label(request.user),
         "can_write": access.can_write(request.user, Contest),
     }
@@ -333,10 +391,12 @@ def contest_detail(request, pk):
             ),
             user=request.user,
         )
+    table = _table(request, filterset.qs, ENTRY_COLUMNS, None)
     context = {
         "contest": contest,
         "filter": filterset,
-        "page": _page(request, filterset.qs),
+        "page": table.page,
+        "table": table,
         # Counted over every entry the user may see, whatever the filter: the contest's figure.
         "counts": services.entry_counts_by_org_type(entries=visible),
         "scope_label": _scope_label(request.user),
@@ -493,10 +553,12 @@ def course_list(request):
             ),
             user=request.user,
         )
-    page = _page(request, filterset.qs)
+    table = _table(request, filterset.qs, COURSE_COLUMNS, "registry:course-list")
+    page = table.page
     context = {
         "filter": filterset,
         "page": page,
+        "table": table,
         "rows": [(course, trained(course)) for course in page],
         "scope_label": _scope_label(request.user),
         "can_write": access.can_write(request.user, TrainingCourse),
@@ -537,7 +599,8 @@ def course_detail(request, pk):
             ),
             user=request.user,
         )
-    page = _page(request, filterset.qs)
+    table = _table(request, filterset.qs, COMPLETION_COLUMNS, None)
+    page = table.page
     trained = services.course_trained(
         named=visible.count(),
         any_named=course.completions.exists(),
@@ -547,6 +610,7 @@ def course_detail(request, pk):
         "course": course,
         "filter": filterset,
         "page": page,
+        "table": table,
         "trained": trained,
         "scope_label": _scope_label(request.user),
         "can_write": access.can_write(request.user, course),
@@ -645,9 +709,11 @@ def methodist_list(request):
             ),
             user=request.user,
         )
+    table = _table(request, filterset.qs, METHODIST_COLUMNS, "registry:methodist-list")
     context = {
         "filter": filterset,
-        "page": _page(request, filterset.qs),
+        "page": table.page,
+        "table": table,
         "scope_label": _scope_label(request.user),
         "can_write": access.can_write(request.user, MethodistRegistryEntry),
     }

@@ -174,7 +174,14 @@ def test_phone_viewport_has_no_horizontal_scroll(demo, new_page, shots):
 PHONE_390 = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-NOT_PAGES = {"login", "logout", "second-factor", "registry:workbook-template"}  # forms of their own, files
+NOT_PAGES = {  # forms of their own, files, POST-only actions of a list (GET answers 405)
+    "login",
+    "logout",
+    "second-factor",
+    "registry:workbook-template",
+    "registry:mentorship-bulk",
+    "registry:person-bulk-archive",
+}
 TOUCH = 44  # px: the least height of a touch target below 900 px
 
 # One pass over a rendered page: what breaks the phone layout rules, as readable lines.
