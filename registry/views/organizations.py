@@ -18,8 +18,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from common.downloads import shorten_file_name
 from common import tables
+from common.downloads import shorten_file_name
 from common.filters import int_param
 from registry import access, export_jobs, selectors
 from registry import organizations as services

@@ -15,8 +15,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from common.downloads import attachment
 from common import tables
+from common.downloads import attachment
 from common.filters import int_param
 from registry import access, accounts, export_jobs, exports, people, privacy
 from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm

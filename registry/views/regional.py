@@ -19,8 +19,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from common.downloads import shorten_file_name
 from common import tables
+from common.downloads import shorten_file_name
 from registry import access
 from registry import regional as services
 from registry.export_jobs import xlsx_response
@@ -120,7 +120,7 @@ COMPLETION_COLUMNS = [
     C("organization", "Организация", ("person__organization__full_name",)),
     C("municipality", "Муниципалитет", ("person__organization__municipality__name",)),
     C("completed", "Дата окончания", ("completed_on",)),
-    C("certificate", "№ удостоверения", ("certificate_number",)),
+    C("certificate", "№\u00a0удостоверения", ("certificate_number",)),
 ]
 METHODIST_COLUMNS = [
     C("name", "ФИО", ("person__full_name",)),
