@@ -84,7 +84,7 @@ def bar_chart(
     ``href`` and optionally ``tone`` and ``note``. ``maximum`` is the scale's end (100 for shares;
     by default the largest value); ``target`` draws a vertical line at that value."""
     plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    top = max([row["value"] or 0 for row in rows] + [maximum or 0, target or 0, 1])
+    top = max([float(row["value"] or 0) for row in rows] + [float(maximum or 0), float(target or 0), 1.0])
     scale = plot / top
     bars = [
         Bar(
