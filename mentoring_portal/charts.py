@@ -10,12 +10,12 @@ attributes only; colours are classes of ``static/css/dashboards.css``.
 
 import dataclasses
 
-WIDTH = 640  # the viewBox's width; the SVG scales to its container
-LABEL_WIDTH = 250  # room for the row labels, left of the bars
-VALUE_WIDTH = 90  # room for the figure, right of the bars
-ROW = 26  # height of a row
-BAR = 18  # height of a bar
-LABEL_CHARS = 38  # a longer label is cut (the table under the chart holds it whole)
+WIDTH = 480  # the viewBox's width; the SVG scales to its container (a phone: about 0.8)
+VALUE_WIDTH = 150  # room for the figure, right of the bars
+LABEL_HEIGHT = 16  # a row's label stands above its bar: the chart stays readable on a phone
+BAR = 14  # height of a bar
+ROW = LABEL_HEIGHT + BAR + 8  # height of a row
+LABEL_CHARS = 60  # a longer label is cut (the table under the chart holds it whole)
 
 
 def _short(label: str) -> str:
@@ -35,12 +35,12 @@ class Bar:
     note: str = ""  # a word that says what the colour says («ниже целевого»)
 
     @property
-    def text_y(self) -> float:
-        return self.y + BAR - 4
+    def label_y(self) -> float:
+        return self.y - 4
 
     @property
-    def label_x(self) -> float:
-        return self.x - 6
+    def text_y(self) -> float:
+        return self.y + BAR - 2
 
     @property
     def value_x(self) -> float:
@@ -58,7 +58,6 @@ class BarChart:
     target_x: float | None = None
     target_text: str = ""
     width: int = WIDTH
-    plot_x: int = LABEL_WIDTH
 
     @property
     def plot_end(self) -> int:
@@ -83,7 +82,7 @@ def bar_chart(
     """Horizontal bars, one per row: ``rows`` hold ``label``, ``value`` (the length), ``text``,
     ``href`` and optionally ``tone`` and ``note``. ``maximum`` is the scale's end (100 for shares;
     by default the largest value); ``target`` draws a vertical line at that value."""
-    plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    plot = WIDTH - VALUE_WIDTH
     top = max([float(row["value"] or 0) for row in rows] + [float(maximum or 0), float(target or 0), 1.0])
     scale = plot / top
     bars = [
@@ -92,8 +91,8 @@ def bar_chart(
             short_label=_short(row["label"]),
             text=row["text"],
             href=row["href"],
-            x=LABEL_WIDTH,
-            y=8 + index * ROW,
+            x=0,
+            y=LABEL_HEIGHT + 4 + index * ROW,
             width=round(max(float(row["value"] or 0) * scale, 0), 1),
             tone=row.get("tone", ""),
             note=row.get("note", ""),
@@ -105,9 +104,9 @@ def bar_chart(
         title=title,
         caption=caption,
         bars=bars,
-        height=16 + len(rows) * ROW,
+        height=8 + len(rows) * ROW,
         columns=columns,
-        target_x=None if target is None else round(LABEL_WIDTH + float(target) * scale, 1),
+        target_x=None if target is None else round(float(target) * scale, 1),
         target_text=target_text,
     )
 
@@ -131,7 +130,7 @@ class LineChart:
     top_text: str
     width: int = WIDTH
     height: int = 220
-    left: int = 60
+    left: int = 50
     bottom: int = 180
     top: int = 20
 

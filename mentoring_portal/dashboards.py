@@ -9,6 +9,7 @@ GROUP BY query over the territory, so the number of queries does not grow with t
 
 import dataclasses
 import datetime
+import math
 import re
 from urllib.parse import urlencode
 
@@ -324,10 +325,12 @@ def sort_rows(rows: list[Row], order: str) -> tuple[list[Row], str]:
         row.shares[share_key].percent for row in rows if row.shares[share_key].percent is not None
     )
     if len(measured) >= 4:
-        quartile = measured[(len(measured) - 1) // 4]
+        # The bottom quarter by rank (ties of its last one with it), never the best value: when
+        # most rows share the top value, only those below it are weak.
+        cutoff = measured[math.ceil(len(measured) / 4) - 1]
         for row in rows:
             percent = row.shares[share_key].percent
-            row.weak = percent is not None and percent <= quartile
+            row.weak = percent is not None and percent <= cutoff and percent < measured[-1]
     return rows, order
 
 
