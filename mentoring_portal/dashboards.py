@@ -459,9 +459,10 @@ def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.d
         selectors.form_counts(scope=scope, as_of=as_of, active_only=live).values(), key=lambda c: c.form_name
     )
     days = month_ends(as_of)
-    by_month = selectors.mentorships_on_dates(scope=scope, dates=days)
     years = school_years(as_of)
-    by_year = selectors.mentorships_in_periods(scope=scope, periods=[(start, end) for _, start, end in years])
+    by_month, by_year = selectors.mentorships_over_time(
+        scope=scope, dates=days, periods=[(start, end) for _, start, end in years]
+    )
     rows, order = sort_rows(_children(territory, as_of, live, catalogue), order)
     pairs_url = list_url("registry:mentorship-list", filters)
     context = {
@@ -469,7 +470,12 @@ def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.d
         "level": territory.level,
         "as_of": as_of,
         "live": live,
-        "totals": selectors.totals(scope=scope, as_of=as_of, active_only=live),
+        "totals": selectors.Totals(
+            mentors=coverage["mentor_people"],
+            mentees=coverage["mentee_people"],
+            mentorships=coverage["mentorships"],
+            organizations_with_mentoring=coverage["organizations_with_mentoring"],
+        ),
         "alerts": selectors.mentorship_alerts(scope=scope, today=today),
         "figures": figures,
         "shares": shares,

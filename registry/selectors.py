@@ -385,6 +385,13 @@ def coverage_by(
         "young_specialist_mentees": Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
         "teacher_mentors": Count("mentor_person", distinct=True, filter=Q(mentor_category=Category.TEACHER)),
     }
+    if group is None:
+        # The scope's own row also gives the tiles' ``Totals`` (distinct people only), in the same scan.
+        aggregates |= {
+            "mentor_people": Count("mentor_person", distinct=True),
+            "mentee_people": Count("mentee_person", distinct=True),
+            "organizations_with_mentoring": Count("organization", distinct=True),
+        }
     return _grouped(links_as_of(scope, as_of, active_only), GROUP_COLUMNS[group], aggregates)
 
 
@@ -428,35 +435,29 @@ def organizations_by(
     return _grouped(rows, column[group], aggregates)
 
 
-def mentorships_on_dates(*, scope: Scope | None, dates: list[datetime.date]) -> list[int]:
-    """Mentorships counted on each of ``dates`` by the as-of rule (docs/domain.md §4). One query:
-    a filtered count per date over the scope's mentorships (no DISTINCT: a mentorship is one row)."""
+def mentorships_over_time(
+    *,
+    scope: Scope | None,
+    dates: list[datetime.date],
+    periods: list[tuple[datetime.date, datetime.date]],
+) -> tuple[list[int], list[int]]:
+    """The trends: mentorships counted on each of ``dates`` by the as-of rule (docs/domain.md §4),
+    and those that ran at some time within each of ``periods`` (started by its end, not ended
+    before its start). One query: a filtered count per date and per period over the scope's
+    mentorships (no DISTINCT: a mentorship is one row)."""
     rows = Mentorship.objects.filter(status__in=COUNTED_STATUSES)
     if scope is not None:
         rows = rows.filter(organization_filter(scope))
+    open_on = Q(end_date__isnull=True)
     aggregates = {
-        f"d{index}": Count(
-            "pk", filter=Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
-        )
-        for index, day in enumerate(dates)
+        **{
+            f"d{index}": Count("pk", filter=Q(start_date__lte=day) & (open_on | Q(end_date__gte=day)))
+            for index, day in enumerate(dates)
+        },
+        **{
+            f"p{index}": Count("pk", filter=Q(start_date__lte=end) & (open_on | Q(end_date__gte=start)))
+            for index, (start, end) in enumerate(periods)
+        },
     }
-    row = rows.aggregate(**aggregates) if dates else {}
-    return [row[f"d{index}"] for index in range(len(dates))]
-
-
-def mentorships_in_periods(
-    *, scope: Scope | None, periods: list[tuple[datetime.date, datetime.date]]
-) -> list[int]:
-    """Mentorships that ran at some time within each period (started by its end, not ended before
-    its start). One query, a filtered count per period."""
-    rows = Mentorship.objects.filter(status__in=COUNTED_STATUSES)
-    if scope is not None:
-        rows = rows.filter(organization_filter(scope))
-    aggregates = {
-        f"p{index}": Count(
-            "pk", filter=Q(start_date__lte=end) & (Q(end_date__isnull=True) | Q(end_date__gte=start))
-        )
-        for index, (start, end) in enumerate(periods)
-    }
-    row = rows.aggregate(**aggregates) if periods else {}
-    return [row[f"p{index}"] for index in range(len(periods))]
+    row = rows.aggregate(**aggregates) if aggregates else {}
+    return [row[f"d{i}"] for i in range(len(dates))], [row[f"p{i}"] for i in range(len(periods))]
