@@ -250,7 +250,7 @@ class Row:
     weak: bool = False
 
 
-def _children(territory: Territory, as_of: datetime.date, live: bool, catalogue: dict) -> list[Row]:
+def _children(territory: Territory, as_of: datetime.date, today: datetime.date, live: bool) -> list[Row]:
     child = CHILD[territory.level]
     if child is None:
         return []
@@ -266,6 +266,10 @@ def _children(territory: Territory, as_of: datetime.date, live: bool, catalogue:
             .order_by("code")
         )
     coverage = selectors.coverage_by(scope=scope, as_of=as_of, group=child, active_only=live)
+    # A municipality's schools also carry their alerts (what the coordinator chases), one query.
+    alerts = (
+        selectors.mentorship_alerts_by_organization(scope=scope, today=today) if child == ORGANIZATION else {}
+    )
     headcount = selectors.headcount_by(scope=scope, as_of=as_of, group=child)
     organizations = selectors.organizations_by(scope=scope, as_of=as_of, group=child, active_only=live)
     rows = []
@@ -276,6 +280,8 @@ def _children(territory: Territory, as_of: datetime.date, live: bool, catalogue:
             **headcount.get(obj.pk, {}),
             **organizations.get(obj.pk, {}),
         }
+        if child == ORGANIZATION:
+            figures.update({name: 0 for name in selectors.ALERT_COUNTS} | alerts.get(obj.pk, {}))
         name = obj.full_name if child == ORGANIZATION else obj.name
         query = {child: obj.code}
         rows.append(
@@ -463,7 +469,7 @@ def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.d
     by_month, by_year = selectors.mentorships_over_time(
         scope=scope, dates=days, periods=[(start, end) for _, start, end in years]
     )
-    rows, order = sort_rows(_children(territory, as_of, live, catalogue), order)
+    rows, order = sort_rows(_children(territory, as_of, today, live), order)
     pairs_url = list_url("registry:mentorship-list", filters)
     context = {
         "territory": territory,

@@ -314,3 +314,37 @@ def test_organizations_without_pairs_are_counted(client_for, coordinator, munici
         3,
         1,
     )
+
+
+def test_coordinators_schools_keep_their_alerts(client_for, coordinator, school, neighbour_school):
+    f.make_mentorship(
+        organization=school,
+        start_date=TODAY - datetime.timedelta(days=100),
+        planned_end_date=TODAY + datetime.timedelta(days=10),
+    )
+    rows = {r.obj: r for r in client_for(coordinator).get(reverse("dashboard")).context["rows"]}
+    expected = selectors.mentorship_alerts_by_organization(scope=school.municipality, today=TODAY)[school.pk]
+    assert rows[school].figures["ending_soon"] == expected["ending_soon"] == 1
+    assert rows[neighbour_school].figures["ending_soon"] == 0
+
+
+def test_a_future_date_is_refused():
+    day, error = dashboards.parse_as_of("01.01.2999", TODAY)
+    assert day == TODAY and error == "Дата «01.01.2999» ещё не наступила: показаны данные на сегодня."
+
+
+def test_the_weakest_quarter_never_holds_the_best_value():
+    def row(numerator):
+        return dashboards.Row(
+            obj=None,
+            name=f"СОШ № {numerator}",
+            href="",
+            pairs_href="",
+            figures={"mentorships": 0},
+            shares={key: dashboards.indicators.Value(numerator, 4) for key in dashboards.SHARE_KEYS},
+        )
+
+    rows, _ = dashboards.sort_rows([row(2), *[row(4) for _ in range(6)]], "young")
+    assert [r.weak for r in rows] == [True] + [False] * 6
+    rows, _ = dashboards.sort_rows([row(4) for _ in range(5)], "young")
+    assert not any(r.weak for r in rows)
