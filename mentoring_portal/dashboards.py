@@ -494,6 +494,10 @@ def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.d
         "roadmaps": _roadmaps(user, territory, as_of),
         "pairs_url": pairs_url,
         "filters_query": urlencode(filters),
+        # This dashboard's own parameters (none at the user's own level): kept by the date form
+        # and the sort links.
+        "here": territory.crumbs[-1].query,
+        "here_query": urlencode(territory.crumbs[-1].query),
     }
     context["charts"] = _charts(context, days, by_month, years, by_year, filters)
     return context

@@ -128,6 +128,9 @@ def test_operator_drills_down_to_a_municipality_and_a_school_with_breadcrumbs(
     body = middle.content.decode()
     assert '<nav class="crumbs"' in body and f'<a href="/">{region.name}</a>' in body
     assert 'data-figure="mentorships">4<' in body  # the municipality's four pairs, not the region's five
+    # The date form and the sort links stay on this municipality.
+    assert f'<input type="hidden" name="municipality" value="{municipality.code}">' in body
+    assert f'href="?municipality={municipality.code}&amp;o=name"' in body
     bottom = client.get(reverse("dashboard"), {"organization": school.code})
     assert bottom.context["level"] == "organization"
     assert [c.label for c in bottom.context["territory"].crumbs] == [
