@@ -461,9 +461,15 @@ def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.d
     organizations = selectors.organizations_by(scope=scope, as_of=as_of, active_only=live)[None]
     figures = {**coverage, **headcount, **organizations}
     shares = _shares(figures, catalogue, filters)
-    forms = sorted(
-        selectors.form_counts(scope=scope, as_of=as_of, active_only=live).values(), key=lambda c: c.form_name
-    )
+    if territory.level == ORGANIZATION:
+        # A school's table of forms: distinct mentors and mentees of each form.
+        forms = sorted(
+            selectors.form_counts(scope=scope, as_of=as_of, active_only=live).values(),
+            key=lambda c: c.form_name,
+        )
+    else:
+        # Above a school only the chart of pairs per form: counted on the mentorships, no DISTINCT.
+        forms = selectors.mentorships_by_form(scope=scope, as_of=as_of, active_only=live)
     days = month_ends(as_of)
     years = school_years(as_of)
     by_month, by_year = selectors.mentorships_over_time(

@@ -461,3 +461,33 @@ def mentorships_over_time(
     }
     row = rows.aggregate(**aggregates) if aggregates else {}
     return [row[f"d{i}"] for i in range(len(dates))], [row[f"p{i}"] for i in range(len(periods))]
+
+
+@dataclass(frozen=True)
+class FormMentorships:
+    form_code: str
+    form_name: str
+    mentorships: int
+
+
+def mentorships_by_form(
+    *, scope: Scope | None, as_of: datetime.date, active_only: bool = False
+) -> list[FormMentorships]:
+    """Mentorships per form of mentoring on ``as_of``, by name: the rule of ``links_as_of`` on the
+    mentorships themselves (a mentorship is one row: no DISTINCT), the forms in the same query."""
+    if active_only:
+        rows = Mentorship.objects.filter(status=Mentorship.Status.ACTIVE, start_date__lte=as_of)
+    else:
+        rows = Mentorship.objects.filter(status__in=COUNTED_STATUSES, start_date__lte=as_of).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=as_of)
+        )
+    if scope is not None:
+        rows = rows.filter(organization_filter(scope))
+    grouped = (
+        rows.values("mentoring_form__code", "mentoring_form__name")
+        .annotate(n=Count("pk"))
+        .order_by("mentoring_form__name")
+    )
+    return [
+        FormMentorships(row["mentoring_form__code"], row["mentoring_form__name"], row["n"]) for row in grouped
+    ]

@@ -351,3 +351,22 @@ def test_the_weakest_quarter_never_holds_the_best_value():
     assert [r.weak for r in rows] == [True] + [False] * 6
     rows, _ = dashboards.sort_rows([row(4) for _ in range(5)], "young")
     assert not any(r.weak for r in rows)
+
+
+def test_pairs_per_form_on_the_mentorships_equal_the_counts_on_the_links(region, data, school):
+    f.make_mentorship(
+        organization=school,
+        start_date=datetime.date(2022, 1, 10),
+        status="completed",
+        end_date=datetime.date(2023, 5, 1),
+    )
+    for as_of, live in ((TODAY, True), (datetime.date(2023, 3, 1), False), (START, False)):
+        by_form = {
+            c.form_code: c.mentorships
+            for c in selectors.mentorships_by_form(scope=region, as_of=as_of, active_only=live)
+        }
+        on_links = {
+            code: c.mentorships
+            for code, c in selectors.form_counts(scope=region, as_of=as_of, active_only=live).items()
+        }
+        assert by_form == on_links, as_of
