@@ -9,10 +9,14 @@ GROUP BY query over the territory, so the number of queries does not grow with t
 
 import dataclasses
 import datetime
+import hashlib
 import math
 import re
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q
 from django.urls import reverse
 
@@ -21,7 +25,19 @@ from monitoring import indicators
 from monitoring.models import Campaign, Indicator, RoadMap, RoadMapEvent, Submission
 from monitoring.selectors import RESPONDED, campaigns_for
 from registry import access, selectors
-from registry.models import Municipality, Organization, Region, UserScope, school_year_label, school_year_of
+from registry.models import (
+    Headcount,
+    Meeting,
+    Mentorship,
+    MentorshipLink,
+    Municipality,
+    Organization,
+    Person,
+    Region,
+    UserScope,
+    school_year_label,
+    school_year_of,
+)
 
 from . import charts
 
@@ -450,17 +466,14 @@ def _roadmaps(user, territory: Territory, as_of: datetime.date) -> list[dict]:
 # ---------------------------------------------------------------- the page
 
 
-def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.date, order: str = "") -> dict:
-    """Everything the dashboard shows for ``territory`` on ``as_of``. A fixed number of queries."""
+def territory_figures(*, territory: Territory, as_of: datetime.date, today: datetime.date) -> dict:
+    """The figures of ``territory`` on ``as_of``, the same for every user who reaches it: one query
+    per figure family. A region's and the country's are kept in the cache (``cached_figures``)."""
     live = as_of == today  # today: the live view, pairs «действует» (the lists behind the figures)
     scope = territory.obj
-    filters = territory.filters
-    catalogue = {i.code: i for i in Indicator.objects.filter(code__in=[s[4] for s in SHARES if s[4]])}
     coverage = selectors.coverage_by(scope=scope, as_of=as_of, active_only=live)[None]
     headcount = selectors.headcount_by(scope=scope, as_of=as_of)[None]
     organizations = selectors.organizations_by(scope=scope, as_of=as_of, active_only=live)[None]
-    figures = {**coverage, **headcount, **organizations}
-    shares = _shares(figures, catalogue, filters)
     if territory.level == ORGANIZATION:
         # A school's table of forms: distinct mentors and mentees of each form.
         forms = sorted(
@@ -475,7 +488,67 @@ def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.d
     by_month, by_year = selectors.mentorships_over_time(
         scope=scope, dates=days, periods=[(start, end) for _, start, end in years]
     )
-    rows, order = sort_rows(_children(territory, as_of, today, live), order)
+    return {
+        "coverage": coverage,
+        "figures": {**coverage, **headcount, **organizations},
+        "forms": forms,
+        "days": days,
+        "by_month": by_month,
+        "years": years,
+        "by_year": by_year,
+        "rows": _children(territory, as_of, today, live),
+        "alerts": selectors.mentorship_alerts(scope=scope, today=today),
+    }
+
+
+# The history tables whose latest entry marks a change of what the figures count: every change of
+# these rows is in the history (docs/reliability.md), so a new entry means new figures.
+CHANGE_MARKERS = (Organization, Headcount, Person, Mentorship, MentorshipLink, Meeting)
+
+
+def change_marker() -> str:
+    """The latest history date of each table the figures read, in one query (each an index's last
+    entry)."""
+    # Table names from the models' own metadata, quoted: no outside text reaches the SQL.
+    tables = [connection.ops.quote_name(model.history.model._meta.db_table) for model in CHANGE_MARKERS]
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(history_date) FROM {table})" for table in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return "|".join(str(value) for value in cursor.fetchone())
+
+
+def cached_figures(*, territory: Territory, as_of: datetime.date, today: datetime.date) -> dict:
+    """``territory_figures``, kept for ``DASHBOARD_CACHE_SECONDS`` for a region or the country (the
+    country's figures cost seconds to count, docs/architecture.md §12) under a key that holds the
+    change marker: any change of the counted rows makes a new key, so the page is never stale."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if territory.level not in (COUNTRY, REGION) or seconds <= 0:
+        return territory_figures(territory=territory, as_of=as_of, today=today)
+    code = territory.obj.code if territory.obj is not None else ""
+    marker = hashlib.sha256(change_marker().encode()).hexdigest()[:32]
+    key = f"dashboard:{territory.level}:{code}:{as_of.isoformat()}:{today.isoformat()}:{marker}"
+    found = cache.get(key)
+    if found is None:
+        found = territory_figures(territory=territory, as_of=as_of, today=today)
+        cache.set(key, found, seconds)
+    return found
+
+
+def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.date, order: str = "") -> dict:
+    """Everything the dashboard shows for ``territory`` on ``as_of``. A fixed number of queries."""
+    live = as_of == today
+    filters = territory.filters
+    catalogue = {i.code: i for i in Indicator.objects.filter(code__in=[s[4] for s in SHARES if s[4]])}
+    counted = cached_figures(territory=territory, as_of=as_of, today=today)
+    coverage, figures, forms = counted["coverage"], counted["figures"], counted["forms"]
+    days, by_month, years, by_year = (
+        counted["days"],
+        counted["by_month"],
+        counted["years"],
+        counted["by_year"],
+    )
+    shares = _shares(figures, catalogue, filters)
+    rows, order = sort_rows(counted["rows"], order)
     pairs_url = list_url("registry:mentorship-list", filters)
     context = {
         "territory": territory,
@@ -488,7 +561,7 @@ def build(*, user, territory: Territory, as_of: datetime.date, today: datetime.d
             mentorships=coverage["mentorships"],
             organizations_with_mentoring=coverage["organizations_with_mentoring"],
         ),
-        "alerts": selectors.mentorship_alerts(scope=scope, today=today),
+        "alerts": counted["alerts"],
         "figures": figures,
         "shares": shares,
         "forms": forms,

@@ -206,7 +206,9 @@ def test_schools_sorted_by_name_in_natural_order_and_by_share_with_the_weakest_m
     assert descending[0].obj == schools[2]
 
 
-def test_query_count_does_not_grow_with_municipalities_and_schools(client_for, region, operator):
+def test_query_count_does_not_grow_with_municipalities_and_schools(client_for, region, operator, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 0  # counted every time
+
     def add_municipality():
         municipality = f.make_municipality(region=region)
         school = f.make_organization(municipality=municipality)
@@ -370,3 +372,19 @@ def test_pairs_per_form_on_the_mentorships_equal_the_counts_on_the_links(region,
             for code, c in selectors.form_counts(scope=region, as_of=as_of, active_only=live).items()
         }
         assert by_form == on_links, as_of
+
+
+def test_a_regions_figures_come_from_the_cache_until_a_counted_row_changes(
+    client_for, operator, school, settings, django_assert_max_num_queries
+):
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    client = client_for(operator)
+    with CaptureQueriesContext(connection) as counted:
+        first = client.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get(reverse("dashboard"))
+    assert len(cached) < len(counted) - 8
+    assert again.context["totals"] == first.context["totals"]
+    f.make_mentorship(organization=school, start_date=START)  # written with its history
+    fresh = client.get(reverse("dashboard"))
+    assert fresh.context["totals"].mentorships == first.context["totals"].mentorships + 1
