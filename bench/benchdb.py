@@ -47,3 +47,6 @@ def setup_django(name: str) -> None:
     import django
 
     django.setup()
+    from mentoring_portal.process import settle
+
+    settle()  # as the web process does after loading (mentoring_portal/wsgi.py)

@@ -12,6 +12,7 @@ turns a name around in any file. ``printable`` drops them and logs a warning tha
 text came from (model, field, id or the file's column), never the text itself (personal data).
 """
 
+import functools
 import logging
 import re
 
@@ -75,3 +76,18 @@ def source_of(instance, field_name: str) -> str:
     """«app.Model.field id=…» of a stored value, for ``printable``'s warning."""
     meta = instance._meta
     return f"{meta.app_label}.{meta.object_name}.{field_name} id={instance.pk}"
+
+
+NUMBER_RUN = re.compile(r"(\d+)")
+
+
+@functools.lru_cache(maxsize=8192)  # names repeat (a municipality's on each of its schools' rows)
+def natural_key(text: str) -> tuple:
+    """The sort key of a name in natural order: «СОШ № 2» before «СОШ № 10», case and ё ignored.
+
+    The one key for every list of organizations or municipalities sorted by name in Python (the
+    campaign pages, the reports' tables): digits compare as numbers, the rest as lower-case text.
+    """
+    parts = NUMBER_RUN.split((text or "").lower().replace("ё", "е"))
+    # split() puts the text parts at even and the numbers at odd positions: (str, int, str, ...).
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))

@@ -3,8 +3,8 @@ from django.contrib.admin import apps as admin_apps
 
 
 class PortalConfig(AppConfig):
-    """The wiring app: ``ready`` registers the startup checks, the access log's auth signals and
-    starts the idle clock at login."""
+    """The wiring app: ``ready`` registers the startup checks, the access log's auth signals,
+    starts the idle clock at login and names the libraries' admin sections in Russian."""
 
     name = "mentoring_portal"
     verbose_name = "Портал"
@@ -19,7 +19,10 @@ class PortalConfig(AppConfig):
             checks,  # noqa: F401 — registers the checks
             throttle,  # noqa: F401 — failed logins count for their address
         )
+        from .admin_names import name_libraries_in_russian
         from .security import start_activity_clock
+
+        name_libraries_in_russian()  # the libraries' admin sections and models
 
         user_logged_in.connect(start_activity_clock, dispatch_uid="portal-idle-clock")
 

@@ -26,7 +26,7 @@ class AccessLogEntry(models.Model):
     class Action(models.TextChoices):
         VIEW = "view", "просмотр карточки"
         EXPORT = "export", "выгрузка"
-        DOWNLOAD = "download", "скачивание отчета"
+        DOWNLOAD = "download", "скачивание отчёта"
         FILE = "file", "скачивание документа"
         IMPORT = "import", "импорт"
         DESTROY = "destroy", "уничтожение данных"

@@ -33,6 +33,9 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=True)
+# With DEBUG on the portal still shows its own Russian error pages (mentoring_portal/errors.py);
+# TECHNICAL_ERROR_PAGES=1 brings back Django's pages with the traceback, for a developer.
+TECHNICAL_ERROR_PAGES = env_bool("TECHNICAL_ERROR_PAGES", default=False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -74,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "mentoring_portal.logs.RequestIdMiddleware",
+    "mentoring_portal.errors.PortalErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "common.faults.FaultsMiddleware",

@@ -32,6 +32,7 @@ def dashboard(request):
     context = {
         "today": today,
         "role": role,
+        "role_label": UserScope.Role(role).label if role else "",
         "territory_label": access.territory_label(request.user),
         "silent_weeks": silent_weeks_label(),
         "date_error": date_error,

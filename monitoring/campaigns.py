@@ -187,7 +187,7 @@ def campaign_create(
     _require_visible(user, municipality or region)
     _require(
         access.can_write(user, Campaign(region=region, municipality=municipality), rights.CREATE),
-        "Муниципальный мониторинг создаёт координатор муниципалитета, региональный — региональный оператор.",
+        "Муниципальный мониторинг создаёт муниципальный координатор, региональный — региональный оператор.",
     )
     campaign = Campaign(region=region, municipality=municipality, created_by=user, **fields)
     campaign.full_clean()
@@ -508,7 +508,7 @@ def submission_save_values(
         campaign, submission = _lock_submission(user, submission)
         _require(
             access.can_write(user, submission, rights.FILL),
-            "Заполнить отчёт может только куратор организации.",
+            "Заполнить отчёт может только куратор ОО.",
         )
         _require_editable(campaign, submission, at)
         figures = ind.catalogue()
@@ -546,7 +546,7 @@ def submission_submit(
         campaign, submission = _lock_submission(user, submission)
         _require(
             access.can_write(user, submission, rights.FILL),
-            "Отправить отчёт может только куратор организации.",
+            "Отправить отчёт может только куратор ОО.",
         )
         _require_editable(campaign, submission, at)
         figures = ind.catalogue()
@@ -578,7 +578,7 @@ def submission_return(
         campaign, submission = _lock_submission(user, submission)
         _require(
             access.can_write(user, submission, rights.REVIEW),
-            "Вернуть отчёт может координатор муниципалитета или региональный оператор.",
+            "Вернуть отчёт может муниципальный координатор или региональный оператор.",
         )
         if campaign.status != CStatus.OPEN:
             _refuse("Сбор отчётов завершён: вернуть отчёт на доработку нельзя.")
@@ -609,7 +609,7 @@ def submission_accept(
         campaign, submission = _lock_submission(user, submission)
         _require(
             access.can_write(user, submission, rights.REVIEW),
-            "Принять отчёт может координатор муниципалитета или региональный оператор.",
+            "Принять отчёт может муниципальный координатор или региональный оператор.",
         )
         if campaign.status not in (CStatus.OPEN, CStatus.CLOSED):
             _refuse("Мониторинг опубликован: принимать отчёты поздно.")

@@ -14,7 +14,7 @@ from registry import access
 from registry.models import Municipality, Organization, Region
 
 from . import campaigns as svc
-from .models import Campaign, Indicator, Questionnaire, Submission
+from .models import Campaign, Indicator, Question, Questionnaire, Submission
 
 
 def text_field(label: str, *, rows: int | None = None, required: bool = False, **kwargs) -> forms.CharField:
@@ -333,3 +333,65 @@ class SurveyRoundForm(PlainTextMixin, forms.Form):
         )
         self.fields["municipality"].queryset = access.scoped(user, Municipality.objects.order_by("name"))
         self.fields["organization"].queryset = access.scope_organizations(user).order_by("full_name")
+
+
+# ---------------------------------------------------------------- questionnaires (the operator's)
+
+
+class QuestionnaireForm(PlainTextMixin, forms.ModelForm):
+    """A questionnaire's title, audience, anonymous flag and introductory text; an admin creating one
+    chooses its region (an operator's belongs to its own). The rules are ``monitoring.questionnaires``'."""
+
+    class Meta:
+        model = Questionnaire
+        fields = ["title", "audience", "anonymous", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, choose_region: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if choose_region:
+            self.fields["region"] = forms.ModelChoiceField(
+                label="Регион", queryset=access.scoped(user, Region.objects.all())
+            )
+            self.order_fields(["region", *[n for n in self.fields if n != "region"]])
+
+
+class QuestionForm(PlainTextMixin, forms.Form):
+    """One question of the questionnaire's page of questions; the rules are the service's."""
+
+    pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    order = forms.IntegerField(
+        label="Порядок",
+        min_value=1,
+        max_value=99,
+        help_text="Номер вопроса в анкете: вопросы идут по возрастанию номера",
+    )
+    text = text_field("Вопрос", rows=2, required=True)
+    kind = forms.ChoiceField(label="Вид ответа", choices=Question.Kind.choices, initial=Question.Kind.SCALE)
+    choices = text_field(
+        "Варианты ответа", rows=3, help_text="Для выбора ответа: каждый вариант с новой строки, не менее двух"
+    )
+    required = forms.BooleanField(label="Обязательный", required=False, initial=True)
+    counts_satisfaction = forms.BooleanField(
+        label="Вопрос об удовлетворённости (F5, F6)",
+        required=False,
+        help_text="Оценка от 1 до 5; ответ 4 или 5 считается «удовлетворён». Один на анкету",
+    )
+
+    def row(self) -> dict:
+        """The question as ``questionnaires.questions_save`` takes it."""
+        data = self.cleaned_data
+        options = [line.strip() for line in (data.get("choices") or "").splitlines() if line.strip()]
+        return {
+            "pk": data.get("pk"),
+            "text": data["text"].strip(),
+            "kind": data["kind"],
+            "choices": options,
+            "required": data["required"],
+            "counts_satisfaction": data["counts_satisfaction"],
+        }
+
+
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, extra=2, can_delete=True, max_num=60, validate_max=True, absolute_max=60
+)

@@ -514,7 +514,7 @@ class Campaign(models.Model):
         if self.basis_date:
             parts.append(f"от {self.basis_date:%d.%m.%Y}")
         if self.basis_number:
-            parts.append(f"№ {self.basis_number}")
+            parts.append(f"№\u00a0{self.basis_number}")
         if self.basis_title:
             parts.append(f"«{self.basis_title.strip('«»')}»")
         return " ".join(parts) if len(parts) > 1 else ""

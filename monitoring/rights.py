@@ -104,7 +104,7 @@ RULES = (
         WriteRule(
             "the coordinator of the school's municipality, the region's operator, admin",
             RUNNERS,
-            "Принять или вернуть отчёт может координатор муниципалитета или региональный оператор.",
+            "Принять или вернуть отчёт может муниципальный координатор или региональный оператор.",
             territory=_reviews,
         ),
     ),
@@ -114,7 +114,7 @@ RULES = (
         WriteRule(
             "the organization's curator, admin",
             frozenset({Role.CURATOR, Role.ADMIN}),
-            "Заполнить отчёт может только куратор организации.",
+            "Заполнить отчёт может только куратор ОО.",
             territory=_fills,
         ),
     ),

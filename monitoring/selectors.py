@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncMonth
 
+from common.text import natural_key
 from registry import access
 from registry.models import Municipality, UserScope
 
@@ -127,6 +128,15 @@ def _values(campaign: Campaign, user, municipality: Municipality | None = None) 
 RESPONDED = Q(status__in=Submission.RESPONDED)
 
 
+def _natural_order(submission: Submission) -> tuple:
+    """Municipality, then organization in natural order: «СОШ № 2» before «СОШ № 10» (common/text.py)."""
+    return (
+        natural_key(submission.municipality.name),
+        natural_key(submission.organization.full_name),
+        submission.pk,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class CompletenessRow:
     """Submitted / expected for a municipality (``municipality_id`` None: the total)."""
@@ -235,11 +245,7 @@ def missing_organizations(
     rows = _submissions(campaign, user).exclude(RESPONDED)
     if municipality is not None:
         rows = rows.filter(municipality=municipality)
-    rows = list(
-        rows.select_related("organization", "municipality").order_by(
-            "municipality__name", "organization__full_name"
-        )
-    )
+    rows = sorted(rows.select_related("organization", "municipality"), key=_natural_order)
     contacts: dict[int, list[Contact]] = {}
     curators = (
         UserScope.objects.filter(
@@ -330,22 +336,29 @@ def campaign_indicators(campaign: Campaign) -> list:
     return list(campaign.indicators.order_by("sort_order", "code"))
 
 
-def indicator_report(campaign: Campaign, *, user=None) -> IndicatorReport:
+def indicator_report(
+    campaign: Campaign, *, user=None, organizations: QuerySet | None = None
+) -> IndicatorReport:
     """Every indicator of the campaign per municipality and in total: counts summed, then divided.
 
-    Three queries.
+    ``organizations`` (a queryset of organization ids) keeps only their submissions: the comparison
+    with the previous campaign is made over the organizations that answered both
+    (``answered_both``). Three queries.
     """
     chosen = campaign_indicators(campaign)
     codes = {code for i in chosen for code in (i.numerator, i.denominator) if code}
     submissions = _submissions(campaign, user)
+    values = _values(campaign, user)
+    if organizations is not None:
+        submissions = submissions.filter(organization__in=organizations)
+        values = values.filter(submission__organization__in=organizations)
     counts = (
         submissions.values("municipality", "municipality__name")
         .annotate(expected=Count("id"), responded=Count("id", filter=RESPONDED))
         .order_by("municipality__name")
     )
     sums = (
-        _values(campaign, user)
-        .filter(figure__in=codes)
+        values.filter(figure__in=codes)
         .values("submission__municipality", "figure")
         .annotate(
             respondents=Sum("value", filter=Q(submission__status__in=Submission.RESPONDED)),
@@ -384,7 +397,7 @@ def indicator_report(campaign: Campaign, *, user=None) -> IndicatorReport:
             row["responded"],
             by_municipality.get(row["municipality"], {}),
         )
-        for row in counts
+        for row in sorted(counts, key=lambda row: natural_key(row["municipality__name"]))
     ]
     total = territory(
         None,
@@ -394,6 +407,14 @@ def indicator_report(campaign: Campaign, *, user=None) -> IndicatorReport:
         {code: indicators.FigureSums(*pair) for code, pair in total_sums.items()},
     )
     return IndicatorReport(campaign=campaign, indicators=chosen, total=total, municipalities=municipalities)
+
+
+def answered_both(campaign: Campaign, previous: Campaign) -> QuerySet:
+    """The ids of the organizations that answered (sent or accepted) both campaigns, as a subquery."""
+    earlier = Submission.objects.filter(RESPONDED, campaign=previous).values("organization")
+    return Submission.objects.filter(RESPONDED, campaign=campaign, organization__in=earlier).values(
+        "organization"
+    )
 
 
 def municipality_ranking(campaign: Campaign, code: str, *, user=None) -> list[Ranked]:
@@ -423,11 +444,7 @@ def organization_indicators(
     submissions = _submissions(campaign, user)
     if municipality is not None:
         submissions = submissions.filter(municipality=municipality)
-    rows = list(
-        submissions.select_related("organization", "municipality").order_by(
-            "municipality__name", "organization__full_name"
-        )
-    )
+    rows = sorted(submissions.select_related("organization", "municipality"), key=_natural_order)
     figures: dict[int, dict[str, int | None]] = {}
     values = _values(campaign, user, municipality).values_list("submission", "figure", "value")
     for submission_id, figure, value in values if rows else []:

@@ -243,6 +243,13 @@ def survey_round_open(*, user, survey_round: SurveyRound, today: datetime.date |
     day = _today(today)
     with transaction.atomic():
         survey_round = _lock_round(user, survey_round.pk)
+        # An open round freezes its questionnaire (``monitoring.questionnaires``): the row is locked so
+        # that an edit of its questions in flight ends first, or waits and then sees the round open.
+        list(
+            Questionnaire.objects.select_for_update()
+            .filter(pk=survey_round.questionnaire_id)
+            .values_list("pk")
+        )
         if survey_round.status != Status.DRAFT:
             raise ValidationError("Опрос уже открыт.")
         if survey_round.period_end < day:

@@ -26,6 +26,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from registry import access
 from registry.models import Municipality, Organization, Region
+from registry.workbook import schema
 from registry.workbook.engine import CHANGE_REASON, ImportContext, Row, SheetHandler
 from registry.workbook.schema import Column, SheetSpec, choice_parser, parse_code, parse_int, text
 
@@ -58,7 +59,7 @@ EVENTS = SheetSpec(
             required=True,
             example="План мероприятий по внедрению системы наставничества на 2022–2024 годы",
         ),
-        Column("Муниципалитет", "municipality", text(200), example="M01"),
+        Column("Муниципалитет", "municipality", text(200), example=schema.EXAMPLE_MUNICIPALITY),
         Column("Код ОО", "organization", parse_code),
         Column("Направление", "direction", text(300), example="Направление 1. Нормативное обеспечение"),
         Column("№", "number", text(20), example="1.1"),

@@ -394,6 +394,7 @@ SUBMIT = "submit"  # a practice sent to the bank by its school
 WORKBOOK = "workbook"  # the organization's pages of the regional workbook, with personal data
 IMPORT = "import"  # a workbook uploaded into the registry
 INVITE = "invite"  # a mentor invited into the portal (its own account, registry.accounts)
+ACCOUNTS = "accounts"  # the portal's accounts: invite, role and territory, on/off, second factor
 
 _REGIONAL = WriteRule(
     "its region's operator, admin", _REGION, "Это действие доступно региональному оператору."
@@ -445,7 +446,7 @@ for _label, _action, _rule in (
         WriteRule(
             "its school's curator, admin (card, bases, archive)",
             _SCHOOL,
-            "Изменять базы может куратор организации.",
+            "Изменять базы может куратор ОО.",
         ),
     ),
     (
@@ -513,6 +514,15 @@ for _label, _action, _rule in (
     ),
     ("registry.trainingcourse", EDIT, _REGIONAL),
     ("registry.trainingcompletion", EDIT, _REGIONAL),
+    (
+        "registry.plantemplate",
+        EDIT,
+        WriteRule(
+            "its region's operator, admin (the template and its tasks)",
+            _REGION,
+            "Шаблоны планов ведёт региональный оператор.",
+        ),
+    ),
     ("registry.contest", EDIT, _REGIONAL),
     ("registry.contestentry", EDIT, _REGIONAL),
     (
@@ -541,6 +551,15 @@ for _label, _action, _rule in (
             "admin (with a second factor): a workbook may touch every school",
             frozenset({Role.ADMIN}),
             "Импорт книги Excel доступен администратору портала.",
+        ),
+    ),
+    (
+        "auth.user",
+        ACCOUNTS,
+        WriteRule(
+            "admin only: accounts, roles and territories of every region (registry.users)",
+            frozenset({Role.ADMIN}),
+            "Учётными записями и ролями пользователей управляет администратор портала.",
         ),
     ),
 ):

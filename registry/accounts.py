@@ -6,6 +6,10 @@ is Django's own password-reset token (``default_token_generator``): it holds the
 hash and last login, so it dies the moment the password is set, and after
 ``PASSWORD_RESET_TIMEOUT``. Setting the password activates the account.
 
+The same link opens the accounts an admin invites from the users' screen (``registry.users``,
+any role); ``invitation_user`` refuses an account turned off since. Each invitation and each
+password set is also an ``AccountEvent`` of the account's history.
+
 Pupils never get accounts: a person of the category «обучающийся» or under 18 on the day is refused,
 whatever the form says (docs/domain.md §4.3).
 """
@@ -25,7 +29,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from .models import Category, Person, UserScope, age_on
+from .models import AccountEvent, Category, Person, UserScope, age_on
 
 ADULT_AGE = 18
 
@@ -91,7 +95,15 @@ def mentor_invite(*, person: Person, email: str, invited_by, base_url: str, toda
     user.first_name = " ".join(parts[1:])[:150]
     user.set_unusable_password()
     user.save()
-    UserScope.objects.create(user=user, role=UserScope.Role.MENTOR, person=person)
+    scope = UserScope.objects.create(user=user, role=UserScope.Role.MENTOR, person=person)
+    AccountEvent.objects.create(
+        user=user,
+        username=user.username,
+        actor=invited_by,
+        actor_name=invited_by.get_username(),
+        action=AccountEvent.Action.INVITED,
+        details=f"{scope.territory_label()}; {email}",
+    )
     LogEntry.objects.log_actions(
         user_id=invited_by.pk,
         queryset=[user],
@@ -123,8 +135,10 @@ def invitation_user(*, uidb64: str, token: str):
         return None
     if not default_token_generator.check_token(user, token):
         return None
+    # A mentor's invitation, or an account invited from the users' screen (registry.users); never
+    # one an admin has turned off since.
     scope = getattr(user, "scope", None)
-    if scope is None or scope.role != UserScope.Role.MENTOR:
+    if scope is None or scope.deactivated_at is not None:
         return None
     return user
 
@@ -141,5 +155,12 @@ def invitation_accept(*, user, password: str):
         action_flag=CHANGE,
         change_message="Пароль задан по приглашению, учётная запись наставника открыта.",
         single_object=True,
+    )
+    AccountEvent.objects.create(
+        user=user,
+        username=user.username,
+        actor=user,
+        actor_name=user.get_username(),
+        action=AccountEvent.Action.PASSWORD_SET,
     )
     return user

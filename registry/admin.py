@@ -22,8 +22,9 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import access, resources, services
+from . import access, resources, services, users
 from .models import (
+    AccountEvent,
     BaseMembership,
     Contest,
     ContestEntry,
@@ -620,14 +621,59 @@ class PersonalDataDestructionAdmin(AdminOnlyMixin, admin.ModelAdmin):
         return False
 
 
+class AccountHistoryMixin:
+    """A change of an account's role, territory or activity made here is written to its history
+    (``AccountEvent``, shown on the portal's «Пользователи» page) as the portal's own screen writes it."""
+
+    account_user_field = "pk"
+
+    def save_model(self, request, obj, form, change):
+        user_id = getattr(obj, self.account_user_field)
+        request._account_before = users.user_snapshot(user_id=user_id) if change and user_id else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            users.user_change_record(
+                user_id=getattr(form.instance, self.account_user_field),
+                by=request.user,
+                before=getattr(request, "_account_before", None),
+            )
+
+
 @admin.register(UserScope)
-class UserScopeAdmin(AdminOnlyMixin, admin.ModelAdmin):
+class UserScopeAdmin(AccountHistoryMixin, AdminOnlyMixin, admin.ModelAdmin):
+    account_user_field = "user_id"
     list_display = ["user", "role", "organization", "municipality", "region", "person"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__last_name", "organization__short_name", "municipality__name"]
     list_select_related = ["user", "organization", "municipality", "region", "person"]
     autocomplete_fields = ["user", "organization", "municipality", "region"]
     raw_id_fields = ["person"]  # a mentor's own account (usually made by the curator's invitation)
+    readonly_fields = ["deactivated_at"]  # set by turning the account off on «Пользователи»
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(AdminOnlyMixin, admin.ModelAdmin):
+    """The accounts' history: read only, as the portal's «Пользователи» page shows it."""
+
+    list_display = ["at", "username", "action", "details", "actor_name"]
+    list_filter = ["action"]
+    search_fields = ["username", "actor_name"]
+    date_hierarchy = "at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class UserScopeInline(admin.StackedInline):
@@ -646,7 +692,7 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class UserAdmin(AdminOnlyMixin, DjangoUserAdmin):
+class UserAdmin(AccountHistoryMixin, AdminOnlyMixin, DjangoUserAdmin):
     """Django's user admin with the user's role and territory on the same page."""
 
     inlines = [UserScopeInline]

@@ -1004,9 +1004,12 @@ class DemoBuilder:
             },
         )
         if created:
-            PlanTemplateItem.objects.bulk_create(
-                PlanTemplateItem(template=template, task=task, expected_result=result, deadline_days=days)
-                for task, result, days in self.PLAN_TEMPLATE_ITEMS
+            bulk_create_with_history(
+                [
+                    PlanTemplateItem(template=template, task=task, expected_result=result, deadline_days=days)
+                    for task, result, days in self.PLAN_TEMPLATE_ITEMS
+                ],
+                PlanTemplateItem,
             )
 
     # ------------------------------------------------------------ the pairs' meetings

@@ -33,7 +33,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+
+from common.downloads import attachment, shorten_file_name
 
 from . import exports, jobs, tasks
 from .models import ExportJob
@@ -123,7 +124,7 @@ class _Run:
                 yield row
 
         content = exports.workbook_bytes(title=title, columns=columns, rows=counting(), user=user)
-        self.file_name = filename
+        self.file_name = shorten_file_name(filename)
         self.job.rows_done = self.job.rows_total = counted["done"]
         return HttpResponse(content, content_type=exports.XLSX)
 
@@ -272,6 +273,6 @@ def xlsx_response(
             return queue(request=request, title=title)
     content = exports.workbook_bytes(title=title, columns=columns, rows=rows, user=user)
     response = HttpResponse(content, content_type=exports.XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment(filename)
     response["Cache-Control"] = "private, no-store"
     return response

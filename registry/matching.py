@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
-from common.formats import plural
+from common import formats
 from registry.models import MentoringForm, Mentorship, MentorshipLink, Person
 from registry.selectors import active_mentees_count
 
@@ -71,7 +71,7 @@ def _experience_points(mentor: Person) -> tuple[str, int] | None:
     years = mentor.teaching_experience
     if not years:
         return None
-    return (f"стаж {years} {plural(years, 'год', 'года', 'лет')}", min(years, EXPERIENCE_CAP))
+    return (f"стаж {formats.years(years)}", min(years, EXPERIENCE_CAP))
 
 
 def _request_points(request_stems: dict[str, str], mentor: Person) -> tuple[str, int] | None:

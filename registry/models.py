@@ -1028,7 +1028,7 @@ class NormativeDocument(models.Model):
         ]
 
     def __str__(self):
-        number = f" № {self.number}" if self.number else ""
+        number = f" №\u00a0{self.number}" if self.number else ""
         return f"{self.get_doc_type_display()} от {self.date:%d.%m.%Y}{number} «{self.title}»"
 
     def clean(self):
@@ -1321,9 +1321,13 @@ class PlanProgress:
         return f"{self.done} из {self.total} ({share(self.done, self.total, 0)})"
 
 
+PLAN_TEMPLATE_MAX_DAYS = 3650  # a template's task is due within ten years of the pair's start
+
+
 class PlanTemplate(models.Model):
     """A region's template of a pair's plan for one form of mentoring (docs/domain.md §4.1), kept by
-    the operator in the admin; «Заполнить из шаблона» on a pair's card copies it into the pair's plan."""
+    the region's operator in the portal (``registry.plans``); «Заполнить из шаблона» on a pair's card
+    copies it into the pair's plan. Plans keep a copy, never a link, so any template may be deleted."""
 
     region = models.ForeignKey(Region, models.CASCADE, related_name="plan_templates", verbose_name="регион")
     mentoring_form = models.ForeignKey(
@@ -1332,6 +1336,7 @@ class PlanTemplate(models.Model):
     title = models.CharField("название", max_length=200)
     deficits = models.TextField("профессиональные дефициты, запрос наставляемого")
     goals = models.TextField("цели и задачи наставничества")
+    history = HistoricalRecords(verbose_name="история шаблона плана наставничества")
 
     class Meta:
         verbose_name = "шаблон плана наставничества"
@@ -1356,8 +1361,11 @@ class PlanTemplateItem(models.Model):
     task = models.TextField("задача")
     expected_result = models.TextField("ожидаемый результат", blank=True)
     deadline_days = models.PositiveSmallIntegerField(
-        "срок, дней от начала пары", help_text="Срок задачи = дата начала пары + столько дней"
+        "срок, дней от начала пары",
+        validators=[MaxValueValidator(PLAN_TEMPLATE_MAX_DAYS)],
+        help_text="Срок задачи = дата начала пары + столько дней",
     )
+    history = HistoricalRecords(verbose_name="история задач шаблона плана")
 
     class Meta:
         verbose_name = "задача шаблона плана"
@@ -1518,6 +1526,9 @@ class UserScope(models.Model):
         related_name="portal_scope",
         verbose_name="участник-наставник",
     )
+    # Set when an admin turns the account off (registry.users): the user cannot sign in, and an
+    # invitation link sent before no longer opens it; cleared when it is turned on again.
+    deactivated_at = models.DateTimeField("отключена", null=True, blank=True)
 
     class Meta:
         verbose_name = "роль и область доступа"
@@ -1571,6 +1582,54 @@ class UserScope(models.Model):
     def __str__(self):
         territory = self.organization or self.municipality or self.region or self.person or "все"
         return f"{self.user}: {self.get_role_display()} ({territory})"
+
+    def territory_label(self) -> str:
+        """«куратор ОО, СОШ № 1», «администратор»: the role and its territory, as the pages say it."""
+        territory = self.organization or self.municipality or self.region or self.person
+        role = self.get_role_display()
+        return f"{role}, {territory}" if territory else role
+
+
+class AccountEvent(models.Model):
+    """One change to a portal account: who did it, when, what (docs/architecture.md §7, accounts).
+
+    The users' screen (``registry.users``) and the mentor invitation (``registry.accounts``) write
+    one row per action; nothing updates or deletes them. The names are copies, so that the row
+    still says who it was after an account is removed in the Django admin.
+    """
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "приглашение отправлено"
+        REINVITED = "reinvited", "приглашение отправлено повторно"
+        PASSWORD_SET = "password_set", "пароль задан по приглашению"
+        SCOPE_CHANGED = "scope_changed", "роль или территория изменены"
+        DEACTIVATED = "deactivated", "учётная запись отключена"
+        REACTIVATED = "reactivated", "учётная запись включена"
+        SECOND_FACTOR_RESET = "second_factor_reset", "второй фактор сброшен"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="account_events",
+        verbose_name="учётная запись",
+    )
+    username = models.CharField("имя для входа", max_length=150)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name="кто"
+    )
+    actor_name = models.CharField("кто (имя)", max_length=150)
+    at = models.DateTimeField("когда", default=timezone.now, db_index=True)
+    action = models.CharField("действие", max_length=20, choices=Action.choices)
+    details = models.TextField("что изменено", blank=True)
+
+    class Meta:
+        verbose_name = "событие учётной записи"
+        verbose_name_plural = "история учётных записей"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.username}: {self.get_action_display()} ({self.at:%d.%m.%Y %H:%M})"
 
 
 # ---------------------------------------------------------------- workbook imports
@@ -1726,4 +1785,4 @@ class PersonalDataDestruction(models.Model):
         ]
 
     def __str__(self):
-        return f"Акт № {self.act_number} от {self.act_date:%d.%m.%Y}"
+        return f"Акт №\u00a0{self.act_number} от {self.act_date:%d.%m.%Y}"

@@ -238,6 +238,27 @@ PAGES: dict[str, Page] = {
         OWN_PAIR,
         "registry.mentorship",
     ),
+    # the region's plan templates (the operator keeps them; a curator uses them on a pair's card)
+    "registry:plan-template-list": Page("any signed-in user; rows: the templates of its region", STAFF),
+    "registry:plan-template-create": Page(
+        "the region's operator (its own region), admin (chooses the region); others 403", REGION
+    ),
+    "registry:plan-template-detail": Page(
+        "whoever's scope holds the template's region (read-only but for its operator); others 404",
+        TERRITORY,
+        "registry.plantemplate",
+    ),
+    "registry:plan-template-edit": Page(
+        "the region's operator, admin (the template and its tasks); readers 403, others 404",
+        REGION,
+        "registry.plantemplate",
+    ),
+    "registry:plan-template-delete": Page(
+        "POST only; the region's operator, admin; readers 403, others 404",
+        REGION,
+        "registry.plantemplate",
+        post_only=True,
+    ),
     # the pair's agreement: its signed scan (the generated document is reports:agreement-*)
     "registry:mentorship-agreement-upload": Page(
         "curator of the pair's school and admin (upload the signed scan); wider roles 403, strangers 404",
@@ -336,6 +357,33 @@ PAGES: dict[str, Page] = {
         SCHOOL,
         audit=Audit(EXPORT, "registry.organization"),
     ),
+    # the portal's people: accounts, roles and territories (registry.users), the admin only
+    "registry:user-list": Page("admin only (every account); others 403", ADMINS, role_first=True),
+    "registry:user-invite": Page("admin only; others 403", ADMINS, role_first=True),
+    "registry:user-detail": Page(
+        "admin only (the account, its e-mail and its history); others 403; unknown account 404",
+        ADMINS,
+        role_first=True,
+        audit=Audit(VIEW, "auth.user"),
+    ),
+    "registry:user-scope": Page("admin only, never its own account; others 403", ADMINS, role_first=True),
+    "registry:user-deactivate": Page(
+        "admin only, GET confirms, POST turns off (never itself, never the last admin); others 403",
+        ADMINS,
+        role_first=True,
+    ),
+    "registry:user-reactivate": Page("POST, admin only; others 403", ADMINS, post_only=True, role_first=True),
+    "registry:user-second-factor-reset": Page(
+        "admin only, GET confirms, POST deletes the account's OTP devices; others 403",
+        ADMINS,
+        role_first=True,
+    ),
+    "registry:user-invitation-resend": Page(
+        "POST, admin only, while the invitation is unused; others 403",
+        ADMINS,
+        post_only=True,
+        role_first=True,
+    ),
     "registry:import-job": Page("admin only; others 403", ADMINS, role_first=True),
     "registry:import-job-status": Page("admin only; others 403", ADMINS, role_first=True),
     "registry:import-job-confirm": Page(
@@ -430,6 +478,32 @@ PAGES: dict[str, Page] = {
     "monitoring:questionnaire-list": Page(
         "any signed-in user; rows: the questionnaires of its region", STAFF
     ),
+    "monitoring:questionnaire-create": Page(
+        "the region's operator (its own region), admin (chooses the region); others 403", REGION
+    ),
+    "monitoring:questionnaire-detail": Page(
+        "whoever's scope holds the questionnaire's region (read-only but for its operator); others 404",
+        TERRITORY,
+        "monitoring.questionnaire",
+    ),
+    "monitoring:questionnaire-edit": Page(
+        "the region's operator, admin; readers of the region 403, others 404 (audience and anonymity "
+        "frozen once it is used)",
+        REGION,
+        "monitoring.questionnaire",
+    ),
+    "monitoring:questionnaire-questions": Page(
+        "the region's operator, admin (add, change, reorder, delete questions; refused while a round of it "
+        "has answers or is open); readers 403, others 404",
+        REGION,
+        "monitoring.questionnaire",
+    ),
+    "monitoring:questionnaire-copy": Page(
+        "POST only; the region's operator, admin (a new version); readers 403, others 404",
+        REGION,
+        "monitoring.questionnaire",
+        post_only=True,
+    ),
     "monitoring:survey-round-list": Page(
         "any signed-in user; rows: the rounds its scope holds (a curator: those that invited its school)",
         STAFF,
@@ -477,10 +551,10 @@ PAGES: dict[str, Page] = {
         "POST only; as the narrative edit of reports:detail", TERRITORY, "reports.report", post_only=True
     ),
     "reports:publish": Page(
-        "POST only; operator, coordinator, admin in scope; a curator 403; out of scope 404",
+        "GET asks to confirm, POST publishes; operator, coordinator, admin in scope; a curator 403; "
+        "out of scope 404",
         RUNNERS,
         "reports.report",
-        post_only=True,
     ),
     "reports:report-file": Page(
         "POST only; any reader of the report (out of scope 404); unknown format 404",

@@ -5,15 +5,20 @@ goals, the hours of support, the supervising methodist and the tasks (``PlanItem
 done ÷ (planned + done) tasks, cancelled ones not counted; a task is overdue when it is still
 planned after its deadline; a deadline outside the pair's period is flagged, not refused
 (docs/domain.md §4.1). Rights: ``access.WRITE_RULES`` (the pair's school curator and the admin).
-A region's plan templates (``PlanTemplate``, kept in the admin) fill an empty plan in one step.
+A region's plan templates (``PlanTemplate``) fill an empty plan in one step; the region's operator
+keeps them in the portal (``plan_template_save``, ``plan_template_delete``; the rule is
+``access.WRITE_RULES``), every change in their history. A plan keeps a copy of the template's
+text and tasks, never a link to it: a template can be changed or deleted at any time.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 
+from . import access
 from .models import (
     MentoringPlan,
     Mentorship,
@@ -21,6 +26,7 @@ from .models import (
     PlanItem,
     PlanProgress,
     PlanTemplate,
+    PlanTemplateItem,
 )
 
 OUTSIDE_PERIOD = "Срок вне периода наставничества пары"
@@ -29,6 +35,9 @@ PLAN_FIELDS = ("deficits", "goals", "support_hours", "methodist")
 ITEM_FIELDS = ("task", "deadline", "expected_result", "status", "done_on")
 PLAN_HAS_TASKS = "В плане пары уже есть задачи: шаблон заполняет только пустой план."
 TEMPLATE_NOT_FOR_PAIR = "Шаблон не подходит паре: он другого региона или другой формы наставничества."
+TEMPLATE_NO_ITEMS = "В шаблоне должна быть хотя бы одна задача."
+TEMPLATE_FIELDS = ("region", "mentoring_form", "title", "deficits", "goals")
+TEMPLATE_ITEM_FIELDS = ("task", "expected_result", "deadline_days")
 
 
 # ---------------------------------------------------------------- writing
@@ -149,6 +158,93 @@ def plan_from_template(*, mentorship: Mentorship, template: PlanTemplate) -> Men
             deadline=template_deadline(mentorship=pair, days=item.deadline_days),
         )
     return plan
+
+
+# ---------------------------------------------------------------- the region's templates
+
+
+def _require_template_write(user, template: PlanTemplate) -> None:
+    if (
+        template.pk is not None
+        and not access.scoped(user, PlanTemplate.objects.filter(pk=template.pk)).exists()
+    ):
+        raise Http404("Шаблон не найден")
+    if not access.can_write(user, template):
+        raise PermissionDenied(access.write_rule(template).refusal)
+
+
+def _save_with_user(obj, user) -> None:
+    obj._history_user = user if getattr(user, "is_authenticated", False) else None
+    obj.save()
+
+
+def _check_template_items(items: list[dict]) -> list[PlanTemplateItem]:
+    if not items:
+        raise ValidationError({"items": TEMPLATE_NO_ITEMS})
+    built, errors = [], []
+    for number, row in enumerate(items, start=1):
+        unknown = set(row) - {"pk", *TEMPLATE_ITEM_FIELDS}
+        if unknown:
+            raise TypeError(f"plan_template_save() got unexpected item fields: {sorted(unknown)}")
+        item = PlanTemplateItem(**{name: row[name] for name in TEMPLATE_ITEM_FIELDS if name in row})
+        item.pk = row.get("pk")
+        try:
+            item.full_clean(exclude=["template"], validate_unique=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                label = PlanTemplateItem._meta.get_field(field).verbose_name if field != "__all__" else ""
+                errors += [f"Задача {number}{', ' + label if label else ''}: {m}" for m in messages]
+        built.append(item)
+    if errors:
+        raise ValidationError({"items": errors})
+    return built
+
+
+def plan_template_save(*, user, template: PlanTemplate, items: list[dict]) -> PlanTemplate:
+    """Create or change a region's template and its tasks. ``items`` is the whole list of tasks: a row
+    with ``pk`` changes that task (only if something differs), one without adds a task, a task not
+    listed is deleted. Bad input raises ``ValidationError`` naming the field (a task's «Задача 2,
+    срок, дней от начала пары: …»), nothing written."""
+    _require_template_write(user, template)
+    built = _check_template_items(items)
+    template.title = " ".join((template.title or "").split())
+    template.full_clean()
+    with transaction.atomic():
+        if template.pk is not None:
+            stored = PlanTemplate.objects.select_for_update().get(pk=template.pk)
+            if stored.region_id != template.region_id:
+                raise ValidationError({"region": "Регион шаблона не меняется."})
+            if any(getattr(stored, f) != getattr(template, f) for f in TEMPLATE_FIELDS):
+                _save_with_user(template, user)
+        else:
+            _save_with_user(template, user)
+        stored_items = {item.pk: item for item in template.items.all()}
+        keep = {item.pk for item in built if item.pk is not None}
+        if keep - set(stored_items):
+            raise ValidationError({"items": "Задача не относится к этому шаблону."})
+        for pk in set(stored_items) - keep:
+            stored_items[pk]._history_user = user
+            stored_items[pk].delete()
+        for item in built:
+            old = stored_items.get(item.pk)
+            if old is not None and all(getattr(old, f) == getattr(item, f) for f in TEMPLATE_ITEM_FIELDS):
+                continue
+            item.template = template
+            if old is None:
+                item.pk = None
+            _save_with_user(item, user)
+    return template
+
+
+@transaction.atomic
+def plan_template_delete(*, user, template: PlanTemplate) -> None:
+    """Delete a template: pairs' plans filled from it keep their copy (the history keeps the template)."""
+    _require_template_write(user, template)
+    for item in template.items.all():
+        item._history_user = user
+        item.delete()
+    template._history_user = user
+    template.delete()
 
 
 # ---------------------------------------------------------------- reading

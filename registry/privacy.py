@@ -42,7 +42,9 @@ from .models import (
 )
 
 DESTROYED_GIVER = "сведения уничтожены"
-ALREADY_DESTROYED = "Персональные данные этого участника уже уничтожены (акт № {number} от {date:%d.%m.%Y})."
+ALREADY_DESTROYED = (
+    "Персональные данные этого участника уже уничтожены (акт №\u00a0{number} от {date:%d.%m.%Y})."
+)
 IN_ACTIVE_PAIR = (
     "Участник состоит в действующей паре ({pairs}): сначала завершите или прекратите её, "
     "указав результат, затем уничтожайте персональные данные."
@@ -208,7 +210,7 @@ def _field_rows(person: Person) -> list[tuple]:
         rows.append(
             (
                 "Персональные данные уничтожены",
-                f"акт № {destruction.act_number} от {destruction.act_date:%d.%m.%Y}, "
+                f"акт №\u00a0{destruction.act_number} от {destruction.act_date:%d.%m.%Y}, "
                 f"{destruction.get_reason_display()}",
             )
         )

@@ -6,8 +6,10 @@ from .views import (
     mentorships,
     organizations,
     people,
+    plan_templates,
     plans,
     regional,
+    users,
     workbook,
 )
 
@@ -18,9 +20,11 @@ urlpatterns = [
     *accounts.urlpatterns,
     *mentorships.urlpatterns,
     *plans.urlpatterns,
+    *plan_templates.urlpatterns,
     *agreements.urlpatterns,
     *meetings.urlpatterns,
     *regional.urlpatterns,
     *workbook.urlpatterns,
     *export_jobs.urlpatterns,
+    *users.urlpatterns,
 ]

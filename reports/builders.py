@@ -7,12 +7,12 @@ Dates are written «16.12.2022». Every figure comes from the selectors of ``reg
 """
 
 import datetime
-import re
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from common.formats import ru_date
+from common.text import natural_key
 from monitoring import selectors as monitoring_selectors
 from monitoring import timing
 from monitoring.models import Campaign, RoadMap, RoadMapEvent
@@ -33,11 +33,6 @@ from registry.models import (
 from registry.regional import entry_counts_by_org_type
 
 from .models import Kind, Report
-
-
-def natural_key(text: str) -> list:
-    """«СОШ № 2» before «СОШ № 10»."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 def month_label(day: datetime.date | None) -> str:
@@ -297,7 +292,9 @@ def build_monitoring_report(report: Report) -> dict:
     organizations = monitoring_selectors.organization_indicators(
         campaign, municipality=report.municipality if report.municipality_id else None
     )
-    organizations = sorted(organizations, key=lambda o: (o.municipality_name, natural_key(o.name)))
+    organizations = sorted(
+        organizations, key=lambda o: (natural_key(o.municipality_name), natural_key(o.name))
+    )
     data["organizations"] = [
         {
             "code": o.code,

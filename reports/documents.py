@@ -188,7 +188,7 @@ def campaign_subject(title: str) -> str:
 
 
 def monitoring_report_title(data: dict) -> str:
-    return "Аналитический отчет о результатах мониторинга " + campaign_subject(data["campaign"]["title"])
+    return "Аналитический отчёт о результатах мониторинга " + campaign_subject(data["campaign"]["title"])
 
 
 def compose_monitoring_report(data: dict, fields: dict) -> list[dict]:
@@ -329,7 +329,7 @@ def compose_monitoring_report(data: dict, fields: dict) -> list[dict]:
 
 def roadmap_report_title(data: dict) -> str:
     return (
-        "Отчет об организационно-методическом сопровождении внедрения и развития системы наставничества: "
+        "Отчёт об организационно-методическом сопровождении внедрения и развития системы наставничества: "
         + data["territory"]["name"]
     )
 

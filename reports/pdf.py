@@ -40,6 +40,8 @@ from django.utils._os import safe_join
 from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from common.downloads import shorten_file_name
+
 logger = logging.getLogger("reports.pdf")
 
 #: Scheme and base URL of the portal's static files inside a rendered document. A template refers to
@@ -316,7 +318,7 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """
     if disposition not in ("attachment", "inline"):
         raise ValueError(f"unsupported disposition: {disposition!r}")
-    name = _clean_filename(filename) or "report"
+    name = shorten_file_name(_clean_filename(filename) or "report")
     fallback = ascii_filename(name)
     encoded = quote(name, safe="")
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

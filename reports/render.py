@@ -17,6 +17,7 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 from django.template.loader import get_template, render_to_string
 
+from common.downloads import shorten_file_name
 from common.text import HIDDEN, printable
 
 from . import charts
@@ -159,11 +160,9 @@ def content_hash(document: dict, fmt: str, *, on: datetime.date, version: int | 
 def file_name(title: str, fmt: str, *, on: datetime.date | None = None, version: int | None = None) -> str:
     """«Аналитическая справка … 24.11.2026.pdf»: Russian, no characters a file system refuses."""
     name = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f«»]+', " ", HIDDEN.sub("", title))
-    name = re.sub(r"\s+", " ", name).strip() or "Отчет"
+    name = re.sub(r"\s+", " ", name).strip() or "Отчёт"
     suffix = f", версия {version}" if version is not None else ""
     suffix += f" {on:%d.%m.%Y}" if on is not None else ""
     suffix += f".{fmt}"
-    # File systems count bytes (255), and a Cyrillic letter is two of them in UTF-8.
-    while len((name + suffix).encode("utf-8")) > MAX_FILE_NAME_BYTES:
-        name = name[:-1]
-    return name.rstrip(" .,") + suffix
+    # File systems count bytes (255), and a Cyrillic letter is two of them in UTF-8: cut at a word.
+    return shorten_file_name(name + suffix, tail=suffix, max_bytes=MAX_FILE_NAME_BYTES)

@@ -2,7 +2,7 @@
 municipality or
 region) and the source (a closed campaign, a road map, or the live registry as of a date).
 
-``resolve`` is shared by ``manage.py build_report`` and the «Отчеты» page. With a user, every lookup
+``resolve`` is shared by ``manage.py build_report`` and the «Отчёты» page. With a user, every lookup
 goes through ``registry.access``: a scope or source outside the user's territory is «не найден», exactly
 as if it did not exist. Without a user (the command line) the whole installation is visible.
 """

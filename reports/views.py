@@ -1,4 +1,4 @@
-"""«Отчеты»: the reports of the user's territory, one report with its preview, narrative, files and
+"""«Отчёты»: the reports of the user's territory, one report with its preview, narrative, files and
 published versions, and the file downloads.
 
 Who reads: whoever's scope holds the report's territory (``registry.access``); out of scope → 404.
@@ -16,14 +16,14 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from registry import access
 from registry.models import UserScope
 
 from . import agreement, rights, services
 from . import render as rendering
-from .forms import NarrativeForm, NewReportForm
+from .forms import KindForm, NarrativeForm, NewReportForm, chosen_kind, kind_choices
 from .models import Format, Report, ReportFile, ReportVersion
 from .pdf import content_disposition
 
@@ -51,8 +51,16 @@ def report_list(request):
     user = request.user
     if access.role_of(user) is None:
         raise PermissionDenied("Отчёты доступны пользователям с территорией.")
-    form = NewReportForm(request.POST or None, user=user)
+    # A new report in two steps, both on this page: its kind (a GET form), then that kind's fields.
+    kind = chosen_kind(
+        user, request.POST.get("kind") if request.method == "POST" else request.GET.get("kind")
+    )
+    form = NewReportForm(request.POST or None, user=user, kind=kind) if kind else None
+    kind_form = KindForm(initial={"kind": kind}, choices=kind_choices(user))
     if request.method == "POST":
+        if form is None:
+            messages.error(request, "Выберите вид отчёта.")
+            return redirect("reports:list")
         if form.is_valid():
             if not access.can_write(user, form.report, rights.EDIT):
                 raise PermissionDenied("Этот вид отчёта вам недоступен.")
@@ -70,7 +78,13 @@ def report_list(request):
     return render(
         request,
         "reports/report_list.html",
-        {"form": form, "page": page, "reports": page.object_list, "territory": access.territory_label(user)},
+        {
+            "form": form,
+            "kind_form": kind_form,
+            "page": page,
+            "reports": page.object_list,
+            "territory": access.territory_label(user),
+        },
     )
 
 
@@ -91,6 +105,9 @@ def report_detail(request, pk):
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, "Текст отчёта сохранён.")
+                if "publish" in request.POST and access.can_write(request.user, report, rights.PUBLISH):
+                    # «Сохранить и опубликовать…»: the typed text is saved first, then confirmed.
+                    return redirect("reports:publish", report.pk)
                 return redirect("reports:detail", report.pk)
     document = services.report_document(
         report=report if not form.is_bound else Report.objects.get(pk=report.pk)
@@ -124,10 +141,15 @@ def report_redraft(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_publish(request, pk):
+    """GET: «Опубликовать отчёт?» with what publishing freezes; POST publishes. The narrative's own
+    «Сохранить и опубликовать…» saves the typed text before coming here, so nothing typed is lost."""
     report = _report(request, pk)
     access.require_write(request.user, report, rights.PUBLISH)
+    if request.method == "GET":
+        number = (report.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        return render(request, "reports/report_publish.html", {"report": report, "number": number})
     try:
         version = services.report_publish(report=report, user=request.user)
     except services.TooLarge as exc:

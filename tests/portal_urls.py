@@ -8,7 +8,15 @@ import uuid
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-DUMMY = {"int": 1, "uuid": uuid.UUID(int=1), "str": "x", "string": "x", "path": "x", "slug": "x"}
+DUMMY = {
+    "int": 1,
+    "uuid": uuid.UUID(int=1),
+    "str": "x",
+    "string": "x",
+    "path": "x",
+    "slug": "x",
+    "accountid": 10**15,  # an account's id (registry.views.users): the test's own users hold the small ones
+}
 
 
 def url_patterns(resolver=None, namespace="", admin=False):

@@ -187,3 +187,57 @@ def test_every_answer_carries_a_request_id_and_logs_outside_a_request_say_so(cli
     assert first["X-Request-ID"] != second["X-Request-ID"]
     logging.getLogger("mentoring_portal").warning("outside")
     assert lines(log_output)[-1].endswith("WARNING [-] mentoring_portal: outside")
+
+
+# ---------------------------------------------------------------- the demo (DEBUG on) too
+
+
+@pytest.fixture
+def demo(settings, client):
+    """`make run` serves the demo with DEBUG on."""
+    settings.DEBUG = True
+    settings.TECHNICAL_ERROR_PAGES = False
+    client.raise_request_exception = False
+    return client
+
+
+def test_with_debug_on_an_unknown_address_shows_the_russian_404(demo, curator):
+    demo.force_login(curator)
+    response = demo.get("/no-such-page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Страница не найдена" in body and "DEBUG = True" not in body and "Page not found" not in body
+    assert response["X-Request-ID"] in body
+
+
+def test_with_debug_on_an_out_of_scope_object_shows_the_russian_404(demo, other_curator, pupil):
+    demo.force_login(other_curator)
+    response = demo.get(reverse("registry:person-detail", args=[pupil.pk]))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Страница не найдена" in body and "DEBUG = True" not in body
+    assert_nothing_internal(body, pupil.full_name)
+
+
+@pytest.mark.urls("tests.test_error_pages")
+def test_with_debug_on_a_500_shows_the_russian_page_and_is_still_logged(demo, pupil, log_output):
+    response = demo.get("/boom/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Ошибка сервера" in body
+    assert_nothing_internal(body, pupil.full_name)
+    assert any("Internal Server Error: /boom/" in line for line in lines(log_output))
+
+
+def test_with_debug_on_a_bad_host_shows_the_russian_400(demo):
+    response = demo.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Неверный запрос" in body and "DEBUG = True" not in body
+
+
+def test_a_developer_can_ask_for_the_technical_pages(demo, settings):
+    settings.TECHNICAL_ERROR_PAGES = True
+    response = demo.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "DEBUG = True" in response.content.decode()

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from common.formats import parse_ru_date, percent, ru_date, share, share_of
+from common.formats import nbsp, parse_ru_date, percent, ru_date, share, share_of, years
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,46 @@ def test_dates():
     assert parse_ru_date(" 30.12.2022 ") == datetime.date(2022, 12, 30)
     with pytest.raises(ValueError, match="«31.02.2022» не дата: ожидается ДД.ММ.ГГГГ"):
         parse_ru_date("31.02.2022")
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("МБОУ «СОШ № 5»", "МБОУ «СОШ №\xa05»"),
+        ("СОШ №  12 и 7 %", "СОШ №\xa012 и 7\xa0%"),
+        ("Школа без номера", "Школа без номера"),
+        (None, ""),
+    ],
+)
+def test_nbsp_keeps_number_sign_and_percent_with_their_figure(text, shown):
+    assert nbsp(text) == shown
+
+
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (1, "1\xa0год"),
+        (2, "2\xa0года"),
+        (4, "4\xa0года"),
+        (5, "5\xa0лет"),
+        (11, "11\xa0лет"),
+        (12, "12\xa0лет"),
+    ]
+    + [(21, "21\xa0год"), (22, "22\xa0года"), (0, "0\xa0лет")],
+)
+def test_years_with_unit_and_plural(n, text):
+    assert years(n) == text
+
+
+def test_templates_write_no_breaking_space_before_percent_or_after_number_sign():
+    """A figure's «%» and a «№» stay with their number in every template (issue 19 §6)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    found = []
+    for path in root.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"(?:\d|\}\}|%\}) %(?![}\w])|№ ", text):
+            found.append(f"{path.relative_to(root)}:{text.count(chr(10), 0, match.start()) + 1}")
+    assert not found, found

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from common.formats import nbsp
 from registry.models import Category
 from tests import factories as f
 
@@ -50,7 +51,7 @@ def test_login_with_username_and_password_opens_the_dashboard(client, curator, s
     client.get(reverse("login"))
     response = client.post(reverse("login"), {"username": "curator1", "password": "pass"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("dashboard")
-    assert school.full_name in response.content.decode()
+    assert nbsp(school.full_name) in response.content.decode()
 
 
 def test_wrong_password_is_refused_in_russian(client, curator):
@@ -66,7 +67,7 @@ def test_curator_dashboard_shows_the_school_figures(
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         response = client.get(reverse("dashboard"))
     body = response.content.decode()
-    assert school.full_name in body
+    assert nbsp(school.full_name) in body
     assert 'data-figure="mentorships">2<' in body
     assert 'data-figure="mentors">2<' in body
     assert "учитель – учитель" in body and "ученик – ученик" in body
@@ -78,7 +79,7 @@ def test_coordinator_dashboard_lists_the_municipality_schools_only(
     client = client_for(coordinator)
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         body = client.get(reverse("dashboard")).content.decode()
-    assert school.full_name in body and neighbour_school.full_name in body
+    assert nbsp(school.full_name) in body and nbsp(neighbour_school.full_name) in body
     assert other_school.full_name not in body
     assert 'data-figure="mentorships">3<' in body
 
@@ -119,7 +120,7 @@ def test_user_without_scope_sees_no_figures(client_for, figures):
 def test_curator_opens_own_school_card(client_for, curator, school):
     response = client_for(curator).get(reverse("registry:organization-detail", args=[school.code]))
     assert response.status_code == 200
-    assert school.full_name in response.content.decode()
+    assert nbsp(school.full_name) in response.content.decode()
 
 
 @pytest.mark.parametrize("stranger", ["curator_of_neighbour", "other_curator", "other_coordinator"])

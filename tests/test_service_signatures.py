@@ -29,6 +29,7 @@ SERVICE_MODULES = [
     "registry.agreements",
     "registry.plans",
     "registry.accounts",
+    "registry.users",
 ]
 ENTITY_ACTION = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

@@ -4,9 +4,13 @@ Django's FORMAT_MODULE_PATH points at this package (``formats/ru/formats.py``) f
 """
 
 import datetime
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 NBSP = "\xa0"
+# «№ 5» and «67 %» must not break at their space: a name or figure typed with ordinary spaces.
+NUMBER_SIGN_SPACE = re.compile(r"№[ \t]+(?=\S)")
+PERCENT_SPACE = re.compile(r"(?<=\d)[ \t]+(?=%)")
 
 
 def percent(numerator: int, denominator: int, digits: int = 1) -> Decimal | None:
@@ -41,6 +45,21 @@ def plural(n: int, one: str, few: str, many: str) -> str:
 def share_of(numerator: int, denominator: int, digits: int = 0) -> str:
     """«228 из 340, 67 %»."""
     return f"{numerator} из {denominator}, {share(numerator, denominator, digits)}"
+
+
+def nbsp(text) -> str:
+    """«СОШ № 5», «12 %» with a non-breaking space, for names and texts shown from data."""
+    if text is None:
+        return ""
+    text = str(text)
+    if "№" not in text and "%" not in text:
+        return text
+    return PERCENT_SPACE.sub(NBSP, NUMBER_SIGN_SPACE.sub("№" + NBSP, text))
+
+
+def years(n: int) -> str:
+    """«1 год», «2 года», «5 лет», «21 год» — a length of service with its unit, never split."""
+    return f"{n}{NBSP}{plural(n, 'год', 'года', 'лет')}"
 
 
 def ru_date(day: datetime.date | None) -> str:

@@ -13,3 +13,17 @@ def share(numerator, denominator, digits=1):
 @register.filter
 def ru_date(value):
     return formats.ru_date(value)
+
+
+@register.filter
+def nbsp(value):
+    """«СОШ № 5» → «СОШ №\u00a05», «12 %» → «12\u00a0%»: names and texts shown from data."""
+    return formats.nbsp(value)
+
+
+@register.filter
+def years(value):
+    """«стаж {{ person.experience_years|years }}» → «стаж 12 лет»; empty when unknown."""
+    if value is None or value == "":
+        return ""
+    return formats.years(int(value))

@@ -378,7 +378,10 @@ def _change(indicator, now: ind.Value, then: ind.Value | None) -> selectors.Indi
     return selectors.IndicatorChange(indicator, now, then, delta)
 
 
-def _indicator_lines(report, before) -> list[IndicatorLine]:
+def _indicator_lines(report, before, compared=None) -> list[IndicatorLine]:
+    """``compared``: the report the change is measured from (the organizations that answered both
+    campaigns while this one is open); ``report`` itself otherwise."""
+    compared = compared or report
     lines = []
     for indicator in report.indicators:
         now = report.total.values[indicator.code]
@@ -389,14 +392,15 @@ def _indicator_lines(report, before) -> list[IndicatorLine]:
                 value=now,
                 light=report.light(indicator.code),
                 previous=then,
-                change=_change(indicator, now, then),
+                change=_change(indicator, compared.total.values[indicator.code], then),
             )
         )
     return lines
 
 
-def _municipality_lines(report, before=None) -> list[MunicipalityLine]:
+def _municipality_lines(report, before=None, compared=None) -> list[MunicipalityLine]:
     earlier = {row.municipality_id: row.values for row in before.municipalities} if before else {}
+    compared_rows = {row.municipality_id: row.values for row in (compared or report).municipalities}
     ranks = {
         (indicator.code, ranked.municipality_id): ranked.rank
         for indicator in report.indicators
@@ -412,8 +416,12 @@ def _municipality_lines(report, before=None) -> list[MunicipalityLine]:
                     value=row.values[i.code],
                     light=report.light(i.code, row),
                     rank=ranks.get((i.code, row.municipality_id)),
-                    change=_change(i, row.values[i.code], earlier[row.municipality_id].get(i.code))
-                    if row.municipality_id in earlier
+                    change=_change(
+                        i,
+                        compared_rows[row.municipality_id][i.code],
+                        earlier[row.municipality_id].get(i.code),
+                    )
+                    if row.municipality_id in earlier and row.municipality_id in compared_rows
                     else None,
                 )
                 for i in report.indicators
@@ -470,12 +478,22 @@ def campaign_detail(request, pk):
 
     report = selectors.indicator_report(campaign, user=user)
     previous = selectors.previous_campaign(campaign)
-    before = selectors.indicator_report(previous, user=user) if previous is not None else None
+    before = compared = None
+    if previous is not None and campaign.status == CStatus.OPEN:
+        # While answers are still coming in, the change is measured over the organizations that
+        # answered both campaigns: a school yet to answer does not move the figure (docs/domain.md).
+        both = selectors.answered_both(campaign, previous)
+        compared = selectors.indicator_report(campaign, user=user, organizations=both)
+        before = selectors.indicator_report(previous, user=user, organizations=both)
+    elif previous is not None:
+        before = selectors.indicator_report(previous, user=user)
     context.update(
         indicators=report.indicators,
         report=report,
-        lines=_indicator_lines(report, before),
+        lines=_indicator_lines(report, before, compared),
         previous=previous,
+        compared=compared,
+        collecting=campaign.status == CStatus.OPEN,
     )
     if is_curator:
         own = (
@@ -494,7 +512,7 @@ def campaign_detail(request, pk):
             progress=progress,
             missing=progress.missing[:MISSING_SHOWN],
             missing_more=max(len(progress.missing) - MISSING_SHOWN, 0),
-            municipality_lines=_municipality_lines(report, before),
+            municipality_lines=_municipality_lines(report, before, compared),
             filter_form=filter_form,
             page=page,
         )
@@ -748,7 +766,7 @@ def submission_edit(request, pk):
     user = request.user
     submission = _get_submission(user, pk)
     if not access.can_write(user, submission, rights.FILL):
-        raise PermissionDenied("Заполнить отчёт может только куратор организации.")
+        raise PermissionDenied("Заполнить отчёт может только куратор ОО.")
     if request.method != "POST" and not _is_editable(submission):
         return redirect("monitoring:submission-detail", submission.pk)
     figures = selectors.submission_figures(submission)

@@ -145,7 +145,7 @@ def basis_label(roadmap: RoadMap) -> str:
     """«№ 1479/1 от 16.12.2022»."""
     parts = []
     if roadmap.basis_number:
-        parts.append(f"№ {roadmap.basis_number}")
+        parts.append(f"№\u00a0{roadmap.basis_number}")
     if roadmap.basis_date:
         parts.append(f"от {roadmap.basis_date:%d.%m.%Y}")
     return " ".join(parts)

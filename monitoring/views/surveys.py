@@ -1,9 +1,11 @@
 """«Опросы участников»: thin screens over ``monitoring.surveys`` (docs/domain.md §7).
 
-Signed-in pages: the region's questionnaires, the survey rounds (list, create, open and close),
-a round's page (response rate and results by school, municipality and region, within the user's
-scope: 404 outside it) and the printable page of a school's personal links for its curator (names
-and links with their QR codes as inline SVG; the tokens are derived again, never stored).
+Signed-in pages: the region's questionnaires (read by every role of the region; created, edited,
+their questions changed and copied by its operator through ``monitoring.questionnaires``), the
+survey rounds (list, create, open and close), a round's page (response rate and results by school,
+municipality and region, within the user's scope: 404 outside it) and the printable page of a
+school's personal links for its curator (names and links with their QR codes as inline SVG; the
+tokens are derived again, never stored).
 
 The public page ``/survey/<token>/`` needs no account: it shows the questionnaire and stores the
 answers; a bad link answers a Russian 404 or 410. The access log records pages by their URL name
@@ -26,6 +28,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from monitoring import forms, rights
+from monitoring import questionnaires as questionnaire_svc
 from monitoring import surveys as svc
 from monitoring.models import Question, Questionnaire, SurveyRound
 from registry import access
@@ -61,7 +64,123 @@ def questionnaire_list(request):
     page = Paginator(questionnaires.prefetch_related("questions"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "monitoring/surveys/questionnaire_list.html", {"page": page})
+    context = {"page": page, "can_create": access.can_write(request.user, Questionnaire)}
+    return render(request, "monitoring/surveys/questionnaire_list.html", context)
+
+
+# ---------------------------------------------------------------- the operator's questionnaires
+
+
+def _questionnaires(user):
+    return access.scoped(user, Questionnaire.objects.select_related("region"))
+
+
+@login_required
+def questionnaire_detail(request, pk):
+    """A questionnaire with its questions, for every reader of its region; its writers get the buttons."""
+    questionnaire = access.get_scoped_or_404(request.user, _questionnaires(request.user), pk=pk)
+    context = {
+        "questionnaire": questionnaire,
+        "questions": list(questionnaire.questions.all()),
+        "rounds": list(questionnaire.rounds.order_by("-period_end", "-pk")),
+        "can_write": access.can_write(request.user, questionnaire),
+        "frozen": questionnaire_svc.questionnaire_frozen(questionnaire=questionnaire),
+    }
+    return render(request, "monitoring/surveys/questionnaire_detail.html", context)
+
+
+def _questionnaire_form(request, questionnaire: Questionnaire):
+    created = questionnaire.pk is None
+    form = forms.QuestionnaireForm(
+        request.POST or None,
+        instance=questionnaire,
+        user=request.user,
+        choose_region=questionnaire.region_id is None,
+    )
+    if request.method == "POST" and form.is_valid():
+        if "region" in form.cleaned_data:
+            questionnaire.region = form.cleaned_data["region"]
+        try:
+            questionnaire_svc.questionnaire_save(user=request.user, questionnaire=form.instance)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if created:
+                messages.success(request, "Анкета создана. Добавьте её вопросы.")
+                return redirect("monitoring:questionnaire-questions", questionnaire.pk)
+            messages.success(request, "Анкета сохранена.")
+            return redirect("monitoring:questionnaire-detail", questionnaire.pk)
+    context = {
+        "form": form,
+        "questionnaire": questionnaire,
+        "title": "Новая анкета" if created else f"Анкета «{questionnaire.title}»",
+    }
+    return render(request, "monitoring/surveys/questionnaire_form.html", context)
+
+
+@login_required
+def questionnaire_create(request):
+    access.require_write(request.user, Questionnaire)
+    scope = access.user_scope(request.user)
+    region = scope.region if scope is not None and scope.role == access.Role.OPERATOR else None
+    return _questionnaire_form(request, Questionnaire(region=region))
+
+
+@login_required
+def questionnaire_edit(request, pk):
+    questionnaire = access.get_writable_or_404(request.user, _questionnaires(request.user), pk=pk)
+    return _questionnaire_form(request, questionnaire)
+
+
+def _question_initial(questionnaire: Questionnaire) -> list[dict]:
+    return [
+        {
+            "pk": q.pk,
+            "order": number,
+            "text": q.text,
+            "kind": q.kind,
+            "choices": "\n".join(q.choices or []),
+            "required": q.required,
+            "counts_satisfaction": q.counts_satisfaction,
+        }
+        for number, q in enumerate(questionnaire.questions.all(), start=1)
+    ]
+
+
+@login_required
+def questionnaire_questions(request, pk):
+    """The questions: add, change, reorder (the «Порядок» numbers), delete; refused while frozen."""
+    questionnaire = access.get_writable_or_404(request.user, _questionnaires(request.user), pk=pk)
+    post = request.POST if request.method == "POST" else None
+    formset = forms.QuestionFormSet(post, initial=_question_initial(questionnaire), prefix="questions")
+    frozen = questionnaire_svc.questionnaire_frozen(questionnaire=questionnaire)
+    if post is not None and formset.is_valid():
+        filled = [
+            (f.cleaned_data["order"], index, f.row())
+            for index, f in enumerate(formset.forms)
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        rows = [row for _, _, row in sorted(filled, key=lambda item: item[:2])]
+        try:
+            questionnaire_svc.questions_save(user=request.user, questionnaire=questionnaire, questions=rows)
+        except ValidationError as error:
+            formset._non_form_errors.extend(error.messages)
+        else:
+            messages.success(request, "Вопросы анкеты сохранены.")
+            return redirect("monitoring:questionnaire-detail", questionnaire.pk)
+    context = {"questionnaire": questionnaire, "formset": formset, "frozen": frozen}
+    return render(request, "monitoring/surveys/questionnaire_questions.html", context)
+
+
+@login_required
+@require_POST
+def questionnaire_copy(request, pk):
+    """«Копировать»: a new version of the questionnaire, free to change."""
+    questionnaire = access.get_writable_or_404(request.user, _questionnaires(request.user), pk=pk)
+    copy = questionnaire_svc.questionnaire_copy(user=request.user, questionnaire=questionnaire)
+    messages.success(request, f"Создана копия анкеты: «{copy.title}». Её вопросы можно менять.")
+    return redirect("monitoring:questionnaire-detail", copy.pk)
 
 
 @login_required
@@ -175,7 +294,7 @@ def round_links(request, pk):
     user = request.user
     survey_round = _get_round(user, pk)
     if access.role_of(user) not in (access.Role.CURATOR, access.Role.ADMIN):
-        raise PermissionDenied("Ссылки участников печатает куратор организации.")
+        raise PermissionDenied("Ссылки участников печатает куратор ОО.")
     lines = []
     if survey_round.status == SurveyRound.Status.OPEN:
         for invitation, token in svc.invitation_links(user=user, survey_round=survey_round):
@@ -201,6 +320,13 @@ urlpatterns = [
     path("surveys/", round_list, name="survey-round-list"),
     path("surveys/new/", round_create, name="survey-round-create"),
     path("surveys/questionnaires/", questionnaire_list, name="questionnaire-list"),
+    path("surveys/questionnaires/new/", questionnaire_create, name="questionnaire-create"),
+    path("surveys/questionnaires/<int:pk>/", questionnaire_detail, name="questionnaire-detail"),
+    path("surveys/questionnaires/<int:pk>/edit/", questionnaire_edit, name="questionnaire-edit"),
+    path(
+        "surveys/questionnaires/<int:pk>/questions/", questionnaire_questions, name="questionnaire-questions"
+    ),
+    path("surveys/questionnaires/<int:pk>/copy/", questionnaire_copy, name="questionnaire-copy"),
     path("surveys/<int:pk>/", round_detail, name="survey-round-detail"),
     path("surveys/<int:pk>/status/", round_transition, name="survey-round-transition"),
     path("surveys/<int:pk>/links/", round_links, name="survey-round-links"),

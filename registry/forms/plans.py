@@ -8,7 +8,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from common.forms import DatePickerInput, PlainTextMixin
-from registry.models import MentoringPlan, Mentorship, MethodistRegistryEntry, PlanItem
+from registry import access
+from registry.models import (
+    PLAN_TEMPLATE_MAX_DAYS,
+    MentoringForm,
+    MentoringPlan,
+    Mentorship,
+    MethodistRegistryEntry,
+    PlanItem,
+    PlanTemplate,
+    Region,
+)
 
 
 def _add_service_error(form: forms.Form, error: ValidationError) -> None:
@@ -86,3 +96,61 @@ class PlanItemForm(PlainTextMixin, forms.Form):
 
     def add_service_error(self, error: ValidationError) -> None:
         _add_service_error(self, error)
+
+
+# ---------------------------------------------------------------- the region's plan templates
+
+
+class PlanTemplateForm(PlainTextMixin, forms.Form):
+    """A template's form of mentoring, title and text; an admin creating one chooses the region."""
+
+    mentoring_form = forms.ModelChoiceField(
+        label="Форма наставничества", queryset=MentoringForm.objects.filter(is_active=True)
+    )
+    title = forms.CharField(label="Название", max_length=200)
+    deficits = forms.CharField(
+        label="Профессиональные дефициты, запрос наставляемого", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    goals = forms.CharField(label="Цели и задачи наставничества", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, data=None, *, user, template: PlanTemplate, **kw):
+        if template.pk is not None and data is None:
+            kw["initial"] = {
+                "mentoring_form": template.mentoring_form_id,
+                "title": template.title,
+                "deficits": template.deficits,
+                "goals": template.goals,
+            }
+        super().__init__(data, **kw)
+        if template.region_id is None:
+            self.fields["region"] = forms.ModelChoiceField(
+                label="Регион", queryset=access.scoped(user, Region.objects.all())
+            )
+            self.order_fields(["region", *[n for n in self.fields if n != "region"]])
+
+
+class PlanTemplateItemForm(PlainTextMixin, forms.Form):
+    """One task of a template; its deadline is days from the pair's start (the service checks the range)."""
+
+    pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    task = forms.CharField(label="Задача", widget=forms.Textarea(attrs={"rows": 2}))
+    expected_result = forms.CharField(label="Ожидаемый результат", required=False)
+    deadline_days = forms.IntegerField(
+        label="Срок, дней от начала пары",
+        min_value=0,
+        help_text=f"Срок задачи = дата начала пары + столько дней (не более {PLAN_TEMPLATE_MAX_DAYS})",
+    )
+
+    def row(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "pk": data.get("pk"),
+            "task": data["task"].strip(),
+            "expected_result": data["expected_result"].strip(),
+            "deadline_days": data["deadline_days"],
+        }
+
+
+PlanTemplateItemFormSet = forms.formset_factory(
+    PlanTemplateItemForm, extra=3, can_delete=True, max_num=100, validate_max=True, absolute_max=100
+)

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import path
 
+from common.downloads import shorten_file_name
 from common.uploads import DiskFull
 from registry import access, agreements
 from registry.forms.agreements import AgreementUploadForm
@@ -59,7 +60,7 @@ def agreement_file(request, pk):
     ext = pair.agreement_file.name.rsplit(".", 1)[-1].lower()
     day = f" {pair.agreement_date:%d.%m.%Y}" if pair.agreement_date else ""
     name = f"Соглашение о наставничестве{day}.{ext}"
-    response = FileResponse(handle, as_attachment=True, filename=name)
+    response = FileResponse(handle, as_attachment=True, filename=shorten_file_name(name))
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

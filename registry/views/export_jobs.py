@@ -8,8 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils.http import content_disposition_header
 
+from common.downloads import attachment
 from registry import jobs
 from registry.exports import XLSX
 from registry.models import ExportJob
@@ -50,7 +50,7 @@ def export_job_download(request, pk):
     if job.status != ExportJob.Status.DONE or job.content is None:
         return redirect("registry:export-job", job.pk)
     response = HttpResponse(bytes(job.content), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, job.file_name)
+    response["Content-Disposition"] = attachment(job.file_name)
     response["Content-Length"] = str(job.size)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

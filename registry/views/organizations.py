@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from common.downloads import shorten_file_name
 from common.filters import int_param
 from registry import access, export_jobs, selectors
 from registry import organizations as services
@@ -250,7 +251,7 @@ def document_file(request, pk):
         handle = document.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("Файл не найден") from exc
-    response = FileResponse(handle, as_attachment=True, filename=download_name(document))
+    response = FileResponse(handle, as_attachment=True, filename=shorten_file_name(download_name(document)))
     response["Cache-Control"] = "private, no-store"
     return response
 

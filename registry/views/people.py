@@ -14,9 +14,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from common.downloads import attachment
 from registry import access, accounts, export_jobs, exports, people, privacy
 from registry.forms.people import BaseFilter, PersonCreateForm, PersonDestroyForm, PersonEditForm
 from registry.models import (
@@ -48,7 +48,7 @@ NOTHING_CHANGED = "Изменений нет."
 ARCHIVED = "«{name}» исключен(а) из {base} (перенесен(а) в архив)."
 RESTORED = "«{name}» возвращен(а) из архива в {base}."
 DESTROYED = (
-    "Персональные данные участника уничтожены (акт № {number} от {date:%d.%m.%Y}); "
+    "Персональные данные участника уничтожены (акт №\u00a0{number} от {date:%d.%m.%Y}); "
     "событие записано в журнал уничтожения."
 )
 
@@ -351,7 +351,7 @@ def person_export(request, pk):
     content = privacy.person_export_bytes(person=person, user=request.user)
     response = HttpResponse(content, content_type=exports.XLSX)
     filename = privacy.export_filename(person=person, today=timezone.localdate())
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment(filename)
     response["Cache-Control"] = "private, no-store"
     return response
 

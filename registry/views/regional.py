@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from common.downloads import shorten_file_name
 from registry import access
 from registry import regional as services
 from registry.export_jobs import xlsx_response
@@ -89,7 +90,9 @@ def _download(field_file, *, filename: str, public: bool):
         handle = field_file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("Файл не найден") from exc
-    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[kind])
+    response = FileResponse(
+        handle, as_attachment=True, filename=shorten_file_name(filename), content_type=CONTENT_TYPES[kind]
+    )
     # Never cached by shared caches: a practice returned to review must stop being served at once.
     response["Cache-Control"] = "no-cache" if public else "private, no-store"
     return response

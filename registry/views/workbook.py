@@ -16,9 +16,9 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from common.downloads import attachment
 from common.uploads import DiskFull
 from registry import access, export_jobs, imports, jobs
 from registry.exports import XLSX
@@ -65,7 +65,7 @@ def _require_importer(user) -> None:
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment(filename)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .safety import SheetScan, WorkbookRejected, column_index, column_letters, inspect_workbook
-from .schema import REGISTERED_SPECS, CellError, SheetSpec, header_key
+from .schema import EXAMPLE_PREFIX, REGISTERED_SPECS, CellError, SheetSpec, header_key
 
 IMPORT_LOCK_ID = 734_100  # pg_advisory_xact_lock key: one workbook import writes at a time
 MAX_ERRORS = 500
@@ -270,6 +270,7 @@ def read_sheet(workbook, scan: SheetScan, spec: SheetSpec, ctx: ImportContext) -
     ]
     headerless = [i for i, title in enumerate(header) if i not in columns and title in ("", None)]
     result = []
+    examples = []
     for offset, cells in enumerate(rows, start=2):
         number = start_row + offset
         if _blank_row(cells):
@@ -303,9 +304,28 @@ def read_sheet(workbook, scan: SheetScan, spec: SheetSpec, ctx: ImportContext) -
                 letter = _column_letter(start_col + index)
                 ctx.error(spec, number, letter, "значение в столбце без заголовка")
                 ok = False
-        if ok:
+        if ok and _is_example(values):
+            examples.append(number)  # the blank template's example: never written
+        elif ok:
             result.append(Row(number, values))
+    if examples:
+        rows_text = ", ".join(str(n) for n in examples[:5]) + (" …" if len(examples) > 5 else "")
+        ctx.warnings.append(
+            f"Лист «{spec.name}», строка {rows_text}: пример из шаблона (код {EXAMPLE_PREFIX}…) пропущен, "
+            "в реестр не записан."
+        )
     return result
+
+
+EXAMPLE_FIELDS = ("code", "organization", "municipality")
+
+
+def _is_example(values: dict) -> bool:
+    """A row of the blank template's example (docs/workbook.md §7): its code says so."""
+    return any(
+        isinstance(values.get(field), str) and values[field].upper().startswith(EXAMPLE_PREFIX)
+        for field in EXAMPLE_FIELDS
+    )
 
 
 # ---------------------------------------------------------------- the import

@@ -82,6 +82,12 @@ STATUS_LABELS = {
     "прекращена досрочно": Mentorship.Status.TERMINATED,
 }
 
+# The blank template's example rows carry codes under this prefix (docs/workbook.md §7): the import
+# skips every row whose code, organization or municipality begins with it, so an example left in a
+# filled-in template never creates or changes anything, whatever the registry holds.
+EXAMPLE_PREFIX = "EXAMPLE-"
+EXAMPLE_MUNICIPALITY = EXAMPLE_PREFIX + "M01"
+EXAMPLE_ORGANIZATION = EXAMPLE_PREFIX + "OO16"
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*\Z")
 SCHOOL_YEAR_PATTERN = re.compile(r"(\d{4})\s*[/\-–]\s*(\d{4})\Z")
 DATE_PATTERN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\Z")
@@ -367,7 +373,7 @@ parse_consent_version = choice_parser({v: v for v in CONSENT_TEXT_VERSIONS}, "а
 MUNICIPALITIES = SheetSpec(
     "Муниципалитеты",
     (
-        Column("Код", "code", parse_code, required=True, example="M01"),
+        Column("Код", "code", parse_code, required=True, example=EXAMPLE_MUNICIPALITY),
         Column("Наименование", "name", name(200), required=True, example="Октябрьский район"),
         Column("Регион", "region", text(200), example="Демонстрационная область"),
     ),
@@ -376,10 +382,10 @@ MUNICIPALITIES = SheetSpec(
 ORGANIZATIONS = SheetSpec(
     "Организации",
     (
-        Column("Код ОО", "code", parse_code, required=True, example="D0116"),
+        Column("Код ОО", "code", parse_code, required=True, example=EXAMPLE_ORGANIZATION),
         Column("Наименование", "full_name", text(500), required=True, example="МБОУ «Средняя школа № 16»"),
         Column("Краткое наименование", "short_name", text(200), example="СОШ № 16"),
-        Column("Муниципалитет", "municipality", text(200), required=True, example="M01"),
+        Column("Муниципалитет", "municipality", text(200), required=True, example=EXAMPLE_MUNICIPALITY),
         Column(
             "Тип ОО",
             "org_type",
@@ -396,7 +402,7 @@ ORGANIZATIONS = SheetSpec(
 HEADCOUNT = SheetSpec(
     "Контингент",
     (
-        Column("Код ОО", "organization", parse_code, required=True, example="D0116"),
+        Column("Код ОО", "organization", parse_code, required=True, example=EXAMPLE_ORGANIZATION),
         Column("Учебный год", "school_year", parse_school_year, required=True, example="2022/2023"),
         Column("Педагогов всего", "teachers", parse_int, required=True, example=42),
         Column("Молодых специалистов", "young_specialists", parse_int, required=True, example=5),
@@ -409,7 +415,7 @@ HEADCOUNT = SheetSpec(
 def _person_columns(full_name: str, birth_date: datetime.date, experience: int) -> tuple[Column, ...]:
     """The person columns of «Наставники» and «Наставляемые»; each sheet has its own example person."""
     return (
-        Column("Код ОО", "organization", parse_code, required=True, example="D0116"),
+        Column("Код ОО", "organization", parse_code, required=True, example=EXAMPLE_ORGANIZATION),
         Column("ФИО", "full_name", name(300), required=True, example=full_name),
         Column("Дата рождения", "birth_date", parse_date, required=True, example=birth_date),
         Column(
@@ -469,7 +475,7 @@ MENTEES = SheetSpec(
 MENTORSHIPS = SheetSpec(
     "Наставнические пары",
     (
-        Column("Код ОО", "organization", parse_code, required=True, example="D0116"),
+        Column("Код ОО", "organization", parse_code, required=True, example=EXAMPLE_ORGANIZATION),
         Column("Форма наставничества", "form", text(200), required=True, example="учитель – учитель"),
         Column("Группа", "group_name", text(100)),
         Column("Наставник ФИО", "mentor_name", name(300), example="Иванова Мария Петровна"),

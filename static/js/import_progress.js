@@ -12,7 +12,7 @@
       .then(function (response) { return response.json(); })
       .then(function (data) {
         bar.value = data.percent;
-        bar.textContent = data.percent + " %";
+        bar.textContent = data.percent + "\u00a0%";
         percent.textContent = data.percent + "\u00a0%";
         phase.textContent = data.phase;
         status.textContent = data.label;

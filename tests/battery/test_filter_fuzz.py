@@ -88,6 +88,10 @@ FILLED = {
     "monitoring:campaign-edit": lambda w: {"pk": w.campaign.pk},
     "monitoring:submission-detail": lambda w: {"pk": w.submission.pk},
     "monitoring:submission-edit": lambda w: {"pk": w.submission.pk},
+    "registry:user-detail": lambda w: {"pk": w.curator.pk},
+    "registry:user-scope": lambda w: {"pk": w.curator.pk},
+    "registry:user-deactivate": lambda w: {"pk": w.curator.pk},
+    "registry:user-second-factor-reset": lambda w: {"pk": w.curator.pk},
 }
 NOT_FILLED = {
     "registry:status-end",  # POST only
@@ -117,6 +121,13 @@ NOT_FILLED = {
     "monitoring:campaign-transition",
     "monitoring:campaign-remind",
     "monitoring:submission-review",
+    "monitoring:questionnaire-detail",  # read no filter; their scope: tests/monitoring/test_questionnaires.py
+    "monitoring:questionnaire-edit",
+    "monitoring:questionnaire-questions",
+    "monitoring:questionnaire-copy",  # POST only
+    "registry:plan-template-detail",  # no filter; scope: tests/registry/test_plan_template_views.py
+    "registry:plan-template-edit",
+    "registry:plan-template-delete",  # POST only
     "monitoring:survey-round-detail",  # reads no filter; its scope: tests/monitoring/test_surveys.py
     "monitoring:survey-round-transition",
     "monitoring:survey-round-links",
@@ -134,6 +145,8 @@ NOT_FILLED = {
     "registry:mentorship-agreement-file",  # a file, reads no filter
     "reports:agreement-docx",  # files, read no filter
     "reports:agreement-pdf",
+    "registry:user-reactivate",  # POST only
+    "registry:user-invitation-resend",  # POST only
 }
 NOT_PAGES = {"login", "logout", "second-factor", "registry:workbook-template"}
 

@@ -165,14 +165,72 @@ def test_phone_viewport_has_no_horizontal_scroll(demo, new_page, shots):
 
 
 # ---------------------------------------------------------------- accessibility, on the same demo
-# Every page a role opens on a 390 px phone passes axe-core's WCAG 2.1 A/AA rules and fits its width:
-# axe-core (Deque's engine, bundled in the pinned axe-playwright-python, never downloaded) runs in
-# Debian's chromium; the pages are every GET page of the URL table without an object in its address,
-# plus the cards the demo's own rows open (docs/architecture.md §11).
+# Every page a role opens on a 390 px phone passes axe-core's WCAG 2.1 A/AA rules and the phone layout
+# rules (docs/architecture.md, phone layout): axe-core (Deque's engine, bundled in the pinned
+# axe-playwright-python, never downloaded) runs in Debian's chromium; the pages are every GET page of
+# the URL table without an object in its address, plus the cards the demo's own rows open
+# (docs/architecture.md §11).
 
 PHONE_390 = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 NOT_PAGES = {"login", "logout", "second-factor", "registry:workbook-template"}  # forms of their own, files
+TOUCH = 44  # px: the least height of a touch target below 900 px
+
+# One pass over a rendered page: what breaks the phone layout rules, as readable lines.
+LAYOUT_PROBLEMS = """(touch) => {
+    const problems = [];
+    const root = document.documentElement;
+    const vw = root.clientWidth;
+    const classes = e => typeof e.className === 'string' && e.className.trim()
+        ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+    const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + classes(e)
+        + (e.textContent.trim() ? ` «${e.textContent.trim().slice(0, 30)}»` : '');
+    const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    const out = e => { const r = e.getBoundingClientRect(); return r.right > vw + 1 || r.left < -1; };
+    // a wide table may scroll inside a .table-wrap that fits the page and takes the keyboard's focus
+    const scroller = e => {
+        const wrap = e.parentElement && e.parentElement.closest('.table-wrap');
+        return wrap && wrap.tabIndex >= 0 && !out(wrap)
+            && ['auto', 'scroll'].includes(getComputedStyle(wrap).overflowX);
+    };
+    if (root.scrollWidth > vw + 1) problems.push(`scrolls sideways: ${root.scrollWidth} > ${vw}`);
+    const wide = [...document.body.querySelectorAll('*')]
+        .filter(e => shown(e) && out(e) && !scroller(e) && !out(e.parentElement));
+    if (wide.length) problems.push('wider than the screen: ' + wide.slice(0, 3).map(name).join(', '));
+    const h1 = document.querySelectorAll('h1').length;
+    if (h1 !== 1) problems.push(`${h1} h1 headings`);
+    const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => !['hidden', 'submit', 'button', 'reset', 'image'].includes(e.type))
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !e.getAttribute('aria-labelledby') && !e.title);
+    if (unlabelled.length) {
+        const names = unlabelled.slice(0, 3).map(e => e.name || name(e));
+        problems.push('controls without a label: ' + names.join(', '));
+    }
+    const targets = [...document.querySelectorAll(
+        '.menu-button, button, a.button, input[type=submit], .pages a, label:has(> input[type=checkbox])')]
+        .filter(shown).filter(e => e.getBoundingClientRect().height < touch - 0.5);
+    if (touch && targets.length) {
+        problems.push(`touch targets under ${touch} px: ` + targets.slice(0, 3).map(name).join(', '));
+    }
+    const link = document.querySelector('main a[href]') || document.querySelector('a[href]');
+    if (link) {
+        link.focus();
+        const style = getComputedStyle(link);
+        const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2)
+            || style.boxShadow !== 'none';
+        if (!link.matches(':focus-visible') || !ring) {
+            problems.push('a focused link shows no focus ring: ' + name(link));
+        }
+        link.blur();
+    }
+    return problems;
+}"""
+
+
+def layout_problems(page: Page, *, touch: int = TOUCH) -> list[str]:
+    return page.evaluate(LAYOUT_PROBLEMS, touch)
 
 
 def plain_pages() -> list[str]:
@@ -186,17 +244,22 @@ def plain_pages() -> list[str]:
 
 
 def object_pages() -> list[str]:
+    from monitoring.models import RoadMap
     from registry.models import Mentorship, Organization, Person
 
     school = Organization.objects.get(code=CURATOR_SCHOOL_CODE)
     person = Person.objects.filter(organization=school).order_by("full_name").first()
     pair = Mentorship.objects.filter(organization=school).order_by("start_date").first()
-    return [
+    pages = [
         reverse("registry:organization-detail", args=[school.code]),
         reverse("registry:person-detail", args=[person.pk]),
         reverse("registry:mentorship-detail", args=[pair.pk]),
         reverse("registry:mentorship-edit", args=[pair.pk]),
     ]
+    roadmap = RoadMap.objects.filter(organization=school).order_by("pk").first()
+    if roadmap:  # the widest table of the portal: its events
+        pages.append(reverse("monitoring:roadmap-detail", args=[roadmap.pk]))
+    return pages
 
 
 def violations(axe: Axe, page: Page) -> list[str]:
@@ -207,24 +270,92 @@ def violations(axe: Axe, page: Page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("username", ["curator", "coordinator", "operator"])
-def test_every_page_passes_axe_on_a_phone(username, demo, new_page):
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    """``log_in``, and for the administrator the second step with one of the demo's one-time codes."""
+    from mentoring_portal.management.commands.seed_demo import DEMO_ADMIN_CODES
+
+    log_in(page, base_url, username)
+    if "/login/code/" in page.url:
+        page.fill("input[name=otp_token]", DEMO_ADMIN_CODES[0])
+        page.get_by_role("button", name="Подтвердить").click()
+        page.wait_for_load_state()
+    expect(page.locator(".menu")).to_have_count(1)
+
+
+# The mentor's and the administrator's walks are cheap: most pages refuse a mentor, and the
+# administrator's only adds the region-wide figures; the object pages are walked once, as the curator.
+@pytest.mark.parametrize("username", ["curator", "coordinator", "operator", "admin", "mentor"])
+def test_every_page_passes_axe_and_fits_a_phone(username, demo, new_page):
     axe = Axe()
     page = new_page(viewport=PHONE_390)
     failures = {}
     page.goto(demo.url + "/login/")
-    failures["/login/"] = violations(axe, page)
-    log_in(page, demo.url, username)
+    failures["/login/"] = violations(axe, page) + layout_problems(page)
+    sign_in(page, demo.url, username)
     urls = plain_pages() + (object_pages() if username == "curator" else [])
+    walked = 0
     for url in urls:
         response = page.goto(demo.url + url)
         if response.status != 200 or "html" not in response.headers.get("content-type", ""):
             continue
-        found = violations(axe, page)
-        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        if scroll > inner + 1:
-            found.append(f"scrolls sideways: {scroll} > {inner}")
-        if found:
-            failures[url] = found
+        walked += 1
+        failures[url] = violations(axe, page) + layout_problems(page)
+    assert walked >= (1 if username == "mentor" else 10), f"{username} opened only {walked} pages"
+    # the dashboard on a laptop: the menu's links are shown without the «Меню» button
+    page.set_viewport_size(LAPTOP)
+    page.goto(demo.url + "/")
+    found = layout_problems(page, touch=0)
+    if page.locator(".menu-button").is_visible() or not page.locator(".menu-links a").first.is_visible():
+        found.append("at 1366 px the menu is folded")
+    failures["/ at 1366 px"] = found
     failures = {url: found for url, found in failures.items() if found}
     assert not failures, "\n".join(f"{url}\n  " + "\n  ".join(found) for url, found in failures.items())
+
+
+def test_the_phone_menu_opens_and_its_links_are_reached_by_keyboard(demo, new_page, shots):
+    page = new_page(viewport=PHONE_390)
+    log_in(page, demo.url, "coordinator")
+    button = page.locator(".menu-button")
+    links = page.locator(".menu-links a")
+    expect(button).to_be_visible()
+    expect(button).to_have_text("Меню")
+    expect(links.first).to_be_hidden()  # folded: the thirteen links do not fill the screen
+    header = page.locator("header.top").bounding_box()
+    assert header["height"] < 140, f"the folded header is {header['height']} px high"
+
+    # the keyboard reaches the button (after the brand) and opens the menu with Enter
+    page.keyboard.press("Tab")
+    expect(page.locator(".brand")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    assert page.evaluate("document.activeElement.matches(':focus-visible')")
+    ring = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert ring != "none", "the focused «Меню» button shows no outline"
+    page.keyboard.press("Enter")
+    expect(page.locator("details.menu-fold")).to_have_attribute("open", "")
+    n = links.count()
+    assert n >= 12, n
+    page.screenshot(path=str(shots / "coordinator-menu-phone.png"), full_page=True)
+    # every link, in order, by Tab: shown as a full-width row of a vertical list, at least 44 px high
+    lefts = set()
+    for i in range(n):
+        page.keyboard.press("Tab")
+        link = links.nth(i)
+        expect(link).to_be_focused()
+        box = link.bounding_box()
+        assert box["height"] >= TOUCH, f"{link.inner_text()}: {box['height']} px high"
+        assert box["width"] >= PHONE_390["width"] - 2, f"{link.inner_text()}: {box['width']} px wide"
+        lefts.add(round(box["x"]))
+    assert lefts == {0}, lefts
+    # Enter on a focused link follows it
+    page.keyboard.press("Shift+Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == demo.url + focused
+    # on the next page the menu is folded again, and Space opens it as well as Enter
+    expect(links.first).to_be_hidden()
+    button.focus()
+    page.keyboard.press("Space")
+    expect(links.first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]

@@ -1,7 +1,7 @@
-"""«Отчеты» in a real browser against the portal as it runs: ``manage.py runserver`` and
+"""«Отчёты» in a real browser against the portal as it runs: ``manage.py runserver`` and
 ``manage.py db_worker`` on a fresh database (``tests/stack.py``), as ``test_import_flow`` does.
 
-The operator logs in, opens «Отчеты» from the menu, opens the region's road-map note, edits «Выводы»
+The operator logs in, opens «Отчёты» from the menu, opens the region's road-map note, edits «Выводы»
 and saves, asks for the PDF: a region's report is rendered by the worker, so the file page shows the
 progress bar while no worker runs; the worker is started, the page's script reloads it into
 «Скачать …», and the downloaded file is a PDF with a Cyrillic name. Then «Опубликовать» opens
@@ -86,9 +86,9 @@ def test_operator_edits_downloads_and_publishes_a_region_report(page, stack, tmp
     page.get_by_role("button", name="Войти").click()
     expect(page).to_have_url(base + "/")
 
-    # «Отчеты» from the menu: the draft report of the region.
-    page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Отчеты").click()
-    expect(page.locator("h1")).to_have_text("Отчеты")
+    # «Отчёты» from the menu: the draft report of the region.
+    page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Отчёты").click()
+    expect(page.locator("h1")).to_have_text("Отчёты")
     row = page.locator(f'tr[data-report="{stack.report_id}"]')
     expect(row).to_contain_text("черновик")
     expect(row).to_contain_text("Брянская область")
@@ -136,7 +136,10 @@ def test_operator_edits_downloads_and_publishes_a_region_report(page, stack, tmp
     # «Опубликовать»: version 1 with the edited text.
     page.get_by_role("link", name="← К отчёту").click()
     expect(page).to_have_url(report_url)
-    page.get_by_role("button", name="Опубликовать").click()
+    page.get_by_role("button", name="Сохранить и опубликовать…").click()
+    expect(page).to_have_url(f"{report_url}publish/")
+    expect(page.locator("h1")).to_have_text("Опубликовать отчёт?")
+    page.get_by_role("button", name="Опубликовать версию 1").click()
     expect(page).to_have_url(f"{report_url}versions/1/")
     expect(page.get_by_text("Опубликована версия 1")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Версия 1, опубликована \d\d\.\d\d\.\d{4}"))).to_be_visible()

@@ -88,7 +88,7 @@ def test_oktyabrsky_campaign_reproduces_the_shares_of_seed_002(demo):
     campaign = oktyabrsky_campaign()
     assert (campaign.basis_number, campaign.basis_date) == ("16", datetime.date(2022, 12, 16))
     assert campaign.basis == (
-        "приказ от 16.12.2022 № 16 «О проведении мониторинга реализации «дорожной карты» работы "
+        "приказ от 16.12.2022 №\xa016 «О проведении мониторинга реализации «дорожной карты» работы "
         "педагогов-наставников»"
     )
     assert "1. Провести данный мониторинг до 30.12.2022 года." in campaign.basis_text

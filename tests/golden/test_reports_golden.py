@@ -1,6 +1,6 @@
 """Golden tests of the four report kinds on the demo region: the seeds' figures in every format.
 
-Each document is built the way the «Отчеты» page and ``manage.py build_report`` build it
+Each document is built the way the «Отчёты» page and ``manage.py build_report`` build it
 (``sources.resolve`` → ``builders.build`` → ``narrative.draft`` → ``documents.compose``) and rendered
 to HTML, PDF (read back with ``pdftotext``) and DOCX (read back with python-docx):
 
@@ -297,7 +297,7 @@ OKTYABRSKY_SEED_PHRASES = [
     "метод сбора информации: формализованный сбор статистических данных с применением электронных таблиц, "
     "работа с базами данных.",
     "методы обработки информации: формирование электронной базы эмпирических данных, анализ статистических "
-    "данных, аналитический отчет.",
+    "данных, аналитический отчёт.",
     "в целях получения актуальной информации результатов реализации муниципальной программы/дорожной карты "
     "работы педагогов-наставников",
 ]
@@ -307,7 +307,7 @@ def test_monitoring_report_document_writes_the_shares_of_seed_002_with_no_break_
     g = golden("seed_002_oktyabrsky.json")
     document = docs[Kind.MONITORING_REPORT]
     assert document["title"] == (
-        "Аналитический отчет о результатах мониторинга реализации «дорожной карты» работы "
+        "Аналитический отчёт о результатах мониторинга реализации «дорожной карты» работы "
         "педагогов-наставников"
     )
     assert document["running_header"].endswith("Октябрьский район")
@@ -335,7 +335,7 @@ def test_monitoring_report_reproduces_seed_002(renders, fmt):
     g = golden("seed_002_oktyabrsky.json")
     in_order(
         text,
-        ["ПРИКАЗ № 16", "Аналитический отчет о результатах мониторинга"]
+        ["ПРИКАЗ № 16", "Аналитический отчёт о результатах мониторинга"]
         + [f"{i['published']} ({i['count']} из" for i in g["shares"]],
         fmt,
     )

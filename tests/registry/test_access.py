@@ -13,12 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def test_every_registry_model_has_a_scope_rule():
     """A new model fails here until access.SCOPE_PATHS says how it reaches the territory tree."""
-    # UserScope and ImportJob (workbook imports) are admins' only; an ExportJob is its owner's only
-    # (tests/battery/test_export_jobs.py); history rows are read through their object's admin.
+    # UserScope, AccountEvent (the accounts' history) and ImportJob (workbook imports) are admins'
+    # only; an ExportJob is its owner's only (tests/battery/test_export_jobs.py); history rows are
+    # read through their object's admin.
     models = {
         m
         for m in apps.get_app_config("registry").get_models()
-        if m.__name__ not in {"UserScope", "ImportJob", "ExportJob"}
+        if m.__name__ not in {"UserScope", "AccountEvent", "ImportJob", "ExportJob"}
         and not m.__name__.startswith("Historical")
     }
     missing = {m.__name__ for m in models if m not in access.SCOPE_PATHS}

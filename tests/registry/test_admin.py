@@ -37,6 +37,7 @@ TEACHER_TEACHER_STUDENT = "В форме «учитель – учитель» �
 READ_ONLY_ADMINS = {
     "django_tasks_database.DBTaskResult",
     "registry.PersonalDataDestruction",
+    "registry.AccountEvent",
     "mentoring_portal.AccessLogEntry",
     "axes.AccessAttempt",
     "axes.AccessLog",

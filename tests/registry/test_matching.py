@@ -75,7 +75,7 @@ def test_the_reasons_explain_every_point(world):
     best = rows["Бестужева Анна"]
     assert best.reasons == [
         ("совпадает предмет", 30),
-        ("стаж 15 лет", 15),
+        ("стаж 15\xa0лет", 15),
         ("запрос наставляемого: «математика»", 10),
         ("нагрузка 0 из 2", 15),
         ("та же организация", 15),
@@ -84,7 +84,7 @@ def test_the_reasons_explain_every_point(world):
     assert rows["Нагруженный Пётр"].reasons[3] == ("нагрузка 1 из 2", 8)
     assert ("та же организация", 15) not in rows["Соседова Нина"].reasons
     assert rows["Историк Иван"].reasons == [
-        ("стаж 15 лет", 15),
+        ("стаж 15\xa0лет", 15),
         ("нагрузка 0 из 2", 15),
         ("та же организация", 15),
     ]
@@ -103,7 +103,6 @@ def test_a_mentor_at_the_limit_the_mentee_and_a_category_the_form_refuses_are_le
                 mentee=world["mentee"],
                 mentoring_form=f.form("teacher_teacher"),
                 candidates=Person.objects.all(),
-
             )
         }
     assert "Занятая Ольга" in names
@@ -141,7 +140,6 @@ def test_one_query_whatever_the_number_of_candidates(school, count, django_asser
             mentee=mentee,
             mentoring_form=form,
             candidates=Person.objects.filter(full_name__startswith="Наставник"),
-
         )
     assert len(rows) == count
 

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from common.formats import nbsp
 from registry import regional as services
 from registry.models import (
     Category,
@@ -496,7 +497,7 @@ def test_public_page_lists_published_practices_without_personal_data(client, sch
         assert hidden not in body
     for pd in ["Сидоров", "Кузнецова", "@example.ru", "+7 900", "curator_author", "stored"]:
         assert pd not in body
-    assert school.short_name in body and school.municipality.name in body
+    assert nbsp(school.short_name) in body and school.municipality.name in body
     assert reverse("registry:practice-public-file", args=[published.pk]) in body
 
 

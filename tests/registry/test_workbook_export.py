@@ -414,14 +414,39 @@ def test_blank_template_leaves_out_inactive_forms(db):
     assert "руководитель ОО – педагог" not in names and "учитель – учитель" in names
 
 
-def test_blank_template_examples_import_cleanly(db, tmp_path):
+def test_blank_template_examples_are_valid_once_their_codes_are_real(db, tmp_path):
+    """The example pair is consistent across the sheets: with the example prefix taken off its codes it
+    imports without a single error (one school, one mentor, one mentee, one pair)."""
+    book = load_workbook(io.BytesIO(blank_template()))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(min_row=2, max_row=2):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(schema.EXAMPLE_PREFIX):
+                    cell.value = cell.value.removeprefix(schema.EXAMPLE_PREFIX)
     path = tmp_path / "template.xlsx"
-    path.write_bytes(blank_template())
+    book.save(path)
     report = import_workbook(path, dry_run=True)
     assert report.errors == []
     counts = {s.sheet: s.created for s in report.sheets}
     assert counts["Наставнические пары"] == 1 and counts["Наставляемые"] == 1
     assert not Organization.objects.exists()  # a dry run
+
+
+def test_blank_template_examples_never_change_real_data(db, tmp_path):
+    """A template sent back with its example rows left in writes nothing for them, even where the
+    registry holds an organization and a municipality like the example's."""
+    area = f.make_municipality(code="M01", name="Настоящий район")
+    school = f.make_organization(municipality=area, code="OO16", full_name="МБОУ «Настоящая школа»")
+    path = tmp_path / "template.xlsx"
+    path.write_bytes(blank_template())
+    report = import_workbook(path)
+    assert report.errors == []
+    assert all(s.created == 0 and s.updated == 0 for s in report.sheets), report.sheets
+    assert any("пример из шаблона" in w and "Наставнические пары" in w for w in report.warnings)
+    area.refresh_from_db()
+    school.refresh_from_db()
+    assert (area.name, school.full_name) == ("Настоящий район", "МБОУ «Настоящая школа»")
+    assert not Organization.objects.filter(code__startswith=schema.EXAMPLE_PREFIX).exists()
 
 
 # ---------------------------------------------------------------- the round trip

@@ -468,3 +468,14 @@ def test_the_organization_resource_reads_the_workbook_headers(school):
     assert created.org_type == Organization.OrgType.PRESCHOOL and created.municipality == school.municipality
     exported = OrganizationResource().export(Organization.objects.filter(code="N0001"))
     assert exported.headers[:2] == ["Код ОО", "Наименование"] and exported[0][4] == "дошкольная"
+
+
+def test_the_import_page_is_styled_like_the_rest(client_for, admin_user):
+    """Issue 19 §6: the portal's form styles (regional.css: .regform fields with labels, .card
+    sections, .form-actions), not Django's bare ``as_p`` paragraphs."""
+    page = client_for(admin_user).get(reverse("registry:workbook")).content.decode()
+    assert "css/regional.css" in page
+    assert page.count('<section class="card">') == 2
+    assert '<form method="post" enctype="multipart/form-data" id="upload-form" class="regform">' in page
+    assert '<div class="field' in page and '<div class="form-actions">' in page
+    assert "<p><label" not in page  # no as_p

@@ -20,6 +20,7 @@ from registry.models import (
     MethodistRegistryEntry,
     NormativeDocument,
     Organization,
+    PlanTemplate,
     PracticeBankEntry,
     TrainingCompletion,
     TrainingCourse,
@@ -268,6 +269,19 @@ CASES = {
         ("region's map", lambda w: w.roadmap(RoadMap.Level.REGION), REGION),
     ],
     ("monitoring.questionnaire", access.EDIT): [("questionnaire", lambda w: w.questionnaire(), REGION)],
+    ("registry.plantemplate", access.EDIT): [
+        (
+            "plan template",
+            lambda w: PlanTemplate.objects.create(
+                region=w.region,
+                mentoring_form=f.form("teacher_teacher"),
+                title="Шаблон",
+                deficits="Д",
+                goals="Ц",
+            ),
+            REGION,
+        )
+    ],
     ("monitoring.surveyround", monitoring_rights.SURVEY): [
         ("new round", lambda w: SurveyRound(region=w.region), REGION),
         ("round covering the municipality", lambda w: w.survey_round(), REGION),

@@ -1,4 +1,4 @@
-"""«Отчеты» through the client: who sees, creates, edits and publishes which report, the files with
+"""«Отчёты» through the client: who sees, creates, edits and publishes which report, the files with
 their headers, the background files of a region's report, stale jobs and a fixed number of queries.
 
 Actors (tests/conftest.py): ``curator`` of ``school``, ``coordinator`` of its municipality,
@@ -262,9 +262,12 @@ def test_anonymous_goes_to_login_and_a_user_without_territory_is_refused(client,
 
 def test_coordinator_creates_a_note_on_its_road_map(client_for, coordinator, municipality, area_map):
     client = client_for(coordinator)
-    page = client.get(reverse("reports:list"))
+    first = client.get(reverse("reports:list"))  # first the kind, then that kind's fields
+    assert first.context["form"] is None and '<select name="kind"' in body(first)
+    page = client.get(reverse("reports:list"), {"kind": Kind.ROADMAP_NOTE})
     assert list(page.context["form"].fields["roadmap"].queryset) == [area_map]
-    assert '<select name="kind"' in body(page) and '<select name="roadmap"' in body(page)
+    assert '<input type="hidden" name="kind" value="roadmap-note"' in body(page)
+    assert '<select name="roadmap"' in body(page)
     response = client.post(reverse("reports:list"), {"kind": Kind.ROADMAP_NOTE, "roadmap": area_map.pk})
     report = Report.objects.get()
     assert response.status_code == 302 and response.url == reverse("reports:detail", args=[report.pk])
@@ -361,7 +364,7 @@ def test_a_note_on_a_schools_road_map_covers_the_school_whoever_makes_it(
     """A school's road map is reached by the school's code (the form lists only the region's and the
     municipalities' maps); the note covers the school, whoever makes it."""
     for user in (operator, coordinator):
-        form = client_for(user).get(reverse("reports:list")).context["form"]
+        form = client_for(user).get(reverse("reports:list"), {"kind": Kind.ROADMAP_NOTE}).context["form"]
         assert school_map not in form.fields["roadmap"].queryset
         response = client_for(user).post(
             reverse("reports:list"), {"kind": Kind.ROADMAP_NOTE, "organization": school.code}
@@ -496,7 +499,8 @@ def test_a_report_saved_without_a_title_still_has_a_name_on_the_list_and_its_pag
     response = client.post(reverse("reports:detail", args=[report.pk]), narrative(report, title=""))
     assert response.status_code in (200, 302)
     listing = body(client.get(reverse("reports:list")))
-    link = re.search(rf'<tr data-report="{report.pk}"><td><a href="[^"]+">(.*?)</a>', listing, re.S).group(1)
+    row = rf'<tr data-report="{report.pk}"><td[^>]*><a href="[^"]+">(.*?)</a>'
+    link = re.search(row, listing, re.S).group(1)
     assert link.strip(), "the list's link to the report has no text"
     page = body(client.get(reverse("reports:detail", args=[report.pk])))
     assert re.search(r"<h1>\s*\S", page), "the report page has an empty heading"
@@ -850,3 +854,64 @@ def test_a_text_saved_meanwhile_by_somebody_else_is_not_overwritten(
     assert "Текст отчёта изменил другой пользователь" in body(response)
     report.refresh_from_db()
     assert report.conclusions == "Выводы оператора."
+
+
+def test_publishing_asks_to_confirm_and_keeps_the_typed_text(client_for, reports, coordinator, curator):
+    """«Сохранить и опубликовать…» saves what was typed, then asks; only the confirmation publishes."""
+    report = reports["municipal"]
+    client = client_for(coordinator)
+    detail = body(client.get(reverse("reports:detail", args=[report.pk])))
+    form = detail.split('<form method="post" novalidate class="regform">', 1)[1].split("</form>", 1)[0]
+    assert 'name="publish"' in form and "Сохранить и опубликовать…" in form
+    assert f'action="{reverse("reports:publish", args=[report.pk])}"' not in detail  # no bare publish
+
+    response = client.post(
+        reverse("reports:detail", args=[report.pk]),
+        {**narrative(report, conclusions="Набранные перед публикацией выводы."), "publish": "1"},
+    )
+    assert response.status_code == 302 and response.url == reverse("reports:publish", args=[report.pk])
+    report.refresh_from_db()
+    assert report.conclusions == "Набранные перед публикацией выводы."
+    assert not report.versions.exists()  # asked, not yet published
+
+    confirm = body(client.get(response.url))
+    assert confirm.count("<h1") == 1 and "Опубликовать отчёт?" in confirm
+    assert "Опубликовать версию 1" in confirm and "уже сохранён" in confirm
+    assert not report.versions.exists()
+
+    published = client.post(reverse("reports:publish", args=[report.pk]))
+    assert published.url == reverse("reports:version", args=[report.pk, 1])
+    assert "Набранные перед публикацией выводы." in body(client.get(published.url))
+
+
+def test_the_confirmation_is_refused_to_who_may_not_publish(client_for, reports, curator):
+    report = reports["municipal"]
+    assert client_for(curator).get(reverse("reports:publish", args=[report.pk])).status_code in (403, 404)
+
+
+@pytest.mark.parametrize(
+    "kind, shown",
+    [
+        (Kind.ROADMAP_NOTE, {"municipality", "organization", "roadmap"}),
+        (Kind.MONITORING_REPORT, {"municipality", "campaign"}),
+        (Kind.ROADMAP_REPORT, {"municipality", "roadmap"}),
+        (Kind.SCHOOL_NOTE, {"organization", "roadmap", "as_of"}),
+    ],
+)
+def test_the_new_report_form_shows_only_the_fields_its_kind_uses(client_for, operator, kind, shown):
+    page = body(client_for(operator).get(reverse("reports:list"), {"kind": kind}))
+    form = page.split('<form method="post" novalidate class="regform"', 1)[1].split("</form>", 1)[0]
+    names = set(re.findall(r'<(?:select|input|textarea)[^>]* name="(\w+)"', form)) - {
+        "csrfmiddlewaretoken",
+        "kind",
+    }
+    assert names == shown
+
+
+def test_a_field_of_another_kind_sent_anyway_is_ignored(client_for, coordinator, area_map):
+    """A monitoring campaign sent with a road-map note (another kind's field) is not read."""
+    response = client_for(coordinator).post(
+        reverse("reports:list"), {"kind": Kind.ROADMAP_NOTE, "roadmap": area_map.pk, "campaign": "999"}
+    )
+    assert response.status_code == 302
+    assert Report.objects.get().campaign_id is None

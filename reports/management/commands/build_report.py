@@ -1,7 +1,7 @@
 """``manage.py build_report KIND --output FILE [--format pdf|html|docx] [--municipality CODE | --organization
 CODE] [--campaign ID_OR_TITLE | --roadmap ID_OR_TITLE | --as-of ДД.ММ.ГГГГ]`` (docs/architecture.md §8).
 
-The same builders, narrative draft and renderers as the «Отчеты» page; nothing is saved in the database.
+The same builders, narrative draft and renderers as the «Отчёты» page; nothing is saved in the database.
 """
 
 import time
