@@ -295,6 +295,10 @@ LOGIN_IP_V6_PREFIX = 64
 # REMOTE_ADDR: a header is believed only when a proxy that sets it stands in front.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 
+# The dashboards of a region and of the country are kept this long in the cache, under a key that
+# changes with any change of the rows they count (docs/architecture.md §12); 0 counts every time.
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "600"))
+
 # Content-Security-Policy (django-csp): our own scripts, styles, images and fonts only; no inline
 # script or style, no plugins, no framing.
 CONTENT_SECURITY_POLICY = {

@@ -7,121 +7,55 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 
-from common.text import natural_key
 from monitoring.selectors import open_tasks_for
-from registry import access, selectors
+from registry import access
 from registry.models import (
     Mentorship,
     MentorshipLink,
-    Municipality,
-    Organization,
     PlanItem,
-    Region,
     UserScope,
     silent_holds,
     silent_weeks_label,
 )
 
-NOT_EDUCATIONAL = [
-    Organization.OrgType.METHODICAL_SERVICE,
-    Organization.OrgType.AUTHORITY,
-    Organization.OrgType.DPO,
-    Organization.OrgType.EMPLOYER,
-]
-
-
-EMPTY_FIGURES = {"mentors": 0, "mentees": 0, "mentorships": 0}
-EMPTY_ALERTS = {"ending_soon": 0, "overdue": 0, "no_agreement": 0, "no_result": 0, "drafts": 0, "silent": 0}
-
-
-def _rows(objects, figures, alerts=None):
-    alerts = alerts or {}
-    return [
-        {"object": obj, **figures.get(obj.pk, EMPTY_FIGURES), **alerts.get(obj.pk, EMPTY_ALERTS)}
-        for obj in objects
-    ]
+from . import dashboards
 
 
 @login_required
 def dashboard(request):
+    """Each role's dashboard (docs/architecture.md §12): its territory as of ``?as_of=``, narrowed by
+    ``?region=``, ``?municipality=``, ``?organization=`` within its scope, rows sorted by ``?o=``."""
     today = timezone.localdate()
     role = access.role_of(request.user)
     scope = access.user_scope(request.user)
+    as_of, date_error = dashboards.parse_as_of(request.GET.get("as_of", ""), today)
     context = {
         "today": today,
         "role": role,
         "role_label": UserScope.Role(role).label if role else "",
-        "territory": access.territory_label(request.user),
+        "territory_label": access.territory_label(request.user),
         "silent_weeks": silent_weeks_label(),
+        "date_error": date_error,
     }
-    if role == UserScope.Role.CURATOR:
-        context.update(_curator(scope.organization, today))
-        # Monitoring campaigns waiting for this school's answer, earliest deadline first.
-        context["campaign_tasks"] = list(open_tasks_for(request.user)[:10])
-    elif role == UserScope.Role.COORDINATOR:
-        context.update(_coordinator(scope.municipality, today))
-    elif role == UserScope.Role.OPERATOR:
-        context.update(_operator(scope.region, today))
-    elif role == UserScope.Role.ADMIN:
-        context.update(_admin(today))
-    elif role == UserScope.Role.MENTOR:
+    if role == UserScope.Role.MENTOR:
         context.update(_mentor(request.user, scope, today))
+    else:
+        territory = dashboards.territory_for(request.user, request.GET)
+        if territory is not None:
+            context.update(
+                dashboards.build(
+                    user=request.user,
+                    territory=territory,
+                    as_of=as_of,
+                    today=today,
+                    order=request.GET.get("o", ""),
+                )
+            )
+    if role == UserScope.Role.CURATOR:
+        # Monitoring campaigns waiting for this school's answer, earliest deadline first; a returned
+        # submission with the coordinator's comment.
+        context["campaign_tasks"] = list(open_tasks_for(request.user)[:10])
     return render(request, "portal/dashboard.html", context)
-
-
-def _curator(organization: Organization, today: datetime.date) -> dict:
-    return {
-        "organization": organization,
-        "totals": selectors.totals(scope=organization, as_of=today, active_only=True),
-        "forms": sorted(
-            selectors.form_counts(scope=organization, as_of=today, active_only=True).values(),
-            key=lambda c: c.form_name,
-        ),
-        "headcount": selectors.headcount_totals(scope=organization, as_of=today),
-        "alerts": selectors.mentorship_alerts(scope=organization, today=today),
-    }
-
-
-def _coordinator(municipality: Municipality, today: datetime.date) -> dict:
-    figures = selectors.totals_by(scope=municipality, as_of=today, active_only=True, group="organization")
-    alerts = selectors.mentorship_alerts_by_organization(scope=municipality, today=today)
-    # The municipality's educational organizations; its methodical office and authority run no pairs.
-    schools = municipality.organizations.exclude(org_type__in=NOT_EDUCATIONAL).order_by("code")
-    rows = _rows(schools, figures, alerts)
-    return {
-        "municipality": municipality,
-        "totals": selectors.totals(scope=municipality, as_of=today, active_only=True),
-        "alerts": selectors.mentorship_alerts(scope=municipality, today=today),
-        "rows": rows,
-        "lagging": sum(1 for row in rows if not row["mentorships"]),
-        "row_kind": "organization",
-    }
-
-
-def _operator(region: Region, today: datetime.date) -> dict:
-    figures = selectors.totals_by(scope=region, as_of=today, active_only=True, group="municipality")
-    # Organizations with a working pair, as a subquery: no id list grows with the region.
-    with_pairs = selectors.links_as_of(region, today, active_only=True).values("organization")
-    educational = ~Q(organizations__org_type__in=NOT_EDUCATIONAL)
-    municipalities = region.municipalities.annotate(
-        n_orgs=Count("organizations", filter=educational),
-        n_lagging=Count("organizations", filter=educational & ~Q(organizations__in=with_pairs)),
-    ).order_by("name")
-    return {
-        "region": region,
-        "totals": selectors.totals(scope=region, as_of=today, active_only=True),
-        "alerts": selectors.mentorship_alerts(scope=region, today=today),
-        # A region's municipalities (tens): in natural order, «… № 2» before «… № 10» (common/text.py).
-        "rows": _rows(sorted(municipalities, key=lambda m: natural_key(m.name)), figures),
-        "row_kind": "municipality",
-    }
-
-
-def _admin(today: datetime.date) -> dict:
-    return {
-        "totals": selectors.totals(scope=None, as_of=today, active_only=True),
-        "regions": Region.objects.annotate(n_municipalities=Count("municipalities")).order_by("name"),
-    }
 
 
 def _mentor(user, scope: UserScope, today: datetime.date) -> dict:

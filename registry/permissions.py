@@ -73,7 +73,10 @@ def _same(status: int) -> dict:
 
 PAGES: dict[str, Page] = {
     # the portal
-    "dashboard": Page("any signed-in user (a mentor: its own pairs and their alerts)"),
+    "dashboard": Page(
+        "any signed-in user (a mentor: its own pairs and their alerts); ?region=, ?municipality=,"
+        " ?organization= narrow it within the user's scope, else 404"
+    ),
     "login": Page("everyone; a signed-in user is sent on to the portal", public=True, statuses=_same(302)),
     "logout": Page("signed-in user, POST only", post_only=True, statuses=_same(405)),
     "second-factor": Page(

@@ -12,7 +12,7 @@ mentorship that is not a draft, started on or before the date and did not end be
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from .models import (
@@ -323,3 +323,173 @@ def active_mentees_count(mentor: str = "pk") -> Coalesce:
         ),
         Value(0),
     )
+
+
+# ---------------------------------------------------------------- the dashboards' coverage
+#
+# The dashboards' shares (docs/architecture.md §12): numerators from the links, denominators
+# from the headcounts, each grouped by the rows of the table under the territory shown.
+
+GROUP_COLUMNS = {
+    None: None,
+    "region": "organization__municipality__region",
+    "municipality": "organization__municipality",
+    "organization": "organization",
+}
+ORGANIZATION_GROUP_COLUMNS = {
+    None: None,
+    "region": "municipality__region",
+    "municipality": "municipality",
+    "organization": "pk",
+}
+IMPLEMENTED_MODEL = (Organization.ModelStatus.IMPLEMENTATION, Organization.ModelStatus.COMPLETED)
+NOT_EDUCATIONAL = (
+    Organization.OrgType.METHODICAL_SERVICE,
+    Organization.OrgType.AUTHORITY,
+    Organization.OrgType.DPO,
+    Organization.OrgType.EMPLOYER,
+)
+EMPTY_COVERAGE = {
+    "mentors": 0,
+    "mentees": 0,
+    "mentorships": 0,
+    "student_mentees_10_plus": 0,
+    "young_specialist_mentees": 0,
+    "teacher_mentors": 0,
+}
+
+
+def _grouped(rows: QuerySet, column: str | None, aggregates: dict) -> dict:
+    """``aggregates`` over ``rows``: one dict (no ``column``) or a dict per value of ``column``."""
+    if column is None:
+        return {None: rows.aggregate(**aggregates)}
+    return {row.pop(column): row for row in rows.values(column).annotate(**aggregates).order_by()}
+
+
+def coverage_by(
+    *, scope: Scope | None, as_of: datetime.date, group: str | None = None, active_only: bool = False
+) -> dict[int | None, dict[str, int]]:
+    """The numerators of the coverage shares per row of ``group`` (None: the scope as one row). One query.
+
+    Mentors and mentees are distinct people or organizations (as ``totals_by``); pupils from 10
+    and young specialists in the role of mentee and teachers in the role of mentor are distinct
+    people (as ``form_counts``).
+    """
+    aggregates = {
+        "mentors": Count("mentor_person", distinct=True) + Count("mentor_organization", distinct=True),
+        "mentees": Count("mentee_person", distinct=True) + Count("mentee_organization", distinct=True),
+        "mentorships": Count("mentorship", distinct=True),
+        "student_mentees_10_plus": Count(
+            "mentee_person", distinct=True, filter=student_mentee_aged_at_least(10, as_of)
+        ),
+        "young_specialist_mentees": Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
+        "teacher_mentors": Count("mentor_person", distinct=True, filter=Q(mentor_category=Category.TEACHER)),
+    }
+    if group is None:
+        # The scope's own row also gives the tiles' ``Totals`` (distinct people only), in the same scan.
+        aggregates |= {
+            "mentor_people": Count("mentor_person", distinct=True),
+            "mentee_people": Count("mentee_person", distinct=True),
+            "organizations_with_mentoring": Count("organization", distinct=True),
+        }
+    return _grouped(links_as_of(scope, as_of, active_only), GROUP_COLUMNS[group], aggregates)
+
+
+def headcount_by(
+    *, scope: Scope | None, as_of: datetime.date, group: str | None = None
+) -> dict[int | None, dict[str, int]]:
+    """The denominators: summed headcounts of the school year of ``as_of`` per row of ``group``. One query."""
+    rows = Headcount.objects.filter(school_year=school_year_of(as_of))
+    if scope is not None:
+        rows = rows.filter(organization_filter(scope))
+    aggregates = {
+        "reported": Count("organization", distinct=True),
+        "teachers": Coalesce(Sum("teachers"), 0),
+        "young_specialists": Coalesce(Sum("young_specialists"), 0),
+        "students": Coalesce(Sum("students"), 0),
+        "students_10_plus": Coalesce(Sum("students_10_plus"), 0),
+    }
+    return _grouped(rows, GROUP_COLUMNS[group], aggregates)
+
+
+def organizations_by(
+    *, scope: Scope | None, as_of: datetime.date, group: str | None = None, active_only: bool = False
+) -> dict[int | None, dict[str, int]]:
+    """Educational organizations per row of ``group``: all, without a pair counted on ``as_of``
+    (a subquery, no id list), with the target model implemented. One query."""
+    rows = Organization.objects.exclude(org_type__in=NOT_EDUCATIONAL)
+    if scope is not None:
+        rows = rows.filter(organization_filter(scope, path=""))
+    # NOT EXISTS, an anti-join: a NOT IN over the country's links outgrows work_mem and is then
+    # probed row by row (minutes at national scale).
+    with_pairs = Exists(links_as_of(scope, as_of, active_only).filter(organization=OuterRef("pk")))
+    aggregates = {
+        "organizations": Count("pk"),
+        "without_pairs": Count("pk", filter=~with_pairs),
+        "target_model": Count("pk", filter=Q(model_status__in=IMPLEMENTED_MODEL)),
+    }
+    column = {
+        None: None,
+        "region": "municipality__region",
+        "municipality": "municipality",
+        "organization": "pk",
+    }
+    return _grouped(rows, column[group], aggregates)
+
+
+def mentorships_over_time(
+    *,
+    scope: Scope | None,
+    dates: list[datetime.date],
+    periods: list[tuple[datetime.date, datetime.date]],
+) -> tuple[list[int], list[int]]:
+    """The trends: mentorships counted on each of ``dates`` by the as-of rule (docs/domain.md §4),
+    and those that ran at some time within each of ``periods`` (started by its end, not ended
+    before its start). One query: a filtered count per date and per period over the scope's
+    mentorships (no DISTINCT: a mentorship is one row)."""
+    rows = Mentorship.objects.filter(status__in=COUNTED_STATUSES)
+    if scope is not None:
+        rows = rows.filter(organization_filter(scope))
+    open_on = Q(end_date__isnull=True)
+    aggregates = {
+        **{
+            f"d{index}": Count("pk", filter=Q(start_date__lte=day) & (open_on | Q(end_date__gte=day)))
+            for index, day in enumerate(dates)
+        },
+        **{
+            f"p{index}": Count("pk", filter=Q(start_date__lte=end) & (open_on | Q(end_date__gte=start)))
+            for index, (start, end) in enumerate(periods)
+        },
+    }
+    row = rows.aggregate(**aggregates) if aggregates else {}
+    return [row[f"d{i}"] for i in range(len(dates))], [row[f"p{i}"] for i in range(len(periods))]
+
+
+@dataclass(frozen=True)
+class FormMentorships:
+    form_code: str
+    form_name: str
+    mentorships: int
+
+
+def mentorships_by_form(
+    *, scope: Scope | None, as_of: datetime.date, active_only: bool = False
+) -> list[FormMentorships]:
+    """Mentorships per form of mentoring on ``as_of``, by name: the rule of ``links_as_of`` on the
+    mentorships themselves (a mentorship is one row: no DISTINCT), the forms in the same query."""
+    if active_only:
+        rows = Mentorship.objects.filter(status=Mentorship.Status.ACTIVE, start_date__lte=as_of)
+    else:
+        rows = Mentorship.objects.filter(status__in=COUNTED_STATUSES, start_date__lte=as_of).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=as_of)
+        )
+    if scope is not None:
+        rows = rows.filter(organization_filter(scope))
+    grouped = (
+        rows.values("mentoring_form__code", "mentoring_form__name")
+        .annotate(n=Count("pk"))
+        .order_by("mentoring_form__name")
+    )
+    return [
+        FormMentorships(row["mentoring_form__code"], row["mentoring_form__name"], row["n"]) for row in grouped
+    ]

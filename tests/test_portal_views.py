@@ -12,6 +12,9 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
+# The dashboard's queries (session, user, scope, then one per figure family: tests/test_dashboards.py).
+DASHBOARD_QUERIES = 26
+
 
 @pytest.fixture
 def figures(school, neighbour_school, other_school):
@@ -61,7 +64,7 @@ def test_curator_dashboard_shows_the_school_figures(
     client_for, curator, school, figures, django_assert_max_num_queries
 ):
     client = client_for(curator)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
         response = client.get(reverse("dashboard"))
     body = response.content.decode()
     assert nbsp(school.full_name) in body
@@ -74,7 +77,7 @@ def test_coordinator_dashboard_lists_the_municipality_schools_only(
     client_for, coordinator, school, neighbour_school, other_school, figures, django_assert_max_num_queries
 ):
     client = client_for(coordinator)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
         body = client.get(reverse("dashboard")).content.decode()
     assert nbsp(school.full_name) in body and nbsp(neighbour_school.full_name) in body
     assert other_school.full_name not in body
@@ -97,7 +100,7 @@ def test_dashboard_query_count_does_not_grow_with_schools(
             organization=f.make_organization(municipality=municipality), start_date=datetime.date.today()
         )
     client = client_for(coordinator)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
         response = client.get(reverse("dashboard"))
     assert response.status_code == 200
     assert len(response.context["rows"]) == 30
@@ -212,17 +215,18 @@ def test_curator_dashboard_shows_what_needs_attention_with_links(client_for, cur
 def test_coordinator_sees_the_schools_that_lag(client_for, coordinator, school, neighbour_school, figures):
     lagging = f.make_organization(municipality=school.municipality, full_name="МБОУ «ООШ № 7»")
     response = client_for(coordinator).get(reverse("dashboard"))
-    assert response.context["lagging"] == 1
-    row = next(r for r in response.context["rows"] if r["object"] == lagging)
-    assert row["mentorships"] == 0
+    assert response.context["figures"]["without_pairs"] == 1
+    row = next(r for r in response.context["rows"] if r.obj == lagging)
+    assert row.figures["mentorships"] == 0
     assert 'data-figure="lagging">1<' in response.content.decode()
 
 
 def test_operator_sees_lagging_schools_per_municipality(client_for, operator, municipality, figures):
     f.make_organization(municipality=municipality)  # no pairs
     rows = client_for(operator).get(reverse("dashboard")).context["rows"]
-    row = next(r for r in rows if r["object"] == municipality)
-    assert (row["object"].n_orgs, row["object"].n_lagging, row["mentorships"]) == (3, 1, 3)
+    row = next(r for r in rows if r.obj == municipality)
+    figures = row.figures
+    assert (figures["organizations"], figures["without_pairs"], figures["mentorships"]) == (3, 1, 3)
 
 
 def test_curator_dashboard_lists_open_monitoring_campaigns(
