@@ -122,6 +122,15 @@ def pick(as_of: datetime.date):
     return school, n_pairs, pair, region, survey_round
 
 
+def analyze_survey_results() -> None:
+    """Statistics of the closed rounds' stored results: filled by a migration or by ``activity.py`` in
+    bulk, and the benchmark server runs without autovacuum (as ``bench_campaigns.vacuum``)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE monitoring_surveyschoolresult, monitoring_surveyanswercount")
+
+
 def delete_activity(mentorships) -> None:
     """Delete the meetings (and their task links) of ``mentorships``, a queryset of pairs.
 
@@ -269,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     override_settings(STORAGES=storages).enable()
     pin_today(args.as_of)
 
+    analyze_survey_results()
     school, n_pairs, pair, region, survey_round = pick(args.as_of)
     largest = (
         Municipality.objects.filter(region=region)

@@ -1029,7 +1029,7 @@ class SurveySchoolResult(models.Model):
     class Meta:
         verbose_name = "итоги опроса по организации"
         verbose_name_plural = "итоги опросов по организациям"
-        ordering = ["round", "organization"]
+        ordering = ["round_id", "organization_id"]  # the ids: no join to the rounds' own ordering
         constraints = [
             models.UniqueConstraint(fields=["round", "organization"], name="monitoring_school_result_once"),
         ]
@@ -1059,7 +1059,7 @@ class SurveyAnswerCount(models.Model):
     class Meta:
         verbose_name = "число ответов опроса"
         verbose_name_plural = "числа ответов опросов"
-        ordering = ["round", "organization", "question", "value"]
+        ordering = ["round_id", "organization_id", "question_id", "value"]
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "organization", "question", "value"], name="monitoring_answer_count_once"

@@ -593,45 +593,61 @@ def _fold(groups: dict, by_id: dict, rows) -> None:
 
 
 def _stored_results(user, survey_round: SurveyRound, by_id: dict, municipality: int | None):
-    """A closed round's municipalities and the chosen municipality's schools from the stored rows:
-    the municipalities by SQL GROUP BY (a row per municipality, question and value), the schools
-    of one municipality as stored. Four queries (two if no municipality is chosen or single)."""
+    """A closed round's groups from the stored rows. Without ``municipality``: the municipalities by
+    SQL GROUP BY (a row per municipality, question and value; two queries), and the schools of the
+    only municipality in scope, if one. With it: that municipality's schools as stored (two
+    queries), added up into it, the only municipality."""
     schools_q = access.scoped(user, SurveySchoolResult.objects.filter(round=survey_round, responses__gt=0))
     counts_q = access.scoped(
         user, SurveyAnswerCount.objects.filter(round=survey_round, question__in=list(by_id))
     )
     municipalities: dict[int, ResultGroup] = {}
-    for row in (
-        schools_q.values("municipality", "municipality__name", "municipality__code")
-        .annotate(n=Sum("responses"))
-        .order_by("municipality__name", "municipality")
-    ):
-        municipalities[row["municipality"]] = ResultGroup(
-            row["municipality__name"],
-            "municipality",
-            responses=row["n"],
-            key=row["municipality"],
-            code=row["municipality__code"],
+    if municipality is None:
+        for row in (
+            schools_q.values("municipality", "municipality__name", "municipality__code")
+            .annotate(n=Sum("responses"))
+            .order_by("municipality__name", "municipality")
+        ):
+            municipalities[row["municipality"]] = ResultGroup(
+                row["municipality__name"],
+                "municipality",
+                responses=row["n"],
+                key=row["municipality"],
+                code=row["municipality__code"],
+            )
+        _fold(
+            municipalities,
+            by_id,
+            counts_q.values_list("municipality", "question", "value").annotate(n=Sum("answers")).order_by(),
         )
-    _fold(
-        municipalities,
-        by_id,
-        counts_q.values_list("municipality", "question", "value").annotate(n=Sum("answers")).order_by(),
-    )
     chosen = _chosen(municipalities, municipality)
     schools: dict[int, ResultGroup] = {}
-    if chosen is not None:
-        for pk, name, n in (
-            schools_q.filter(municipality=chosen)
-            .values_list("organization", "organization__full_name", "responses")
-            .order_by("organization__full_name", "organization")
-        ):
-            schools[pk] = ResultGroup(name, "organization", responses=n, key=pk)
-        _fold(
-            schools,
-            by_id,
-            counts_q.filter(municipality=chosen).values_list("organization", "question", "value", "answers"),
+    if chosen is None:
+        return municipalities, schools, chosen
+    for pk, name, n, m_name, m_code in (
+        schools_q.filter(municipality=chosen)
+        .values_list(
+            "organization", "organization__full_name", "responses", "municipality__name", "municipality__code"
         )
+        .order_by("organization__full_name", "organization")
+    ):
+        schools[pk] = ResultGroup(name, "organization", responses=n, key=pk)
+        if municipality is not None:
+            group = municipalities.setdefault(
+                chosen, ResultGroup(m_name, "municipality", key=chosen, code=m_code)
+            )
+            group.responses += n
+    _fold(
+        schools,
+        by_id,
+        counts_q.filter(municipality=chosen)
+        .values_list("organization", "question", "value", "answers")
+        .order_by(),
+    )
+    if municipality is not None and chosen in municipalities:
+        for school in schools.values():
+            for result in school.questions.values():
+                municipalities[chosen].result(result.question).add(result)
     return municipalities, schools, chosen
 
 
@@ -675,6 +691,8 @@ def _live_results(user, survey_round: SurveyRound, by_id: dict, municipality: in
             group.result(result.question).add(result)
     chosen = _chosen(municipalities, municipality)
     kept = {pk: school for pk, school in schools.items() if school_municipality[pk] == chosen}
+    if municipality is not None:  # as the stored results: that municipality only
+        municipalities = {pk: group for pk, group in municipalities.items() if pk == municipality}
     return municipalities, kept, chosen
 
 
@@ -690,8 +708,9 @@ def survey_round_results(*, user, survey_round: SurveyRound, municipality: int |
     each option; a group of an anonymous questionnaire with fewer than ``MIN_ANONYMOUS_GROUP``
     responses shows its count only.
 
-    ``municipality`` (an id): the municipality whose schools are listed; with none, the schools of
-    the only municipality in the user's scope (a coordinator's; a curator's school), else none.
+    ``municipality`` (an id): the municipality whose schools are listed, then the only municipality
+    (and the total is its own); with none, every municipality in scope, and the schools of the only
+    one if single (a coordinator's; a curator's school).
     A closed round is read from its stored rows (``survey_round_store_results``), an open one is
     counted from its answers. Returns {"questions", "municipalities", "total", "chosen" (the
     listed municipality's group or None), "schools"}. A fixed number of queries (at most four).

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'число ответов опроса',
                 'verbose_name_plural': 'числа ответов опросов',
-                'ordering': ['round', 'organization', 'question', 'value'],
+                'ordering': ['round_id', 'organization_id', 'question_id', 'value'],
                 'indexes': [models.Index(fields=['round', 'municipality'], name='monitoring_answer_count_mun')],
                 'constraints': [models.UniqueConstraint(fields=('round', 'organization', 'question', 'value'), name='monitoring_answer_count_once')],
             },
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'итоги опроса по организации',
                 'verbose_name_plural': 'итоги опросов по организациям',
-                'ordering': ['round', 'organization'],
+                'ordering': ['round_id', 'organization_id'],
                 'indexes': [models.Index(fields=['round', 'municipality'], name='monitoring_school_result_mun')],
                 'constraints': [models.UniqueConstraint(fields=('round', 'organization'), name='monitoring_school_result_once')],
             },

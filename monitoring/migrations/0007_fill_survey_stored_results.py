@@ -2,7 +2,8 @@
 
 The same sums as ``monitoring.surveys.survey_round_store_results``, written here with the
 migration's models (docs/domain.md §7): per school its links, answered links and responses, per
-school, question and value the number of answers. Going back deletes the stored rows.
+school, question and value the number of answers; on PostgreSQL the two tables are then analyzed.
+Going back deletes the stored rows.
 """
 
 from django.db import migrations
@@ -73,6 +74,10 @@ def fill(apps, schema_editor):
         ]
         SurveySchoolResult.objects.bulk_create(schools.values(), batch_size=2000)
         SurveyAnswerCount.objects.bulk_create(counts, batch_size=2000)
+    if schema_editor.connection.vendor == "postgresql":
+        # filled in bulk: statistics for the planner now, not whenever autovacuum (if on) gets to it
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("ANALYZE monitoring_surveyschoolresult, monitoring_surveyanswercount")
 
 
 def unfill(apps, schema_editor):

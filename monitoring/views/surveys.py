@@ -241,6 +241,8 @@ def round_detail(request, pk):
     drilled = None
     code = request.GET.get("municipality", "").strip()
     if code:
+        if "\x00" in code or len(code) > Municipality._meta.get_field("code").max_length:
+            raise Http404("Муниципалитет не найден")  # no such code (and no NUL for PostgreSQL)
         drilled = access.scoped(
             user, Municipality.objects.filter(region=survey_round.region_id, code=code)
         ).first()

@@ -110,13 +110,14 @@ def folded(survey_round):
 
 def every_group(user, survey_round):
     """The groups of the round's page for ``user``: the municipalities and the total, and the schools
-    of each municipality as its drill-down lists them."""
+    of each municipality as its drill-down lists them (whose own municipality row is the same)."""
     results = svc.survey_round_results(user=user, survey_round=survey_round)
     schools = []
     for group in results["municipalities"]:
-        schools += svc.survey_round_results(user=user, survey_round=survey_round, municipality=group.key)[
-            "schools"
-        ]
+        drilled = svc.survey_round_results(user=user, survey_round=survey_round, municipality=group.key)
+        assert [g.key for g in drilled["municipalities"]] == [group.key] and drilled["chosen"] is not None
+        assert figures([drilled["chosen"]]) == figures([group])
+        schools += drilled["schools"]
     return results, [*schools, *results["municipalities"], results["total"]]
 
 
@@ -172,13 +173,16 @@ def test_the_round_page_lists_municipalities_and_one_municipalitys_schools(
     assert results["chosen"].label == municipality.name and results["chosen"].responses == 16
     assert html.count("Меньше 3 ответов: результаты не показываются") == 1
     assert f'data-crumb="round">{answered_round.title}</a> › {municipality.name}' in html
-    total = results["total"]
+    assert 'data-level="region"' not in html  # the total is on the region's page
+    body = client.get(url)
+    html = body.content.decode()
     region_row = html.split('data-level="region"')[1]
     assert "<th>Всего</th><td>23</td>" in region_row
-    for r in total.cells:
+    for r in body.context["results"]["total"].cells:
         if r.question.kind == "scale":
             assert f'data-question="{r.question.pk}">{r.average}; 4–5: {r.satisfied_share}</td>' in region_row
-    assert client.get(url, {"municipality": "нет-такого"}).status_code == 404
+    for hostile in ("нет-такого", "\x00", "я" * 3000, "12345678901234567890", "-1"):
+        assert client.get(url, {"municipality": hostile}).status_code == 404
 
 
 def test_stored_and_live_are_equal_in_every_scope(answered_round, operator, coordinator, other_coordinator):
