@@ -713,7 +713,7 @@ def survey_round_results(*, user, survey_round: SurveyRound, municipality: int |
     one if single (a coordinator's; a curator's school).
     A closed round is read from its stored rows (``survey_round_store_results``), an open one is
     counted from its answers. Returns {"questions", "municipalities", "total", "chosen" (the
-    listed municipality's group or None), "schools"}. A fixed number of queries (at most four).
+    listed municipality's group or None), "schools"}. At most five queries, the questions included.
     """
     questions = [q for q in survey_round.questionnaire.questions.all() if q.kind != Question.Kind.TEXT]
     by_id = {q.pk: q for q in questions}
