@@ -66,8 +66,9 @@ class MonitoringConfig(AppConfig):
                 "response__organization", "response__organization__municipality", "response__round__region"
             ),
         )
-        # A closed round's stored results follow the school and its municipality on the closing day.
-        stored = access.Paths("organization", "municipality", "round__region")
+        # A closed round's stored results follow the school and its municipality on the closing day
+        # (the region through the municipality, the round's region: no join to the rounds per row).
+        stored = access.Paths("organization", "municipality", "municipality__region")
         access.register(SurveySchoolResult, stored)
         access.register(SurveyAnswerCount, stored)
         # Destroying a person's data also takes their name off their survey links and responses.

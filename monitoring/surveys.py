@@ -598,9 +598,9 @@ def _stored_results(user, survey_round: SurveyRound, by_id: dict, municipality: 
     only municipality in scope, if one. With it: that municipality's schools as stored (two
     queries), added up into it, the only municipality."""
     schools_q = access.scoped(user, SurveySchoolResult.objects.filter(round=survey_round, responses__gt=0))
-    counts_q = access.scoped(
-        user, SurveyAnswerCount.objects.filter(round=survey_round, question__in=list(by_id))
-    )
+    # Every stored row is of a scale or choice question (``_fold`` skips any other): no filter by
+    # question, which would make the planner expect a few rows and sort them instead of hashing.
+    counts_q = access.scoped(user, SurveyAnswerCount.objects.filter(round=survey_round))
     municipalities: dict[int, ResultGroup] = {}
     if municipality is None:
         for row in (
