@@ -20,7 +20,9 @@ from ``--seed``: same seed and scale, same data (the serial ids included, the da
   ``SurveyInvitation`` each with a random token hash. ``RESPONSE_SHARE`` of them answer: the
   invitation gets its day, and a ``SurveyResponse`` with no person and a random key (nothing
   leads back to the invitation) gets the three closed answers and, for one in ten, a text.
-  The services are bypassed (too slow at this scale), not their anonymity rules.
+  The round's results are then stored as closing stores them
+  (``monitoring.surveys.survey_round_store_results``). The services are bypassed (too slow at
+  this scale), not their anonymity rules.
 """
 
 import datetime
@@ -247,7 +249,7 @@ def surveys(seed: int, timings: list) -> None:
         SurveyResponse,
         SurveyRound,
     )
-    from monitoring.surveys import survey_round_participants
+    from monitoring.surveys import survey_round_participants, survey_round_store_results
     from registry.models import Municipality, Region
 
     started = time.perf_counter()
@@ -342,6 +344,7 @@ def surveys(seed: int, timings: list) -> None:
             SurveyInvitation.objects.bulk_create(invitations, batch_size=BATCH_SIZE)
             SurveyResponse.objects.bulk_create(responses, batch_size=BATCH_SIZE)
             SurveyAnswer.objects.bulk_create(answers, batch_size=BATCH_SIZE)
+            survey_round_store_results(survey_round=survey_round)  # closed: its results stored, as at closing
         counts["invited"] += len(invitations)
         counts["responses"] += len(responses)
         counts["answers"] += len(answers)

@@ -22,9 +22,11 @@ class MonitoringConfig(AppConfig):
             SubmissionEvent,
             SubmissionValue,
             SurveyAnswer,
+            SurveyAnswerCount,
             SurveyInvitation,
             SurveyResponse,
             SurveyRound,
+            SurveySchoolResult,
         )
         from .workbook import EventsSheet
 
@@ -64,6 +66,11 @@ class MonitoringConfig(AppConfig):
                 "response__organization", "response__organization__municipality", "response__round__region"
             ),
         )
+        # A closed round's stored results follow the school and its municipality on the closing day
+        # (the region through the municipality, the round's region: no join to the rounds per row).
+        stored = access.Paths("organization", "municipality", "municipality__region")
+        access.register(SurveySchoolResult, stored)
+        access.register(SurveyAnswerCount, stored)
         # Destroying a person's data also takes their name off their survey links and responses.
         privacy.forget_hook_register(hook=surveys.survey_person_forget)
         register(EventsSheet())

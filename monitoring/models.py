@@ -1001,3 +1001,71 @@ class SurveyAnswer(models.Model):
 
     def __str__(self):
         return str(self.value if self.value is not None else self.text)
+
+
+class SurveySchoolResult(models.Model):
+    """A closed round's counts for one school whose participants got a link, stored when it closes.
+
+    ``invited`` links, ``answered`` links, ``responses`` stored (the same as ``answered`` unless a
+    response was lost). ``municipality`` is the school's on the closing day: the results of a closed
+    round stay where they were counted. No person, no day: an anonymous aggregate
+    (``monitoring.surveys.survey_round_store_results``, docs/domain.md §7). Deleted with the round.
+    """
+
+    round = models.ForeignKey(
+        SurveyRound, models.CASCADE, related_name="school_results", verbose_name="опрос"
+    )
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="+", verbose_name="организация"
+    )
+    municipality = models.ForeignKey(
+        Municipality, models.PROTECT, related_name="+", verbose_name="муниципалитет (на день завершения)"
+    )
+    role = models.CharField("роль", max_length=10, choices=SurveyInvitation.Role.choices)
+    invited = models.PositiveIntegerField("приглашено")
+    answered = models.PositiveIntegerField("ответили по ссылке")
+    responses = models.PositiveIntegerField("ответов на анкету")
+
+    class Meta:
+        verbose_name = "итоги опроса по организации"
+        verbose_name_plural = "итоги опросов по организациям"
+        ordering = ["round_id", "organization_id"]  # the ids: no join to the rounds' own ordering
+        constraints = [
+            models.UniqueConstraint(fields=["round", "organization"], name="monitoring_school_result_once"),
+        ]
+        indexes = [models.Index(fields=["round", "municipality"], name="monitoring_school_result_mun")]
+
+    def __str__(self):
+        return f"{self.round}: {self.organization}"
+
+
+class SurveyAnswerCount(models.Model):
+    """A closed round's answers of one school to one question with one value (the scale's 1–5 or the
+    option's number): ``answers`` of them. Stored with ``SurveySchoolResult``; text answers are not
+    counted. The school's sums per question (responses, the scale's total, 4–5 answers, each
+    option's count) are sums of these rows (docs/domain.md §7)."""
+
+    round = models.ForeignKey(SurveyRound, models.CASCADE, related_name="answer_counts", verbose_name="опрос")
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="+", verbose_name="организация"
+    )
+    municipality = models.ForeignKey(
+        Municipality, models.PROTECT, related_name="+", verbose_name="муниципалитет (на день завершения)"
+    )
+    question = models.ForeignKey(Question, models.PROTECT, related_name="+", verbose_name="вопрос")
+    value = models.PositiveSmallIntegerField("оценка или номер варианта")
+    answers = models.PositiveIntegerField("ответов")
+
+    class Meta:
+        verbose_name = "число ответов опроса"
+        verbose_name_plural = "числа ответов опросов"
+        ordering = ["round_id", "organization_id", "question_id", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "organization", "question", "value"], name="monitoring_answer_count_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "municipality"], name="monitoring_answer_count_mun")]
+
+    def __str__(self):
+        return f"{self.round}: {self.organization}, {self.question_id} = {self.value}"

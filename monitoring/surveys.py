@@ -60,9 +60,11 @@ from .models import (
     Question,
     Questionnaire,
     SurveyAnswer,
+    SurveyAnswerCount,
     SurveyInvitation,
     SurveyResponse,
     SurveyRound,
+    SurveySchoolResult,
 )
 
 Status = SurveyRound.Status
@@ -288,7 +290,8 @@ def survey_round_open(*, user, survey_round: SurveyRound, today: datetime.date |
 
 
 def survey_round_close(*, user, survey_round: SurveyRound, today: datetime.date | None = None) -> SurveyRound:
-    """«Завершён»: the links stop working; the round's counts feed the campaigns (F5, F6)."""
+    """«Завершён»: the links stop working; the round's results are stored in the same transaction
+    (``survey_round_store_results``) and feed the campaigns (F5, F6)."""
     with transaction.atomic():
         survey_round = _lock_round(user, survey_round.pk)
         if survey_round.status != Status.OPEN:
@@ -298,7 +301,76 @@ def survey_round_close(*, user, survey_round: SurveyRound, today: datetime.date 
         survey_round.status = Status.CLOSED
         survey_round.closed_on = _today(today)
         _save(survey_round, user)
+        survey_round_store_results(survey_round=survey_round)
     return survey_round
+
+
+def survey_round_store_results(*, survey_round: SurveyRound) -> int:
+    """Store the round's results: per school its links, answered links and responses
+    (``SurveySchoolResult``), per school, question and value the number of answers
+    (``SurveyAnswerCount``), replacing any stored before. Returns the rows written.
+
+    Called by ``survey_round_close`` inside its transaction (a failure leaves the round open and
+    nothing stored); a closed round accepts no answer, so the rows never change afterwards. They
+    hold no person and no day: the anonymous aggregate the results pages show (docs/domain.md §7).
+    Four queries and two inserts, whatever the number of answers.
+    """
+    SurveyAnswerCount.objects.filter(round=survey_round).delete()
+    SurveySchoolResult.objects.filter(round=survey_round).delete()
+    role = AUDIENCE_ROLE[survey_round.questionnaire.audience]
+    schools: dict[int, SurveySchoolResult] = {}
+
+    def school(organization: int, municipality: int) -> SurveySchoolResult:
+        return schools.setdefault(
+            organization,
+            SurveySchoolResult(
+                round=survey_round,
+                organization_id=organization,
+                municipality_id=municipality,
+                role=role,
+                invited=0,
+                answered=0,
+                responses=0,
+            ),
+        )
+
+    for row in (
+        SurveyInvitation.objects.filter(round=survey_round)
+        .values("organization", "organization__municipality")
+        .annotate(invited=Count("pk"), answered=Count("pk", filter=Q(answered_on__isnull=False)))
+        .order_by()
+    ):
+        stored = school(row["organization"], row["organization__municipality"])
+        stored.invited, stored.answered = row["invited"], row["answered"]
+    for row in (
+        SurveyResponse.objects.filter(round=survey_round)
+        .values("organization", "organization__municipality")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        school(row["organization"], row["organization__municipality"]).responses = row["n"]
+    counts = [
+        SurveyAnswerCount(
+            round=survey_round,
+            organization_id=row["response__organization"],
+            municipality_id=row["response__organization__municipality"],
+            question_id=row["question"],
+            value=row["value"],
+            answers=row["n"],
+        )
+        for row in _live_answers(SurveyAnswer.objects.filter(response__round=survey_round))
+        .values("response__organization", "response__organization__municipality", "question", "value")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ]
+    SurveySchoolResult.objects.bulk_create(sorted(schools.values(), key=lambda r: r.organization_id))
+    SurveyAnswerCount.objects.bulk_create(counts, batch_size=2000)
+    return len(schools) + len(counts)
+
+
+def _live_answers(answers):
+    """The answers that are counted: a number to a scale or choice question (not a text)."""
+    return answers.filter(value__isnull=False).exclude(question__kind=Question.Kind.TEXT)
 
 
 # ---------------------------------------------------------------- answering
@@ -410,6 +482,10 @@ def survey_answer(
 def survey_person_forget(*, person) -> int:
     """The person's data are destroyed: their links and non-anonymous responses no longer name them.
 
+    The stored results of closed rounds (``SurveySchoolResult``, ``SurveyAnswerCount``) stay as
+    they are: they name no person, and the answers they count are not deleted either, only
+    unlinked from the person (docs/reliability.md §3.9, docs/domain.md §7).
+
     Called by ``registry.privacy.destroy_personal_data`` through its hook (the registry does not
     import monitoring). The invitations' history rows lose the person too. Returns the rows changed.
     """
@@ -434,10 +510,16 @@ class Rate:
 
 
 def survey_round_rate(*, user, survey_round: SurveyRound) -> Rate:
-    """Answered / invited links of the round within ``user``'s scope: one query."""
-    row = access.scoped(user, SurveyInvitation.objects.filter(round=survey_round)).aggregate(
-        invited=Count("pk"), answered=Count("pk", filter=Q(answered_on__isnull=False))
-    )
+    """Answered / invited links of the round within ``user``'s scope: one query, over the stored
+    counts per school of a closed round, over the links of an open one."""
+    if survey_round.status == Status.CLOSED:
+        row = access.scoped(user, SurveySchoolResult.objects.filter(round=survey_round)).aggregate(
+            invited=Sum("invited"), answered=Sum("answered")
+        )
+    else:
+        row = access.scoped(user, SurveyInvitation.objects.filter(round=survey_round)).aggregate(
+            invited=Count("pk"), answered=Count("pk", filter=Q(answered_on__isnull=False))
+        )
     return Rate(row["answered"] or 0, row["invited"] or 0)
 
 
@@ -481,6 +563,8 @@ class ResultGroup:
     hidden: bool = False  # an anonymous questionnaire's group too small to show
     cells: list = dataclasses.field(default_factory=list)  # QuestionResult per question, in order
     cells_html: str = ""  # the row's question cells as the round's page prints them (its view fills it)
+    key: int | None = None  # the organization's or the municipality's id
+    code: str = ""  # the municipality's code (the round page's link to its schools)
 
     def result(self, question: Question) -> QuestionResult:
         return self.questions.setdefault(question.pk, QuestionResult(question))
@@ -491,69 +575,157 @@ class ResultGroup:
 MIN_ANONYMOUS_GROUP = 3
 
 
-def _choice_count(value: int) -> str:
-    return f"c{value}"
+def _fold(groups: dict, by_id: dict, rows) -> None:
+    """Add up ``rows`` of (group key, question id, value, answers) into the groups' question results:
+    the answers, the scale's total and its 4–5 answers, each option's count."""
+    for key, question_id, value, n in rows:
+        group, question = groups.get(key), by_id.get(question_id)
+        if group is None or question is None:
+            continue
+        part = group.result(question)
+        part.responses += n
+        if question.kind == Question.Kind.SCALE:
+            part.total += value * n
+            if value >= Question.SATISFIED_FROM:
+                part.satisfied += n
+        elif 1 <= value <= len(question.choices or []):
+            part.counts[value] = part.counts.get(value, 0) + n
 
 
-def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
-    """The round's answers within ``user``'s scope, by school, by municipality and in all: for scale
-    questions the average and the share of 4–5, for choices the count of each option; a group of an
-    anonymous questionnaire with fewer than ``MIN_ANONYMOUS_GROUP`` responses shows its count only.
+def _stored_results(user, survey_round: SurveyRound, by_id: dict, municipality: int | None):
+    """A closed round's groups from the stored rows. Without ``municipality``: the municipalities by
+    SQL GROUP BY (a row per municipality, question and value; two queries), and the schools of the
+    only municipality in scope, if one. With it: that municipality's schools as stored (two
+    queries), added up into it, the only municipality."""
+    schools_q = access.scoped(user, SurveySchoolResult.objects.filter(round=survey_round, responses__gt=0))
+    # Every stored row is of a scale or choice question (``_fold`` skips any other): no filter by
+    # question, which would make the planner expect a few rows and sort them instead of hashing.
+    counts_q = access.scoped(user, SurveyAnswerCount.objects.filter(round=survey_round))
+    municipalities: dict[int, ResultGroup] = {}
+    if municipality is None:
+        for row in (
+            schools_q.values("municipality", "municipality__name", "municipality__code")
+            .annotate(n=Sum("responses"))
+            .order_by("municipality__name", "municipality")
+        ):
+            municipalities[row["municipality"]] = ResultGroup(
+                row["municipality__name"],
+                "municipality",
+                responses=row["n"],
+                key=row["municipality"],
+                code=row["municipality__code"],
+            )
+        _fold(
+            municipalities,
+            by_id,
+            counts_q.values_list("municipality", "question", "value").annotate(n=Sum("answers")).order_by(),
+        )
+    chosen = _chosen(municipalities, municipality)
+    schools: dict[int, ResultGroup] = {}
+    if chosen is None:
+        return municipalities, schools, chosen
+    for pk, name, n, m_name, m_code in (
+        schools_q.filter(municipality=chosen)
+        .values_list(
+            "organization", "organization__full_name", "responses", "municipality__name", "municipality__code"
+        )
+        .order_by("organization__full_name", "organization")
+    ):
+        schools[pk] = ResultGroup(name, "organization", responses=n, key=pk)
+        if municipality is not None:
+            group = municipalities.setdefault(
+                chosen, ResultGroup(m_name, "municipality", key=chosen, code=m_code)
+            )
+            group.responses += n
+    _fold(
+        schools,
+        by_id,
+        counts_q.filter(municipality=chosen)
+        .values_list("organization", "question", "value", "answers")
+        .order_by(),
+    )
+    if municipality is not None and chosen in municipalities:
+        for school in schools.values():
+            for result in school.questions.values():
+                municipalities[chosen].result(result.question).add(result)
+    return municipalities, schools, chosen
 
-    Two queries. The database adds up the answers per school and question (their number, the sum
-    of the scale's values, the 4–5 answers and each option's count, by ``Count(filter=…)``); the
-    municipalities and the region add up their schools' sums, a few per school."""
-    questions = [q for q in survey_round.questionnaire.questions.all() if q.kind != Question.Kind.TEXT]
-    by_id = {q.pk: q for q in questions}
-    options = max((len(q.choices or []) for q in questions if q.kind == Question.Kind.CHOICE), default=0)
-    responses = access.scoped(user, SurveyResponse.objects.filter(round=survey_round))
+
+def _live_results(user, survey_round: SurveyRound, by_id: dict, municipality: int | None):
+    """An open round's schools counted from its answers (two GROUP BY queries), their
+    municipalities added up from them; the schools of the chosen municipality kept."""
     counts = (
-        responses.values("organization", "organization__full_name", "organization__municipality__name")
+        access.scoped(user, SurveyResponse.objects.filter(round=survey_round))
+        .values_list(
+            "organization",
+            "organization__full_name",
+            "organization__municipality",
+            "organization__municipality__name",
+            "organization__municipality__code",
+        )
         .annotate(n=Count("pk"))
-        .order_by("organization__municipality__name", "organization__full_name")
+        .order_by("organization__municipality__name", "organization__municipality", "organization__full_name")
     )
     answers = (
-        access.scoped(user, SurveyAnswer.objects.filter(response__round=survey_round, question__in=questions))
-        .values("response__organization", "question")
-        .annotate(
-            n=Count("pk"),
-            total=Sum("value"),
-            satisfied=Count("pk", filter=Q(value__gte=Question.SATISFIED_FROM)),
-            **{_choice_count(v): Count("pk", filter=Q(value=v)) for v in range(1, options + 1)},
+        _live_answers(
+            access.scoped(
+                user, SurveyAnswer.objects.filter(response__round=survey_round, question__in=list(by_id))
+            )
         )
+        .values_list("response__organization", "question", "value")
+        .annotate(n=Count("pk"))
         .order_by()
     )
     schools: dict[int, ResultGroup] = {}
-    municipalities: dict[str, ResultGroup] = {}
-    total = ResultGroup("Всего", "region")
+    municipalities: dict[int, ResultGroup] = {}
     school_municipality = {}
-    for row in counts:
-        school = ResultGroup(row["organization__full_name"], "organization", responses=row["n"])
-        schools[row["organization"]] = school
-        name = row["organization__municipality__name"]
-        school_municipality[row["organization"]] = name
-        municipality = municipalities.setdefault(name, ResultGroup(name, "municipality"))
-        municipality.responses += row["n"]
-        total.responses += row["n"]
-    for row in answers:
-        question = by_id.get(row["question"])
-        school = schools.get(row["response__organization"])
-        if question is None or school is None:
-            continue
-        part = school.result(question)
-        part.responses = row["n"]
-        if question.kind == Question.Kind.SCALE:
-            part.total = row["total"] or 0
-            part.satisfied = row["satisfied"]
-        else:
-            part.counts = {
-                v: row[_choice_count(v)]
-                for v in range(1, len(question.choices or []) + 1)
-                if row[_choice_count(v)]
-            }
-        municipality = municipalities[school_municipality[row["response__organization"]]]
-        municipality.result(question).add(part)
-        total.result(question).add(part)
+    for pk, name, m_pk, m_name, m_code, n in counts:
+        schools[pk] = ResultGroup(name, "organization", responses=n, key=pk)
+        school_municipality[pk] = m_pk
+        group = municipalities.setdefault(m_pk, ResultGroup(m_name, "municipality", key=m_pk, code=m_code))
+        group.responses += n
+    _fold(schools, by_id, answers)
+    for pk, school in schools.items():
+        group = municipalities[school_municipality[pk]]
+        for result in school.questions.values():
+            group.result(result.question).add(result)
+    chosen = _chosen(municipalities, municipality)
+    kept = {pk: school for pk, school in schools.items() if school_municipality[pk] == chosen}
+    if municipality is not None:  # as the stored results: that municipality only
+        municipalities = {pk: group for pk, group in municipalities.items() if pk == municipality}
+    return municipalities, kept, chosen
+
+
+def _chosen(municipalities: dict, municipality: int | None) -> int | None:
+    if municipality is not None:
+        return municipality
+    return next(iter(municipalities)) if len(municipalities) == 1 else None
+
+
+def survey_round_results(*, user, survey_round: SurveyRound, municipality: int | None = None) -> dict:
+    """The round's answers within ``user``'s scope by municipality and in all, and by school for one
+    municipality: for scale questions the average and the share of 4–5, for choices the count of
+    each option; a group of an anonymous questionnaire with fewer than ``MIN_ANONYMOUS_GROUP``
+    responses shows its count only.
+
+    ``municipality`` (an id): the municipality whose schools are listed, then the only municipality
+    (and the total is its own); with none, every municipality in scope, and the schools of the only
+    one if single (a coordinator's; a curator's school).
+    A closed round is read from its stored rows (``survey_round_store_results``), an open one is
+    counted from its answers. Returns {"questions", "municipalities", "total", "chosen" (the
+    listed municipality's group or None), "schools"}. At most five queries, the questions included.
+    """
+    questions = [q for q in survey_round.questionnaire.questions.all() if q.kind != Question.Kind.TEXT]
+    by_id = {q.pk: q for q in questions}
+    if survey_round.status == Status.CLOSED:
+        municipalities, schools, chosen = _stored_results(user, survey_round, by_id, municipality)
+    else:
+        municipalities, schools, chosen = _live_results(user, survey_round, by_id, municipality)
+    total = ResultGroup("Всего", "region")
+    for group in municipalities.values():
+        total.responses += group.responses
+        for result in group.questions.values():
+            total.result(result.question).add(result)
     anonymous = survey_round.questionnaire.anonymous
     for group in [*schools.values(), *municipalities.values(), total]:
         group.hidden = anonymous and group.responses < MIN_ANONYMOUS_GROUP
@@ -562,6 +734,7 @@ def survey_round_results(*, user, survey_round: SurveyRound) -> dict:
         "questions": questions,
         "schools": list(schools.values()),
         "municipalities": list(municipalities.values()),
+        "chosen": municipalities.get(chosen),
         "total": total,
     }
 
@@ -572,48 +745,42 @@ def survey_figures(*, organizations, period: tuple[datetime.date, datetime.date]
     For each organization and audience, the latest closed round (by the end of its period) that
     invited its participants and whose period meets ``period``: ``*_surveyed`` its responses,
     ``*_satisfied`` those that answered the satisfaction question 4 or 5. An organization no such
-    round covers is absent (its figures are typed). Two GROUP BY queries.
+    round covers is absent (its figures are typed). Two queries over the closed rounds' stored
+    results (``survey_round_store_results``): one answer per response and question, so the 4–5
+    answers to the satisfaction question are the satisfied responses.
     """
     start, end = period
-    covered = (
-        SurveyInvitation.objects.filter(
-            organization__in=organizations,
-            round__status=Status.CLOSED,
-            round__period_start__lte=end,
-            round__period_end__gte=start,
-        )
-        .values_list("organization", "role", "round", "round__period_end")
-        .distinct()
-    )
+    covered = SurveySchoolResult.objects.filter(
+        organization__in=organizations,
+        invited__gt=0,
+        round__status=Status.CLOSED,
+        round__period_start__lte=end,
+        round__period_end__gte=start,
+    ).values_list("organization", "role", "round", "round__period_end", "responses")
     latest: dict[tuple[int, str], tuple] = {}
-    for organization, role, round_id, period_end in covered:
+    surveyed = {}
+    for organization, role, round_id, period_end, responses in covered:
         key = (organization, role)
+        surveyed[(organization, round_id)] = responses
         if key not in latest or (period_end, round_id) > latest[key]:
             latest[key] = (period_end, round_id)
     if not latest:
         return {}
     rows = (
-        SurveyResponse.objects.filter(round__in={round_id for _, round_id in latest.values()})
-        .filter(organization__in=organizations)
-        .values("organization", "role", "round")
-        .annotate(
-            surveyed=Count("pk", distinct=True),
-            satisfied=Count(
-                "pk",
-                distinct=True,
-                filter=Q(
-                    answers__question__counts_satisfaction=True,
-                    answers__value__gte=Question.SATISFIED_FROM,
-                ),
-            ),
+        SurveyAnswerCount.objects.filter(
+            round__in={round_id for _, round_id in latest.values()},
+            organization__in=organizations,
+            question__counts_satisfaction=True,
+            value__gte=Question.SATISFIED_FROM,
         )
+        .values_list("organization", "round")
+        .annotate(n=Sum("answers"))
         .order_by()
     )
-    found = {(r["organization"], r["role"], r["round"]): (r["surveyed"], r["satisfied"]) for r in rows}
+    satisfied = {(organization, round_id): n for organization, round_id, n in rows}
     prefix = {Role.MENTOR: "mentors", Role.MENTEE: "mentees"}
     result = {}
     for (organization, role), (_end, round_id) in latest.items():
-        surveyed, satisfied = found.get((organization, role, round_id), (0, 0))
-        result[(organization, f"{prefix[role]}_surveyed")] = surveyed
-        result[(organization, f"{prefix[role]}_satisfied")] = satisfied
+        result[(organization, f"{prefix[role]}_surveyed")] = surveyed.get((organization, round_id), 0)
+        result[(organization, f"{prefix[role]}_satisfied")] = satisfied.get((organization, round_id), 0)
     return result

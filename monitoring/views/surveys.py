@@ -2,10 +2,10 @@
 
 Signed-in pages: the region's questionnaires (read by every role of the region; created, edited,
 their questions changed and copied by its operator through ``monitoring.questionnaires``), the
-survey rounds (list, create, open and close), a round's page (response rate and results by school,
-municipality and region, within the user's scope: 404 outside it) and the printable page of a
-school's personal links for its curator (names and links with their QR codes as inline SVG; the
-tokens are derived again, never stored).
+survey rounds (list, create, open and close), a round's page (response rate and results by
+municipality and in all, by school for one municipality, within the user's scope: 404 outside
+it) and the printable page of a school's personal links for its curator (names and links with
+their QR codes as inline SVG; the tokens are derived again, never stored).
 
 The public page ``/survey/<token>/`` needs no account: it shows the questionnaire and stores the
 answers; a bad link answers a Russian 404 or 410. The access log records pages by their URL name
@@ -33,6 +33,7 @@ from monitoring import questionnaires as questionnaire_svc
 from monitoring import surveys as svc
 from monitoring.models import Question, Questionnaire, SurveyRound
 from registry import access
+from registry.models import Municipality
 
 PAGE_SIZE = 50
 ROUND_COLUMNS = [  # common/tables.py; the territory is not sortable
@@ -245,15 +246,30 @@ def _result_cells(group: svc.ResultGroup, columns: int) -> str:
 
 @login_required
 def round_detail(request, pk):
+    """The round, its rate and results: the municipalities and the total; the schools of one
+    municipality (``?municipality=CODE``, or the only one in the user's scope)."""
     user = request.user
     survey_round = _get_round(user, pk)
-    results = svc.survey_round_results(user=user, survey_round=survey_round)
+    drilled = None
+    code = request.GET.get("municipality", "").strip()
+    if code:
+        if "\x00" in code or len(code) > Municipality._meta.get_field("code").max_length:
+            raise Http404("Муниципалитет не найден")  # no such code (and no NUL for PostgreSQL)
+        drilled = access.scoped(
+            user, Municipality.objects.filter(region=survey_round.region_id, code=code)
+        ).first()
+        if drilled is None:
+            raise Http404("Муниципалитет не найден")
+    results = svc.survey_round_results(
+        user=user, survey_round=survey_round, municipality=drilled.pk if drilled else None
+    )
     for group in [*results["schools"], *results["municipalities"], results["total"]]:
         group.cells_html = _result_cells(group, len(results["questions"]))
     context = {
         "round": survey_round,
         "rate": svc.survey_round_rate(user=user, survey_round=survey_round),
         "results": results,
+        "drilled": drilled,
         "can_run": access.can_write(user, survey_round, rights.SURVEY),
         "can_print": access.role_of(user) in (access.Role.CURATOR, access.Role.ADMIN)
         and survey_round.status == SurveyRound.Status.OPEN,

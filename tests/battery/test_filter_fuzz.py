@@ -128,7 +128,8 @@ NOT_FILLED = {
     "registry:plan-template-detail",  # no filter; scope: tests/registry/test_plan_template_views.py
     "registry:plan-template-edit",
     "registry:plan-template-delete",  # POST only
-    "monitoring:survey-round-detail",  # reads no filter; its scope: tests/monitoring/test_surveys.py
+    # scope: tests/monitoring/test_surveys.py; its ?municipality=: tests/monitoring/test_survey_results.py
+    "monitoring:survey-round-detail",
     "monitoring:survey-round-transition",
     "monitoring:survey-round-links",
     "survey:answer",  # public, a personal link: tests/monitoring/test_surveys.py
