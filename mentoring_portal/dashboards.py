@@ -53,6 +53,7 @@ ROLE_ROOT = {
 }
 MONTHS = 12
 SCHOOL_YEARS = 5
+EARLIEST = datetime.date(2000, 1, 1)  # no registry holds pairs before; the trends count back from the date
 CHART_ROWS = 30  # the table's first rows drawn in its chart
 
 
@@ -71,6 +72,8 @@ def parse_as_of(text: str, today: datetime.date) -> tuple[datetime.date, str]:
             continue
         if day > today:
             return today, f"Дата «{text}» ещё не наступила: показаны данные на сегодня."
+        if day < EARLIEST:  # the trends count back years and months from the date
+            return today, f"Дата «{text}» раньше {EARLIEST:%d.%m.%Y}: показаны данные на сегодня."
         return day, ""
     return today, f"«{text}» не дата: ожидается ДД.ММ.ГГГГ. Показаны данные на сегодня."
 

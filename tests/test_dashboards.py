@@ -338,6 +338,12 @@ def test_a_future_date_is_refused():
     assert day == TODAY and error == "Дата «01.01.2999» ещё не наступила: показаны данные на сегодня."
 
 
+def test_a_date_before_any_registry_is_refused_not_a_server_error(client):
+    """The trends count years back from the date: year 1 would go below the calendar."""
+    day, error = dashboards.parse_as_of("01.01.0001", TODAY)
+    assert day == TODAY and error == "Дата «01.01.0001» раньше 01.01.2000: показаны данные на сегодня."
+
+
 def test_the_weakest_quarter_never_holds_the_best_value():
     def row(numerator):
         return dashboards.Row(

@@ -8,6 +8,7 @@ And every model a page writes (the scope model of a page that changes something)
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 
 from monitoring import rights as monitoring_rights
@@ -236,6 +237,7 @@ CASES = {
     ],
     # pk=None: a new job's uuid is drawn at construction, and it is not a stored row yet
     ("registry.importjob", access.IMPORT): [("new import", lambda w: ImportJob(pk=None), frozenset({ADMIN}))],
+    ("auth.user", access.ACCOUNTS): [("new account", lambda w: get_user_model()(), frozenset({ADMIN}))],
     ("monitoring.campaign", monitoring_rights.CREATE): [
         (
             "new municipal campaign",
@@ -365,6 +367,7 @@ def test_own_territory_writes_strangers_do_not(label, action, build, owners):
 NEW_OBJECT_QUESTIONS = [
     pytest.param(PracticeBankEntry, access.SUBMIT, {CURATOR}, id="practice-submit"),
     pytest.param(ImportJob, access.IMPORT, {ADMIN}, id="workbook-import"),
+    pytest.param(get_user_model(), access.ACCOUNTS, {ADMIN}, id="accounts"),
     pytest.param(Organization, access.WORKBOOK, {CURATOR, ADMIN}, id="workbook-export"),
     pytest.param(
         RoadMap, monitoring_rights.CREATE, {CURATOR, COORDINATOR, OPERATOR, ADMIN}, id="roadmap-create"
