@@ -62,7 +62,7 @@ def figure(page: Page, name: str) -> int:
 
 def form_row(page: Page, form_name: str = TEACHER_TEACHER) -> tuple[int, int, int] | None:
     """Mentors, mentees and pairs of one form in the dashboard's «По формам наставничества» table."""
-    rows = page.locator("table.figures tbody tr").filter(
+    rows = page.locator("table#forms tbody tr").filter(
         has=page.get_by_role("cell", name=form_name, exact=True)
     )
     if rows.count() == 0:
@@ -144,7 +144,7 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
     page.get_by_role("link", name="Добавить наставника").click()
     expect(page).to_have_url(base + "/people/new/?base=mentors")
     expect(page.locator("h1")).to_have_text("Добавить наставника")
-    expect(page.get_by_label("Организация")).to_have_count(0)  # a curator adds to his own school only
+    expect(page.get_by_label("Организация", exact=True)).to_have_count(0)  # a curator adds to his own school only
     add_person(
         page,
         shots,
@@ -166,7 +166,7 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
     expect(card).to_contain_text("14.03.1986")
     expect(
         card.locator("dt", has_text="Педагогический стаж").locator("xpath=following-sibling::dd[1]")
-    ).to_have_text("12")
+    ).to_have_text("12 лет")
     expect(page.locator("table.figures").first).to_contain_text("обучен как наставник")
     mentor = Person.objects.get(full_name=MENTOR)
     assert page.url == f"{base}/people/{mentor.pk}/"
@@ -374,8 +374,8 @@ def test_form_errors_are_shown_in_russian_next_to_the_field_and_nothing_is_creat
     shot(page, shots, "13-error-pupil-too-young")
     assert not Person.objects.filter(full_name=pupil).exists()
     menu(page, "Наставляемые")
-    page.get_by_role("searchbox").fill("Синицына")
-    page.get_by_role("button", name="Найти").click()
+    page.locator("main").get_by_role("searchbox").fill("Синицына")
+    page.locator("main").get_by_role("button", name="Найти").click()
     expect(page.locator("[data-count]")).to_have_text("0")
 
     # A pair without a mentee: «Обязательное поле.» under «Наставляемый», nothing saved.

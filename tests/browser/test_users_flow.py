@@ -35,6 +35,7 @@ def test_admin_invites_moves_and_turns_off_a_user_on_a_phone(demo, new_page, sho
     log_in(page, demo.url, "admin", PASSWORD)
     page.fill("input[name=otp_token]", DEMO_ADMIN_CODES[-1])
     page.get_by_role("button", name="Подтвердить").click()
+    page.locator(".menu-button").click()  # on a phone the menu is folded under «Меню»
     page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Пользователи").click()
     expect(page.locator("h1")).to_have_text("Пользователи портала")
     check(axe, page)
