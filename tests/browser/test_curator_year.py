@@ -144,7 +144,9 @@ def test_curator_adds_a_mentor_and_a_mentee_forms_a_pair_and_completes_it(demo, 
     page.get_by_role("link", name="Добавить наставника").click()
     expect(page).to_have_url(base + "/people/new/?base=mentors")
     expect(page.locator("h1")).to_have_text("Добавить наставника")
-    expect(page.get_by_label("Организация", exact=True)).to_have_count(0)  # a curator adds to his own school only
+    expect(page.get_by_label("Организация", exact=True)).to_have_count(
+        0
+    )  # a curator adds to his own school only
     add_person(
         page,
         shots,
