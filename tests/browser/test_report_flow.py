@@ -102,7 +102,7 @@ def test_operator_edits_downloads_and_publishes_a_region_report(page, stack, tmp
     conclusions = page.get_by_label("Выводы")
     expect(conclusions).not_to_be_empty()  # the draft written from the figures
     conclusions.fill(CONCLUSIONS)
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page).to_have_url(report_url)
     expect(page.get_by_text("Текст отчёта сохранён.")).to_be_visible()
     expect(page.locator("#report-preview")).to_contain_text(CONCLUSIONS)
