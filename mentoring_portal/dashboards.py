@@ -53,6 +53,7 @@ ROLE_ROOT = {
 }
 MONTHS = 12
 SCHOOL_YEARS = 5
+CODE_MAX = 64  # longer than any territory's code
 EARLIEST = datetime.date(2000, 1, 1)  # no registry holds pairs before; the trends count back from the date
 CHART_ROWS = 30  # the table's first rows drawn in its chart
 
@@ -119,6 +120,10 @@ def territory_for(user, params) -> Territory | None:
     root = ROLE_ROOT.get(role)
     if root is None:
         return None
+    for key, model in (("region", Region), ("municipality", Municipality), ("organization", Organization)):
+        # PostgreSQL refuses a NUL in a query, and no code is that long: no such territory
+        if "\x00" in params.get(key, "") or len(params.get(key, "")) > CODE_MAX:
+            raise access.ScopeDenied(model)
     scope = access.user_scope(user)
     own = {
         COUNTRY: None,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from common.text import fold
@@ -240,7 +241,7 @@ class Plan:
 class DemoBuilder:
     def __init__(self, today: datetime.date | None = None):
         self.rng = random.Random(20221230)
-        self.today = today or datetime.date.today()
+        self.today = today or timezone.localdate()
         self.current_year = school_year_of(self.today)
         self.plan = Plan()
         self.forms = {f.code: f for f in MentoringForm.objects.all()}

@@ -339,7 +339,7 @@ class Person(models.Model):
 
     def clean(self):
         errors = {}
-        if self.birth_date and self.birth_date > datetime.date.today():
+        if self.birth_date and self.birth_date > timezone.localdate():
             errors["birth_date"] = "Дата рождения не может быть в будущем."
         if self.category == Category.STUDENT and self.teaching_experience:
             errors["teaching_experience"] = "У обучающегося не может быть педагогического стажа."
@@ -358,7 +358,7 @@ CONSENT_GIVER_MISSING = "Участник несовершеннолетний: 
 def consent_errors(person: "Person", today: datetime.date | None = None) -> dict:
     """{field: message} of the consent rules (docs/reliability.md §3.1); the import checks rows with it
     too."""
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     errors = {}
     if not person.consent_date:
         errors["consent_date"] = CONSENT_DATE_MISSING

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from common import uploads
 from common.formats import share
@@ -152,7 +153,7 @@ def practice_submit(
         mentoring_form=mentoring_form,
         title=title,
         description=description,
-        submitted_on=today or datetime.date.today(),
+        submitted_on=today or timezone.localdate(),
         status=PracticeBankEntry.Status.REVIEW,
         submitted_by=submitted_by,
     )

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .models import (
     MENTEE_ASSESSMENT_RANGE,
@@ -261,7 +262,7 @@ def mentorship_transition(
     mentorship_check_transition(mentorship=mentorship, status=status)
     mentorship.status = status
     if status in (Mentorship.Status.COMPLETED, Mentorship.Status.TERMINATED):
-        mentorship.end_date = end_date or datetime.date.today()
+        mentorship.end_date = end_date or timezone.localdate()
         if result:
             mentorship.result = result
         if reason:

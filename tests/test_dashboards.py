@@ -17,7 +17,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()  # the portal's today (Moscow), not the machine's
 YEAR = school_year_of(TODAY)
 START = TODAY - datetime.timedelta(days=30)
 DASHBOARD_QUERIES = 26
@@ -336,6 +336,14 @@ def test_coordinators_schools_keep_their_alerts(client_for, coordinator, school,
 def test_a_future_date_is_refused():
     day, error = dashboards.parse_as_of("01.01.2999", TODAY)
     assert day == TODAY and error == "Дата «01.01.2999» ещё не наступила: показаны данные на сегодня."
+
+
+def test_a_territory_code_with_a_nul_or_too_long_is_not_found(client_for, admin_user):
+    """PostgreSQL refuses a NUL in a query: the dashboard answers 404, never a 500."""
+    client = client_for(admin_user)
+    for key in ("region", "municipality", "organization"):
+        assert client.get(reverse("dashboard"), {key: "80\x00"}).status_code == 404
+        assert client.get(reverse("dashboard"), {key: "8" * 65}).status_code == 404
 
 
 def test_a_date_before_any_registry_is_refused_not_a_server_error(client):

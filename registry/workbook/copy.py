@@ -46,9 +46,9 @@ def history_user_id(user) -> int | None:
 def _constant(field: models.Field, now: datetime.datetime):
     """The value every created row gets for a field the caller does not give."""
     if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
-        return now if isinstance(field, models.DateTimeField) else datetime.date.today()
+        return now if isinstance(field, models.DateTimeField) else timezone.localdate()
     if isinstance(field, models.DateField) and field.default is datetime.date.today:
-        return datetime.date.today()
+        return timezone.localdate()
     # uuid4 and the like: one value per row, which the caller gives.
     if field.has_default() and callable(field.default) and field.default not in (list, dict):
         raise ImproperlyConfigured(f"{field.model.__name__}.{field.name}: give its value in every row")
