@@ -589,8 +589,25 @@ class PlanTemplateAdmin(ScopedAdmin):
 # ---------------------------------------------------------------- personal data
 
 
+class ReadOnlyLogMixin:
+    """A log written by the portal's services only: every field read only, nothing added, changed or
+    deleted here (the destruction log, the accounts' history)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PersonalDataDestruction)
-class PersonalDataDestructionAdmin(AdminOnlyMixin, admin.ModelAdmin):
+class PersonalDataDestructionAdmin(ReadOnlyLogMixin, AdminOnlyMixin, admin.ModelAdmin):
     """The event log of destroyed personal data (RKN order 179): admins read it, nobody edits it;
     records are written by ``registry.privacy.destroy_personal_data`` only."""
 
@@ -607,18 +624,6 @@ class PersonalDataDestructionAdmin(AdminOnlyMixin, admin.ModelAdmin):
     search_fields = ["act_number", "person__id"]
     list_select_related = ["organization", "destroyed_by"]
     date_hierarchy = "destroyed_at"
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AccountHistoryMixin:
@@ -655,25 +660,13 @@ class UserScopeAdmin(AccountHistoryMixin, AdminOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(AccountEvent)
-class AccountEventAdmin(AdminOnlyMixin, admin.ModelAdmin):
+class AccountEventAdmin(ReadOnlyLogMixin, AdminOnlyMixin, admin.ModelAdmin):
     """The accounts' history: read only, as the portal's «Пользователи» page shows it."""
 
     list_display = ["at", "username", "action", "details", "actor_name"]
     list_filter = ["action"]
     search_fields = ["username", "actor_name"]
     date_hierarchy = "at"
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class UserScopeInline(admin.StackedInline):
