@@ -117,6 +117,7 @@ class Point:
     text: str
     x: float
     y: float
+    href: str = ""  # the list behind this point (the chart's own ``href`` when empty)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,17 +144,22 @@ class LineChart:
         return self.width - 20
 
 
-def line_chart(
-    *, ident: str, title: str, caption: str, href: str, points: list[tuple[str, float, str]], columns
-) -> LineChart:
-    """A line through ``points`` (label, value, text) from left to right, the scale from 0."""
+def line_chart(*, ident: str, title: str, caption: str, href: str, points: list[tuple], columns) -> LineChart:
+    """A line through ``points`` (label, value, text[, href]) from left to right, the scale from 0;
+    a point's ``href`` is the list behind it (the chart's ``href`` where a point has none)."""
     chart = LineChart(ident, title, caption, href, [], columns, "")
-    top = max([value for _, value, _ in points] + [1])
+    top = max([point[1] for point in points] + [1])
     span_x = chart.right - chart.left
     span_y = chart.bottom - chart.top
     step = span_x / max(len(points) - 1, 1)
     placed = [
-        Point(label, text, round(chart.left + index * step, 1), round(chart.bottom - value / top * span_y, 1))
-        for index, (label, value, text) in enumerate(points)
+        Point(
+            label,
+            text,
+            round(chart.left + index * step, 1),
+            round(chart.bottom - value / top * span_y, 1),
+            (rest[0] if rest else "") or href,
+        )
+        for index, (label, value, text, *rest) in enumerate(points)
     ]
     return dataclasses.replace(chart, points=placed, top_text=f"{top:g}")

@@ -646,7 +646,15 @@ def _charts(context, days, by_month, years, by_year, filters) -> dict:
             ),
             href=context["pairs_url"],
             columns=("Дата", "Пар и групп"),
-            points=[(formats.ru_date(day), n, str(n)) for day, n in zip(days, by_month, strict=True)],
+            points=[
+                (
+                    formats.ru_date(day),
+                    n,
+                    str(n),
+                    list_url("registry:mentorship-list", filters, as_of=formats.ru_date(day)),
+                )
+                for day, n in zip(days, by_month, strict=True)
+            ],
         ),
         "years": charts.bar_chart(
             ident="chart-years",
@@ -658,9 +666,14 @@ def _charts(context, days, by_month, years, by_year, filters) -> dict:
                     "label": school_year_label(year),
                     "value": n,
                     "text": str(n),
-                    "href": context["pairs_url"],
+                    "href": list_url(
+                        "registry:mentorship-list",
+                        filters,
+                        year=year,
+                        **({"as_of": formats.ru_date(end)} if end < datetime.date(year + 1, 8, 31) else {}),
+                    ),
                 }
-                for (year, _, _), n in zip(years, by_year, strict=True)
+                for (year, _, end), n in zip(years, by_year, strict=True)
             ],
         ),
     }

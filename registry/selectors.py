@@ -437,6 +437,18 @@ def organizations_by(
     return _grouped(rows, column[group], aggregates)
 
 
+def ran_between(start: datetime.date, end: datetime.date) -> Q:
+    """A counted mentorship that ran at some time from ``start`` to ``end``: started by the end, not
+    ended before the start. With ``start == end`` it is the as-of rule of one date (docs/domain.md §4);
+    the trends count by it and the pairs list filters by it (``?as_of=``, ``?year=``), so a point of a
+    chart and the list it links to hold the same pairs."""
+    return (
+        Q(status__in=COUNTED_STATUSES)
+        & Q(start_date__lte=end)
+        & (Q(end_date__isnull=True) | Q(end_date__gte=start))
+    )
+
+
 def mentorships_over_time(
     *,
     scope: Scope | None,
@@ -450,14 +462,10 @@ def mentorships_over_time(
     rows = Mentorship.objects.filter(status__in=COUNTED_STATUSES)
     if scope is not None:
         rows = rows.filter(organization_filter(scope))
-    open_on = Q(end_date__isnull=True)
     aggregates = {
+        **{f"d{index}": Count("pk", filter=ran_between(day, day)) for index, day in enumerate(dates)},
         **{
-            f"d{index}": Count("pk", filter=Q(start_date__lte=day) & (open_on | Q(end_date__gte=day)))
-            for index, day in enumerate(dates)
-        },
-        **{
-            f"p{index}": Count("pk", filter=Q(start_date__lte=end) & (open_on | Q(end_date__gte=start)))
+            f"p{index}": Count("pk", filter=ran_between(start, end))
             for index, (start, end) in enumerate(periods)
         },
     }

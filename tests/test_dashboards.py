@@ -110,6 +110,48 @@ def test_trends_by_month_and_school_year(client_for, curator, school):
     assert years[-1].label == f"{YEAR}/{YEAR + 1}"
 
 
+def test_each_trend_point_links_to_the_pairs_it_counts(client_for, curator, school, other_school):
+    """A month's point and a school year's bar lead to the pairs list holding exactly the pairs
+    they count (the as-of rule of ``selectors.ran_between``), in the same scope."""
+    day = datetime.timedelta(days=1)
+    f.make_mentorship(organization=school, start_date=TODAY - 100 * day)
+    f.make_mentorship(
+        organization=school, start_date=TODAY - 700 * day, status="completed", end_date=TODAY - 200 * day
+    )
+    f.make_mentorship(organization=school, start_date=TODAY - 40 * day)
+    f.make_mentorship(organization=other_school, start_date=TODAY - 100 * day)  # another school's
+    client = client_for(curator)
+    charts = client.get(reverse("dashboard")).context["charts"]
+    points = charts["months"].points
+    assert [int(p.text) for p in points] != [int(points[0].text)] * len(points)  # the trend moves
+    for point in [*points, *charts["years"].bars]:
+        assert point.href.startswith(reverse("registry:mentorship-list") + "?")
+        listed = client.get(point.href).context["page"].paginator.count
+        assert listed == int(point.text), (point.label, point.href)
+
+
+def test_the_pairs_list_as_of_a_date_and_in_a_school_year(client_for, curator, school):
+    early = f.make_mentorship(
+        organization=school,
+        start_date=datetime.date(YEAR - 2, 10, 1),
+        status="completed",
+        end_date=datetime.date(YEAR - 1, 9, 30),
+    )
+    late = f.make_mentorship(organization=school, start_date=datetime.date(YEAR - 1, 10, 1))
+    client = client_for(curator)
+
+    def listed(query):
+        return {p.pk for p in client.get(reverse("registry:mentorship-list") + query).context["page"]}
+
+    assert listed(f"?as_of=01.01.{YEAR - 1}") == {early.pk}
+    assert listed(f"?as_of=01.01.{YEAR}") == {late.pk}
+    assert listed(f"?year={YEAR - 2}") == {early.pk}
+    assert listed(f"?year={YEAR - 1}") == {early.pk, late.pk}
+    assert listed(f"?year={YEAR - 1}&as_of=15.09.{YEAR - 1}") == {early.pk}
+    body = client.get(reverse("registry:mentorship-list") + "?as_of=31.02.2024").content.decode()
+    assert "Действовали на дату: Введите правильную дату." in body
+
+
 # ---------------------------------------------------------------- drill-down and scope
 
 

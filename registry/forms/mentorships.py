@@ -34,7 +34,7 @@ from registry.models import (
     UserScope,
     silent_weeks_label,
 )
-from registry.selectors import active_mentees_count
+from registry.selectors import active_mentees_count, ran_between
 
 FORM_FIRST = "Сначала выберите форму наставничества."
 ORGANIZATION_FIRST = "Сначала выберите организацию."
@@ -496,6 +496,14 @@ class MentorshipFilter(django_filters.FilterSet):
     )
 
     silent = django_filters.ChoiceFilter(label="без встреч", choices=[("1", "да")], method="filter_alert")
+    # The dashboard's trends link here: the pairs counted on a month's last day, or those that ran in
+    # a school year (up to ``as_of`` when both are given) — the rule of ``selectors.ran_between``.
+    as_of = django_filters.DateFilter(
+        label="Действовали на дату", method="filter_ran", widget=DatePickerInput
+    )
+    year = django_filters.NumberFilter(
+        label="Действовали в учебном году (год начала)", method="filter_ran", min_value=2000, max_value=2100
+    )
 
     CHECKBOXES = ("ending", "overdue", "no_agreement", "no_result", "silent")
 
@@ -537,6 +545,21 @@ class MentorshipFilter(django_filters.FilterSet):
     def filter_alert(self, queryset, name, value):
         # The filter's name is the rule's code: the dashboard's counts link here, same rules.
         return queryset.filter(PAIR_ALERTS[name].condition(self.today))
+
+    def filter_ran(self, queryset, name, value):
+        # Applied once for both fields (``as_of`` and ``year`` together are one period).
+        if getattr(self, "_ran_applied", False):
+            return queryset
+        self._ran_applied = True
+        data = self.form.cleaned_data
+        as_of, year = data.get("as_of"), data.get("year")
+        if year is None:
+            return queryset.filter(ran_between(as_of, as_of))
+        year = int(year)
+        start, end = datetime.date(year, 9, 1), datetime.date(year + 1, 8, 31)
+        if as_of is not None:
+            end = min(end, as_of)
+        return queryset.filter(ran_between(start, end))
 
     @property
     def has_wider_filters(self) -> bool:
