@@ -40,7 +40,7 @@ class Column:
 
     key: str
     label: str
-    fields: tuple[str, ...]
+    fields: tuple  # names, or expressions such as ``common.natural.natural("full_name")``
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,13 @@ def parse_order(*, value: str | None, columns: list[Column]) -> tuple[Column | N
     return by_key[key], descending, False
 
 
-def order_fields(*, column: Column, descending: bool) -> list[str]:
-    """The ``order_by`` of a column, the primary key last (the same direction: a reversed list)."""
+def order_fields(*, column: Column, descending: bool) -> list:
+    """The ``order_by`` of a column, the primary key last (the same direction: a reversed list). A
+    field is a name or an expression (``common.natural.natural``)."""
     fields = [*column.fields, "pk"]
-    return [_desc(f) for f in fields] if descending else fields
+    if not descending:
+        return fields
+    return [_desc(f) if isinstance(f, str) else f.desc() for f in fields]
 
 
 def _query(get: QueryDict, **changes) -> str:

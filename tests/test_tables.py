@@ -14,6 +14,8 @@ from django.urls import reverse
 
 from common import tables
 from common.templatetags.tables import pager_items
+from common.text import natural_key
+from monitoring.campaigns import campaign_open
 from monitoring.models import Questionnaire, RoadMap, SurveyRound
 from monitoring.views.campaigns import CAMPAIGN_COLUMNS
 from monitoring.views.roadmaps import ROADMAP_COLUMNS
@@ -122,7 +124,14 @@ def value(obj, path: str):
 
 
 def sort_key(obj, column):
-    return tuple(value(obj, path) for path in column.fields)
+    keys = []
+    for field in column.fields:
+        if isinstance(field, str):
+            keys.append(value(obj, field))
+        else:  # common.natural.natural(name): the name in natural order
+            raw = value(obj, field.get_source_expressions()[0].name)
+            keys.append(None if raw is None else natural_key(raw))
+    return tuple(keys)
 
 
 def assert_sorted(objects, column, *, descending):
@@ -315,3 +324,35 @@ def test_the_export_follows_the_sort(client_for, operator, municipality):
         for row in export_rows(client.get(reverse("registry:organization-list") + "?o=code&format=xlsx"))
     ]
     assert codes == sorted(codes)
+
+
+NAMES = [
+    "МБОУ «СОШ № 10»",
+    "МБОУ «СОШ № 2»",
+    "мбоу «СОШ № 1»",
+    "МБОУ «Гимназия № 3»",
+    "МБОУ «СОШ № 19»",
+    "Ёлочка",
+]
+
+
+def test_organizations_and_submissions_are_in_natural_order_in_the_database(
+    client_for, operator, coordinator, municipality
+):
+    """«СОШ № 2» before «СОШ № 10» on a paginated list, on SQLite and PostgreSQL alike (the order is
+    cut into pages by the database, so Python's ``natural_key`` cannot sort it afterwards)."""
+    for name in NAMES:
+        f.make_organization(municipality=municipality, full_name=name)
+    expected = sorted(NAMES, key=natural_key)
+    assert expected[:2] == ["Ёлочка", "МБОУ «Гимназия № 3»"] and expected[-1] == "МБОУ «СОШ № 19»"
+    client = client_for(operator)
+    listed = [o.full_name for o in client.get(reverse("registry:organization-list")).context["page"]]
+    assert listed == expected
+    down = client.get(reverse("registry:organization-list") + "?o=-name").context["page"]
+    assert [o.full_name for o in down] == expected[::-1]
+
+    campaign = make_campaign(coordinator, municipality)
+    campaign_open(user=coordinator, campaign=campaign)
+    detail = reverse("monitoring:campaign-detail", args=[campaign.pk])
+    page = client_for(coordinator).get(detail).context["page"]
+    assert [s.organization.full_name for s in page] == expected

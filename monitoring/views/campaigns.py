@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 from common import tables
 from common.formats import ru_date
+from common.natural import natural
 from monitoring import campaigns as svc
 from monitoring import forms, rights, selectors
 from monitoring import indicators as ind
@@ -142,8 +143,8 @@ CAMPAIGN_COLUMNS = [  # common/tables.py; the territory and the completeness are
     tables.Column("deadline", "Срок сдачи", ("deadline",)),
 ]
 SUBMISSION_COLUMNS = [
-    tables.Column("organization", "Организация", ("organization__full_name",)),
-    tables.Column("municipality", "Муниципалитет", ("municipality__name",)),
+    tables.Column("organization", "Организация", (natural("organization__full_name"),)),
+    tables.Column("municipality", "Муниципалитет", (natural("municipality__name"),)),
     tables.Column("status", "Статус", ("status",)),
     tables.Column("submitted", "Отправлен", ("submitted_at",)),
     tables.Column("on_time", "Срок", ("on_time",)),
@@ -464,7 +465,7 @@ def _submissions_page(request, campaign, user, municipalities):
             rows = rows.filter(municipality=filter_form.cleaned_data["municipality"])
         if filter_form.cleaned_data["status"]:
             rows = rows.filter(status=filter_form.cleaned_data["status"])
-    rows = rows.order_by("municipality__name", "organization__full_name", "pk")
+    rows = rows.order_by(natural("municipality__name"), natural("organization__full_name"), "pk")
     table = tables.sorted_page(
         request=request, queryset=rows, columns=SUBMISSION_COLUMNS, page_size=PAGE_SIZE
     )

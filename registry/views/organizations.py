@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from common import tables
 from common.downloads import shorten_file_name
 from common.filters import int_param
+from common.natural import natural
 from registry import access, export_jobs, selectors
 from registry import organizations as services
 from registry.forms.organizations import (
@@ -89,8 +90,8 @@ def _card_url(organization: Organization, anchor: str = "") -> str:
 
 ORGANIZATION_COLUMNS = [  # common/tables.py
     tables.Column("code", "Код ОО", ("code",)),
-    tables.Column("name", "Наименование", ("full_name",)),
-    tables.Column("municipality", "Муниципалитет", ("municipality__name",)),
+    tables.Column("name", "Наименование", (natural("full_name"),)),
+    tables.Column("municipality", "Муниципалитет", (natural("municipality__name"),)),
     tables.Column("type", "Тип", ("org_type",)),
     tables.Column("low_results", "ШНОР", ("is_low_results",)),
     tables.Column("regulation", "Положение на сайте", ("regulation_published",)),
@@ -102,7 +103,7 @@ def organization_list(request):
     today = timezone.localdate()
     organizations = services.organizations_with_flags(
         queryset=access.scoped(request.user, Organization.objects.select_related("municipality")), today=today
-    ).order_by("municipality__name", "full_name", "pk")
+    ).order_by(natural("municipality__name"), natural("full_name"), "pk")
     filterset = OrganizationFilter(request.GET, organizations, user=request.user)
     if request.GET.get("format") == "xlsx":
         return _export(
