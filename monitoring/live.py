@@ -88,6 +88,12 @@ def applies(indicator, level: str) -> bool:
     return RANKS[level] >= RANKS[indicator.level]
 
 
+def campaign_only(indicator) -> bool:
+    """An indicator of a campaign's answers (R6: those that reported ÷ targets): the registry has none,
+    so it is not in the live default (asked for by code, every organization has «answered»)."""
+    return ind.SUBMITTED in (indicator.numerator, indicator.denominator)
+
+
 def _value(indicator, sums: dict[str, ind.FigureSums], organizations: int, as_of) -> LiveValue:
     counts = ind.aggregate_value(indicator, sums, responded=organizations, expected=organizations)
     return LiveValue(
@@ -116,8 +122,9 @@ def live_indicators(
     At most one of ``region`` / ``municipality``. None: the country's row and one per region; a
     region: its row and one per municipality; a municipality: its row and one per organization
     counted. ``indicators``: Indicator rows or codes (default: the active catalogue applicable at
-    the territory's level); each row holds only the indicators applicable at its own level.
-    ``org_types``: the organizations counted (default: a campaign's, ``default_org_types``).
+    the territory's level, without the campaigns' own, ``campaign_only``); each row holds only the
+    indicators applicable at its own level. ``org_types``: the organizations counted (default: a
+    campaign's, ``default_org_types``). Unknown codes raise ``ValueError``.
     """
     if region is not None and municipality is not None:
         raise ValueError("live_indicators(): give a region or a municipality, not both")
@@ -175,7 +182,7 @@ def live_indicators(
 def _chosen(indicators, level: str) -> list:
     if indicators is None:
         rows = Indicator.objects.filter(is_active=True).order_by("sort_order", "code")
-        return [i for i in rows if applies(i, level)]
+        return [i for i in rows if applies(i, level) and not campaign_only(i)]
     items = list(indicators)
     codes = [i for i in items if isinstance(i, str)]
     found = {i.code: i for i in Indicator.objects.filter(code__in=codes)} if codes else {}

@@ -108,8 +108,9 @@ def test_the_default_catalogue_and_the_country(small_region, region):
     assert report.total.level == live.COUNTRY and report.total.pk is None
     assert [row.pk for row in report.rows] == [region.pk]
     codes = [i.code for i in report.indicators]
-    assert {"F1", "F3", "F7", "R6", "R9"} <= set(codes)
-    assert report.total.values["R6"].counts.text() == "5 из 5, 100\xa0%"
+    assert {"F1", "F3", "F7", "R7", "R9"} <= set(codes)
+    assert "R6" not in codes  # a campaign's answers: the registry has none
+    assert report.total.values["F7"].counts.text() == "2 из 5, 40\xa0%"
 
 
 def test_a_past_date_excludes_pairs_started_later(small_region, region):
