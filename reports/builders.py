@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from common.formats import ru_date
 from common.text import natural_key
+from monitoring import indicators as monitoring_indicators
+from monitoring import live, timing
 from monitoring import selectors as monitoring_selectors
-from monitoring import timing
 from monitoring.models import Campaign, RoadMap, RoadMapEvent
 from registry import selectors as registry_selectors
 from registry.models import (
@@ -270,10 +271,69 @@ def build_roadmap_report(report: Report) -> dict:
 # ---------------------------------------------------------------- monitoring
 
 
+def registry_source(as_of: datetime.date) -> str:
+    return f"по данным реестра на {ru_date(as_of)}"
+
+
+def _registry_figures(report: Report) -> dict:
+    """The catalogue from the live registry on the report's date (``monitoring.live``), shaped as a
+    campaign's figures with ``registry`` set: every school of the territory counted, no completeness."""
+    as_of = report.as_of or timezone.localdate()
+    if report.municipality_id:
+        live_report = live.live_indicators(municipality=report.municipality, as_of=as_of)
+    else:
+        live_report = live.live_indicators(region=report.region, as_of=as_of)
+    total = live_report.total
+    indicators = [
+        {
+            "code": i.code,
+            "name": i.name,
+            "unit": i.unit,
+            "numerator": total.values[i.code].numerator,
+            "denominator": total.values[i.code].denominator,
+            "target": str(i.target_value) if i.target_value is not None else None,
+            "comparison": i.target_comparison,
+            "light": monitoring_indicators.traffic_light(i, total.values[i.code].counts),
+        }
+        for i in live_report.indicators
+    ]
+    rows = [
+        {
+            "code": row.code,
+            "name": row.name,
+            "organizations": row.organizations,
+            "values": [
+                [row.values[i.code].numerator, row.values[i.code].denominator]
+                if i.code in row.values
+                else None
+                for i in live_report.indicators
+            ],
+        }
+        for row in live_report.rows
+    ]
+    return {
+        "registry": True,
+        "source": registry_source(as_of),
+        "title": "Мониторинг реализации целевой модели наставничества",
+        "territory": total.name,
+        "as_of": ru_date(as_of),
+        "org_types": [Organization.OrgType(t).label for t in live_report.org_types],
+        "expected": total.organizations,
+        "submitted": total.organizations,
+        "by_municipality": [] if report.municipality_id else rows,
+        "schools": rows if report.municipality_id else [],
+        "indicators": indicators,
+        "ranking": {},
+    }
+
+
 def build_monitoring_report(report: Report) -> dict:
     """Seed 002: the order, basis, goal, methods, participants and the indicators with their counts;
-    an appendix with every organization's answer (the region's 340 rows)."""
+    an appendix with every organization's answer (the region's 340 rows). Without a campaign: the
+    live registry on the report's date (``_registry_figures``)."""
     campaign = report.campaign
+    if campaign is None:
+        return {"campaign": _registry_figures(report), "organizations": []}
     data = {
         "campaign": {
             **_campaign_figures(campaign, report),

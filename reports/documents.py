@@ -188,11 +188,88 @@ def campaign_subject(title: str) -> str:
 
 
 def monitoring_report_title(data: dict) -> str:
+    if data["campaign"].get("registry"):
+        return "Аналитический отчёт о реализации целевой модели наставничества " + data["campaign"]["source"]
     return "Аналитический отчёт о результатах мониторинга " + campaign_subject(data["campaign"]["title"])
+
+
+def compose_registry_report(data: dict, fields: dict) -> list[dict]:
+    """The monitoring report without a campaign: the live registry on a date (builders._registry_figures).
+    Its source is said under the title and in every table's caption, where a campaign's name and
+    completeness would be."""
+    figures = data["campaign"]
+    source, count = figures["source"], figures["expected"]
+    blocks = [heading(fields["title"], 1)]
+    blocks.append(
+        para(
+            f"Источник данных — реестр наставничества, {source}: наставнические пары, контингент, "
+            "курсы повышения квалификации и документы, внесённые образовательными организациями; "
+            "мониторинг по этой территории не проводился или не указан."
+        )
+    )
+    noun = plural(
+        count, "образовательная организация", "образовательные организации", "образовательных организаций"
+    )
+    blocks.append(
+        para(f"Учтены {count} {noun} ({', '.join(figures['org_types'])}): {data['territory']['name']}.")
+    )
+    blocks.append(heading(f"Показатели {source}"))
+    indicators = figures["indicators"]
+    blocks.append(items([f"{i['name']} — {indicator_text(i)}" for i in indicators]))
+    shares = [i for i in indicators if i["denominator"]]
+    if shares:
+        blocks.append(
+            chart(
+                f"Показатели {source}",
+                [
+                    (
+                        i["name"],
+                        pct(i["numerator"], i["denominator"]),
+                        share(i["numerator"], i["denominator"]),
+                    )
+                    for i in shares
+                ],  # fmt: skip
+                unit="%",
+            )
+        )
+    by_municipality = bool(figures["by_municipality"])
+    rows = figures["by_municipality"] or figures["schools"]
+    if rows:
+        codes = [i["code"] for i in indicators]
+        width = 60 // max(1, len(codes))  # the widths add up to 100 (the table's layout is fixed)
+        columns = [("№", 6, "right"), ("Муниципалитет", 24, "left"), ("Организаций", 10, "right")]
+        if not by_municipality:
+            columns = [("№", 6, "right"), ("Организация", 34, "left")]
+        columns += [(code, width, "right") for code in codes]
+
+        def cells(r, values):
+            counted = [r["organizations"]] if by_municipality else []
+            return counted + [
+                "—" if v is None else (str(v[0]) if v[1] is None else share(v[0], v[1])) for v in values
+            ]
+
+        table_rows = [row(n, r["name"], *cells(r, r["values"])) for n, r in enumerate(rows, 1)]
+        total = [[i["numerator"], i["denominator"]] for i in indicators]
+        table_rows.append(row("", "Итого", *cells({"organizations": count}, total), kind="total"))
+        what = "по муниципалитетам" if by_municipality else "по организациям"
+        blocks.append(heading(f"Показатели {what}"))
+        blocks.append(
+            table(
+                columns,
+                table_rows,
+                caption=f"Источник: реестр, {source}. Показатели: "
+                + "; ".join(f"{i['code']} — {i['name']}" for i in indicators),
+            )
+        )
+    blocks += narrative_blocks(fields, recommendations_title="Рекомендации")
+    blocks += signature(fields, prefix="")
+    return blocks
 
 
 def compose_monitoring_report(data: dict, fields: dict) -> list[dict]:
     campaign = data["campaign"]
+    if campaign.get("registry"):
+        return compose_registry_report(data, fields)
     blocks: list[dict] = []
     if campaign["basis_number"] or campaign["basis_title"]:
         # The order that opened the campaign (seed 002, «ПРИКАЗ № 16»).

@@ -14,7 +14,7 @@ from .sources import ReportError, resolve
 # these, so nobody fills in a field the kind ignores.
 KIND_FIELDS = {
     Kind.ROADMAP_NOTE: ("municipality", "organization", "roadmap"),
-    Kind.MONITORING_REPORT: ("municipality", "campaign"),
+    Kind.MONITORING_REPORT: ("municipality", "campaign", "as_of"),
     Kind.ROADMAP_REPORT: ("municipality", "roadmap"),
     Kind.SCHOOL_NOTE: ("organization", "roadmap", "as_of"),
 }
@@ -59,7 +59,10 @@ class NewReportForm(PlainTextMixin, forms.Form):
         label="Реестр на дату",
         required=False,
         input_formats=["%d.%m.%Y", "%Y-%m-%d"],
-        help_text="ДД.ММ.ГГГГ; пусто — сегодня (для справки ОО без дорожной карты).",
+        help_text=(
+            "ДД.ММ.ГГГГ; пусто — сегодня (для справки ОО без дорожной карты; аналитический отчёт без "
+            "даты строится по последнему завершённому мониторингу, а если его нет — по реестру)."
+        ),
     )
 
     def __init__(self, *args, user, kind, **kwargs):

@@ -35,7 +35,7 @@ def _execution_sentence(execution: dict) -> str:
 def _campaign_sentences(campaign: dict) -> tuple[list[str], list[str]]:
     conclusions, recommendations = [], []
     expected, submitted = campaign["expected"], campaign["submitted"]
-    if expected:
+    if expected and not campaign.get("registry"):  # the live registry has no completeness
         sentence = (
             f"В мониторинге «{campaign['title']}» приняли участие {submitted} из {expected} "
             + plural(expected, "организации", "организаций", "организаций")

@@ -133,7 +133,9 @@ def resolve(
         report.region = municipality.region
 
     _refuse_school_level(report)
-    if kind in CAMPAIGN_KINDS:
+    if kind in CAMPAIGN_KINDS and not as_of:
+        # A date asks for the live registry; without one a finished campaign is the default, and the
+        # registry as of today where the territory has none (docs/architecture.md §8).
         report.campaign = _campaign(user, report, campaign)
     if kind in ROADMAP_KINDS or (kind == Kind.SCHOOL_NOTE and roadmap):
         report.roadmap = _roadmap(user, report, roadmap)
@@ -161,8 +163,9 @@ def _refuse_school_level(report: Report) -> None:
         )
 
 
-def _campaign(user, report: Report, value) -> Campaign:
-    """A finished campaign covering the report's territory (by default: its latest one)."""
+def _campaign(user, report: Report, value) -> Campaign | None:
+    """A finished campaign covering the report's territory (by default: its latest one; None when it
+    has none, and the report reads the live registry)."""
     campaigns = _visible(user, Campaign.objects.select_related("region", "municipality"))
     if report.municipality_id:
         campaigns = campaigns.filter(
@@ -180,7 +183,7 @@ def _campaign(user, report: Report, value) -> Campaign:
             own = finished.filter(municipality=report.municipality).order_by("-as_of_date", "-pk").first()
         campaign = own or finished.order_by("-as_of_date", "-pk").first()
         if campaign is None:
-            raise ReportError("Нет завершённого мониторинга для этой территории: укажите мониторинг.")
+            return None
     else:
         campaign = _in_scope(user, campaigns, value, "Мониторинг")
     if campaign.status not in Campaign.FINISHED:

@@ -893,7 +893,7 @@ def test_the_confirmation_is_refused_to_who_may_not_publish(client_for, reports,
     "kind, shown",
     [
         (Kind.ROADMAP_NOTE, {"municipality", "organization", "roadmap"}),
-        (Kind.MONITORING_REPORT, {"municipality", "campaign"}),
+        (Kind.MONITORING_REPORT, {"municipality", "campaign", "as_of"}),
         (Kind.ROADMAP_REPORT, {"municipality", "roadmap"}),
         (Kind.SCHOOL_NOTE, {"organization", "roadmap", "as_of"}),
     ],
