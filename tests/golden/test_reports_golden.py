@@ -37,7 +37,7 @@ from PIL import Image
 from common.formats import parse_ru_date
 from monitoring.models import Campaign, RoadMap, RoadMapEvent, SubmissionValue
 from registry.demo import CURATOR_SCHOOL_CODE, OKTYABRSKY_CODE
-from reports import builders, documents, narrative, render, services
+from reports import builders, documents, narrative, render, services, unbroken
 from reports.demo import BRYANSK_TITLE_START, SCHOOL_NOTE_AS_OF, SMOLENSK_TITLE_START
 from reports.models import Kind, Report, ReportFile
 from reports.sources import resolve
@@ -544,7 +544,9 @@ def test_docx_holds_the_tables_of_the_document(docs, renders, kind):
             assert len(word_row._tr.tc_lst) == 1 and word_row._tr.tc_lst[0].grid_span == width
             assert [c.text for c in cells] == row["cells"]
         else:
-            assert [c.text for c in cells] == (row["cells"] + [""] * width)[:width]
+            # Figures unbroken (reports.unbroken): «10‑11» with U+2011, a range «a–b», «67 %».
+            expected = [unbroken.text(c) for c in (row["cells"] + [""] * width)[:width]]
+            assert [c.text for c in cells] == expected
     assert word.core_properties.title == document["title"]
     assert word.sections[0].header.paragraphs[0].text == document["running_header"]
 

@@ -212,7 +212,7 @@ def test_signature_prefix_can_be_changed_or_dropped():
     assert "директор П. П. Петров" in texts
 
 
-def test_running_header_and_page_number_field(opened):
+def test_running_header_and_page_n_of_m_fields(opened):
     section = opened.sections[0]
     header = section.header.paragraphs[0]
     assert header.text == "Справка о наставничестве, 2024 год"
@@ -220,12 +220,14 @@ def test_running_header_and_page_number_field(opened):
     assert header.runs[0].font.size == Pt(9)
     footer = section.footer.paragraphs[0]
     assert footer.alignment == WD_ALIGN_PARAGRAPH.CENTER
-    assert footer._p.xpath(".//w:instrText")[0].text.strip() == "PAGE"
+    # «стр. N из M», like the PDF's page footer: PAGE, then NUMPAGES.
+    assert [i.text.strip() for i in footer._p.xpath(".//w:instrText")] == ["PAGE", "NUMPAGES"]
     assert [f.get(qn("w:fldCharType")) for f in footer._p.xpath(".//w:fldChar")] == [
         "begin",
         "separate",
         "end",
-    ]
+    ] * 2
+    assert footer.text == "стр. 1 из 1"  # the fields' cached values; Word recomputes them
 
 
 def test_core_properties_and_no_stray_metadata(opened, rendered):
