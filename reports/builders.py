@@ -8,7 +8,7 @@ Dates are written «16.12.2022». Every figure comes from the selectors of ``reg
 
 import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from common.formats import ru_date
@@ -16,7 +16,7 @@ from common.text import natural_key
 from monitoring import indicators as monitoring_indicators
 from monitoring import live, timing
 from monitoring import selectors as monitoring_selectors
-from monitoring.models import Campaign, RoadMap, RoadMapEvent
+from monitoring.models import Campaign, RoadMap, RoadMapEvent, Submission, SubmissionValue
 from registry import selectors as registry_selectors
 from registry.models import (
     BaseMembership,
@@ -355,6 +355,7 @@ def build_monitoring_report(report: Report) -> dict:
     organizations = sorted(
         organizations, key=lambda o: (natural_key(o.municipality_name), natural_key(o.name))
     )
+    data["reconciliation"] = _reconciliation(campaign, report)
     data["organizations"] = [
         {
             "code": o.code,
@@ -370,6 +371,51 @@ def build_monitoring_report(report: Report) -> dict:
         for o in organizations
     ]
     return data
+
+
+def _reconciliation(campaign: Campaign, report: Report) -> list[dict]:
+    """The figures a school reported otherwise than the registry said when the campaign opened
+    (``SubmissionValue.registry_value``), with the difference and the school's comment: a school that
+    reports 12 pairs and registered 9 is «+3». Only the schools that answered (sent or accepted). Two
+    queries."""
+    values = SubmissionValue.objects.filter(
+        submission__campaign=campaign,
+        submission__status__in=Submission.RESPONDED,
+        registry_value__isnull=False,
+        value__isnull=False,
+    ).exclude(value=F("registry_value"))
+    if report.municipality_id:
+        values = values.filter(submission__municipality=report.municipality)
+    rows = values.values_list(
+        "submission__organization__short_name",
+        "submission__organization__full_name",
+        "submission__municipality__name",
+        "figure",
+        "value",
+        "registry_value",
+        "comment",
+    )
+    if not rows:
+        return []
+    figures = monitoring_indicators.catalogue()
+    order = {code: n for n, code in enumerate(figures)}
+    result = [
+        {
+            "organization": short or full,
+            "municipality": municipality,
+            "figure": figures[code].name if code in figures else code,
+            "order": order.get(code, len(order)),
+            "reported": value,
+            "registry": registry,
+            "difference": value - registry,
+            "comment": comment.strip(),
+        }
+        for short, full, municipality, code, value, registry, comment in rows
+    ]
+    result.sort(key=lambda r: (natural_key(r["municipality"]), natural_key(r["organization"]), r["order"]))
+    for row in result:
+        del row["order"]
+    return result
 
 
 # ---------------------------------------------------------------- one school

@@ -374,6 +374,40 @@ def compose_monitoring_report(data: dict, fields: dict) -> list[dict]:
                 unit="%",
             )
         )
+    reconciliation = data.get("reconciliation") or []  # versions frozen before it have none
+    if reconciliation:
+        blocks.append(heading("Сверка с данными реестра"))
+        blocks.append(
+            para(
+                "Организации, указавшие в отчёте значения, которые отличаются от данных реестра "
+                "на дату начала мониторинга; разница — отчёт минус реестр."
+            )
+        )
+        blocks.append(
+            table(
+                [
+                    ("Организация", 20, "left"),
+                    ("Муниципалитет", 14, "left"),
+                    ("Показатель", 20, "left"),
+                    ("В отчёте", 9, "right"),
+                    ("В реестре", 9, "right"),
+                    ("Разница", 9, "right"),
+                    ("Комментарий организации", 19, "left"),
+                ],  # fmt: skip
+                [
+                    row(
+                        r["organization"],
+                        r["municipality"],
+                        r["figure"],
+                        r["reported"],
+                        r["registry"],
+                        f"{r['difference']:+d}".replace("-", "\u2212"),
+                        r["comment"] or "—",
+                    )
+                    for r in reconciliation
+                ],
+            )
+        )
     blocks += narrative_blocks(fields, recommendations_title="Рекомендации")
     blocks += signature(fields, prefix="")
     organizations = data["organizations"]
@@ -419,6 +453,8 @@ def compose_roadmap_report(data: dict, fields: dict) -> list[dict]:
         rows.append(group(direction["name"] or "Без направления"))
         for e in direction["events"]:
             result = e["result"] or e["status_label"]
+            if e["participants"] is not None:
+                result += f"\nучастников: {e['participants']}"
             if e["links"]:
                 result += "\n" + e["links"]
             rows.append(row(e["number"], e["title"], e["audience"], e["timing"], result))

@@ -3,7 +3,7 @@
 ``render(document) -> bytes`` turns the shared document model (see ``reports.documents``) into a Word
 file laid out like a Russian official paper: A4 portrait, margins left 3 cm / right 1.5 cm / top and
 bottom 2 cm, Times New Roman 14 pt (12 pt in tables), justified paragraphs with a 1.25 cm first-line
-indent, a running header and a centred page number in the footer.
+indent, a running header and «стр. N из M» centred in the footer (PAGE and NUMPAGES fields).
 
 Every value in the model is plain text: it goes into ``<w:t>`` nodes (escaped by lxml), never parsed.
 Lists are plain paragraphs with "1) " / "– " prefixes, so no numbering definitions are involved.
@@ -28,7 +28,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 from docx.table import _Cell
 
-from reports import charts
+from reports import charts, unbroken
 
 AUTHOR = "Портал «Наставничество»"
 FONT = "Times New Roman"
@@ -209,8 +209,15 @@ def _setup_section(doc, running_header: str) -> None:
 
 
 def _add_page_field(paragraph) -> None:
-    """A PAGE field as fldChar runs (begin / instrText / separate / cached "1" / end)."""
+    """«стр. N из M» as in the PDF: PAGE and NUMPAGES fields (fldChar runs: begin / instrText /
+    separate / cached value / end); Word fills both in when it lays the document out."""
+    _add_text(paragraph, "стр. ", size=TABLE_SIZE)
+    _add_field(paragraph, "PAGE")
+    _add_text(paragraph, " из ", size=TABLE_SIZE)
+    _add_field(paragraph, "NUMPAGES")
 
+
+def _add_field(paragraph, instruction: str) -> None:
     def run_with(child):
         run = paragraph.add_run()
         run.font.size = TABLE_SIZE
@@ -221,7 +228,7 @@ def _add_page_field(paragraph) -> None:
     run_with(begin)
     instr = OxmlElement("w:instrText")
     instr.set(qn("xml:space"), "preserve")
-    instr.text = " PAGE "
+    instr.text = f" {instruction} "
     run_with(instr)
     separate = OxmlElement("w:fldChar")
     separate.set(qn("w:fldCharType"), "separate")
@@ -381,7 +388,9 @@ class _Writer:
             if align != WD_ALIGN_PARAGRAPH.LEFT:
                 paragraph.alignment = align
             if text:
-                _add_text(paragraph, text, bold=bold)
+                # Figures and date ranges: no-break hyphens and spaces, a range's en dash the only
+                # place a line may break (reports.unbroken; the PDF does the same with spans).
+                _add_text(paragraph, unbroken.text(text), bold=bold)
         return row
 
     def _group_row(self, table, text: str, span: int) -> None:

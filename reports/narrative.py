@@ -1,8 +1,9 @@
 """Draft «Выводы» and «Рекомендации» written from a report's figures (docs/architecture.md §8).
 
 The draft names what the figures show — the forms that lag, the municipalities with the lowest
-completeness, the events not done — and the operator edits it before publishing. Conclusions are
-paragraphs separated by a blank line; recommendations one per line.
+completeness and those with the lowest shares of each indicator, the events not done — and the
+operator edits it before publishing. Conclusions are paragraphs separated by a blank line;
+recommendations one per line.
 """
 
 from common.formats import plural, share, share_of
@@ -20,6 +21,41 @@ def _weakest(by_municipality: list[dict]) -> list[dict]:
     below = [r for r in by_municipality if r["expected"] and r["submitted"] < r["expected"]]
     below.sort(key=lambda r: (r["submitted"] / r["expected"], r["name"]))
     return below[:WEAKEST]
+
+
+def _weakest_by_share(campaign: dict, indicator: dict) -> list[dict]:
+    """The municipalities with the lowest share of ``indicator`` (the highest for a «не более»
+    target), from the campaign's ranking; none when fewer than two municipalities have a share."""
+    rows = [r for r in (campaign.get("ranking") or {}).get(indicator["code"], []) if r["denominator"]]
+    if len(rows) < 2:
+        return []
+    sign = -1 if indicator.get("comparison") == "lte" else 1
+    rows = sorted(rows, key=lambda r: (sign * r["numerator"] / r["denominator"], r["name"]))
+    return rows[:WEAKEST]
+
+
+def _share_sentences(campaign: dict) -> tuple[list[str], list[str]]:
+    """«Наименьшие значения показателя «…»: A (5 %), B (7,1 %) и C (10 %).» for each share of the
+    campaign, and one recommendation naming every municipality so named."""
+    conclusions, named = [], []
+    for indicator in campaign["indicators"]:
+        if indicator["unit"] == "count":
+            continue
+        weakest = _weakest_by_share(campaign, indicator)
+        if not weakest:
+            continue
+        texts = [f"{r['name']} ({share(r['numerator'], r['denominator'])})" for r in weakest]
+        what = "Наибольшие" if indicator.get("comparison") == "lte" else "Наименьшие"
+        conclusions.append(f"{what} значения показателя «{indicator['name']}»: {_join(texts)}.")
+        named += [r["name"] for r in weakest if r["name"] not in named]
+    recommendations = []
+    if named:
+        recommendations.append(
+            "Оказать методическую помощь муниципалитетам с наименьшими значениями показателей: "
+            + _join(named)
+            + "."
+        )
+    return conclusions, recommendations
 
 
 def _execution_sentence(execution: dict) -> str:
@@ -114,6 +150,9 @@ def draft(kind: str, data: dict) -> dict:
         campaign = data["campaign"]
         c, r = _campaign_sentences(campaign)
         conclusions += c
+        by_share, r_share = _share_sentences(campaign)
+        conclusions += by_share
+        r += r_share
         lagging = _lagging_forms(campaign["indicators"])
         if len(lagging) > 1:
             low = lagging[0]

@@ -20,7 +20,7 @@ from django.template.loader import get_template, render_to_string
 from common.downloads import shorten_file_name
 from common.text import HIDDEN, printable
 
-from . import charts
+from . import charts, unbroken
 from .models import Format
 
 STYLESHEET = "reports/report.css"
@@ -54,7 +54,11 @@ def _view(document: dict, *, preview_rows: int | None = None) -> dict:
             hidden = 0
             if preview_rows is not None and len(rows) > preview_rows:
                 rows, hidden = rows[:preview_rows], len(rows) - preview_rows
-            rows = [{**r, "view": list(zip(r["cells"], aligns, strict=False))} for r in rows]
+            # Figures and date ranges unbroken inside a cell (reports.unbroken); the rest escaped.
+            rows = [
+                {**r, "view": list(zip([unbroken.html(c) for c in r["cells"]], aligns, strict=False))}
+                for r in rows
+            ]
             block = {**block, "shown_rows": rows, "hidden_rows": hidden}
         blocks.append(block)
     return {**document, "blocks": blocks}
@@ -123,7 +127,7 @@ def render(document: dict, fmt: str, *, created=None, progress=None) -> tuple[by
 #: module and its helpers, and the libraries that lay out, draw and write the files.
 RENDERER_TEMPLATES = ("reports/document.html", "reports/_blocks.html")
 RENDERER_STATIC = (STYLESHEET,)
-RENDERER_MODULES = ("render.py", "pdf.py", "docx.py", "charts.py")
+RENDERER_MODULES = ("render.py", "pdf.py", "docx.py", "charts.py", "unbroken.py")
 RENDERER_LIBRARIES = ("weasyprint", "pydyf", "matplotlib", "python-docx")
 
 

@@ -24,6 +24,7 @@ import io
 import re
 import shutil
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import docx
@@ -31,13 +32,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Count, Sum
 from django.utils import timezone
 from PIL import Image
 
-from common.formats import parse_ru_date
-from monitoring.models import Campaign, RoadMap, RoadMapEvent, SubmissionValue
+from common.formats import parse_ru_date, share
+from monitoring.demo import SMOLENSK_SITE_CHECK
+from monitoring.models import Campaign, Indicator, RoadMap, RoadMapEvent, SubmissionValue
 from registry.demo import CURATOR_SCHOOL_CODE, OKTYABRSKY_CODE
-from reports import builders, documents, narrative, render, services
+from reports import builders, documents, narrative, render, services, unbroken
 from reports.demo import BRYANSK_TITLE_START, SCHOOL_NOTE_AS_OF, SMOLENSK_TITLE_START
 from reports.models import Kind, Report, ReportFile
 from reports.sources import resolve
@@ -190,13 +193,16 @@ class _TextParser(html.parser.HTMLParser):
         super().__init__()
         self.parts, self.skip = [], 0
 
+    # A figure's <span class="fig"> (reports.unbroken) is inline: «1.2.» stays «1.2.», not «1.2 .».
+    INLINE = ("span",)
+
     def handle_starttag(self, tag, attrs):
         self.skip += tag in ("style", "script", "title")
-        self.parts.append(" ")
+        self.parts.append("" if tag in self.INLINE else " ")
 
     def handle_endtag(self, tag):
         self.skip -= tag in ("style", "script", "title")
-        self.parts.append(" ")
+        self.parts.append("" if tag in self.INLINE else " ")
 
     def handle_data(self, data):
         if not self.skip:
@@ -544,7 +550,9 @@ def test_docx_holds_the_tables_of_the_document(docs, renders, kind):
             assert len(word_row._tr.tc_lst) == 1 and word_row._tr.tc_lst[0].grid_span == width
             assert [c.text for c in cells] == row["cells"]
         else:
-            assert [c.text for c in cells] == (row["cells"] + [""] * width)[:width]
+            # Figures unbroken (reports.unbroken): «10‑11» with U+2011, a range «a–b», «67 %».
+            expected = [unbroken.text(c) for c in (row["cells"] + [""] * width)[:width]]
+            assert [c.text for c in cells] == expected
     assert word.core_properties.title == document["title"]
     assert word.sections[0].header.paragraphs[0].text == document["running_header"]
 
@@ -758,3 +766,38 @@ def test_build_report_refuses_an_impossible_date(demo, tmp_path):
         tmp_path, Kind.SCHOOL_NOTE, "--organization", CURATOR_SCHOOL_CODE, "--as-of", "31.02.2020"
     )
     assert "31.02.2020" in str(error) and "ДД.ММ.ГГГГ" in str(error)
+
+
+# ---------------------------------------------------------------- the draft names the weakest
+
+
+def test_the_draft_names_the_municipalities_with_the_lowest_shares_of_the_site_check(demo):
+    """Seed 003, 2.5 on the demo region: the draft of the region's monitoring report names the three
+    municipalities with the lowest share of schools with the «положение» on their site (R7), counted
+    here straight from the schools' answers, and recommends them the methodists' help."""
+    campaign = Campaign.objects.get(municipality__isnull=True, title=SMOLENSK_SITE_CHECK["title"])
+    report = resolve(user("operator"), Kind.MONITORING_REPORT, campaign=campaign)
+    draft = narrative.draft(Kind.MONITORING_REPORT, builders.build(report))
+    answers = (
+        SubmissionValue.objects.filter(submission__campaign=campaign, figure="regulation_on_site")
+        .values("submission__municipality__name")
+        .annotate(yes=Sum("value"), schools=Count("submission"))
+    )
+    by_share = sorted(
+        (Fraction(a["yes"], a["schools"]), a["submission__municipality__name"], a["yes"], a["schools"])
+        for a in answers
+    )
+    assert len(by_share) > 3 and by_share[0][0] < by_share[-1][0]  # the shares differ
+    weakest = by_share[:3]
+    names = [f"{name} ({share(yes, schools)})" for _, name, yes, schools in weakest]
+    r7 = Indicator.objects.get(code="R7").name
+    assert (
+        f"Наименьшие значения показателя «{r7}»: {names[0]}, {names[1]} и {names[2]}." in draft["conclusions"]
+    )
+    a, b, c = (name for _, name, _, _ in weakest)
+    assert (
+        f"Оказать методическую помощь муниципалитетам с наименьшими значениями показателей: {a}, {b} и {c}."
+        in draft["recommendations"].split("\n")
+    )
+    # Completeness names nobody: every school of the site check answered.
+    assert "Наименьшая полнота" not in draft["conclusions"]

@@ -140,9 +140,10 @@ def test_table_cells_in_order_with_group_header_and_total(opened):
     rows = [[cell.text for cell in row.cells] for row in table.rows]
     assert rows[0] == ["№", "Организация", "Дата", "Доля"]
     assert rows[1] == [GROUP] * 4  # merged across all columns
-    assert rows[2] == ["1", "МБОУ «СОШ № 1» <b>жирно</b>", "16.12.2022", "1 %"]
-    assert rows[51] == ["50", "МБОУ «СОШ № 50» <b>жирно</b>", "16.12.2022", "50 %"]
-    assert rows[52] == ["", "Итого", "", "67 %"]
+    # A share's space is a no-break one in a cell (reports.unbroken): «1 %» never splits.
+    assert rows[2] == ["1", "МБОУ «СОШ № 1» <b>жирно</b>", "16.12.2022", "1\xa0%"]
+    assert rows[51] == ["50", "МБОУ «СОШ № 50» <b>жирно</b>", "16.12.2022", "50\xa0%"]
+    assert rows[52] == ["", "Итого", "", "67\xa0%"]
     assert len(rows) == 1 + 1 + 50 + 1
 
     header, group, first, total = table.rows[0], table.rows[1], table.rows[2], table.rows[52]
@@ -212,7 +213,7 @@ def test_signature_prefix_can_be_changed_or_dropped():
     assert "директор П. П. Петров" in texts
 
 
-def test_running_header_and_page_number_field(opened):
+def test_running_header_and_page_n_of_m_fields(opened):
     section = opened.sections[0]
     header = section.header.paragraphs[0]
     assert header.text == "Справка о наставничестве, 2024 год"
@@ -220,12 +221,14 @@ def test_running_header_and_page_number_field(opened):
     assert header.runs[0].font.size == Pt(9)
     footer = section.footer.paragraphs[0]
     assert footer.alignment == WD_ALIGN_PARAGRAPH.CENTER
-    assert footer._p.xpath(".//w:instrText")[0].text.strip() == "PAGE"
+    # «стр. N из M», like the PDF's page footer: PAGE, then NUMPAGES.
+    assert [i.text.strip() for i in footer._p.xpath(".//w:instrText")] == ["PAGE", "NUMPAGES"]
     assert [f.get(qn("w:fldCharType")) for f in footer._p.xpath(".//w:fldChar")] == [
         "begin",
         "separate",
         "end",
-    ]
+    ] * 2
+    assert footer.text == "стр. 1 из 1"  # the fields' cached values; Word recomputes them
 
 
 def test_core_properties_and_no_stray_metadata(opened, rendered):
