@@ -181,6 +181,15 @@ def closed_campaign(coordinator, curator, municipality, school, neighbour_school
     return svc.campaign_close(user=coordinator, campaign=campaign)
 
 
+def test_the_campaign_forms_catalogue_names_targets_with_their_sources(client_for, coordinator):
+    body = client_for(coordinator).get(reverse("monitoring:campaign-create")).content.decode()
+    assert (
+        "F3. Доля учителей — молодых специалистов (стаж до 3 лет), вошедших в программы наставничества "
+        "в роли наставляемого — целевое значение не менее 70\xa0% (целевое значение региона)"
+    ) in body.replace("&nbsp;", "\xa0")
+    assert "F2. Доля обучающихся в возрасте 15–19 лет" in body and "F4. Доля предприятий" in body
+
+
 def test_the_campaign_page_shows_target_and_source(client_for, coordinator, closed_campaign):
     body = client_for(coordinator).get(reverse("monitoring:campaign-detail", args=[closed_campaign.pk]))
     body = body.content.decode()
