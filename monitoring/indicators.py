@@ -370,7 +370,7 @@ def registry_values(
     are distinct pupils and college students mentoring in the organization's pairs; F4's employers
     are the organizations of type «работодатель» among ``organizations``, each providing mentors
     when a person of it (or itself) mentors in a pair counted on the date, in any organization.
-    At most ten queries, each one GROUP BY (or one row per employer) over all the organizations.
+    At most eleven queries, each one GROUP BY (or one row per employer) over all the organizations.
     """
     wanted = set(codes)
     result: dict[tuple[int, str], tuple[int | None, str]] = {}
@@ -401,22 +401,38 @@ def registry_values(
                 if code in wanted:
                     result[(row["organization"], code)] = (row[column], "")
 
-    across_forms = {"student_mentees_10_plus", YOUNG_MENTEES, "student_mentors_15_19"} & wanted
+    across_forms = {"student_mentees_10_plus", YOUNG_MENTEES} & wanted
     if across_forms:
-        aggregates = {
-            "student_mentees_10_plus": Count(
-                "mentee_person", distinct=True, filter=student_mentee_aged_at_least(10, as_of)
-            ),
-            YOUNG_MENTEES: Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
-        }
-        if "student_mentors_15_19" in wanted:  # the only one that joins the mentors' birth dates
-            aggregates["student_mentors_15_19"] = Count(
-                "mentor_person", distinct=True, filter=student_mentor_aged(*MENTOR_AGES, as_of)
+        rows = (
+            links.values("organization")
+            .annotate(
+                student_mentees_10_plus=Count(
+                    "mentee_person", distinct=True, filter=student_mentee_aged_at_least(10, as_of)
+                ),
+                young=Count("mentee_person", distinct=True, filter=YOUNG_SPECIALIST_MENTEE),
             )
-        rows = links.values("organization").annotate(**aggregates).order_by()
+            .order_by()
+        )
         for row in rows:
-            for code in across_forms:
-                result[(row["organization"], code)] = (row[code], "")
+            if "student_mentees_10_plus" in wanted:
+                result[(row["organization"], "student_mentees_10_plus")] = (
+                    row["student_mentees_10_plus"],
+                    "",
+                )
+            if YOUNG_MENTEES in wanted:
+                result[(row["organization"], YOUNG_MENTEES)] = (row["young"], "")
+
+    if "student_mentors_15_19" in wanted:
+        # A query of its own: the links carry no mentor's birth date, so only the pupils' links
+        # (``mentor_category``, a copy) join the people; the query above stays without the join.
+        rows = (
+            links.filter(student_mentor_aged(*MENTOR_AGES, as_of))
+            .values("organization")
+            .annotate(n=Count("mentor_person", distinct=True))
+            .order_by()
+        )
+        for row in rows:
+            result[(row["organization"], "student_mentors_15_19")] = (row["n"], "")
 
     if wanted & EMPLOYER_FIGURES:
         mentoring = links_as_of(None, as_of).filter(

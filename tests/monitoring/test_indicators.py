@@ -273,8 +273,8 @@ def test_registry_values_as_of_the_campaign_date(region, school, neighbour_schoo
     codes = [code for code, figure in figures.items() if figure.per_organization]
     organizations = Organization.objects.filter(pk__in=[school.pk, neighbour_school.pk]).values("pk")
     # One GROUP BY per family of figures; the surveys' one finds no closed round (a second reads its answers);
-    # the pairs' plans (R15) add one, the employers (F4) one.
-    with django_assert_num_queries(9):
+    # the pairs' plans (R15) add one, the pupil mentors aged 15–19 (F2) one, the employers (F4) one.
+    with django_assert_num_queries(10):
         known = ind.registry_values(as_of=as_of, organizations=organizations, codes=codes, figures=figures)
     mine = {code: value for (org, code), (value, _url) in known.items() if org == school.pk}
     assert mine == {
