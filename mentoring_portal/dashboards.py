@@ -202,6 +202,13 @@ class Share:
         sign = "≤" if self.indicator.target_comparison == "lte" else "≥"
         return f"{sign} {formats.share(int(self.indicator.target_value), 100, 0)}"
 
+    @property
+    def target_source(self) -> str:
+        """Where the target comes from (docs/domain.md §6): shown beside it."""
+        if self.indicator is None or self.indicator.target_value is None:
+            return ""
+        return self.indicator.target_source
+
 
 # What each share counts: (key, label, numerator, denominator, indicator code, list, list filter).
 SHARES = [

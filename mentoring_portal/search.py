@@ -3,7 +3,8 @@
 
 Names are compared folded (``common.text.fold``: lower case, «ё» as «е») against the stored
 ``search_name`` columns, so SQLite and PostgreSQL find the same rows, and PostgreSQL's trigram indexes
-serve the ``LIKE '%…%'``. Titles of documents have no folded copy: they are compared
+serve the ``LIKE '%…%'``; normative documents' titles are folded so too (``search_name``, registry
+migration 0020). Titles of practices, road maps and reports have no folded copy: they are compared
 case-insensitively (on SQLite also for Cyrillic, through the variants of ``title_q``).
 
 Every kind is one query through ``registry.access.scoped``, at most ``PER_KIND + 1`` rows shown (the
@@ -266,7 +267,7 @@ def _reports(user, query: str) -> Group:
 
 
 def _documents(user, query: str) -> Group:
-    documents = access.scoped(user, NormativeDocument.objects.filter(title_q("title", query)))
+    documents = access.scoped(user, NormativeDocument.objects.filter(name_q("", fold(query))))
     rows, more = _cut(list(documents.select_related("organization").order_by("-date", "-pk")[: PER_KIND + 1]))
     hits = []
     for d in rows:

@@ -77,6 +77,7 @@ class IndicatorAdmin(AdminOnlyWriteMixin, ScopedAdmin):
         "denominator",
         "denominator_basis",
         "target_value",
+        "target_source",
         "is_active",
     ]
     list_filter = ["unit", "level", "denominator_basis", "is_federal", "is_active"]

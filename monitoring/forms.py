@@ -26,7 +26,12 @@ def text_field(label: str, *, rows: int | None = None, required: bool = False, *
 
 class IndicatorChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.code}. {obj.name}"
+        """The catalogue as the campaign form offers it: a target with its source (docs/domain.md §6)."""
+        label = f"{obj.code}. {obj.name}"
+        if obj.target_text:
+            source = f" ({obj.target_source})" if obj.target_source else ""
+            label += f" — целевое значение {obj.target_text}{source}"
+        return label
 
 
 class CampaignForm(PlainTextMixin, forms.Form):

@@ -21,7 +21,7 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, Max, Q, Sum
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Sum
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce
 
@@ -86,6 +86,21 @@ FIXED = [
     ),
     Figure(YOUNG_MENTEES, "Молодых специалистов в роли наставляемого (все формы)", bound="young_specialists"),
     Figure("trained_teachers", "Педагогов, прошедших КПК по наставничеству", bound="teachers"),
+    # F2 (docs/domain.md §6): pupils and college students aged 15–19 on the date who mentor; the
+    # headcount has no 15–19 column, so they are divided by the pupils from 10.
+    Figure(
+        "student_mentors_15_19",
+        "Обучающихся 15–19 лет в роли наставника (все формы)",
+        bound="students_10_plus",
+    ),
+    # F4: an employer (organization of type «работодатель») counts 1 in ``employers`` and 1 in
+    # ``employers_with_mentors`` when one of its people (or itself) mentors in a pair counted on the date.
+    Figure("employers", "Работодателей (организаций типа «работодатель»)"),
+    Figure(
+        "employers_with_mentors",
+        "Работодателей, предоставивших наставников",
+        bound="employers",
+    ),
     Figure("target_model", "Целевая модель наставничества внедрена", kind=YES_NO),
     Figure(
         "regulation_on_site",
@@ -119,7 +134,27 @@ PLAN_FIGURES = frozenset({"plans_high_deficits", "plan_support_hours"})
 # Seed 003, 1.3: a regional methodist is paid for accompanying a plan «из расчета 5 часов на 1
 # программу»; a plan whose hours are not filled counts these five.
 PLAN_HOURS_DEFAULT = 5
+EMPLOYER_FIGURES = frozenset({"employers", "employers_with_mentors"})
+# F2's ages: at least 15 and at most 19 years old on the date.
+MENTOR_AGES = (15, 19)
+STUDENT_CATEGORIES = (Category.STUDENT, Category.COLLEGE_STUDENT)
 SURVEY_FIGURES = frozenset({"mentees_surveyed", "mentees_satisfied", "mentors_surveyed", "mentors_satisfied"})
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def student_mentor_aged(youngest: int, oldest: int, as_of: datetime.date) -> Q:
+    """Links whose mentor is a pupil or a college student ``youngest``–``oldest`` years old on ``as_of``."""
+    return Q(
+        mentor_category__in=STUDENT_CATEGORIES,
+        mentor_person__birth_date__lte=_years_before(as_of, youngest),
+        mentor_person__birth_date__gt=_years_before(as_of, oldest + 1),
+    )
 
 
 def _bound_for(categories) -> str | None:
@@ -331,8 +366,11 @@ def registry_values(
     whose period meets ``period`` (the campaign's; by default the school year of ``as_of`` up to
     it); an organization no round covers is absent, and types them. The plans' figures (R15) count
     the plans of the pairs counted on the date that have a supervising methodist of the regional
-    register, and their hours (``PLAN_HOURS_DEFAULT`` where not filled). At most nine queries,
-    each one GROUP BY over all the organizations.
+    register, and their hours (``PLAN_HOURS_DEFAULT`` where not filled). F2's mentors aged 15–19
+    are distinct pupils and college students mentoring in the organization's pairs; F4's employers
+    are the organizations of type «работодатель» among ``organizations``, each providing mentors
+    when a person of it (or itself) mentors in a pair counted on the date, in any organization.
+    At most eleven queries, each one GROUP BY (or one row per employer) over all the organizations.
     """
     wanted = set(codes)
     result: dict[tuple[int, str], tuple[int | None, str]] = {}
@@ -383,6 +421,31 @@ def registry_values(
                 )
             if YOUNG_MENTEES in wanted:
                 result[(row["organization"], YOUNG_MENTEES)] = (row["young"], "")
+
+    if "student_mentors_15_19" in wanted:
+        # A query of its own: the links carry no mentor's birth date, so only the pupils' links
+        # (``mentor_category``, a copy) join the people; the query above stays without the join.
+        rows = (
+            links.filter(student_mentor_aged(*MENTOR_AGES, as_of))
+            .values("organization")
+            .annotate(n=Count("mentor_person", distinct=True))
+            .order_by()
+        )
+        for row in rows:
+            result[(row["organization"], "student_mentors_15_19")] = (row["n"], "")
+
+    if wanted & EMPLOYER_FIGURES:
+        mentoring = links_as_of(None, as_of).filter(
+            Q(mentor_person__organization=OuterRef("pk")) | Q(mentor_organization=OuterRef("pk"))
+        )
+        employers = Organization.objects.filter(
+            pk__in=organizations, org_type=Organization.OrgType.EMPLOYER
+        ).annotate(provides=Exists(mentoring))
+        for pk, provides in employers.values_list("pk", "provides"):
+            if "employers" in wanted:
+                result[(pk, "employers")] = (1, "")
+            if "employers_with_mentors" in wanted:
+                result[(pk, "employers_with_mentors")] = (int(provides), "")
 
     if "trained_teachers" in wanted:
         rows = (
@@ -447,7 +510,14 @@ def registry_values(
 
 # Figures whose absence in ``registry_values`` means 0: the registry knows of no such mentorship.
 ZERO_WHEN_ABSENT_PREFIXES = (f"{MENTORS}:", f"{MENTEES}:", f"{YOUNG_MENTEES}:")
-ZERO_WHEN_ABSENT = {"student_mentees_10_plus", YOUNG_MENTEES, "trained_teachers", *PLAN_FIGURES}
+ZERO_WHEN_ABSENT = {
+    "student_mentees_10_plus",
+    YOUNG_MENTEES,
+    "trained_teachers",
+    *PLAN_FIGURES,
+    "student_mentors_15_19",
+    *EMPLOYER_FIGURES,  # an organization that is not an employer counts 0 of 0
+}
 
 
 def registry_default(code: str, figure: Figure) -> int | None:

@@ -9,6 +9,7 @@ state are named database constraints (``monitoring_<model>_<rule>``).
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -292,6 +293,15 @@ class Indicator(models.Model):
         blank=True,
         help_text="Для доли — в процентах",
     )
+    target_source = models.CharField(
+        "источник целевого значения",
+        max_length=500,
+        blank=True,
+        help_text=(
+            "Документ, устанавливающий целевое значение: федеральный проект, распоряжение, региональная "
+            "программа; «целевое значение региона», если документ не указан"
+        ),
+    )
     target_comparison = models.CharField(
         "целевое значение достигнуто, если значение",
         max_length=3,
@@ -328,6 +338,13 @@ class Indicator(models.Model):
     def __str__(self):
         return f"{self.code}. {self.name}"
 
+    @property
+    def target_text(self) -> str:
+        """«не менее 70 %», «не более 5»; "" without a target."""
+        return target_text(
+            target=self.target_value, comparison=self.target_comparison, is_count=self.unit == self.Unit.COUNT
+        )
+
     DEFINITION_FIELDS = ("unit", "numerator", "denominator", "denominator_basis")
 
     # The formula's check belongs to the indicator catalogue (``monitoring.indicators.check_definition``),
@@ -347,6 +364,17 @@ class Indicator(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+def target_text(*, target, comparison: str, is_count: bool) -> str:
+    """An indicator's target in words (docs/domain.md §6): «не менее 70 %»; "" without one.
+
+    Also for the reports' stored data, where the target is a string of the Decimal."""
+    if target is None or target == "":
+        return ""
+    number = f"{Decimal(str(target)).normalize():f}".replace(".", ",")
+    sign = Indicator.Comparison(comparison).label if comparison in Indicator.Comparison.values else ""
+    return f"{sign} {number}" + ("" if is_count else "\u00a0%")
 
 
 def default_org_types() -> list[str]:

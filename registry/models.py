@@ -1048,6 +1048,11 @@ class NormativeDocument(models.Model):
     number = models.CharField("номер", max_length=50, blank=True)
     date = models.DateField("дата")
     title = models.CharField("наименование", max_length=1000)
+    # common.text.fold(title): what the header search compares (docs/architecture.md §4.1), kept by
+    # save() (documents are written one by one: the organization's page, the admin, the demo).
+    search_name = models.CharField(
+        "наименование для поиска", max_length=1000, default="", db_default="", editable=False
+    )
     file = models.FileField("файл", upload_to="documents/%Y/", blank=True)
     site_url = models.URLField("ссылка на сайте", blank=True, max_length=500)
     published_on_site = models.BooleanField("размещён на сайте", default=False)
@@ -1077,6 +1082,11 @@ class NormativeDocument(models.Model):
     def __str__(self):
         number = f" №\u00a0{self.number}" if self.number else ""
         return f"{self.get_doc_type_display()} от {self.date:%d.%m.%Y}{number} «{self.title}»"
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(self.title)
+        kwargs["update_fields"] = with_search_name(kwargs.get("update_fields"), ("title",))
+        super().save(*args, **kwargs)
 
     def clean(self):
         if (

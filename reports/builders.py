@@ -158,6 +158,7 @@ def _campaign_figures(campaign: Campaign, report: Report) -> dict:
                 "denominator": value.denominator if value else None,
                 "target": str(indicator.target_value) if indicator.target_value is not None else None,
                 "comparison": indicator.target_comparison,
+                "target_source": indicator.target_source,
                 "light": indicator_report.light(indicator.code, total_indicators)
                 if total_indicators
                 else None,

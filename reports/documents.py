@@ -6,6 +6,7 @@ text and tables by construction. Every share is written here from its counts: «
 """
 
 from common.formats import plural, share, share_of
+from monitoring.models import target_text
 
 from .models import Kind
 
@@ -100,6 +101,19 @@ def indicator_text(indicator: dict) -> str:
         return str(indicator["numerator"])
     numerator, denominator = indicator["numerator"], indicator["denominator"]
     return f"{share(numerator, denominator)} ({numerator} из {denominator})"
+
+
+def target_note(indicator: dict) -> str:
+    """«; целевое значение — не менее 70 % (источник)»; "" without a target (older data: no source)."""
+    text = target_text(
+        target=indicator.get("target"),
+        comparison=indicator.get("comparison", ""),
+        is_count=indicator.get("unit") == "count",
+    )
+    if not text:
+        return ""
+    source = indicator.get("target_source", "")
+    return f"; целевое значение — {text}" + (f" ({source})" if source else "")
 
 
 # ---------------------------------------------------------------- seed 000
@@ -325,7 +339,7 @@ def compose_monitoring_report(data: dict, fields: dict) -> list[dict]:
     )
     blocks.append(heading("Результаты мониторинга"))
     indicators = campaign["indicators"]
-    blocks.append(items([f"{i['name']} — {indicator_text(i)}" for i in indicators]))
+    blocks.append(items([f"{i['name']} — {indicator_text(i)}{target_note(i)}" for i in indicators]))
     shares = [i for i in indicators if i["denominator"]]
     if shares:
         blocks.append(

@@ -53,7 +53,9 @@ def test_the_seeded_catalogue_is_sound():
     indicators = list(Indicator.objects.all())
     assert [i.code for i in indicators] == [
         "F1",
+        "F2",
         "F3",
+        "F4",
         "F5",
         "F6",
         "F7",
@@ -73,6 +75,16 @@ def test_the_seeded_catalogue_is_sound():
     assert (by_code["R7"].denominator, by_code["R7"].denominator_basis) == ("organizations", "targets")
     assert (by_code["R4"].numerator, by_code["R4"].denominator) == ("mentors:student_student", "students")
     assert by_code["F1"].target_value == Decimal(70)
+    # Every target has its source (docs/domain.md §6); docs/ name none for F3 and R6.
+    assert {i.code: i.target_source for i in indicators if i.target_value is not None} == {
+        "F1": by_code["F1"].target_source,
+        "F3": "целевое значение региона",
+        "R6": "целевое значение региона",
+    }
+    assert by_code["F1"].target_source.startswith("Федеральный проект «Современная школа»")
+    f2 = by_code["F2"]
+    assert (f2.numerator, f2.denominator) == ("student_mentors_15_19", "students_10_plus")
+    assert (by_code["F4"].numerator, by_code["F4"].denominator) == ("employers_with_mentors", "employers")
 
 
 @pytest.mark.parametrize(
@@ -261,8 +273,8 @@ def test_registry_values_as_of_the_campaign_date(region, school, neighbour_schoo
     codes = [code for code, figure in figures.items() if figure.per_organization]
     organizations = Organization.objects.filter(pk__in=[school.pk, neighbour_school.pk]).values("pk")
     # One GROUP BY per family of figures; the surveys' one finds no closed round (a second reads its answers);
-    # the pairs' plans (R15) add one.
-    with django_assert_num_queries(8):
+    # the pairs' plans (R15) add one, the pupil mentors aged 15–19 (F2) one, the employers (F4) one.
+    with django_assert_num_queries(10):
         known = ind.registry_values(as_of=as_of, organizations=organizations, codes=codes, figures=figures)
     mine = {code: value for (org, code), (value, _url) in known.items() if org == school.pk}
     assert mine == {
@@ -279,6 +291,7 @@ def test_registry_values_as_of_the_campaign_date(region, school, neighbour_schoo
         "mentors:student_student": 1,
         "mentees:student_student": 2,
         "student_mentees_10_plus": 1,
+        "student_mentors_15_19": 1,  # the pupil mentor born 01.01.2007, 15 on the date
         "young_specialist_mentees": 3,
         "trained_teachers": 1,
         "target_model": 1,
