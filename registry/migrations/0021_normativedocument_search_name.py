@@ -45,7 +45,7 @@ def drop_trigram_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0019_mentorship_list_index")]
+    dependencies = [("registry", "0020_natural_collation")]
 
     operations = [
         migrations.AddField(
