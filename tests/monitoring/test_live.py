@@ -139,12 +139,12 @@ def test_a_constant_number_of_queries(region, municipality, django_assert_max_nu
                 f.make_mentorship(organization=school)
 
     grow(1)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         small = live.live_indicators(region=region, as_of=AS_OF)
     grow(4)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         big = live.live_indicators(region=region, as_of=AS_OF)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         live.live_indicators(municipality=municipality, as_of=AS_OF)
     assert len(big.rows) == len(small.rows) + 4
 
