@@ -23,6 +23,7 @@ from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
+from monitoring import live
 from monitoring import selectors as monitoring_selectors
 from monitoring.models import Campaign, Submission
 from registry.models import Municipality, Region
@@ -292,17 +293,37 @@ def live_indicators(
 ):
     place = _territory(request, territory)
     day = _as_of(as_of)
-    _format(fmt)
+    _format(fmt)  # every parameter checked before the figures are computed
+    _integer(limit, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    _integer(offset, "offset", 0, 0, MAX_OFFSET)
     rows = _live_rows(place, day)
     return _listing(request, rows, INDICATOR_COLUMNS, "indicators", limit, offset, fmt)
 
 
 def _live_rows(place: tokens.Territory, day: datetime.date) -> list[dict]:
-    raise ApiError(
-        503,
-        "Показатели по данным реестра на дату пока не рассчитываются.",
-        "Live-registry indicators are not available yet.",
+    """``monitoring.live``: the territory's row, then one per territory (a municipality: one per
+    school) directly under it, each with the indicators that apply at its level."""
+    report = live.live_indicators(
+        region=place.region if place.level == "region" else None,
+        municipality=place.municipality if place.level == "municipality" else None,
+        as_of=day,
     )
+    return [
+        {
+            "indicator": value.code,
+            "name": value.name,
+            "territory": row.code or tokens.COUNTRY_CODE,
+            "territory_name": row.name,
+            "level": row.level,
+            "numerator": value.numerator,
+            "denominator": value.denominator,
+            "value": float(value.value) if value.value is not None else None,
+            "unit": value.unit,
+            "as_of": value.as_of.isoformat(),
+        }
+        for row in report.all_rows()
+        for value in row.values.values()
+    ]
 
 
 # ---------------------------------------------------------------- campaigns

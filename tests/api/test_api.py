@@ -315,6 +315,93 @@ def test_live_indicators_never_reach_a_neighbours_territory(client, world):
         assert "не найдена среди доступных ключу" in response.json()["error"]["ru"]
 
 
+@pytest.fixture
+def registry(world, school, neighbour_school, other_school):
+    """Teachers and «учитель – учитель» pairs on 16.12.2022: R1 = mentors ÷ teachers."""
+    for org, teachers, pairs in ((school, 20, 2), (neighbour_school, 30, 1), (other_school, 10, 3)):
+        f.make_headcount(organization=org, teachers=teachers, young_specialists=5)
+        for _ in range(pairs):
+            f.make_mentorship(organization=org)
+    foreign_school = f.make_organization(municipality=world["foreign_municipality"])
+    f.make_headcount(organization=foreign_school, teachers=7, young_specialists=1)
+    for _ in range(4):
+        f.make_mentorship(organization=foreign_school)
+    return world
+
+
+def _r1(rows):
+    return {
+        row["territory"]: (row["numerator"], row["denominator"]) for row in rows if row["indicator"] == "R1"
+    }
+
+
+def test_live_indicators_of_a_region_and_each_municipality(client, registry, django_assert_max_num_queries):
+    region, m1, m2 = registry["region"], registry["municipality"], registry["other_municipality"]
+    secret = key(region=region)
+    with django_assert_max_num_queries(16):  # the key, last use, live_indicators' fixed set, the log
+        response = get(client, "/api/v1/indicators/", secret, as_of="2022-12-16", limit="1000")
+    rows = response.json()["results"]
+    assert _r1(rows) == {region.code: (6, 60), m1.code: (3, 50), m2.code: (3, 10)}
+    first = next(row for row in rows if row["indicator"] == "R1" and row["territory"] == region.code)
+    assert first == {
+        "indicator": "R1",
+        "name": first["name"],
+        "territory": region.code,
+        "territory_name": region.name,
+        "level": "region",
+        "numerator": 6,
+        "denominator": 60,
+        "value": 10.0,
+        "unit": "share",
+        "as_of": "2022-12-16",
+    }
+    assert registry["foreign_region"].code not in response.content.decode()
+    assert registry["foreign_municipality"].code not in response.content.decode()
+
+
+def test_live_indicators_of_a_municipality_the_country_and_as_csv(client, registry, school, neighbour_school):
+    m1 = registry["municipality"]
+    rows = get(client, "/api/v1/indicators/", key(municipality=m1), as_of="2022-12-16", limit="1000").json()
+    assert _r1(rows["results"]) == {m1.code: (3, 50), school.code: (2, 20), neighbour_school.code: (1, 30)}
+    country = get(client, "/api/v1/indicators/", key(), territory="RU", as_of="2022-12-16", limit="1000")
+    assert _r1(country.json()["results"]) == {
+        "RU": (10, 67),
+        registry["region"].code: (6, 60),
+        registry["foreign_region"].code: (4, 7),
+    }
+    response = get(
+        client, "/api/v1/indicators/", key(region=registry["region"]), as_of="2022-12-16", format="csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == [
+        "indicator",
+        "name",
+        "territory",
+        "territory_name",
+        "level",
+        "numerator",
+        "denominator",
+        "value",
+        "unit",
+        "as_of",
+    ]
+    assert {(r["territory"], r["numerator"], r["denominator"]) for r in rows if r["indicator"] == "R1"} == {
+        (registry["region"].code, "6", "60"),
+        (m1.code, "3", "50"),
+        (registry["other_municipality"].code, "3", "10"),
+    }
+
+
+def test_live_indicators_default_to_the_keys_territory_and_today(client, registry):
+    rows = get(client, "/api/v1/indicators/", key(municipality=registry["other_municipality"])).json()[
+        "results"
+    ]
+    assert {row["as_of"] for row in rows} == {timezone.localdate().isoformat()}
+    assert {row["territory"] for row in rows if row["level"] == "municipality"} == {
+        registry["other_municipality"].code
+    }
+
+
 # ---------------------------------------------------------------- campaigns
 
 
