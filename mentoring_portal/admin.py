@@ -49,7 +49,7 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Keys of the API for other systems (docs/architecture.md «API»): listed with their territory and
+    """Keys of the API for other systems (docs/architecture.md §13): listed with their territory and
     expiry, revoked by an action. They are created by ``manage.py create_api_token``, which prints the
     secret once; the admin never shows it (only the hash is stored)."""
 

@@ -117,7 +117,7 @@ class LoginFailure(models.Model):
 
 
 class ApiToken(models.Model):
-    """A key of the read-only API (``mentoring_portal.api``, docs/architecture.md «API»).
+    """A key of the read-only API (``mentoring_portal.api``, docs/architecture.md §13).
 
     It belongs to a territory: a region, a municipality, or neither (a federal system's key that sees
     the whole country). Only the sha256 of the secret is stored; the secret itself is printed once by

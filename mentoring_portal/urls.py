@@ -22,6 +22,6 @@ urlpatterns = [
     path("survey/", include("monitoring.survey_urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
-    # The read-only API for other systems (docs/architecture.md «API»): its own key, not a session.
+    # The read-only API for other systems (docs/architecture.md §13): its own key, not a session.
     path("api/v1/", api.urls),
 ]

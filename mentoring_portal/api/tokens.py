@@ -1,4 +1,4 @@
-"""API keys and the territories they reach (docs/architecture.md «API», docs/reliability.md #API).
+"""API keys and the territories they reach (docs/architecture.md §13, docs/reliability.md §2 «API keys»).
 
 A key is a random 32-byte secret; the database keeps only its sha256 (``ApiToken.secret_hash``) and
 its first characters (``prefix``), so a copy of the database opens nothing. A key belongs to a

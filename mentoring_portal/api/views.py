@@ -1,4 +1,4 @@
-"""The read-only API under /api/v1/ (docs/architecture.md «API»), built with django-ninja.
+"""The read-only API under /api/v1/ (docs/architecture.md §13), built with django-ninja.
 
 Every answer is an aggregate of a territory inside the key's (``tokens.territory_in_scope``), never
 a person. Lists are paged (``limit``/``offset``, ``next``/``previous`` links) and come as CSV with

@@ -1,4 +1,4 @@
-"""The read-only API /api/v1/ (docs/architecture.md «API», docs/reliability.md «API keys»).
+"""The read-only API /api/v1/ (docs/architecture.md §13, docs/reliability.md §2 «API keys»).
 
 Every endpoint is called with a key of the territory and with a neighbour's key (another
 municipality, another region): the neighbour gets 404 for the foreign territory or campaign and

@@ -1,5 +1,5 @@
 """``create_api_token --name NAME --territory CODE_OR_NAME [--days N]``: a key of the read-only API
-(docs/architecture.md «API»). The secret is printed alone on the last line, once: the database
+(docs/architecture.md §13). The secret is printed alone on the last line, once: the database
 keeps only its hash. ``--territory RU`` (or «Российская Федерация») gives a country-wide key."""
 
 import datetime
