@@ -499,6 +499,7 @@ def test_a_neighbours_key_gets_404_for_foreign_campaigns_and_never_their_figures
     response = get(client, municipal, secret, territory=world["municipality"].code)
     assert response.status_code == 404 and response.json()["error"]["parameter"] == "territory"
     assert get(client, "/api/v1/campaigns/999999/indicators/", secret).status_code == 404
+    assert get(client, f"/api/v1/campaigns/{10**20}/indicators/", secret).status_code == 404
     assert (
         client.get("/api/v1/campaigns/abc/indicators/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
         == 404
@@ -530,3 +531,29 @@ def test_the_schema_is_json_listing_every_path_and_needs_no_key(client):
     parameters = {p["name"] for p in schema["paths"]["/api/v1/indicators/"]["get"]["parameters"]}
     assert {"territory", "as_of", "limit", "offset", "format"} <= parameters
     assert client.get("/api/v1/docs").status_code == 404  # no docs UI loading scripts from a CDN
+
+
+# ---------------------------------------------------------------- the admin
+
+
+def test_the_admin_lists_keys_with_expiry_and_revokes_them_never_showing_a_secret(
+    client_for, admin_user, world
+):
+    expires = timezone.now() + datetime.timedelta(days=10)
+    token, secret = tokens.token_create(
+        name="Региональная система", region=world["region"], expires_at=expires
+    )
+    client = client_for(admin_user)
+    page = client.get("/admin/mentoring_portal/apitoken/").content.decode()
+    assert "Региональная система" in page and world["region"].name in page and "действует" in page
+    assert timezone.localtime(expires).strftime("%d.%m.%Y") in page or str(expires.year) in page
+    assert secret not in page and token.secret_hash not in page
+    assert secret not in client.get(f"/admin/mentoring_portal/apitoken/{token.pk}/change/").content.decode()
+    assert client.get("/admin/mentoring_portal/apitoken/add/").status_code == 403
+    response = client.post(
+        "/admin/mentoring_portal/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+    assert "Отозвано ключей: 1." in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert get(client_for(admin_user), "/api/v1/territories/", secret).status_code == 401
