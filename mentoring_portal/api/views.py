@@ -360,7 +360,7 @@ def _campaign(request, campaign_id: int) -> Campaign:
     if campaign is None:
         raise ApiError(
             404,
-            f"Мониторинг № {campaign_id} не найден среди доступных ключу.",
+            f"Мониторинг №\xa0{campaign_id} не найден среди доступных ключу.",
             f"No campaign {campaign_id} within the token's reach.",
             "id",
         )
@@ -450,7 +450,7 @@ def campaign_indicators(
     if not in_campaign:
         raise ApiError(
             404,
-            f"Территория с кодом «{place.code}» не входит в мониторинг № {campaign.pk}.",
+            f"Территория с кодом «{place.code}» не входит в мониторинг №\xa0{campaign.pk}.",
             f"Territory '{place.code}' is not part of campaign {campaign.pk}.",
             "territory",
         )
