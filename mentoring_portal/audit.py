@@ -156,6 +156,8 @@ def record(request, response) -> AccessLogEntry | None:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return None  # no view answered (an unknown path): nothing was accessed
+    if match.namespace == "api":
+        return _api_call(request, response)
     denied_model = getattr(request, "_audit_scope_denied", None)
     rule = _rule(request, match, response)
     if denied_model is not None or response.status_code == 403:
@@ -179,6 +181,21 @@ def record(request, response) -> AccessLogEntry | None:
         object_type=object_type,
         object_id=object_id,
         details=details,
+        status=response.status_code,
+    )
+
+
+def _api_call(request, response) -> AccessLogEntry:
+    """Every call of the API (mentoring_portal.api), refused ones included: the key's name and
+    prefix (never its secret), the path with its parameters, the status."""
+    token = getattr(request, "api_token", None)
+    return write(
+        request,
+        Action.API,
+        username=f"API: {token.name}"[:150] if token is not None else "",
+        object_type="api",
+        object_id=token.prefix if token is not None else "",
+        details=escape_controls(request.get_full_path())[:MAX_DETAILS],
         status=response.status_code,
     )
 

@@ -13,9 +13,10 @@ DELETE for everybody, raw SQL included. The one UPDATE let through is the databa
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
-from registry.models import UserScope
+from registry.models import Municipality, Region, UserScope
 
 
 class AppendOnlyError(Exception):
@@ -38,6 +39,8 @@ class AccessLogEntry(models.Model):
         # checking the password, during the slowdown or the address lock.
         IP_THROTTLED = "ip_throttled", "замедление входа с адреса"
         IP_LOCKED = "ip_locked", "блокировка адреса"
+        # A call of the read-only API (mentoring_portal.api): the key's name, the path, the status.
+        API = "api", "обращение внешней системы"
 
     timestamp = models.DateTimeField("когда", default=timezone.now)
     user = models.ForeignKey(
@@ -111,3 +114,66 @@ class LoginFailure(models.Model):
 
     def __str__(self):
         return f"{self.address} · {self.name or '—'} · {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiToken(models.Model):
+    """A key of the read-only API (``mentoring_portal.api``, docs/architecture.md §13).
+
+    It belongs to a territory: a region, a municipality, or neither (a federal system's key that sees
+    the whole country). Only the sha256 of the secret is stored; the secret itself is printed once by
+    ``create_api_token`` and never again. ``prefix`` (the secret's first characters) tells keys apart
+    in the admin and the access log.
+    """
+
+    PREFIX_LENGTH = 8
+
+    name = models.CharField("название", max_length=100, unique=True, help_text="Кто пользуется ключом")
+    region = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name="регион"
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="муниципалитет",
+    )
+    prefix = models.CharField("начало ключа", max_length=PREFIX_LENGTH, editable=False)
+    secret_hash = models.CharField("хеш ключа (sha256)", max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("создан", default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="кем создан",
+        editable=False,
+    )
+    expires_at = models.DateTimeField("действует до", null=True, blank=True, help_text="Пусто — бессрочно")
+    revoked_at = models.DateTimeField("отозван", null=True, blank=True)
+    last_used_at = models.DateTimeField("последнее обращение", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "ключ доступа внешней системы"
+        verbose_name_plural = "ключи доступа внешних систем"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(region__isnull=True) | Q(municipality__isnull=True),
+                name="apitoken_one_territory",
+                violation_error_message="Ключ принадлежит региону или муниципалитету, не обоим сразу.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def territory_label(self) -> str:
+        return str(self.municipality or self.region or "Российская Федерация")
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -299,6 +299,10 @@ CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 # changes with any change of the rows they count (docs/architecture.md §12); 0 counts every time.
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "600"))
 
+# The read-only API (mentoring_portal.api): calls a minute one key may make; beyond it 429 with
+# Retry-After (counted in the cache, per process with the default local-memory cache).
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
+
 # Content-Security-Policy (django-csp): our own scripts, styles, images and fonts only; no inline
 # script or style, no plugins, no framing.
 CONTENT_SECURITY_POLICY = {

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import search_page, security, views
+from .api.views import api
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -21,4 +22,6 @@ urlpatterns = [
     path("survey/", include("monitoring.survey_urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
+    # The read-only API for other systems (docs/architecture.md §13): its own key, not a session.
+    path("api/v1/", api.urls),
 ]

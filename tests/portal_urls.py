@@ -25,6 +25,8 @@ def url_patterns(resolver=None, namespace="", admin=False):
         if isinstance(pattern, URLResolver):
             if pattern.app_name == "admin" and not admin:
                 continue
+            if pattern.namespace == "api":
+                continue  # the API: a key, not a session; JSON, not pages (tests/api/)
             inner = f"{pattern.namespace}:" if pattern.namespace else ""
             yield from url_patterns(pattern, namespace + inner, admin)
         elif isinstance(pattern, URLPattern) and pattern.name:

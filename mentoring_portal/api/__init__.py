@@ -1,0 +1,1 @@
+"""The read-only API for other systems under /api/v1/ (docs/architecture.md §13)."""
