@@ -338,7 +338,7 @@ def _r1(rows):
 def test_live_indicators_of_a_region_and_each_municipality(client, registry, django_assert_max_num_queries):
     region, m1, m2 = registry["region"], registry["municipality"], registry["other_municipality"]
     secret = key(region=region)
-    with django_assert_max_num_queries(16):  # the key, last use, live_indicators' fixed set, the log
+    with django_assert_max_num_queries(17):  # the key, last use, live_indicators' fixed set, the log
         response = get(client, "/api/v1/indicators/", secret, as_of="2022-12-16", limit="1000")
     rows = response.json()["results"]
     assert _r1(rows) == {region.code: (6, 60), m1.code: (3, 50), m2.code: (3, 10)}
