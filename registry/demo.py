@@ -1134,6 +1134,7 @@ class DemoBuilder:
                     "municipality": None,
                     "region": None,
                     "person": None,
+                    "email_confirmed_at": timezone.now(),  # the demo's accounts are not asked
                     **territory,
                 },
             )

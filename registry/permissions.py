@@ -82,6 +82,16 @@ PAGES: dict[str, Page] = {
     "second-factor": Page(
         "a signed-in admin whose session is not yet verified; anyone else is sent on", statuses=_same(302)
     ),
+    # the personal calendar (mentoring_portal.calendar): the page makes the secret, the feed needs no login
+    "calendar": Page(
+        "any user with a role (a mentor too); POST makes a new secret feed URL; a user without a role 403",
+        TERRITORY | {MENTOR},
+    ),
+    "calendar-feed": Page(
+        "everyone, no login: the secret in the URL is the key; an unknown, replaced or malformed one 404",
+        public=True,
+        statuses=_same(404),
+    ),
     # the header search (mentoring_portal.search): every kind of row through access.scoped
     "search": Page("any signed-in user but a mentor; rows scoped, pupils by name as in the lists", STAFF),
     # organizations
@@ -434,6 +444,12 @@ PAGES: dict[str, Page] = {
     ),
     "monitoring:roadmap-detail": Page(
         "whoever's scope holds the map's owner, admin; others 404", TERRITORY, "monitoring.roadmap"
+    ),
+    "monitoring:roadmap-calendar": Page(
+        "as roadmap-detail: the map's dated events as .ics",
+        TERRITORY,
+        "monitoring.roadmap",
+        audit=Audit(EXPORT, "monitoring.roadmap"),
     ),
     "monitoring:roadmap-edit": Page(
         "the owner's own level (operator: region map, coordinator: municipality map, curator: school map), "
