@@ -1172,6 +1172,7 @@ class DemoBuilder:
                 "municipality": None,
                 "region": None,
                 "person": person,
+                "email_confirmed_at": timezone.now(),  # the demo's accounts are not asked
             },
         )
         return ("mentor", UserScope.Role.MENTOR.label, f"{person.full_name}, {school}")
