@@ -92,6 +92,7 @@ PAGES: dict[str, Page] = {
     "password-reset-confirm": Page(
         "everyone, no login, with a live one-time link; a bad or used one: the «ссылка неверна» page",
         public=True,
+        statuses=_same(200),
     ),
     "password-reset-complete": Page("everyone, no login", public=True),
     "email-confirm": Page(
