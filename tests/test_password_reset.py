@@ -183,3 +183,10 @@ def test_confirmation_rejects_garbage_and_bad_addresses_and_is_throttled(client_
     assert refused.status_code == 429 and "Слишком много писем" in refused.content.decode()
     assert len(mail.outbox) == 3
     assert AccessLogEntry.objects.filter(action=Action.EMAIL_CONFIRM_SENT, user=newcomer).count() == 3
+
+
+def test_setting_the_password_from_an_invitation_confirms_the_address(newcomer):
+    from registry import accounts
+
+    accounts.invitation_accept(user=newcomer, password="Пароль-из-письма-1")
+    assert UserScope.objects.get(user=newcomer).email_confirmed_at is not None
