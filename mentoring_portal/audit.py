@@ -46,8 +46,9 @@ AUDITED = permissions.AUDITED
 EXEMPT: dict[str, str] = {}
 
 ID_KWARGS = ("pk", "code", "object_id")  # object_id: the admin's change pages
-# URL arguments that are secrets and never written: a survey link's token is its only key.
-SECRET_KWARGS = frozenset({"token"})
+# URL arguments that are secrets and never written: a survey link's token is its only key, as is a
+# calendar feed's (mentoring_portal.calendar), a password reset's and an address confirmation's.
+SECRET_KWARGS = frozenset({"token", "uidb64"})
 MAX_ID = 100
 MAX_DETAILS = 200
 

@@ -41,6 +41,14 @@ class AccessLogEntry(models.Model):
         IP_LOCKED = "ip_locked", "блокировка адреса"
         # A call of the read-only API (mentoring_portal.api): the key's name, the path, the status.
         API = "api", "обращение внешней системы"
+        # Mail sent on request (mentoring_portal.accounts_mail): the password reset and the
+        # e-mail confirmation, and their refusals by the per-hour limits.
+        RESET_REQUESTED = "reset_requested", "запрос сброса пароля"
+        RESET_DONE = "reset_done", "пароль изменён по письму"
+        MAIL_THROTTLED = "mail_throttled", "отказ: слишком много писем"
+        EMAIL_CONFIRM_SENT = "email_confirm_sent", "письмо для подтверждения адреса"
+        EMAIL_CONFIRMED = "email_confirmed", "адрес эл. почты подтверждён"
+        CALENDAR_RESET = "calendar_reset", "новая ссылка на календарь"
 
     timestamp = models.DateTimeField("когда", default=timezone.now)
     user = models.ForeignKey(
@@ -177,3 +185,32 @@ class ApiToken(models.Model):
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class MailRequest(models.Model):
+    """One mail sent on a user's request (a password reset, an address confirmation): what the
+    per-hour limits of ``mentoring_portal.accounts_mail`` count, by address and by e-mail.
+
+    The e-mail is kept as its SHA-256 (``email_key``), never in clear: the table says how often an
+    address was asked for, not who has an account. Rows older than a day are deleted as new ones come.
+    """
+
+    class Kind(models.TextChoices):
+        RESET = "reset", "сброс пароля"
+        CONFIRM = "confirm", "подтверждение адреса"
+
+    kind = models.CharField("вид", max_length=10, choices=Kind.choices)
+    address = models.CharField("адрес", max_length=64)
+    email_key = models.CharField("хеш адреса эл. почты", max_length=64)
+    at = models.DateTimeField("когда", default=timezone.now)
+
+    class Meta:
+        verbose_name = "письмо по запросу"
+        verbose_name_plural = "письма по запросу"
+        indexes = [
+            models.Index(fields=["kind", "email_key", "at"], name="mailrequest_email_at"),
+            models.Index(fields=["kind", "address", "at"], name="mailrequest_address_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.address} · {self.at:%Y-%m-%d %H:%M:%S}"

@@ -290,6 +290,13 @@ LOGIN_IP_SLOWDOWN_SECONDS = int(os.environ.get("LOGIN_IP_SLOWDOWN_SECONDS", "10"
 LOGIN_IP_LOCKOUT_NAMES = int(os.environ.get("LOGIN_IP_LOCKOUT_NAMES", "30"))
 LOGIN_IP_LOCKOUT_TIME = timedelta(minutes=int(os.environ.get("LOGIN_IP_LOCKOUT_MINUTES", "30")))
 LOGIN_IP_V6_PREFIX = 64
+# Mail an account asks for (mentoring_portal.accounts_mail: password reset, address confirmation):
+# at most ACCOUNT_MAILS_PER_EMAIL_HOUR of each kind per e-mail address and
+# ACCOUNT_MAILS_PER_ADDRESS_HOUR per client address within an hour; the confirmation link lives
+# EMAIL_CONFIRM_DAYS days, the reset link PASSWORD_RESET_TIMEOUT (Django's, 3 days).
+ACCOUNT_MAILS_PER_EMAIL_HOUR = int(os.environ.get("ACCOUNT_MAILS_PER_EMAIL_HOUR", "3"))
+ACCOUNT_MAILS_PER_ADDRESS_HOUR = int(os.environ.get("ACCOUNT_MAILS_PER_ADDRESS_HOUR", "10"))
+EMAIL_CONFIRM_DAYS = int(os.environ.get("EMAIL_CONFIRM_DAYS", "3"))
 # Behind nginx: the request header that carries the client's address, "X-Real-IP" (nginx sets it to
 # $remote_addr) or "X-Forwarded-For" (its last entry is taken). Empty, the default, trusts only
 # REMOTE_ADDR: a header is believed only when a proxy that sets it stands in front.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import search_page, security, views
+from . import accounts_mail, calendar, search_page, security, views
 from .api.views import api
 
 urlpatterns = [
@@ -10,13 +10,16 @@ urlpatterns = [
     path("search/", search_page.search, name="search"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        accounts_mail.LoginView.as_view(
             redirect_authenticated_user=True, authentication_form=security.LoginForm
         ),
         name="login",
     ),
     path("login/code/", security.second_factor, name="second-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *accounts_mail.urlpatterns,
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("", include("registry.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("survey/", include("monitoring.survey_urls")),

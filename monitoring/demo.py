@@ -356,7 +356,12 @@ class MonitoringDemo:
         scoped = set(UserScope.objects.filter(user__in=users.values()).values_list("user_id", flat=True))
         UserScope.objects.bulk_create(
             [
-                UserScope(user=users[usernames[school.pk]], role=UserScope.Role.CURATOR, organization=school)
+                UserScope(
+                    user=users[usernames[school.pk]],
+                    role=UserScope.Role.CURATOR,
+                    organization=school,
+                    email_confirmed_at=timezone.now(),  # the demo's accounts are not asked
+                )
                 for school in self.schools
                 if users[usernames[school.pk]].pk not in scoped
             ]

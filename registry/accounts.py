@@ -149,6 +149,10 @@ def invitation_accept(*, user, password: str):
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])
+    # The invitation came to this address and was opened: the address is confirmed.
+    UserScope.objects.filter(user=user, email_confirmed_at__isnull=True).exclude(user__email="").update(
+        email_confirmed_at=timezone.now()
+    )
     LogEntry.objects.log_actions(
         user_id=user.pk,
         queryset=[user],

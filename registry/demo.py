@@ -1134,6 +1134,7 @@ class DemoBuilder:
                     "municipality": None,
                     "region": None,
                     "person": None,
+                    "email_confirmed_at": timezone.now(),  # the demo's accounts are not asked
                     **territory,
                 },
             )
@@ -1171,6 +1172,7 @@ class DemoBuilder:
                 "municipality": None,
                 "region": None,
                 "person": person,
+                "email_confirmed_at": timezone.now(),  # the demo's accounts are not asked
             },
         )
         return ("mentor", UserScope.Role.MENTOR.label, f"{person.full_name}, {school}")

@@ -1586,6 +1586,14 @@ class UserScope(models.Model):
     # Set when an admin turns the account off (registry.users): the user cannot sign in, and an
     # invitation link sent before no longer opens it; cleared when it is turned on again.
     deactivated_at = models.DateTimeField("отключена", null=True, blank=True)
+    # The e-mail address confirmed by a signed link (mentoring_portal.accounts_mail); until then the
+    # portal asks for it after the login and on every page (docs/architecture.md §7, accounts).
+    email_confirmed_at = models.DateTimeField("адрес эл. почты подтверждён", null=True, blank=True)
+    # The personal calendar feed's secret (mentoring_portal.calendar): its SHA-256 only, never the
+    # secret itself; empty when the user has no feed. A new secret replaces the old one.
+    calendar_secret_hash = models.CharField(
+        "календарь: хеш секретной ссылки", max_length=64, blank=True, db_index=True
+    )
 
     class Meta:
         verbose_name = "роль и область доступа"
@@ -1663,6 +1671,8 @@ class AccountEvent(models.Model):
         DEACTIVATED = "deactivated", "учётная запись отключена"
         REACTIVATED = "reactivated", "учётная запись включена"
         SECOND_FACTOR_RESET = "second_factor_reset", "второй фактор сброшен"
+        PASSWORD_RESET = "password_reset", "пароль изменён по письму"
+        EMAIL_CONFIRMED = "email_confirmed", "адрес эл. почты подтверждён"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

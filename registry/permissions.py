@@ -82,6 +82,35 @@ PAGES: dict[str, Page] = {
     "second-factor": Page(
         "a signed-in admin whose session is not yet verified; anyone else is sent on", statuses=_same(302)
     ),
+    # mail an account asks for (mentoring_portal.accounts_mail): the same pages whatever the address
+    "password-reset": Page(
+        "everyone, no login; POST mails a reset link if an account has the address (the same answer "
+        "either way), at most ACCOUNT_MAILS_PER_* an hour, else 429",
+        public=True,
+    ),
+    "password-reset-done": Page("everyone, no login", public=True),
+    "password-reset-confirm": Page(
+        "everyone, no login, with a live one-time link; a bad or used one: the «ссылка неверна» page",
+        public=True,
+        statuses=_same(200),
+    ),
+    "password-reset-complete": Page("everyone, no login", public=True),
+    "email-confirm": Page(
+        "any signed-in user: its own address to confirm; POST mails the signed link (limited per hour)"
+    ),
+    "email-confirm-link": Page(
+        "the signed-in user the link was signed for; another's, forged or old 404", statuses=_same(404)
+    ),
+    # the personal calendar (mentoring_portal.calendar): the page makes the secret, the feed needs no login
+    "calendar": Page(
+        "any user with a role (a mentor too); POST makes a new secret feed URL; a user without a role 403",
+        TERRITORY | {MENTOR},
+    ),
+    "calendar-feed": Page(
+        "everyone, no login: the secret in the URL is the key; an unknown, replaced or malformed one 404",
+        public=True,
+        statuses=_same(404),
+    ),
     # the header search (mentoring_portal.search): every kind of row through access.scoped
     "search": Page("any signed-in user but a mentor; rows scoped, pupils by name as in the lists", STAFF),
     # organizations
@@ -434,6 +463,12 @@ PAGES: dict[str, Page] = {
     ),
     "monitoring:roadmap-detail": Page(
         "whoever's scope holds the map's owner, admin; others 404", TERRITORY, "monitoring.roadmap"
+    ),
+    "monitoring:roadmap-calendar": Page(
+        "as roadmap-detail: the map's dated events as .ics",
+        TERRITORY,
+        "monitoring.roadmap",
+        audit=Audit(EXPORT, "monitoring.roadmap"),
     ),
     "monitoring:roadmap-edit": Page(
         "the owner's own level (operator: region map, coordinator: municipality map, curator: school map), "

@@ -17,12 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q, UniqueConstraint
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from common import tables
-from monitoring import rights
+from monitoring import calendars, rights
 from monitoring import roadmap_forms as forms
 from monitoring.models import RoadMap, RoadMapEvent
 from monitoring.selectors import roadmap_events, roadmap_execution
@@ -446,11 +447,26 @@ def event_status(request, pk, event_pk):
     return redirect(f"{url}{_period_query(request.POST)}#event-{event.pk}")
 
 
+@login_required
+def roadmap_calendar(request, pk):
+    """The road map's dated events as an .ics file, for whoever sees the map (docs/architecture.md §4)."""
+    roadmap = _get_roadmap(request.user, pk)
+    url = request.build_absolute_uri(reverse("monitoring:roadmap-detail", args=[roadmap.pk]))
+    body = calendars.roadmap_calendar(roadmap=roadmap, host=request.get_host(), url=url)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    name = urllib.parse.quote("Мероприятия дорожной карты.ics")
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"roadmap-{roadmap.pk}.ics\"; filename*=UTF-8''{name}"
+    )
+    return response
+
+
 urlpatterns = [
     path("roadmaps/", roadmap_list, name="roadmap-list"),
     path("roadmaps/new/", roadmap_create, name="roadmap-create"),
     path("roadmaps/<int:pk>/", roadmap_detail, name="roadmap-detail"),
     path("roadmaps/<int:pk>/edit/", roadmap_edit, name="roadmap-edit"),
+    path("roadmaps/<int:pk>/calendar.ics", roadmap_calendar, name="roadmap-calendar"),
     path("roadmaps/<int:pk>/events/new/", event_create, name="roadmap-event-create"),
     path("roadmaps/<int:pk>/events/<int:event_pk>/edit/", event_edit, name="roadmap-event-edit"),
     path("roadmaps/<int:pk>/events/<int:event_pk>/status/", event_status, name="roadmap-event-status"),
