@@ -337,3 +337,25 @@ PINNED = {
     "coordinator, accepted only": 15,
     "coordinator, approval page": 10,
 }
+
+
+def test_the_submission_page_follows_the_municipalitys_level(
+    client_for, regional, coordinator, operator, municipality, school, neighbour_school
+):
+    campaign = regional
+    accept_all(coordinator, campaign, school, neighbour_school)
+    url = reverse("monitoring:submission-detail", args=[submission_of(campaign, school).pk])
+    returning = 'value="return"'
+    client = client_for(coordinator)
+    assert returning not in client.get(url).content.decode()  # accepted: final
+    sign(coordinator, campaign, municipality)
+    assert returning not in client.get(url).content.decode()
+    approval_svc.municipality_return(
+        user=operator, campaign=campaign, municipality=municipality, comment="Сверьте"
+    )
+    assert returning in client.get(url).content.decode()  # reopened: even an accepted school
+    response = client.post(
+        reverse("monitoring:submission-review", args=[submission_of(campaign, school).pk]),
+        {"action": "return", "comment": "Уточните данные"},
+    )
+    assert response.status_code == 302 and submission_of(campaign, school).status == S.RETURNED
