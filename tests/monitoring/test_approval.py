@@ -359,3 +359,13 @@ def test_the_submission_page_follows_the_municipalitys_level(
         {"action": "return", "comment": "Уточните данные"},
     )
     assert response.status_code == 302 and submission_of(campaign, school).status == S.RETURNED
+
+
+def test_the_admin_reads_the_approvals_of_a_campaign(
+    client_for, regional, coordinator, admin_user, municipality, school, neighbour_school
+):
+    accept_all(coordinator, regional, school, neighbour_school)
+    sign(coordinator, regional, municipality)
+    response = client_for(admin_user).get(reverse("admin:monitoring_campaign_change", args=[regional.pk]))
+    assert response.status_code == 200
+    assert "подписан координатором" in response.content.decode()
