@@ -743,8 +743,18 @@ def _campaign_export(request, campaign: Campaign):
     table = request.GET.get("table", "")
     # The title names the sheet too (its first 31 characters), where Excel refuses : \\ / ? * [ ].
     stamp = re.sub(r"[:\\/?*\[\]]", " ", f"{campaign.title} — данные на {ru_date(campaign.as_of_date)}")
+    # As the page shows it: «только принятые муниципалитеты» (a regional campaign, not a curator).
+    accepted_only = (
+        campaign.is_regional
+        and access.role_of(user) != Role.CURATOR
+        and request.GET.get("accepted_only") == "1"
+    )
+    if accepted_only:
+        stamp = f"{stamp} (только принятые муниципалитеты)"
     if table == "completeness":
-        progress = selectors.completeness(campaign, user=user, with_missing=False)
+        progress = selectors.completeness(
+            campaign, user=user, with_missing=False, accepted_only=accepted_only
+        )
         return xlsx_response(
             filename="Полнота сдачи отчётов.xlsx",
             title=f"Полнота сдачи отчётов — {stamp}",
@@ -786,7 +796,7 @@ def _campaign_export(request, campaign: Campaign):
             user=user,
         )
     if table == "indicators":
-        report = selectors.indicator_report(campaign, user=user)
+        report = selectors.indicator_report(campaign, user=user, accepted_only=accepted_only)
         lines = _municipality_lines(report)
         columns = [
             "Муниципалитет",

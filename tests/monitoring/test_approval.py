@@ -369,3 +369,27 @@ def test_the_admin_reads_the_approvals_of_a_campaign(
     response = client_for(admin_user).get(reverse("admin:monitoring_campaign_change", args=[regional.pk]))
     assert response.status_code == 200
     assert "подписан координатором" in response.content.decode()
+
+
+def test_the_exports_follow_the_option(
+    client_for, regional, coordinator, operator, municipality, other_municipality, school, neighbour_school
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    accept_all(coordinator, regional, school, neighbour_school)
+    sign(coordinator, regional, municipality)
+    approval_svc.municipality_accept(user=operator, campaign=regional, municipality=municipality)
+    client = client_for(operator)
+
+    def completeness(query):
+        response = client.get(detail_url(regional) + f"?format=xlsx&table=completeness{query}")
+        rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+        return [(row[0], row[1]) for row in rows[4:]]  # title, «Выгрузил», blank, header
+
+    whole, only = completeness(""), completeness("&accepted_only=1")
+    total = whole[-1][0]
+    assert sorted(whole[:-1]) == sorted([(municipality.name, 2), (other_municipality.name, 1)])
+    assert whole[-1] == (total, 3)
+    assert only == [(municipality.name, 2), (total, 2)]
