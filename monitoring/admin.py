@@ -12,6 +12,7 @@ from registry.admin import ONLY_SCOPED, AdminOnlyWriteMixin, ScopedAdmin, Scoped
 from .models import (
     Campaign,
     Indicator,
+    MunicipalityApproval,
     Question,
     Questionnaire,
     RoadMap,
@@ -107,6 +108,19 @@ CAMPAIGN_FROZEN_FIELDS = [
 ]
 
 
+class MunicipalityApprovalInline(ScopedAdminMixin, admin.TabularInline):
+    """A regional campaign's second level: moves only through ``monitoring.approval``, read here."""
+
+    model = MunicipalityApproval
+    fields = ["municipality", "status", "signed_at", "signed_by", "decided_at", "decided_by", "comment"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Campaign)
 class CampaignAdmin(ScopedHistoryAdmin):
     list_display = ["title", "region", "municipality", "as_of_date", "deadline", "status"]
@@ -116,6 +130,7 @@ class CampaignAdmin(ScopedHistoryAdmin):
     autocomplete_fields = ["region", "municipality"]
     filter_horizontal = ["target_municipalities", "indicators"]
     date_hierarchy = "as_of_date"
+    inlines = [MunicipalityApprovalInline]
 
     def get_readonly_fields(self, request, obj=None):
         frozen = CAMPAIGN_FROZEN_FIELDS if obj is not None and obj.status != Campaign.Status.DRAFT else []

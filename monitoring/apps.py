@@ -14,6 +14,8 @@ class MonitoringConfig(AppConfig):
             Campaign,
             CampaignTarget,
             Indicator,
+            MunicipalityApproval,
+            MunicipalityApprovalEvent,
             Question,
             Questionnaire,
             RoadMap,
@@ -50,6 +52,12 @@ class MonitoringConfig(AppConfig):
         )
         access.register(SubmissionValue, through_submission)
         access.register(SubmissionEvent, through_submission)
+        # The second level of a regional campaign: the municipality's coordinator, the region's operator.
+        access.register(MunicipalityApproval, access.Paths(None, "municipality", "campaign__region"))
+        access.register(
+            MunicipalityApprovalEvent,
+            access.Paths(None, "approval__municipality", "approval__campaign__region"),
+        )
         access.register(Indicator, None)  # the catalogue: everybody reads it
         # Surveys (docs/domain.md §7): questionnaires are the region's; a round is seen by the operator
         # of its region, the coordinators of the municipalities it covers and the curators of the

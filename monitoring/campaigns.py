@@ -6,8 +6,11 @@ draft submission pre-filled from the registry.
 
 Submission: не отправлен → отправлен → принят, with «возвращён на доработку» in between
 (``submission_save_values``, ``submission_submit``, ``submission_return``, ``submission_accept``).
-Every transition is a ``SubmissionEvent`` (who, when, from → to, comment); campaigns, submissions
-and their values keep their history (django-simple-history) with the user who changed them.
+In a regional campaign a municipality signed off by its coordinator (or accepted by the operator)
+locks its schools: accepting or returning them is refused until the operator returns it
+(``monitoring.approval``). Every transition is a ``SubmissionEvent`` (who, when, from → to,
+comment); campaigns, submissions and their values keep their history (django-simple-history)
+with the user who changed them.
 
 Rules:
 - a submission is refused after the deadline, unless the coordinator returned it (a returned
@@ -43,8 +46,8 @@ from common.formats import ru_date
 from registry import access
 from registry.models import Municipality, Organization, Region, UserScope
 
+from . import approval, rights
 from . import indicators as ind
-from . import rights
 from .models import Campaign, CampaignTarget, Indicator, Submission, SubmissionEvent, SubmissionValue
 
 Role = UserScope.Role
@@ -582,7 +585,9 @@ def submission_return(
         )
         if campaign.status != CStatus.OPEN:
             _refuse("Сбор отчётов завершён: вернуть отчёт на доработку нельзя.")
-        if submission.status == SStatus.ACCEPTED:
+        level = approval.require_reopened(campaign=campaign, municipality_id=submission.municipality_id)
+        # An accepted report is final, unless the operator returned its municipality (docs/domain.md §5).
+        if submission.status == SStatus.ACCEPTED and level != approval.AStatus.RETURNED:
             _refuse(LOCKED)
         if submission.status == SStatus.RETURNED:
             _refuse("Отчёт уже возвращён на доработку.")
@@ -613,6 +618,7 @@ def submission_accept(
         )
         if campaign.status not in (CStatus.OPEN, CStatus.CLOSED):
             _refuse("Мониторинг опубликован: принимать отчёты поздно.")
+        approval.require_reopened(campaign=campaign, municipality_id=submission.municipality_id)
         if submission.status == SStatus.ACCEPTED:
             _refuse("Отчёт уже принят.")
         if submission.status != SStatus.SUBMITTED:

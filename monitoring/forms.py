@@ -289,6 +289,39 @@ class ReviewForm(PlainTextMixin, forms.Form):
             self.add_error(None, error.messages)
 
 
+class ApprovalForm(PlainTextMixin, forms.Form):
+    """A municipality's second level: the coordinator signs it off (confirming), the operator accepts it
+    or returns it with a comment (the service insists on the comment too)."""
+
+    ACTIONS = {"sign": "Подписать муниципалитет", "accept": "Принять", "return": "Вернуть"}
+
+    action = forms.ChoiceField(
+        choices=list(ACTIONS.items()), error_messages={"invalid_choice": "Нет такого действия."}
+    )
+    confirm = forms.BooleanField(
+        label="Все отчёты организаций муниципалитета проверены и приняты; подписываю муниципалитет",
+        required=False,
+    )
+    comment = text_field("Комментарий", rows=3, help_text="Для возврата — что нужно исправить.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "sign" and not data.get("confirm"):
+            self.add_error("confirm", "Подтвердите подписание муниципалитета.")
+        if data.get("action") == "return" and not (data.get("comment") or "").strip():
+            self.add_error("comment", "Укажите, что нужно исправить.")
+        return data
+
+    def add_service_error(self, error) -> None:
+        if hasattr(error, "error_dict"):
+            for key, errors in error.error_dict.items():
+                self.add_error(
+                    "comment" if key == "comment" else None, [m for e in errors for m in e.messages]
+                )
+        else:
+            self.add_error(None, error.messages)
+
+
 class CampaignFilter(PlainTextMixin, forms.Form):
     status = forms.ChoiceField(
         label="Статус", choices=[("", "все"), *Campaign.Status.choices], required=False

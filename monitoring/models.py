@@ -730,6 +730,96 @@ class SubmissionEvent(models.Model):
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
+class MunicipalityApproval(models.Model):
+    """The second level of a regional campaign (docs/domain.md §5): a municipality as a whole.
+
+    The coordinator accepts the municipality's schools, then signs the municipality off
+    («подписан координатором»); the region's operator accepts it or returns it with a comment,
+    which reopens it for the coordinator. No row yet: «открыт». A municipal campaign has none.
+    Writes go through ``monitoring.approval``; every step is a ``MunicipalityApprovalEvent``.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "открыт"
+        SIGNED = "signed", "подписан координатором"
+        ACCEPTED = "accepted", "принят оператором"
+        RETURNED = "returned", "возвращён оператором"
+
+    # The coordinator may sign off; the schools may be returned and accepted again.
+    REOPENED = (Status.OPEN, Status.RETURNED)
+
+    campaign = models.ForeignKey(
+        Campaign, models.CASCADE, related_name="approvals", verbose_name="мониторинг"
+    )
+    municipality = models.ForeignKey(
+        Municipality, models.PROTECT, related_name="+", verbose_name="муниципалитет"
+    )
+    status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.OPEN)
+    signed_at = models.DateTimeField("подписан", null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="подписал",
+    )
+    decided_at = models.DateTimeField("решение оператора", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="оператор",
+    )
+    comment = models.TextField("комментарий оператора", blank=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    class Meta:
+        verbose_name = "приёмка муниципалитета"
+        verbose_name_plural = "приёмка муниципалитетов"
+        ordering = ["campaign", "municipality__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "municipality"],
+                name="monitoring_approval_once",
+                violation_error_message="У муниципалитета уже есть запись о приёмке в этом мониторинге.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["signed", "accepted"]) | Q(signed_at__isnull=False),
+                name="monitoring_approval_signed_has_date",
+                violation_error_message="У подписанного муниципалитета должна быть дата подписания.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.municipality} — {self.campaign}"
+
+
+class MunicipalityApprovalEvent(models.Model):
+    """One step of a municipality's approval: who moved it from which status to which, and why."""
+
+    approval = models.ForeignKey(
+        MunicipalityApproval, models.CASCADE, related_name="events", verbose_name="приёмка"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="кто"
+    )
+    at = models.DateTimeField("когда")
+    from_status = models.CharField("из статуса", max_length=10, choices=MunicipalityApproval.Status.choices)
+    to_status = models.CharField("в статус", max_length=10, choices=MunicipalityApproval.Status.choices)
+    comment = models.TextField("комментарий", blank=True)
+
+    class Meta:
+        verbose_name = "шаг приёмки муниципалитета"
+        verbose_name_plural = "журнал приёмки муниципалитетов"
+        ordering = ["approval", "at", "id"]
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
 # ---------------------------------------------------------------- surveys of participants
 #
 # «Опросы участников» (docs/domain.md §7): the regional operator keeps questionnaires; a survey

@@ -14,6 +14,8 @@ MANAGE = "manage"  # edit, open, close, publish
 REMIND = "remind"  # e-mail the curators who have not sent their submission
 REVIEW = "review"  # accept or return a submission
 FILL = "fill"  # fill in and send a submission
+SIGN = "sign"  # the coordinator signs its municipality off (a regional campaign's second level)
+APPROVE = "approve"  # the operator accepts or returns a signed municipality
 
 SURVEY = "survey"  # create, open and close a survey round; keep the region's questionnaires
 
@@ -42,6 +44,16 @@ def _reviews(scope, submission) -> bool:
     if scope.role == Role.OPERATOR:
         return scope.region_id == submission.campaign.region_id
     return False
+
+
+def _signs(scope, approval) -> bool:
+    """The coordinator of the municipality, in a regional campaign."""
+    return scope.role == Role.COORDINATOR and scope.municipality_id == approval.municipality_id
+
+
+def _approves(scope, approval) -> bool:
+    """The operator of the campaign's region."""
+    return scope.role == Role.OPERATOR and scope.region_id == approval.campaign.region_id
 
 
 def _fills(scope, submission) -> bool:
@@ -106,6 +118,26 @@ RULES = (
             RUNNERS,
             "Принять или вернуть отчёт может муниципальный координатор или региональный оператор.",
             territory=_reviews,
+        ),
+    ),
+    (
+        "monitoring.municipalityapproval",
+        SIGN,
+        WriteRule(
+            "the coordinator of the municipality, admin",
+            frozenset({Role.COORDINATOR, Role.ADMIN}),
+            "Подписать муниципалитет может только его координатор.",
+            territory=_signs,
+        ),
+    ),
+    (
+        "monitoring.municipalityapproval",
+        APPROVE,
+        WriteRule(
+            "the operator of the campaign's region, admin",
+            frozenset({Role.OPERATOR, Role.ADMIN}),
+            "Принять или вернуть муниципалитет может только региональный оператор.",
+            territory=_approves,
         ),
     ),
     (

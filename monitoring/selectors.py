@@ -13,7 +13,7 @@ from registry import access
 from registry.models import Municipality, UserScope
 
 from . import indicators
-from .models import Campaign, RoadMap, RoadMapEvent, Submission, SubmissionValue
+from .models import Campaign, MunicipalityApproval, RoadMap, RoadMapEvent, Submission, SubmissionValue
 
 Status = RoadMapEvent.Status
 
@@ -126,6 +126,7 @@ def _values(campaign: Campaign, user, municipality: Municipality | None = None) 
 
 
 RESPONDED = Q(status__in=Submission.RESPONDED)
+AStatus = MunicipalityApproval.Status
 
 
 def _natural_order(submission: Submission) -> tuple:
@@ -188,10 +189,31 @@ class MissingOrganization:
 
 
 @dataclasses.dataclass(frozen=True)
+class ApprovalCounts:
+    """The second level of a regional campaign: municipalities signed off (or accepted) and accepted."""
+
+    municipalities: int
+    signed: int  # signed off by the coordinator, accepted by the operator included
+    accepted: int
+
+    @property
+    def text(self) -> str:
+        """«подписано 2 / принято 1 из 3»."""
+        return f"подписано {self.signed} / принято {self.accepted} из {self.municipalities}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Completeness:
     total: CompletenessRow
     by_municipality: list[CompletenessRow]  # by name
     missing: list[MissingOrganization]
+    # A regional campaign's second level (None: a municipal campaign): the municipalities' approval
+    # rows by municipality id (none yet: «открыт») and their counts over every municipality in scope.
+    approvals: dict[int, MunicipalityApproval] = dataclasses.field(default_factory=dict)
+    approval: ApprovalCounts | None = None
+    every_municipality: list[CompletenessRow] = dataclasses.field(
+        default_factory=list
+    )  # ``accepted_only`` aside
 
 
 COMPLETENESS_FIGURES = ("expected", "submitted", "accepted", "returned", "on_time", "late")
@@ -210,10 +232,32 @@ def _completeness_counts() -> dict:
     return {f"n_{name}": count for name, count in counts.items()}
 
 
-def completeness(campaign: Campaign, *, user=None, with_missing: bool = True) -> Completeness:
+def municipality_approvals(campaign: Campaign, *, user=None) -> dict[int, MunicipalityApproval]:
+    """A regional campaign's approval rows by municipality id, within ``user``'s scope. One query."""
+    if not campaign.is_regional:
+        return {}
+    rows = MunicipalityApproval.objects.filter(campaign=campaign).select_related("signed_by", "decided_by")
+    if user is not None:
+        rows = access.scoped(user, rows)
+    return {row.municipality_id: row for row in rows}
+
+
+def accepted_municipalities(campaign: Campaign) -> QuerySet:
+    """The ids of the municipalities the operator accepted, as a subquery."""
+    return MunicipalityApproval.objects.filter(
+        campaign=campaign, status=MunicipalityApproval.Status.ACCEPTED
+    ).values("municipality")
+
+
+def completeness(
+    campaign: Campaign, *, user=None, with_missing: bool = True, accepted_only: bool = False
+) -> Completeness:
     """Submitted / expected by municipality and in total, on time / late, and who is missing.
 
-    Three queries (one without ``with_missing``).
+    A regional campaign also counts its second level (``approval``: municipalities signed off and
+    accepted of those in scope, whatever ``accepted_only``). ``accepted_only``: the figures of the
+    municipalities the operator accepted only. Three queries, four for a regional campaign (one
+    less without ``with_missing``).
     """
     rows = (
         _submissions(campaign, user)
@@ -229,13 +273,43 @@ def completeness(campaign: Campaign, *, user=None, with_missing: bool = True) ->
         )
         for row in rows
     ]
+    approvals = municipality_approvals(campaign, user=user)
+    every_municipality = by_municipality
+    approval = None
+    if campaign.is_regional:
+        states = [
+            approvals[row.municipality_id].status
+            for row in by_municipality
+            if row.municipality_id in approvals
+        ]
+        approval = ApprovalCounts(
+            municipalities=len(by_municipality),
+            signed=sum(state in (AStatus.SIGNED, AStatus.ACCEPTED) for state in states),
+            accepted=sum(state == AStatus.ACCEPTED for state in states),
+        )
+    if accepted_only:
+        by_municipality = [
+            row
+            for row in by_municipality
+            if row.municipality_id in approvals and approvals[row.municipality_id].status == AStatus.ACCEPTED
+        ]
     total = CompletenessRow(
         municipality_id=None,
         name=str(campaign.territory),
         **{name: sum(getattr(row, name) for row in by_municipality) for name in COMPLETENESS_FIGURES},
     )
     missing = missing_organizations(campaign, user=user) if with_missing else []
-    return Completeness(total=total, by_municipality=by_municipality, missing=missing)
+    if accepted_only:
+        kept = {row.municipality_id for row in by_municipality}
+        missing = [row for row in missing if row.municipality_id in kept]
+    return Completeness(
+        total=total,
+        by_municipality=by_municipality,
+        missing=missing,
+        approvals=approvals,
+        approval=approval,
+        every_municipality=every_municipality,
+    )
 
 
 def missing_organizations(
@@ -337,18 +411,23 @@ def campaign_indicators(campaign: Campaign) -> list:
 
 
 def indicator_report(
-    campaign: Campaign, *, user=None, organizations: QuerySet | None = None
+    campaign: Campaign, *, user=None, organizations: QuerySet | None = None, accepted_only: bool = False
 ) -> IndicatorReport:
     """Every indicator of the campaign per municipality and in total: counts summed, then divided.
 
     ``organizations`` (a queryset of organization ids) keeps only their submissions: the comparison
     with the previous campaign is made over the organizations that answered both
-    (``answered_both``). Three queries.
+    (``answered_both``). ``accepted_only`` (a regional campaign): only the municipalities the
+    operator accepted count (docs/domain.md §5). Three queries.
     """
     chosen = campaign_indicators(campaign)
     codes = {code for i in chosen for code in (i.numerator, i.denominator) if code}
     submissions = _submissions(campaign, user)
     values = _values(campaign, user)
+    if accepted_only and campaign.is_regional:
+        accepted = accepted_municipalities(campaign)
+        submissions = submissions.filter(municipality__in=accepted)
+        values = values.filter(submission__municipality__in=accepted)
     if organizations is not None:
         submissions = submissions.filter(organization__in=organizations)
         values = values.filter(submission__organization__in=organizations)
@@ -417,8 +496,10 @@ def answered_both(campaign: Campaign, previous: Campaign) -> QuerySet:
     )
 
 
-def municipality_ranking(campaign: Campaign, code: str, *, user=None) -> list[Ranked]:
-    return indicator_report(campaign, user=user).ranking(code)
+def municipality_ranking(
+    campaign: Campaign, code: str, *, user=None, accepted_only: bool = False
+) -> list[Ranked]:
+    return indicator_report(campaign, user=user, accepted_only=accepted_only).ranking(code)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -508,6 +508,14 @@ PAGES: dict[str, Page] = {
         "monitoring.campaign",
         post_only=True,
     ),
+    "monitoring:campaign-approval": Page(
+        "a municipality of a regional campaign: its coordinator (signs it off, write rule «sign»), the "
+        "region's operator (accepts or returns it, «approve»), admin; a curator 403 before any lookup; "
+        "a coordinator of another municipality, an operator of another region, a municipal campaign 404",
+        RUNNERS,
+        "monitoring.campaign",
+        role_first=True,
+    ),
     "monitoring:submission-detail": Page(
         "the school's curator, coordinator of its municipality, operator of its region, admin; others 404",
         TERRITORY,

@@ -24,17 +24,25 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common import tables
 from common.formats import ru_date
 from common.natural import natural
+from monitoring import approval as approval_svc
 from monitoring import campaigns as svc
 from monitoring import forms, rights, selectors
 from monitoring import indicators as ind
-from monitoring.models import Campaign, Submission, SubmissionEvent
+from monitoring.models import (
+    Campaign,
+    CampaignTarget,
+    MunicipalityApproval,
+    MunicipalityApprovalEvent,
+    Submission,
+    SubmissionEvent,
+)
 from registry import access
 from registry.export_jobs import xlsx_response
 from registry.models import Municipality, Organization, UserScope
@@ -503,14 +511,19 @@ def campaign_detail(request, pk):
         context["expected"] = svc.campaign_target_organizations(campaign=campaign).count()
         return render(request, "monitoring/campaigns/campaign_detail.html", context)
 
-    report = selectors.indicator_report(campaign, user=user)
+    # «только принятые муниципалитеты»: a regional campaign's figures over the municipalities the
+    # operator accepted (docs/domain.md §5); the curator reads its own school only.
+    accepted_only = campaign.is_regional and not is_curator and request.GET.get("accepted_only") == "1"
+    report = selectors.indicator_report(campaign, user=user, accepted_only=accepted_only)
     previous = selectors.previous_campaign(campaign)
     before = compared = None
     if previous is not None and campaign.status == CStatus.OPEN:
         # While answers are still coming in, the change is measured over the organizations that
         # answered both campaigns: a school yet to answer does not move the figure (docs/domain.md).
         both = selectors.answered_both(campaign, previous)
-        compared = selectors.indicator_report(campaign, user=user, organizations=both)
+        compared = selectors.indicator_report(
+            campaign, user=user, organizations=both, accepted_only=accepted_only
+        )
         before = selectors.indicator_report(previous, user=user, organizations=both)
     elif previous is not None:
         before = selectors.indicator_report(previous, user=user)
@@ -532,10 +545,12 @@ def campaign_detail(request, pk):
             own.campaign = campaign
         context.update(own=own, own_editable=own is not None and _is_editable(own))
     else:
-        progress = selectors.completeness(campaign, user=user)
+        progress = selectors.completeness(campaign, user=user, accepted_only=accepted_only)
         municipalities = [(row.municipality_id, row.name) for row in progress.by_municipality]
         filter_form, table = _submissions_page(request, campaign, user, municipalities)
         context.update(
+            accepted_only=accepted_only,
+            approval_lines=_approval_lines(user, campaign, progress),
             progress=progress,
             missing=progress.missing[:MISSING_SHOWN],
             missing_more=max(len(progress.missing) - MISSING_SHOWN, 0),
@@ -545,6 +560,126 @@ def campaign_detail(request, pk):
             table=table,
         )
     return render(request, "monitoring/campaigns/campaign_detail.html", context)
+
+
+# ---------------------------------------------------------------- the second level: municipalities
+
+AStatus = MunicipalityApproval.Status
+DECIDABLE = (AStatus.SIGNED, AStatus.ACCEPTED)
+REVIEWING = (CStatus.OPEN, CStatus.CLOSED)  # the campaign's statuses in which approval moves
+
+
+@dataclass
+class ApprovalLine:
+    """A municipality's row of the approval table: its schools accepted, its status, what the user may do."""
+
+    row: selectors.CompletenessRow
+    approval: MunicipalityApproval | None
+    can_sign: bool
+    can_decide: bool
+
+    @property
+    def status(self) -> str:
+        return self.approval.status if self.approval else AStatus.OPEN
+
+    @property
+    def status_label(self) -> str:
+        return self.approval.get_status_display() if self.approval else AStatus.OPEN.label
+
+
+def _approval_of(campaign: Campaign, municipality_id: int, approval=None) -> MunicipalityApproval:
+    """The stored row, or an unsaved «открыт» one for the write rules (they read its ids only)."""
+    if approval is None:
+        approval = MunicipalityApproval(campaign=campaign, municipality_id=municipality_id)
+    approval.campaign = campaign
+    return approval
+
+
+def _approval_permissions(user, campaign, approval) -> tuple[bool, bool]:
+    """(may sign it off now, may accept or return it now)."""
+    moving = campaign.status in REVIEWING
+    can_sign = (
+        moving
+        and approval.status in MunicipalityApproval.REOPENED
+        and access.can_write(user, approval, rights.SIGN)
+    )
+    can_decide = moving and approval.status in DECIDABLE and access.can_write(user, approval, rights.APPROVE)
+    return can_sign, can_decide
+
+
+def _approval_lines(user, campaign: Campaign, progress: selectors.Completeness) -> list[ApprovalLine]:
+    if progress.approval is None:
+        return []
+    lines = []
+    for row in progress.every_municipality:
+        stored = progress.approvals.get(row.municipality_id)
+        can_sign, can_decide = _approval_permissions(
+            user, campaign, _approval_of(campaign, row.municipality_id, stored)
+        )
+        lines.append(ApprovalLine(row=row, approval=stored, can_sign=can_sign, can_decide=can_decide))
+    return lines
+
+
+def _approval_municipality(user, campaign: Campaign, municipality_pk) -> Municipality:
+    """A municipality of the campaign's targets within the user's scope, else 404."""
+    targets = CampaignTarget.objects.filter(campaign=campaign).values("municipality")
+    return access.get_scoped_or_404(user, Municipality.objects.filter(pk__in=targets), pk=municipality_pk)
+
+
+APPROVAL_SERVICES = {
+    "sign": (approval_svc.municipality_sign, "Муниципалитет подписан и передан региональному оператору."),
+    "accept": (approval_svc.municipality_accept, "Муниципалитет принят."),
+    "return": (approval_svc.municipality_return, "Муниципалитет возвращён координатору."),
+}
+
+
+@login_required
+def municipality_approval(request, pk, municipality_pk):
+    """A municipality of a regional campaign: its status and history; the coordinator signs it off,
+    the operator accepts or returns it. A curator 403; out of scope, or a municipal campaign, 404."""
+    user = request.user
+    if access.role_of(user) not in (Role.COORDINATOR, Role.OPERATOR, Role.ADMIN):
+        raise PermissionDenied("Приёмку муниципалитетов ведут координатор и региональный оператор.")
+    campaign = _get_campaign(user, pk)
+    if not campaign.is_regional or campaign.status == CStatus.DRAFT:
+        raise Http404("В этом мониторинге нет приёмки муниципалитетов")
+    municipality = _approval_municipality(user, campaign, municipality_pk)
+    form = forms.ApprovalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action = form.cleaned_data["action"]
+        service, done = APPROVAL_SERVICES[action]
+        arguments = {"user": user, "campaign": campaign, "municipality": municipality}
+        try:
+            service(**arguments, comment=form.cleaned_data["comment"])
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, done)
+            return redirect(f"{reverse('monitoring:campaign-detail', args=[campaign.pk])}#approval")
+    stored = MunicipalityApproval.objects.filter(campaign=campaign, municipality=municipality).first()
+    approval = _approval_of(campaign, municipality.pk, stored)
+    can_sign, can_decide = _approval_permissions(user, campaign, approval)
+    missing, expected = approval_svc.not_accepted_count(campaign=campaign, municipality=municipality)
+    events = (
+        MunicipalityApprovalEvent.objects.filter(approval=stored).select_related("user").order_by("at", "pk")
+        if stored
+        else []
+    )
+    context = {
+        "campaign": campaign,
+        "municipality": municipality,
+        "approval": approval,
+        "stored": stored,
+        "expected": expected,
+        "accepted": expected - missing,
+        "missing": missing,
+        "can_sign": can_sign,
+        "can_decide": can_decide,
+        "form": form,
+        "events": [(event, _person(event.user)) for event in events],
+        "signed_by": _person(stored.signed_by) if stored and stored.signed_by_id else "",
+    }
+    return render(request, "monitoring/campaigns/municipality_approval.html", context)
 
 
 # ---------------------------------------------------------------- the campaign page's exports
@@ -609,8 +744,18 @@ def _campaign_export(request, campaign: Campaign):
     table = request.GET.get("table", "")
     # The title names the sheet too (its first 31 characters), where Excel refuses : \\ / ? * [ ].
     stamp = re.sub(r"[:\\/?*\[\]]", " ", f"{campaign.title} — данные на {ru_date(campaign.as_of_date)}")
+    # As the page shows it: «только принятые муниципалитеты» (a regional campaign, not a curator).
+    accepted_only = (
+        campaign.is_regional
+        and access.role_of(user) != Role.CURATOR
+        and request.GET.get("accepted_only") == "1"
+    )
+    if accepted_only:
+        stamp = f"{stamp} (только принятые муниципалитеты)"
     if table == "completeness":
-        progress = selectors.completeness(campaign, user=user, with_missing=False)
+        progress = selectors.completeness(
+            campaign, user=user, with_missing=False, accepted_only=accepted_only
+        )
         return xlsx_response(
             filename="Полнота сдачи отчётов.xlsx",
             title=f"Полнота сдачи отчётов — {stamp}",
@@ -652,7 +797,7 @@ def _campaign_export(request, campaign: Campaign):
             user=user,
         )
     if table == "indicators":
-        report = selectors.indicator_report(campaign, user=user)
+        report = selectors.indicator_report(campaign, user=user, accepted_only=accepted_only)
         lines = _municipality_lines(report)
         columns = [
             "Муниципалитет",
@@ -750,8 +895,25 @@ def _is_late(submission: Submission) -> bool:
     return timezone.localdate() > submission.campaign.deadline
 
 
+def _level_of(submission: Submission) -> str | None:
+    """The approval status of the submission's municipality in a regional campaign (None: no row)."""
+    if not submission.campaign.is_regional:
+        return None
+    return (
+        MunicipalityApproval.objects.filter(
+            campaign=submission.campaign_id, municipality=submission.municipality_id
+        )
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
 def _submission_context(user, submission: Submission, review_form=None) -> dict:
     can_review = access.can_write(user, submission, rights.REVIEW)
+    level = _level_of(submission) if can_review else None
+    # A municipality signed off (or accepted) locks its schools; returned by the operator, it lets the
+    # coordinator return even an accepted school (docs/domain.md §5).
+    can_review = can_review and level not in DECIDABLE
     reviewable = can_review and submission.campaign.status in (CStatus.OPEN, CStatus.CLOSED)
     returnable = (
         can_review
@@ -759,6 +921,7 @@ def _submission_context(user, submission: Submission, review_form=None) -> dict:
         and (
             submission.status == SStatus.SUBMITTED
             or (submission.status == SStatus.DRAFT and _is_late(submission))
+            or (submission.status == SStatus.ACCEPTED and level == AStatus.RETURNED)
         )
     )
     return {
@@ -870,6 +1033,11 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", campaign_edit, name="campaign-edit"),
     path("campaigns/<int:pk>/status/", campaign_transition, name="campaign-transition"),
     path("campaigns/<int:pk>/remind/", campaign_remind, name="campaign-remind"),
+    path(
+        "campaigns/<int:pk>/municipalities/<int:municipality_pk>/",
+        municipality_approval,
+        name="campaign-approval",
+    ),
     path("submissions/<int:pk>/", submission_detail, name="submission-detail"),
     path("submissions/<int:pk>/edit/", submission_edit, name="submission-edit"),
     path("submissions/<int:pk>/review/", submission_review, name="submission-review"),

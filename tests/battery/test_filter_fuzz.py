@@ -121,6 +121,7 @@ NOT_FILLED = {
     "monitoring:campaign-transition",
     "monitoring:campaign-remind",
     "monitoring:submission-review",
+    "monitoring:campaign-approval",  # reads no filter; scope: tests/monitoring/test_approval.py
     "monitoring:questionnaire-detail",  # read no filter; their scope: tests/monitoring/test_questionnaires.py
     "monitoring:questionnaire-edit",
     "monitoring:questionnaire-questions",

@@ -454,6 +454,10 @@ MATRIX = {
     "campaign-remind": ("post", {
         "curator": 403, "neighbour curator": 403, "coordinator": 302, "operator": 403, "admin": 302,
         "other coordinator": 404, "other curator": 404, "other operator": 404, "no role": 404}),
+    # A municipal campaign has no second level (tests/monitoring/test_approval.py: a regional one's).
+    "campaign-approval": ("get", {
+        "curator": 403, "neighbour curator": 403, "coordinator": 404, "operator": 404, "admin": 404,
+        "other coordinator": 404, "other curator": 403, "other operator": 404, "no role": 403}),
     "submission-detail": ("get", {
         "curator": 200, "neighbour curator": 404, "coordinator": 200, "operator": 200, "admin": 200,
         "other coordinator": 404, "other curator": 404, "other operator": 404, "no role": 404}),
@@ -470,6 +474,8 @@ MATRIX = {
 def matrix_url(name, campaign, submission) -> str:
     if name in ("campaign-list", "campaign-create"):
         return reverse(f"monitoring:{name}")
+    if name == "campaign-approval":
+        return reverse(f"monitoring:{name}", args=[campaign.pk, campaign.municipality_id])
     if name.startswith("campaign-"):
         return reverse(f"monitoring:{name}", args=[campaign.pk])
     return reverse(f"monitoring:{name}", args=[submission.pk])

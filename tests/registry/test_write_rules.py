@@ -12,7 +12,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 
 from monitoring import rights as monitoring_rights
-from monitoring.models import Campaign, Questionnaire, RoadMap, Submission, SurveyRound
+from monitoring.models import (
+    Campaign,
+    MunicipalityApproval,
+    Questionnaire,
+    RoadMap,
+    Submission,
+    SurveyRound,
+)
 from registry import access
 from registry.models import (
     Contest,
@@ -102,6 +109,9 @@ class World:
         return Submission.objects.create(
             campaign=campaign, organization=self.school, municipality=self.municipality
         )
+
+    def approval(self):
+        return MunicipalityApproval.objects.create(campaign=self.campaign(), municipality=self.municipality)
 
     def roadmap(self, level):
         roadmap = self.new_roadmap(level)
@@ -256,6 +266,12 @@ CASES = {
     ],
     ("monitoring.submission", monitoring_rights.REVIEW): [("submission", lambda w: w.submission(), RUNNERS)],
     ("monitoring.submission", monitoring_rights.FILL): [("submission", lambda w: w.submission(), SCHOOL)],
+    ("monitoring.municipalityapproval", monitoring_rights.SIGN): [
+        ("municipality of a regional campaign", lambda w: w.approval(), MUNICIPALITY)
+    ],
+    ("monitoring.municipalityapproval", monitoring_rights.APPROVE): [
+        ("municipality of a regional campaign", lambda w: w.approval(), REGION)
+    ],
     ("monitoring.roadmap", monitoring_rights.CREATE): [
         ("new school's map", lambda w: w.new_roadmap(RoadMap.Level.ORGANIZATION), SCHOOL),
         (
