@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -364,6 +365,13 @@ def notify_submission_returned(*, submission_event: SubmissionEvent) -> int:
             for user in curators.get(submission.organization_id, ())
         ],
     )
+
+
+def on_submission_event(*, sender, instance: SubmissionEvent, created: bool, **kwargs) -> None:
+    """``post_save`` of a ``SubmissionEvent`` (wired in ``apps.py``): a return makes its notices once
+    the return is committed; its letters go with the next ``send_notifications``."""
+    if created and instance.to_status == Submission.Status.RETURNED:
+        transaction.on_commit(lambda: notify_submission_returned(submission_event=instance))
 
 
 # ---------------------------------------------------------------- mailing them

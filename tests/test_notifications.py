@@ -152,6 +152,21 @@ def test_after_the_deadline_and_a_return_with_the_comment(
     assert notice.link == reverse("monitoring:submission-detail", args=[returned.pk])
 
 
+def test_a_return_tells_the_curator_at_once_and_the_job_adds_nothing(
+    people, campaign, school, coordinator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns_svc.submission_return(
+            user=coordinator,
+            submission=submission_of(campaign, school),
+            comment="Исправьте",
+            at=at(D(2022, 12, 31)),
+        )
+    assert notices() == {("curator1", K.SUBMISSION_RETURNED)}
+    svc.create_due(today=AFTER_DEADLINE, kinds=[K.SUBMISSION_RETURNED])
+    assert Notification.objects.count() == 1
+
+
 def test_the_job_twice_makes_nothing_twice(people, campaign, school, neighbour_school):
     send(submission_of(campaign, neighbour_school), D(2022, 12, 20))
     pair(school)
