@@ -371,7 +371,8 @@ def on_submission_event(*, sender, instance: SubmissionEvent, created: bool, **k
     """``post_save`` of a ``SubmissionEvent`` (wired in ``apps.py``): a return makes its notices once
     the return is committed; its letters go with the next ``send_notifications``."""
     if created and instance.to_status == Submission.Status.RETURNED:
-        transaction.on_commit(lambda: notify_submission_returned(submission_event=instance))
+        # robust: a failure here is logged by Django and never turns the committed return into an error
+        transaction.on_commit(lambda: notify_submission_returned(submission_event=instance), robust=True)
 
 
 # ---------------------------------------------------------------- mailing them
