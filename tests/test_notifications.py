@@ -403,3 +403,11 @@ def test_remind_asks_first_then_mails_the_link(people, campaign, school, coordin
     link = BASE + reverse("monitoring:submission-detail", args=[submission_of(campaign, school).pk])
     assert f"Отчёт организации: {link}" in letters["soh1@example.ru"]
     assert link not in letters["soh2@example.ru"]
+
+
+def test_the_command_refuses_a_date_that_is_not_a_date(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--date"):
+        call_command("send_notifications", "--date", "31.02.2024")
+    assert not Notification.objects.exists()
