@@ -18,6 +18,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	@# The daily notifications once, so that the demo's bell has notices; no letters (the console would print a thousand).
+	$(BIN)/python manage.py send_notifications --no-email
 	@echo "Портал: http://$(HOST)/  (остановить: Ctrl+C)"
 	@# The task worker (imports of large workbooks) runs beside the web server and stops with it.
 	$(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \

@@ -26,6 +26,16 @@ class PortalConfig(AppConfig):
 
         user_logged_in.connect(start_activity_clock, dispatch_uid="portal-idle-clock")
 
+        # A returned submission tells its curators at once, not only at the next daily run
+        # (docs/architecture.md §14): monitoring knows nothing of notifications, the wiring listens.
+        from django.db.models.signals import post_save
+
+        from monitoring.models import SubmissionEvent
+
+        from .notifications import on_submission_event
+
+        post_save.connect(on_submission_event, sender=SubmissionEvent, dispatch_uid="portal-notify-return")
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """``django.contrib.admin`` whose ``admin.site`` asks for a second factor (docs/reliability.md #16)."""

@@ -214,3 +214,88 @@ class MailRequest(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.address} · {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# ---------------------------------------------------------------- notifications (notifications.py)
+
+
+class Notification(models.Model):
+    """One notice to one user about one event: shown in the portal (the bell) and, unless the user
+    turned its kind off, e-mailed. ``(recipient, kind, key)`` is unique: the daily job inserts with
+    ``ignore_conflicts``, so an event is never told twice (docs/reliability.md, notifications)."""
+
+    class Kind(models.TextChoices):
+        DEADLINE_SOON = "deadline_soon", "срок сдачи отчёта через 3 дня"
+        DEADLINE_PASSED = "deadline_passed", "срок сдачи отчёта прошёл"
+        SUBMISSION_RETURNED = "returned", "отчёт возвращён на доработку"
+        SUBMISSION_WAITING = "waiting", "отчёт ждёт проверки"
+        PAIR_ENDING = "pair_ending", "пара заканчивается через 14 дней"
+        PAIR_SILENT = "pair_silent", "пара без встреч"
+
+    class EmailStatus(models.TextChoices):
+        PENDING = "pending", "ждёт отправки"
+        SENT = "sent", "отправлено"
+        FAILED = "failed", "не отправлено"
+        OFF = "off", "не отправляется"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications", verbose_name="получатель"
+    )
+    kind = models.CharField("вид", max_length=20, choices=Kind.choices)
+    key = models.CharField("событие", max_length=100)
+    subject = models.CharField("тема", max_length=300)
+    text = models.TextField("текст")
+    link = models.CharField("страница", max_length=300)
+    created_at = models.DateTimeField("создано", default=timezone.now)
+    read_at = models.DateTimeField("прочитано", null=True, blank=True)
+    email_status = models.CharField(
+        "письмо", max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    email_attempts = models.PositiveSmallIntegerField("попыток отправки", default=0)
+    email_error = models.CharField("ошибка отправки", max_length=500, blank=True)
+    emailed_at = models.DateTimeField("отправлено письмом", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "уведомление"
+        verbose_name_plural = "уведомления"
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "kind", "key"], name="portal_notification_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="portal_notification_unread",
+            ),
+            models.Index(
+                fields=["email_status"],
+                condition=models.Q(email_status="pending"),
+                name="portal_notification_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+
+class NotificationPreference(models.Model):
+    """A user's choice for one kind of notice: e-mail on or off (no row: on)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name="пользователь",
+    )
+    kind = models.CharField("вид", max_length=20, choices=Notification.Kind.choices)
+    email = models.BooleanField("присылать письмом", default=True)
+
+    class Meta:
+        verbose_name = "настройка уведомлений"
+        verbose_name_plural = "настройки уведомлений"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="portal_notification_preference_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_kind_display()} — {'письмом' if self.email else 'только на портале'}"

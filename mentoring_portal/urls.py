@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import accounts_mail, calendar, search_page, security, views
+from . import accounts_mail, calendar, notification_views, search_page, security, views
 from .api.views import api
 
 urlpatterns = [
@@ -16,6 +16,10 @@ urlpatterns = [
         name="login",
     ),
     path("login/code/", security.second_factor, name="second-factor"),
+    path("notifications/", notification_views.notification_list, name="notification-list"),
+    path("notifications/<int:pk>/", notification_views.notification_open, name="notification-open"),
+    path("notifications/read/", notification_views.notification_read_all, name="notification-read-all"),
+    path("notifications/settings/", notification_views.notification_settings, name="notification-settings"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *accounts_mail.urlpatterns,
     path("calendar/", calendar.calendar_page, name="calendar"),

@@ -39,6 +39,7 @@ from django.core.mail import send_mass_mail
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -637,14 +638,11 @@ def submission_accept(
 # ---------------------------------------------------------------- reminders
 
 
-def campaign_send_reminders(*, user, campaign: Campaign, at: datetime.datetime | None = None) -> int:
-    """E-mail the curators of every organization (within the user's scope) that has not sent its submission.
-
-    Returns the number of letters sent; marks the submissions as reminded.
-    """
+def _reminders(user, campaign: Campaign) -> list:
+    """(submission id, the organization's row, its curators' e-mails) of every organization in the
+    user's scope that has not sent its submission and has a curator with an e-mail."""
     from .selectors import missing_organizations
 
-    at = _now(at)
     _require_visible(user, campaign)
     _require(
         access.can_write(user, campaign, rights.REMIND),
@@ -652,19 +650,39 @@ def campaign_send_reminders(*, user, campaign: Campaign, at: datetime.datetime |
     )
     if campaign.status != CStatus.OPEN:
         _refuse("Напоминать можно только по открытому мониторингу.")
-    missing = missing_organizations(campaign, user=user)
+    rows = []
+    for row in missing_organizations(campaign, user=user):
+        emails = [c.email for c in row.curators if c.email]
+        if emails:
+            rows.append((row, emails))
+    return rows
+
+
+def campaign_reminder_preview(*, user, campaign: Campaign) -> tuple[int, int]:
+    """(letters, organizations) «Напомнить» would send: what the confirmation page asks about."""
+    rows = _reminders(user, campaign)
+    return sum(len(emails) for _, emails in rows), len(rows)
+
+
+def campaign_send_reminders(*, user, campaign: Campaign, at: datetime.datetime | None = None) -> int:
+    """E-mail the curators of every organization (within the user's scope) that has not sent its submission.
+
+    Each letter carries the direct (absolute, ``settings.PORTAL_BASE_URL``) link to the school's
+    submission page. Returns the number of letters sent; marks the submissions as reminded.
+    """
+    at = _now(at)
+    rows = _reminders(user, campaign)
     subject = f"Напоминание: мониторинг «{campaign.title}», срок — {ru_date(campaign.deadline)}"
     letters, reminded = [], []
-    for row in missing:
-        emails = [c.email for c in row.curators if c.email]
-        if not emails:
-            continue
+    for row, emails in rows:
         status = "возвращён на доработку" if row.status == SStatus.RETURNED else "ещё не отправлен"
+        link = settings.PORTAL_BASE_URL + reverse("monitoring:submission-detail", args=[row.submission_id])
         body = (
             "Здравствуйте!\n\n"
             f"Отчёт организации «{row.name}» по мониторингу «{campaign.title}» {status}.\n"
             f"Срок сдачи — {ru_date(campaign.deadline)}.\n"
             "Данные реестра уже внесены в отчёт: проверьте их, дополните и отправьте.\n"
+            f"\nОтчёт организации: {link}\n"
         )
         if row.status == SStatus.RETURNED and row.coordinator_comment:
             body += f"\nКомментарий координатора: {row.coordinator_comment}\n"

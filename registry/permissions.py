@@ -111,6 +111,19 @@ PAGES: dict[str, Page] = {
         public=True,
         statuses=_same(404),
     ),
+    # notifications (mentoring_portal.notification_views): a user's own notices only, another's id 404
+    "notification-list": Page("any signed-in user but a mentor: its own notices, newest first", STAFF),
+    "notification-open": Page(
+        "any signed-in user but a mentor: its own notice, marked read, redirected to its page; another's 404",
+        STAFF,
+    ),
+    "notification-read-all": Page(
+        "any signed-in user but a mentor, POST only: its own unread notices marked read",
+        STAFF,
+        post_only=True,
+        statuses={**_same(405), MENTOR: 403},
+    ),
+    "notification-settings": Page("any signed-in user but a mentor: e-mail on or off per kind", STAFF),
     # the header search (mentoring_portal.search): every kind of row through access.scoped
     "search": Page("any signed-in user but a mentor; rows scoped, pupils by name as in the lists", STAFF),
     # organizations

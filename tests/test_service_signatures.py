@@ -28,6 +28,7 @@ SERVICE_MODULES = [
     "registry.export_jobs",
     "registry.agreements",
     "registry.plans",
+    "mentoring_portal.notifications",
     "registry.accounts",
     "registry.users",
     "common.tables",

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common import tables
-from common.formats import ru_date
+from common.formats import plural, ru_date
 from common.natural import natural
 from monitoring import approval as approval_svc
 from monitoring import campaigns as svc
@@ -324,6 +324,27 @@ def campaign_remind(request, pk):
     campaign = _get_campaign(user, pk)
     if not access.can_write(user, campaign, rights.REMIND):
         raise PermissionDenied("Напоминания рассылает координатор или тот, кто проводит мониторинг.")
+    if request.POST.get("confirm") != "1":
+        # First a confirmation page: how many letters to how many schools, then «Отправить».
+        try:
+            letters, organizations = svc.campaign_reminder_preview(user=user, campaign=campaign)
+        except ValidationError as error:
+            _errors_to_messages(request, error)
+            return redirect("monitoring:campaign-detail", campaign.pk)
+        return render(
+            request,
+            "monitoring/campaigns/campaign_remind_confirm.html",
+            {
+                "campaign": campaign,
+                "letters": letters,
+                "organizations": organizations,
+                "question": (
+                    f"Будет отправлено {letters} {plural(letters, 'письму', 'письмам', 'письмам')} кураторов "
+                    f"{organizations} {plural(organizations, 'организации', 'организаций', 'организаций')}. "
+                    "Отправить?"
+                ),
+            },
+        )
     try:
         sent = svc.campaign_send_reminders(user=user, campaign=campaign)
     except ValidationError as error:

@@ -120,6 +120,7 @@ NOT_FILLED = {
     "monitoring:roadmap-event-status",
     "monitoring:campaign-transition",
     "monitoring:campaign-remind",
+    "notification-open",  # reads no filter, redirects to its page; its owner: tests/test_notifications.py
     "monitoring:submission-review",
     "monitoring:campaign-approval",  # reads no filter; scope: tests/monitoring/test_approval.py
     "monitoring:questionnaire-detail",  # read no filter; their scope: tests/monitoring/test_questionnaires.py

@@ -106,7 +106,17 @@ def test_units_start_commands_that_exist_in_this_checkout():
     assert local.exists() and local.stat().st_mode & 0o111, f"{local} is missing or not executable"
     assert unit("mentoring-backup.timer")["Timer"]["OnCalendar"]
 
-    for name in ("mentoring-web.service", "mentoring-worker@.service", "mentoring-backup.service"):
+    notify = unit("mentoring-notify.service")["Service"]
+    assert shlex.split(notify["ExecStart"]) == [f"{VENV_BIN}/python", "manage.py", "send_notifications"]
+    assert "send_notifications" in get_commands()
+    assert unit("mentoring-notify.timer")["Timer"]["OnCalendar"]
+
+    for name in (
+        "mentoring-web.service",
+        "mentoring-worker@.service",
+        "mentoring-backup.service",
+        "mentoring-notify.service",
+    ):
         lines = (DEPLOY / "systemd" / name).read_text(encoding="utf-8").splitlines()
         assert "EnvironmentFile=/etc/mentoring/env" in lines
         assert "User=mentoring" in lines

@@ -784,8 +784,8 @@ def test_card_query_count_is_fixed(client_for, curator, school, django_assert_ma
     client = client_for(curator)
     # session, user, scope (+ its school and municipality for the documents' scope), the school,
     # two figure queries, statuses, headcounts, documents, the access-log INSERT: whatever the
-    # number of rows.
-    with django_assert_max_num_queries(13):
+    # number of rows; and the header's unread notices (the bell, docs/architecture.md §14).
+    with django_assert_max_num_queries(14):
         response = client.get(card(school))
     assert len(response.context["documents"]) == 25
     assert response.content.decode().count("/file/") == 12

@@ -1027,14 +1027,15 @@ def many(region, municipality, school):
 
 # Queries per list page (and its export) whatever the number of rows: coordinator, operator.
 LIST_QUERIES = {
-    "practice-list": (7, 6, 35),
+    # each page + the header's unread notices (the bell, docs/architecture.md §14)
+    "practice-list": (8, 7, 35),
     # + the signed-in user's scope, which only the menu reads here (a mentor's menu is its pairs only)
-    "practice-public-list": (6, 6, 35),
-    "contest-list": (6, 5, 36),
-    "contest-detail": (8, 7, 35),
-    "course-list": (6, 5, 36),
-    "course-detail": (9, 8, 35),
-    "methodist-list": (7, 6, 35),
+    "practice-public-list": (7, 7, 35),
+    "contest-list": (7, 6, 36),
+    "contest-detail": (9, 8, 35),
+    "course-list": (7, 6, 36),
+    "course-detail": (10, 9, 35),
+    "methodist-list": (8, 7, 35),
 }
 
 
