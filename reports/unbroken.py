@@ -8,7 +8,7 @@ that the cell could only cut anywhere. Here a text is split into plain pieces an
   another by a hyphen is one figure whose hyphen is the non-breaking U+2011 («10‑11», «8‑800»);
 - two dates (or years) joined by a hyphen or a dash are a range: written with an en dash, the line
   may break after the dash and nowhere else («16.12.2025–» / «25.12.2025»);
-- a space inside a figure («67 %», «1 234») is a no-break space.
+- a space inside a figure («67 %», «1 234») is a no-break space, and so is the one of «№ 5».
 
 ``html`` wraps each figure in ``<span class="fig">`` (``white-space: nowrap``, no hyphenation:
 static/reports/report.css) for the HTML file and WeasyPrint's PDF; ``text`` writes the same
@@ -64,7 +64,15 @@ def _figures(text: str) -> list[tuple[str, bool]]:
         position = match.end()
     if position < len(text):
         out.append((text[position:], False))
-    return out
+    return [_glued(out, i) for i in range(len(out))]
+
+
+def _glued(out: list[tuple[str, bool]], i: int) -> tuple[str, bool]:
+    """«№ 5»: the space between the sign and the figure after it is a no-break space."""
+    piece, figure = out[i]
+    if not figure and piece.endswith("№ ") and i + 1 < len(out) and out[i + 1][1]:
+        return piece[:-1] + NBSP, figure
+    return piece, figure
 
 
 def text(value: str) -> str:

@@ -42,6 +42,8 @@ READ_ONLY_ADMINS = {
     "axes.AccessAttempt",
     "axes.AccessLog",
     "axes.AccessFailureLog",
+    # API keys are made by `create_api_token` only: the secret is printed once, never on a page.
+    "mentoring_portal.ApiToken",
 }
 
 
