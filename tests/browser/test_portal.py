@@ -182,6 +182,7 @@ NOT_PAGES = {  # forms of their own, files, POST-only actions of a list (GET ans
     "registry:workbook-template",
     "registry:mentorship-bulk",
     "registry:person-bulk-archive",
+    "notification-read-all",
 }
 TOUCH = 44  # px: the least height of a touch target below 900 px
 
