@@ -460,6 +460,7 @@ def seed_region_roadmap_report(stack: "Stack", *, events: int, password: str = "
     road-map note of it: a report whose PDF takes the worker seconds to lay out (#48, #58). Its id."""
     code = f"""
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from monitoring.models import RoadMap, RoadMapEvent
 from registry.models import Municipality, Region, UserScope
 from reports import services
@@ -469,7 +470,7 @@ from reports.sources import resolve
 region = Region.objects.create(code="R32", name="Брянская область")
 Municipality.objects.create(code="M01", name="Октябрьский район", region=region)
 operator = get_user_model().objects.create_user("operator", password={password!r})
-UserScope.objects.create(user=operator, role="operator", region=region)
+UserScope.objects.create(user=operator, role="operator", region=region, email_confirmed_at=timezone.now())
 roadmap = RoadMap.objects.create(
     title="Мероприятия регионального плана наставничества", level="region", region=region,
     basis_number="1205", basis_title="Приказ департамента образования",

@@ -29,6 +29,7 @@ SHOT_COPIES = Path("/tmp")
 
 SEED = f"""
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from monitoring.models import RoadMap, RoadMapEvent
 from registry.models import Municipality, Region, UserScope
 from reports import services
@@ -38,9 +39,10 @@ from reports.sources import resolve
 region = Region.objects.create(code="R32", name="Брянская область")
 Municipality.objects.create(code="M01", name="Октябрьский район", region=region)
 operator = get_user_model().objects.create_user(
-    "operator", password={PASSWORD!r}, first_name="Ольга", last_name="Смирнова"
+    "operator", password={PASSWORD!r}, first_name="Ольга", last_name="Смирнова", email="olga@example.ru"
 )
-UserScope.objects.create(user=operator, role="operator", region=region)
+# an address confirmed already: the first login is not sent to «Подтверждение адреса»
+UserScope.objects.create(user=operator, role="operator", region=region, email_confirmed_at=timezone.now())
 roadmap = RoadMap.objects.create(
     title="Мероприятия регионального плана наставничества",
     level="region",
