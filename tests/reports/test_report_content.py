@@ -269,7 +269,10 @@ def test_the_order_text_and_the_reconciliation_reach_the_pdf_and_the_docx(
     assert "ПРИКАЗЫВАЮ:" in body and "Провести мониторинг с 16.12.2025." in body
     rows = [[c.text for c in r.cells] for t in word.tables for r in t.rows]
     assert any(
-        r[0] == str(school).replace("№ ", "№\xa0") and r[5] == "+2" and r[6] == "Две пары ещё не внесены в реестр" for r in rows
+        r[0] == str(school).replace("№ ", "№\xa0")
+        and r[5] == "+2"
+        and r[6] == "Две пары ещё не внесены в реестр"
+        for r in rows
     )
     footer = word.sections[0].footer.paragraphs[0]
     assert [i.text.strip() for i in footer._p.xpath(".//w:instrText")] == ["PAGE", "NUMPAGES"]
