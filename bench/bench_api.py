@@ -20,39 +20,15 @@ missing.
 import argparse
 import datetime
 import logging
-import math
 import os
 import statistics
 import sys
-import time
 import warnings
 
-from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django
+from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, p95, setup_django, timed
 
 TARGETS_MS = {"region": 100.0, "country": 1000.0}
 SECRET = "bench-api-key"
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[math.ceil(0.95 * len(ordered)) - 1]
-
-
-def timed(call, runs: int, warmups: int) -> tuple[list[float], int]:
-    from django.db import connection
-
-    for _ in range(warmups):
-        call()
-    # Counted by a wrapper: a request resets ``connection.queries`` when it starts.
-    counted = []
-    with connection.execute_wrapper(lambda execute, *a: counted.append(1) or execute(*a)):
-        call()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples, len(counted)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,21 +22,14 @@ status 0 whatever the figures; 3 if the database is missing.
 
 import argparse
 import datetime
-import math
 import os
 import statistics
 import sys
-import time
 import warnings
 
-from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, setup_django
+from benchdb import DEFAULT_DATABASE, EXIT_NO_DATABASE, database_exists, p95, setup_django, timed
 
 TARGETS_MS = {"operator dashboard": 200.0, "national dashboard": 1000.0}
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[math.ceil(0.95 * len(ordered)) - 1]
 
 
 def pin_today(as_of: datetime.date) -> None:
@@ -60,22 +53,6 @@ def unsaved_user(**scope):
     if scope:
         user.scope = UserScope(**scope)
     return user
-
-
-def timed(call, runs: int, warmups: int) -> tuple[list[float], int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(warmups):
-        call()
-    with CaptureQueriesContext(connection) as captured:
-        call()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples, len(captured)
 
 
 def main(argv: list[str] | None = None) -> int:

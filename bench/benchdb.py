@@ -1,7 +1,9 @@
 """What generate.py and bench_selectors.py share: the server, the database name, Django's setup."""
 
+import math
 import os
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -50,3 +52,28 @@ def setup_django(name: str) -> None:
     from mentoring_portal.process import settle
 
     settle()  # as the web process does after loading (mentoring_portal/wsgi.py)
+
+
+def p95(samples: list[float]) -> float:
+    """The nearest-rank 95th percentile."""
+    ordered = sorted(samples)
+    return ordered[math.ceil(0.95 * len(ordered)) - 1]
+
+
+def timed(call, runs: int, warmups: int) -> tuple[list[float], int]:
+    """``call`` run ``warmups`` times, once more counting its SQL queries, then ``runs`` times timed:
+    (milliseconds per run, queries of one call). Counted by a wrapper, not ``connection.queries``,
+    which a request resets when it starts."""
+    from django.db import connection
+
+    for _ in range(warmups):
+        call()
+    counted = []
+    with connection.execute_wrapper(lambda execute, *a: counted.append(1) or execute(*a)):
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples, len(counted)
